@@ -1,0 +1,344 @@
+/* cmd_run.c: `syncmark run`: validate, plan, run repetitions interleaved
+ * over cases, write raw.csv, summary.csv and machine.csv. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "environment.h"
+#include "options.h"
+#include "plan.h"
+#include "registry.h"
+#include "results.h"
+#include "rundir.h"
+#include "runner.h"
+#include "syncmark/clock.h"
+#include "table.h"
+
+/* Defaults of a full run and of --quick. */
+#define DEFAULT_DURATION_S 0.25
+#define DEFAULT_WARMUP_S   0.1
+#define DEFAULT_REPS       10
+#define QUICK_DURATION_S   0.03
+#define QUICK_WARMUP_S     0.01
+#define QUICK_REPS         3
+
+/* Everything one run needs, resolved from the options. */
+struct run {
+  const struct sm_options *o;
+  struct sm_topology *topo;
+  struct sm_topology_counts counts;
+  unsigned threads[SM_MAX_THREAD_COUNTS];
+  size_t nthreads;
+  enum sm_placement placements[SM_PLACE_COUNT];
+  size_t nplacements;
+  double duration_s, warmup_s;
+  unsigned reps;
+  struct sm_plan plan;
+  struct sm_results results;
+  bool *failed;
+  size_t nfailed;
+  char dir[4096];
+  char started_at[32];
+};
+
+/* Appends n to the list unless it is there already. */
+static void add_unique(unsigned *list, size_t *n, unsigned value) {
+  for (size_t i = 0; i < *n; i++)
+    if (list[i] == value)
+      return;
+  list[(*n)++] = value;
+}
+
+/* Resolves thread counts: the user's list, or auto = 1, physical cores,
+ * allowed PUs, 2x allowed PUs. */
+static void resolve_threads(struct run *r) {
+  if (!r->o->threads_auto) {
+    memcpy(r->threads, r->o->threads, sizeof r->threads);
+    r->nthreads = r->o->nthreads;
+    return;
+  }
+  r->nthreads = 0;
+  add_unique(r->threads, &r->nthreads, 1);
+  add_unique(r->threads, &r->nthreads, r->counts.allowed_cores);
+  add_unique(r->threads, &r->nthreads, r->counts.allowed_pus);
+  add_unique(r->threads, &r->nthreads, 2 * r->counts.allowed_pus);
+}
+
+/* Says why this machine cannot provide placement p, for an error line. */
+static void explain_placement(const struct run *r, enum sm_placement p,
+                              char *buf, size_t size) {
+  if (p == SM_PLACE_SMT_FIRST)
+    snprintf(buf, size,
+             "placement 'smt-first' needs a core with two allowed PUs; this "
+             "machine gives %u PU(s) per core (%u cores, %u PUs allowed)",
+             r->counts.max_allowed_pus_per_core, r->counts.allowed_cores,
+             r->counts.allowed_pus);
+  else
+    snprintf(buf, size, "placement '%s' cannot be provided here",
+             sm_placement_name(p));
+}
+
+/* Resolves placements; exits with status 2 when none of the named ones is
+ * possible, and warns about those skipped. */
+static void resolve_placements(struct run *r) {
+  const struct sm_options *o = r->o;
+  if (o->nplacements == 0) {
+    r->placements[0] = SM_PLACE_COMPACT;
+    r->nplacements = 1;
+    return;
+  }
+  r->nplacements = 0;
+  char why[256] = "";
+  for (size_t i = 0; i < o->nplacements; i++) {
+    int pu;
+    if (sm_topology_plan_threads(r->topo, o->placements[i], 1, &pu) == 0) {
+      r->placements[r->nplacements++] = o->placements[i];
+      continue;
+    }
+    explain_placement(r, o->placements[i], why, sizeof why);
+    if (o->nplacements > 1)
+      fprintf(stderr, "syncmark: skipped: %s\n", why);
+  }
+  if (r->nplacements == 0)
+    sm_usage_error("%s (allowed here: compact, scatter, none)", why);
+}
+
+/* Validates and resolves the options, the filters and the plan; exits with
+ * status 2 on bad input before anything is written. */
+static void prepare(struct run *r) {
+  const struct sm_options *o = r->o;
+  r->topo = sm_env_topology_or_exit();
+  sm_topology_counts(r->topo, &r->counts);
+  resolve_threads(r);
+  resolve_placements(r);
+  r->duration_s = o->duration_s >= 0 ? o->duration_s
+                  : o->quick         ? QUICK_DURATION_S
+                                     : DEFAULT_DURATION_S;
+  r->warmup_s = o->warmup_s >= 0 ? o->warmup_s
+                : o->quick       ? QUICK_WARMUP_S
+                                 : DEFAULT_WARMUP_S;
+  r->reps = o->reps > 0 ? (unsigned)o->reps
+            : o->quick  ? QUICK_REPS
+                        : DEFAULT_REPS;
+  struct sm_plan_request req = {.filters = (const char *const *)o->args,
+                                .nfilters = o->nargs,
+                                .threads = r->threads,
+                                .nthreads = r->nthreads,
+                                .placements = r->placements,
+                                .nplacements = r->nplacements,
+                                .quick = o->quick};
+  int bad = sm_plan_unmatched_filter(&req);
+  if (bad >= 0) {
+    char names[256] = "";
+    for (size_t i = 0; i < sm_nfamilies; i++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+               i ? ", " : "", sm_families[i]->name);
+    sm_usage_error("unknown benchmark '%s' (allowed: %s, or family/variant "
+                   "as shown by syncmark list)",
+                   o->args[bad], names);
+  }
+  int rc = sm_plan_build(&req, r->topo, &r->plan);
+  if (rc != 0) {
+    fprintf(stderr, "syncmark: cannot plan the run: %s\n", strerror(-rc));
+    exit(1);
+  }
+  r->failed = calloc(r->plan.ncases, sizeof *r->failed);
+  if (!r->failed) {
+    fputs("syncmark: out of memory\n", stderr);
+    exit(1);
+  }
+}
+
+/* Adds the metric rows of one successful window. */
+static int record_window(struct run *r, size_t c, unsigned rep,
+                         const struct sm_window *w) {
+  struct {
+    const char *metric, *unit;
+    double value;
+  } rows[] = {
+      {"ops_per_s", "ops/s", w->ops_per_s},
+      {"ns_per_op", "ns", w->ns_per_op},
+      {"fairness_jain", "ratio", w->fairness_jain},
+      {"share_min", "ratio", w->share_min},
+      {"share_max", "ratio", w->share_max},
+      {"vcsw_per_op", "switches/op", w->vcsw_per_op},
+      {"ivcsw_per_op", "switches/op", w->ivcsw_per_op},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int rc = sm_results_add(&r->results, c, rep, rows[i].metric, rows[i].unit,
+                            rows[i].value);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Shows progress on stderr when it is a terminal. */
+static void progress(const struct run *r, unsigned rep, size_t c) {
+  static int tty = -1;
+  if (tty < 0)
+    tty = isatty(STDERR_FILENO);
+  if (!tty)
+    return;
+  char label[96];
+  fprintf(stderr, "\r\033[Krep %u/%u  case %zu/%zu  %s %s threads=%u", rep,
+          r->reps, c + 1, r->plan.ncases,
+          sm_case_label(&r->plan.cases[c], label, sizeof label),
+          r->plan.cases[c].params, r->plan.cases[c].threads);
+  if (rep == r->reps && c + 1 == r->plan.ncases)
+    fputs("\r\033[K", stderr);
+}
+
+/* Runs every repetition, interleaving cases so that drift of the machine
+ * hits every case alike. A failed window marks its case failed; its rows are
+ * dropped when the files are written. */
+static void execute(struct run *r) {
+  struct sm_window_config cfg = {.warmup_ns = sm_seconds_to_ns(r->warmup_s),
+                                 .duration_ns = sm_seconds_to_ns(r->duration_s),
+                                 .topo = r->topo};
+  for (unsigned rep = 1; rep <= r->reps; rep++) {
+    for (size_t c = 0; c < r->plan.ncases; c++) {
+      if (r->failed[c])
+        continue;
+      progress(r, rep, c);
+      struct sm_window w;
+      char msg[256], label[96];
+      int rc = sm_runner_window(&cfg, &r->plan.cases[c], &w, msg, sizeof msg);
+      if (rc == 0)
+        rc = record_window(r, c, rep, &w);
+      if (rc == 0)
+        continue;
+      r->failed[c] = true;
+      r->nfailed++;
+      fprintf(stderr, "\nsyncmark: %s %s threads=%u rep %u failed: %s\n",
+              sm_case_label(&r->plan.cases[c], label, sizeof label),
+              r->plan.cases[c].params, r->plan.cases[c].threads, rep,
+              msg[0] ? msg : strerror(-rc));
+    }
+  }
+}
+
+/* Removes the rows of failed cases, so no number from a window whose
+ * self-check failed reaches a file. */
+static void drop_failed_rows(struct run *r) {
+  size_t kept = 0;
+  for (size_t i = 0; i < r->results.nrows; i++)
+    if (!r->failed[r->results.rows[i].case_index])
+      r->results.rows[kept++] = r->results.rows[i];
+  r->results.nrows = kept;
+}
+
+/* Writes the current local time in ISO 8601 form into buf. */
+static void now_iso(char *buf, size_t size) {
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  strftime(buf, size, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* Appends the run's own fields (command, settings, status) to fields. */
+static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
+                        size_t max) {
+  char command[448] = "syncmark", finished[32], list[160] = "";
+  for (int i = 1; i < r->o->argc; i++)
+    snprintf(command + strlen(command), sizeof command - strlen(command), " %s",
+             r->o->argv[i]);
+  for (size_t i = 0; i < r->nthreads; i++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%u",
+             i ? " " : "", r->threads[i]);
+  now_iso(finished, sizeof finished);
+  int rc = 0;
+  rc = rc ? rc : sm_field_add(fields, n, max, "command", "%s", command);
+  rc =
+      rc ? rc : sm_field_add(fields, n, max, "started_at", "%s", r->started_at);
+  rc = rc ? rc : sm_field_add(fields, n, max, "finished_at", "%s", finished);
+  rc = rc ? rc : sm_field_add(fields, n, max, "quick", "%d", r->o->quick);
+  rc = rc ? rc : sm_field_add(fields, n, max, "reps", "%u", r->reps);
+  rc =
+      rc ? rc : sm_field_add(fields, n, max, "duration_s", "%g", r->duration_s);
+  rc = rc ? rc : sm_field_add(fields, n, max, "warmup_s", "%g", r->warmup_s);
+  rc = rc ? rc : sm_field_add(fields, n, max, "threads", "%s", list);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "skipped_placements", "%s",
+                         r->plan.skipped[0] ? r->plan.skipped : "none");
+  rc = rc ? rc : sm_field_add(fields, n, max, "cases", "%zu", r->plan.ncases);
+  rc =
+      rc ? rc : sm_field_add(fields, n, max, "failed_cases", "%zu", r->nfailed);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "status", "%s",
+                         r->nfailed ? "failed" : "complete");
+  return rc;
+}
+
+/* Writes one result file, naming it in the error message on failure. */
+static int report_write(const char *dir, const char *name, int rc) {
+  if (rc != 0)
+    fprintf(stderr, "syncmark: cannot write %s/%s: %s\n", dir, name,
+            strerror(-rc));
+  return rc;
+}
+
+/* Writes raw.csv, summary.csv and machine.csv into the run folder. */
+static int write_files(struct run *r, struct sm_field *fields, size_t n,
+                       size_t max) {
+  char path[4200];
+  int rc = describe_run(r, fields, &n, max);
+  if (rc == 0)
+    rc = sm_path_join(path, sizeof path, r->dir, "raw.csv");
+  if (rc == 0)
+    rc = report_write(r->dir, "raw.csv",
+                      sm_results_write_raw(&r->results, r->plan.cases, path));
+  if (rc == 0)
+    rc = sm_path_join(path, sizeof path, r->dir, "summary.csv");
+  if (rc == 0)
+    rc = report_write(r->dir, "summary.csv",
+                      sm_results_write_summary(&r->results, r->plan.cases,
+                                               r->plan.ncases, path));
+  if (rc == 0)
+    rc = sm_path_join(path, sizeof path, r->dir, "machine.csv");
+  if (rc == 0)
+    rc = report_write(r->dir, "machine.csv", sm_env_write(path, fields, n));
+  return rc;
+}
+
+int sm_cmd_run(const struct sm_options *o) {
+  struct run r = {.o = o};
+  prepare(&r);
+  int rc = sm_rundir_create(o->out_dir, r.dir, sizeof r.dir);
+  if (rc != 0)
+    sm_usage_error("--out: cannot create a run folder under '%s': %s (a "
+                   "writable folder is needed)",
+                   o->out_dir, strerror(-rc));
+  now_iso(r.started_at, sizeof r.started_at);
+  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 16, n = 0;
+  struct sm_field *fields = calloc(max, sizeof *fields);
+  if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0) {
+    fputs("syncmark: cannot describe this machine\n", stderr);
+    return 1;
+  }
+  printf("syncmark run: %zu cases x %u reps, %g s windows after %g s warmup"
+         "\nrunner overhead %s ns/op; clock overhead %s ns\n",
+         r.plan.ncases, r.reps, r.duration_s, r.warmup_s,
+         sm_field_get(fields, n, "runner_overhead_ns_per_op"),
+         sm_field_get(fields, n, "clock_overhead_ns"));
+  fflush(stdout);
+  execute(&r);
+  drop_failed_rows(&r);
+  sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.failed);
+  rc = write_files(&r, fields, n, max);
+  if (rc == 0)
+    printf("results: %s\n", r.dir);
+  if (r.nfailed)
+    fprintf(stderr, "syncmark: %zu case(s) failed; see the messages above\n",
+            r.nfailed);
+  free(fields);
+  free(r.failed);
+  sm_results_free(&r.results);
+  sm_plan_free(&r.plan);
+  sm_topology_free(r.topo);
+  return rc != 0 || r.nfailed ? 1 : 0;
+}

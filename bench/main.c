@@ -1,0 +1,254 @@
+/* main.c: the syncmark binary's only main(): subcommands and the one
+ * option table. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+/* Subcommands an option applies to, as a bit mask. */
+enum { CMD_RUN = 1, CMD_INFO = 2, CMD_LIST = 4, CMD_PLOT = 8, CMD_ANY = 15 };
+
+/* Parses an option's argument into *o. Exits with status 2 on bad input. */
+typedef void (*option_parser)(struct sm_options *o, const char *arg);
+
+static void parse_quick(struct sm_options *o, const char *arg);
+static void parse_threads(struct sm_options *o, const char *arg);
+static void parse_placement(struct sm_options *o, const char *arg);
+static void parse_duration(struct sm_options *o, const char *arg);
+static void parse_warmup(struct sm_options *o, const char *arg);
+static void parse_reps(struct sm_options *o, const char *arg);
+static void parse_out(struct sm_options *o, const char *arg);
+
+/* The one option table: --help is generated from it. */
+static const struct option_spec {
+  const char *name;
+  const char *arg; /* NULL: takes no argument */
+  unsigned commands;
+  option_parser parse;
+  const char *help;
+} OPTIONS[] = {
+    {"quick", NULL, CMD_RUN, parse_quick,
+     "short run: 3 reps, 0.03 s windows, fewer parameter values"},
+    {"threads", "LIST|auto", CMD_RUN, parse_threads,
+     "thread counts, e.g. 1,2,4 (auto: 1, cores, PUs, 2x PUs)"},
+    {"placement", "P[,P..]", CMD_RUN, parse_placement,
+     "compact|scatter|smt-first|none (default compact)"},
+    {"duration", "S", CMD_RUN, parse_duration,
+     "seconds per timed window (default 0.25; quick 0.03)"},
+    {"warmup", "S", CMD_RUN, parse_warmup,
+     "seconds of warmup before each window (default 0.1; quick 0.01)"},
+    {"reps", "N", CMD_RUN, parse_reps, "repetitions (default 10; quick 3)"},
+    {"out", "DIR", CMD_RUN, parse_out,
+     "results folder; the run goes to DIR/<host>/<stamp>/ (default results)"},
+};
+enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
+
+/* getopt_long's value for OPTIONS[i] is OPTION_VAL_BASE + i, clear of the
+ * characters it returns for errors. */
+enum { OPTION_VAL_BASE = 256 };
+
+static const struct {
+  const char *name;
+  unsigned bit;
+  int (*run)(const struct sm_options *o);
+  const char *usage;
+} COMMANDS[] = {
+    {"run", CMD_RUN, sm_cmd_run,
+     "run [FILTER...] [options]   run benchmarks, write results"},
+    {"info", CMD_INFO, sm_cmd_info,
+     "info                         describe this machine"},
+    {"list", CMD_LIST, sm_cmd_list,
+     "list                         list benchmark families and variants"},
+    {"plot", CMD_PLOT, sm_cmd_plot,
+     "plot RUN_DIR                 render the figures of a run"},
+};
+enum { NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
+
+_Noreturn void sm_usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("syncmark: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(2);
+}
+
+/* Prints --help to stdout. */
+static void print_help(void) {
+  puts("usage: syncmark COMMAND [options]\n\ncommands:");
+  for (int i = 0; i < NCOMMANDS; i++)
+    printf("  syncmark %s\n", COMMANDS[i].usage);
+  puts("\noptions of run:");
+  for (int i = 0; i < NOPTIONS; i++) {
+    char left[40];
+    snprintf(left, sizeof left, "--%s%s%s", OPTIONS[i].name,
+             OPTIONS[i].arg ? " " : "", OPTIONS[i].arg ? OPTIONS[i].arg : "");
+    printf("  %-22s %s\n", left, OPTIONS[i].help);
+  }
+  puts("\nFILTER is a glob on a family or family/variant (syncmark list).\n"
+       "Exit status: 0 success, 1 a benchmark failed, 2 bad input.");
+}
+
+/* Parses a number of seconds in [min, 3600] for option `name`. */
+static double parse_seconds(const char *name, const char *arg, double min) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (errno || end == arg || *end || !isfinite(v) || v < min || v > 3600)
+    sm_usage_error("--%s: '%s' is not allowed (a number of seconds, %s%g "
+                   "to 3600)",
+                   name, arg, min > 0 ? "above " : "", min > 0 ? 0.0 : min);
+  return v;
+}
+
+static void parse_quick(struct sm_options *o, const char *arg) {
+  (void)arg;
+  o->quick = true;
+}
+
+static void parse_duration(struct sm_options *o, const char *arg) {
+  o->duration_s = parse_seconds("duration", arg, 1e-3);
+}
+
+static void parse_warmup(struct sm_options *o, const char *arg) {
+  o->warmup_s = parse_seconds("warmup", arg, 0);
+}
+
+static void parse_reps(struct sm_options *o, const char *arg) {
+  char *end;
+  errno = 0;
+  long v = strtol(arg, &end, 10);
+  if (errno || end == arg || *end || v < 1 || v > 1000)
+    sm_usage_error("--reps: '%s' is not allowed (an integer from 1 to 1000)",
+                   arg);
+  o->reps = v;
+}
+
+static void parse_out(struct sm_options *o, const char *arg) {
+  if (!*arg)
+    sm_usage_error("--out: the folder name is empty (a writable folder)");
+  o->out_dir = arg;
+}
+
+static void parse_threads(struct sm_options *o, const char *arg) {
+  o->nthreads = 0;
+  o->threads_auto = strcmp(arg, "auto") == 0;
+  if (o->threads_auto)
+    return;
+  const char *p = arg;
+  for (;;) {
+    char *end;
+    errno = 0;
+    long v = strtol(p, &end, 10);
+    if (errno || end == p || (*end && *end != ',') || v < 1 ||
+        v > SM_MAX_THREADS || o->nthreads == SM_MAX_THREAD_COUNTS)
+      sm_usage_error("--threads: '%s' is not allowed ('auto' or a comma-"
+                     "separated list of at most %d integers from 1 to %d)",
+                     arg, SM_MAX_THREAD_COUNTS, SM_MAX_THREADS);
+    o->threads[o->nthreads++] = (unsigned)v;
+    if (!*end)
+      return;
+    p = end + 1;
+  }
+}
+
+static void parse_placement(struct sm_options *o, const char *arg) {
+  char copy[128];
+  if (strlen(arg) >= sizeof copy)
+    sm_usage_error("--placement: '%.40s...' is too long", arg);
+  strcpy(copy, arg);
+  o->nplacements = 0;
+  o->placement_explicit = true;
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok;
+       tok = strtok_r(NULL, ",", &save)) {
+    enum sm_placement p;
+    if (sm_placement_parse(tok, &p) != 0)
+      sm_usage_error("--placement: '%s' is not a placement (allowed: "
+                     "compact, scatter, smt-first, none)",
+                     tok);
+    bool dup = false;
+    for (size_t i = 0; i < o->nplacements; i++)
+      dup = dup || o->placements[i] == p;
+    if (!dup)
+      o->placements[o->nplacements++] = p;
+  }
+  if (o->nplacements == 0)
+    sm_usage_error("--placement: '%s' names no placement (allowed: compact, "
+                   "scatter, smt-first, none)",
+                   arg);
+}
+
+/* Parses the options after the command; positional arguments are kept in
+ * order. Exits with status 2 on an unknown option, a missing argument or
+ * an option the command does not take. */
+static void parse_options(struct sm_options *o, unsigned command_bit, int argc,
+                          char **argv) {
+  struct option longopts[NOPTIONS + 2];
+  for (int i = 0; i < NOPTIONS; i++)
+    longopts[i] = (struct option){
+        OPTIONS[i].name, OPTIONS[i].arg ? required_argument : no_argument, NULL,
+        OPTION_VAL_BASE + i};
+  longopts[NOPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
+  longopts[NOPTIONS + 1] = (struct option){0};
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    if (c == 'h') {
+      print_help();
+      exit(0);
+    }
+    if (c == ':')
+      sm_usage_error("option '%s' needs a value (see syncmark --help)",
+                     argv[optind - 1]);
+    if (c < OPTION_VAL_BASE)
+      sm_usage_error("unknown option '%s' (see syncmark --help)",
+                     argv[optind - 1]);
+    const struct option_spec *spec = &OPTIONS[c - OPTION_VAL_BASE];
+    if (!(spec->commands & command_bit))
+      sm_usage_error("option '--%s' does not apply to '%s' (see syncmark "
+                     "--help)",
+                     spec->name, o->command);
+    spec->parse(o, optarg);
+  }
+  o->args = argv + optind;
+  o->nargs = (size_t)(argc - optind);
+}
+
+int main(int argc, char **argv) {
+  struct sm_options o = {.duration_s = -1,
+                         .warmup_s = -1,
+                         .threads_auto = true,
+                         .out_dir = "results",
+                         .argc = argc,
+                         .argv = argv};
+  if (argc < 2) {
+    print_help();
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    print_help();
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("syncmark %s (%s)\n", SYNCMARK_VERSION, SYNCMARK_GIT_COMMIT);
+    return 0;
+  }
+  for (int i = 0; i < NCOMMANDS; i++) {
+    if (strcmp(argv[1], COMMANDS[i].name) != 0)
+      continue;
+    o.command = COMMANDS[i].name;
+    parse_options(&o, COMMANDS[i].bit, argc - 1, argv + 1);
+    return COMMANDS[i].run(&o);
+  }
+  sm_usage_error("unknown command '%s' (allowed: run, info, list, plot)",
+                 argv[1]);
+}

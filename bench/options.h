@@ -1,0 +1,44 @@
+/* options.h: the parsed command line of the syncmark binary. */
+#ifndef SYNCMARK_BENCH_OPTIONS_H
+#define SYNCMARK_BENCH_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "syncmark/topology.h"
+
+/* Most thread counts and placements one run may list. */
+#define SM_MAX_THREAD_COUNTS 32
+#define SM_MAX_THREADS       4096
+
+struct sm_options {
+  const char *command; /* "run", "info", "list", "plot" */
+  char **args;         /* positional arguments after the command */
+  size_t nargs;
+  bool quick;
+  bool threads_auto; /* --threads auto (the default) */
+  unsigned threads[SM_MAX_THREAD_COUNTS];
+  size_t nthreads;
+  enum sm_placement placements[SM_PLACE_COUNT];
+  size_t nplacements;      /* 0: the default (compact) */
+  bool placement_explicit; /* the user named the placements */
+  double duration_s;       /* < 0: the default */
+  double warmup_s;         /* < 0: the default */
+  long reps;               /* 0: the default */
+  const char *out_dir;     /* parent of <host>/<stamp>/ */
+  int argc;                /* the whole command line, for the machine */
+  char **argv;             /* file */
+};
+
+/* Prints the message "syncmark: <fmt>" to stderr and exits with status 2:
+ * the one way bad input ends the program. */
+_Noreturn void sm_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Runs a subcommand; each returns the process exit status. */
+int sm_cmd_run(const struct sm_options *o);
+int sm_cmd_info(const struct sm_options *o);
+int sm_cmd_list(const struct sm_options *o);
+int sm_cmd_plot(const struct sm_options *o);
+
+#endif

@@ -1,0 +1,48 @@
+/* plan.h: expands families, filters, thread counts and placements into the
+ * list of cases a run executes. */
+#ifndef SYNCMARK_BENCH_PLAN_H
+#define SYNCMARK_BENCH_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "family.h"
+
+/* What the user asked to run. */
+struct sm_plan_request {
+  const char *const *filters; /* glob patterns on "family" or
+                                 "family/variant"; none means all */
+  size_t nfilters;
+  const unsigned *threads; /* thread counts, in order */
+  size_t nthreads;
+  const enum sm_placement *placements;
+  size_t nplacements;
+  bool quick; /* use each axis's quick values */
+};
+
+/* The cases of a run, in execution order, and the placements skipped
+ * because this machine cannot provide them. */
+struct sm_plan {
+  struct sm_case *cases;
+  size_t ncases;
+  char skipped[512]; /* "smt-first (no core has two allowed PUs); ..." */
+};
+
+/* Returns the index of the first filter that matches no family or variant,
+ * or -1 when every filter matches something. */
+int sm_plan_unmatched_filter(const struct sm_plan_request *req);
+
+/* Builds the plan: for each family and variant matching a filter, each
+ * combination of its axis values, each thread count and each placement the
+ * topology can provide. Returns 0, -ENOMEM, or -ENOTSUP when no placement
+ * at all could be provided (the reasons are in plan->skipped). */
+int sm_plan_build(const struct sm_plan_request *req,
+                  const struct sm_topology *topo, struct sm_plan *plan);
+
+/* Frees the cases of a plan. */
+void sm_plan_free(struct sm_plan *plan);
+
+/* Returns "family/variant" of a case in buf. */
+const char *sm_case_label(const struct sm_case *c, char *buf, size_t size);
+
+#endif

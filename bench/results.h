@@ -1,0 +1,54 @@
+/* results.h: the measurements of a run in memory, and their raw.csv and
+ * summary.csv files. */
+#ifndef SYNCMARK_BENCH_RESULTS_H
+#define SYNCMARK_BENCH_RESULTS_H
+
+#include <stddef.h>
+
+#include "family.h"
+#include "syncmark/stats.h"
+
+/* One repetition's value of one metric of one case. */
+struct sm_raw_row {
+  size_t case_index; /* into the plan's cases */
+  unsigned rep;      /* 1-based */
+  const char *metric;
+  const char *unit;
+  double value;
+};
+
+struct sm_results {
+  struct sm_raw_row *rows;
+  size_t nrows, cap;
+};
+
+/* Appends a row. Returns 0 or -ENOMEM. */
+int sm_results_add(struct sm_results *r, size_t case_index, unsigned rep,
+                   const char *metric, const char *unit, double value);
+
+/* Collects the values of (case, metric) in repetition order into values
+ * (capacity max). Returns how many there are. */
+size_t sm_results_values(const struct sm_results *r, size_t case_index,
+                         const char *metric, double *values, size_t max);
+
+/* Summarizes (case, metric) into *out. Returns 0, -ENOENT when the case has
+ * no such metric, or the error of sm_stats_summarize. */
+int sm_results_summary(const struct sm_results *r, size_t case_index,
+                       const char *metric, struct sm_summary *out);
+
+/* Writes raw.csv at `path` (temp file + rename). Returns 0 or a negative
+ * errno, leaving nothing at path. */
+int sm_results_write_raw(const struct sm_results *r,
+                         const struct sm_case *cases, const char *path);
+
+/* Writes summary.csv at `path`: one row per case and metric, metrics in the
+ * order they were first added. Returns 0 or a negative errno, leaving
+ * nothing at path. */
+int sm_results_write_summary(const struct sm_results *r,
+                             const struct sm_case *cases, size_t ncases,
+                             const char *path);
+
+/* Frees the rows. */
+void sm_results_free(struct sm_results *r);
+
+#endif

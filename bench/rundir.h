@@ -1,0 +1,17 @@
+/* rundir.h: the folder a run writes, results/<host>/<YYYYmmdd-HHMMSS>/. */
+#ifndef SYNCMARK_BENCH_RUNDIR_H
+#define SYNCMARK_BENCH_RUNDIR_H
+
+#include <stddef.h>
+
+/* Creates `<out_dir>/<host>/<stamp>/` (parents included), where host is the
+ * host name with characters other than [A-Za-z0-9._-] replaced by '_' and
+ * stamp the local time; when that folder exists already (two runs in one
+ * second), "-2", "-3", ... is appended. Writes the path into buf. Returns 0,
+ * or a negative errno (-EACCES, -EROFS, -ENOTDIR, -ENAMETOOLONG, ...). */
+int sm_rundir_create(const char *out_dir, char *buf, size_t size);
+
+/* Joins folder and file name into buf. Returns 0 or -ENAMETOOLONG. */
+int sm_path_join(char *buf, size_t size, const char *dir, const char *name);
+
+#endif

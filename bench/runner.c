@@ -1,0 +1,284 @@
+/* runner.c: the lifecycle of a timed window: spawn + pin, start gate,
+ * warmup, measured phase, stop, join, self-check, metrics. */
+#include "runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syncmark/clock.h"
+#include "syncmark/stats.h"
+
+/* Records the MEASURE edge of a worker at loop count `count`. */
+static void mark_measure(struct sm_worker *w, uint64_t count) {
+  w->ops_at_measure = count;
+  w->saw_measure = 1;
+  getrusage(RUSAGE_THREAD, &w->usage_at_measure);
+}
+
+/* Records the STOP edge of a worker at loop count `count`. */
+static void mark_stop(struct sm_worker *w, uint64_t count) {
+  w->ops_at_stop = count;
+  getrusage(RUSAGE_THREAD, &w->usage_at_stop);
+}
+
+unsigned sm__worker_begin(struct sm_worker *w) {
+  unsigned phase = atomic_load_explicit(&w->gate->phase, memory_order_acquire);
+  if (phase >= SM_PHASE_MEASURE)
+    mark_measure(w, 0);
+  if (phase == SM_PHASE_STOP)
+    mark_stop(w, 0);
+  return phase;
+}
+
+unsigned sm__worker_advance(struct sm_worker *w, unsigned old_phase,
+                            uint64_t count) {
+  unsigned phase = atomic_load_explicit(&w->gate->phase, memory_order_acquire);
+  if (old_phase == SM_PHASE_WARMUP && phase >= SM_PHASE_MEASURE)
+    mark_measure(w, count);
+  if (phase == SM_PHASE_STOP)
+    mark_stop(w, count);
+  return phase;
+}
+
+/* Where spawned workers wait until every one of them is pinned and ready. */
+struct start_gate {
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+  unsigned ready;
+  int open;
+};
+
+/* What a spawned thread needs besides its sm_worker slot. */
+struct worker_thread {
+  pthread_t thread;
+  struct sm_worker *worker;
+  struct start_gate *start;
+  int os_pu;
+  const struct sm_topology *topo;
+  int bind_error; /* 0 or the negative errno of pinning */
+};
+
+/* Thread body: pins itself, waits at the start gate, runs the variant's
+ * worker. A pinning failure is recorded; the runner then stops the window
+ * before any work is counted. */
+static void *worker_main(void *arg) {
+  struct worker_thread *t = arg;
+  if (t->os_pu >= 0)
+    t->bind_error = sm_topology_bind_thread(t->topo, t->os_pu);
+  pthread_mutex_lock(&t->start->mutex);
+  t->start->ready++;
+  pthread_cond_broadcast(&t->start->cond);
+  while (!t->start->open)
+    pthread_cond_wait(&t->start->cond, &t->start->mutex);
+  pthread_mutex_unlock(&t->start->mutex);
+  t->worker->bench_case->variant->worker(t->worker);
+  return NULL;
+}
+
+/* Opens the start gate for every waiting worker. */
+static void open_start_gate(struct start_gate *start) {
+  pthread_mutex_lock(&start->mutex);
+  start->open = 1;
+  pthread_cond_broadcast(&start->cond);
+  pthread_mutex_unlock(&start->mutex);
+}
+
+/* Waits until `count` workers have reached the start gate. */
+static void wait_ready(struct start_gate *start, unsigned count) {
+  pthread_mutex_lock(&start->mutex);
+  while (start->ready < count)
+    pthread_cond_wait(&start->cond, &start->mutex);
+  pthread_mutex_unlock(&start->mutex);
+}
+
+/* Names a worker thread "sm-<family>-<index>", cut to the 15 characters
+ * Linux allows. Naming is cosmetic: a failure is ignored. */
+static void name_worker(pthread_t thread, const struct sm_case *c,
+                        unsigned index) {
+  char name[32];
+  snprintf(name, sizeof name, "sm-%.6s-%u", c->family->name, index);
+  name[15] = '\0';
+  pthread_setname_np(thread, name);
+}
+
+/* Difference of a context-switch counter between the two edges. */
+static double switches(const struct rusage *a, const struct rusage *b,
+                       int voluntary) {
+  return voluntary ? (double)(b->ru_nvcsw - a->ru_nvcsw)
+                   : (double)(b->ru_nivcsw - a->ru_nivcsw);
+}
+
+/* Turns the joined workers of one window into its metrics; per_thread is
+ * scratch space for n values. */
+static void compute_window(const struct sm_worker *workers, unsigned n,
+                           uint64_t window_ns, double *per_thread,
+                           struct sm_window *out) {
+  double total = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const struct sm_worker *w = &workers[i];
+    per_thread[i] = (double)(w->ops_at_stop - w->ops_at_measure);
+    total += per_thread[i];
+    lo = fmin(lo, per_thread[i]);
+    hi = fmax(hi, per_thread[i]);
+    vcsw += switches(&w->usage_at_measure, &w->usage_at_stop, 1);
+    ivcsw += switches(&w->usage_at_measure, &w->usage_at_stop, 0);
+  }
+  double fair = total / n;
+  out->window_ns = window_ns;
+  out->ops = (uint64_t)total;
+  out->ops_per_s = total / ((double)window_ns / 1e9);
+  out->ns_per_op = total > 0 ? (double)n * (double)window_ns / total : NAN;
+  out->fairness_jain = sm_stats_jain(per_thread, n);
+  out->share_min = fair > 0 ? lo / fair : NAN;
+  out->share_max = fair > 0 ? hi / fair : NAN;
+  out->vcsw_per_op = total > 0 ? vcsw / total : NAN;
+  out->ivcsw_per_op = total > 0 ? ivcsw / total : NAN;
+}
+
+/* Spawns the workers of a window. Returns how many threads were created;
+ * fewer than c->threads means creation failed and *error holds why. */
+static unsigned spawn_workers(const struct sm_window_config *cfg,
+                              const struct sm_case *c,
+                              struct worker_thread *threads,
+                              struct sm_worker *workers, struct sm_gate *gate,
+                              struct start_gate *start, void *state,
+                              int *error) {
+  for (unsigned i = 0; i < c->threads; i++) {
+    workers[i] = (struct sm_worker){
+        .gate = gate, .bench_case = c, .state = state, .index = i};
+    threads[i] = (struct worker_thread){.worker = &workers[i],
+                                        .start = start,
+                                        .os_pu = c->os_pus[i],
+                                        .topo = cfg->topo};
+    int rc = pthread_create(&threads[i].thread, NULL, worker_main, &threads[i]);
+    if (rc != 0) {
+      *error = -rc;
+      return i;
+    }
+    name_worker(threads[i].thread, c, i);
+  }
+  return c->threads;
+}
+
+/* Returns the first pinning error among the spawned threads, or 0, and
+ * describes it in msg. */
+static int first_bind_error(const struct worker_thread *threads, unsigned n,
+                            char *msg, size_t msg_size) {
+  for (unsigned i = 0; i < n; i++) {
+    if (threads[i].bind_error != 0) {
+      snprintf(msg, msg_size, "pinning thread %u to PU %d failed: %s", i,
+               threads[i].os_pu, strerror(-threads[i].bind_error));
+      return -EIO;
+    }
+  }
+  return 0;
+}
+
+/* Drives the phases of a started window and returns its measured length. */
+static uint64_t drive_phases(const struct sm_window_config *cfg,
+                             struct sm_gate *gate, struct start_gate *start) {
+  atomic_store_explicit(&gate->phase, SM_PHASE_WARMUP, memory_order_release);
+  open_start_gate(start);
+  uint64_t t = sm_now_ns();
+  if (cfg->warmup_ns > 0)
+    sm_sleep_until_ns(t + cfg->warmup_ns);
+  uint64_t t0 = sm_now_ns();
+  atomic_store_explicit(&gate->phase, SM_PHASE_MEASURE, memory_order_release);
+  sm_sleep_until_ns(t0 + cfg->duration_ns);
+  atomic_store_explicit(&gate->phase, SM_PHASE_STOP, memory_order_release);
+  return sm_now_ns() - t0;
+}
+
+int sm_runner_window(const struct sm_window_config *cfg,
+                     const struct sm_case *c, struct sm_window *out, char *msg,
+                     size_t msg_size) {
+  const struct sm_family *f = c->family;
+  msg[0] = '\0';
+  void *state = NULL;
+  int rc = f->setup ? f->setup(c, &state) : 0;
+  if (rc != 0) {
+    snprintf(msg, msg_size, "setup failed: %s", strerror(-rc));
+    return rc;
+  }
+  struct sm_worker *workers = aligned_alloc(
+      SM_CACHE_LINE, sizeof(struct sm_worker) * (size_t)c->threads);
+  struct worker_thread *threads = calloc(c->threads, sizeof *threads);
+  struct sm_gate *gate = aligned_alloc(SM_CACHE_LINE, sizeof *gate);
+  double *per_thread = calloc(c->threads, sizeof *per_thread);
+  if (!workers || !threads || !gate || !per_thread) {
+    free(per_thread);
+    free(workers);
+    free(threads);
+    free(gate);
+    if (f->teardown)
+      f->teardown(state);
+    snprintf(msg, msg_size, "out of memory for %u workers", c->threads);
+    return -ENOMEM;
+  }
+  atomic_init(&gate->phase, SM_PHASE_WARMUP);
+  struct start_gate start = {.mutex = PTHREAD_MUTEX_INITIALIZER,
+                             .cond = PTHREAD_COND_INITIALIZER};
+  int spawn_error = 0;
+  unsigned spawned = spawn_workers(cfg, c, threads, workers, gate, &start,
+                                   state, &spawn_error);
+  wait_ready(&start, spawned);
+  if (spawned < c->threads) {
+    snprintf(msg, msg_size, "could not create thread %u of %u: %s", spawned,
+             c->threads, strerror(-spawn_error));
+    rc = spawn_error;
+  } else {
+    rc = first_bind_error(threads, spawned, msg, msg_size);
+  }
+  uint64_t window_ns = 0;
+  if (rc == 0) {
+    window_ns = drive_phases(cfg, gate, &start);
+  } else {
+    atomic_store_explicit(&gate->phase, SM_PHASE_STOP, memory_order_release);
+    open_start_gate(&start);
+  }
+  for (unsigned i = 0; i < spawned; i++)
+    pthread_join(threads[i].thread, NULL);
+  if (rc == 0 && f->check)
+    rc = f->check(c, state, workers, msg, msg_size);
+  if (rc == 0)
+    compute_window(workers, c->threads, window_ns, per_thread, out);
+  if (f->teardown)
+    f->teardown(state);
+  free(per_thread);
+  free(workers);
+  free(threads);
+  free(gate);
+  return rc;
+}
+
+/* The body of the overhead probe: nothing but the measured loop itself. */
+static void empty_worker(struct sm_worker *w) {
+  uint64_t count = 0;
+  SM_MEASURED_LOOP(w, count) {}
+}
+
+double sm_runner_overhead_ns(const struct sm_topology *topo,
+                             uint64_t duration_ns) {
+  static const struct sm_variant empty = {"empty", "", empty_worker};
+  static const struct sm_family probe = {
+      .name = "overhead", .variants = &empty, .nvariants = 1};
+  int os_pu = -1;
+  if (sm_topology_plan_threads(topo, SM_PLACE_COMPACT, 1, &os_pu) != 0)
+    os_pu = -1;
+  struct sm_case c = {.family = &probe,
+                      .variant = &empty,
+                      .threads = 1,
+                      .placement = SM_PLACE_COMPACT,
+                      .os_pus = &os_pu};
+  struct sm_window_config cfg = {
+      .warmup_ns = duration_ns / 4, .duration_ns = duration_ns, .topo = topo};
+  struct sm_window w;
+  char msg[160];
+  if (sm_runner_window(&cfg, &c, &w, msg, sizeof msg) != 0 || w.ops == 0)
+    return -1.0;
+  return (double)w.window_ns / (double)w.ops;
+}

@@ -1,0 +1,51 @@
+/* runner.h: runs a family's cases as pinned, gated, warmed-up, timed
+ * windows and turns each window into metric rows. */
+#ifndef SYNCMARK_BENCH_RUNNER_H
+#define SYNCMARK_BENCH_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "family.h"
+
+struct sm_results;
+
+/* Timing of every window of a run. */
+struct sm_window_config {
+  uint64_t warmup_ns;   /* may be 0 */
+  uint64_t duration_ns; /* > 0 */
+  const struct sm_topology *topo;
+};
+
+/* What one window measured, before it becomes metric rows. */
+struct sm_window {
+  uint64_t window_ns; /* time between the MEASURE and STOP edges */
+  uint64_t ops;       /* operations all workers did inside it */
+  double ops_per_s;
+  double ns_per_op;     /* threads x window / ops: a thread's time per op */
+  double fairness_jain; /* Jain's index of the per-thread op counts */
+  double share_min;     /* least productive thread, as a fraction of the
+                           fair share (1 = fair) */
+  double share_max;     /* most productive thread, same unit */
+  double vcsw_per_op;   /* voluntary context switches per op */
+  double ivcsw_per_op;  /* involuntary context switches per op */
+};
+
+/* Runs one window of `c`: creates the family state, spawns and pins one
+ * thread per c->threads (verifying each binding), holds them at a start
+ * gate, lets them warm up, times the MEASURE phase, stops them through the
+ * gate, joins them and runs the family's self-check. Returns 0 and fills
+ * *out; or a negative errno with a sentence in `msg`: -EAGAIN when a thread
+ * could not be created, -EIO when pinning failed, -EPROTO when the
+ * self-check failed, or the family setup's error. */
+int sm_runner_window(const struct sm_window_config *cfg,
+                     const struct sm_case *c, struct sm_window *out, char *msg,
+                     size_t msg_size);
+
+/* Measures the runner's own cost per operation: one pinned thread running
+ * an empty body in SM_MEASURED_LOOP for `duration_ns`. Returns ns per
+ * iteration, or a negative value when the window could not run. */
+double sm_runner_overhead_ns(const struct sm_topology *topo,
+                             uint64_t duration_ns);
+
+#endif

@@ -1,0 +1,57 @@
+/* table.c: the human table printed at the end of a run. */
+#include "table.h"
+
+#include <math.h>
+#include <string.h>
+
+char *sm_format_si(double value, char *buf, size_t size) {
+  static const char prefixes[] = " kMGT";
+  if (!isfinite(value)) {
+    snprintf(buf, size, "-");
+    return buf;
+  }
+  int i = 0;
+  double v = value;
+  while (fabs(v) >= 1000.0 && i < 4) {
+    v /= 1000.0;
+    i++;
+  }
+  if (i == 0)
+    snprintf(buf, size, "%.3g", v);
+  else
+    snprintf(buf, size, "%.3g%c", v, prefixes[i]);
+  return buf;
+}
+
+/* Returns the median of (case, metric), or NaN when it has none. */
+static double median_of(const struct sm_results *r, size_t c,
+                        const char *metric, struct sm_summary *s) {
+  return sm_results_summary(r, c, metric, s) == 0 ? s->median : NAN;
+}
+
+void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
+                    const struct sm_results *r, const bool *failed) {
+  fprintf(out, "%-28s %-22s %4s %-9s %8s %19s %6s %8s %6s %8s\n", "benchmark",
+          "params", "thr", "placement", "ops/s", "95% CI of median", "cv",
+          "ns/op", "jain", "vcsw/op");
+  for (size_t c = 0; c < ncases; c++) {
+    const struct sm_case *k = &cases[c];
+    char label[96];
+    snprintf(label, sizeof label, "%s/%s", k->family->name, k->variant->name);
+    fprintf(out, "%-28s %-22s %4u %-9s ", label, k->params, k->threads,
+            sm_placement_name(k->placement));
+    struct sm_summary ops, other;
+    if (failed[c] || sm_results_summary(r, c, "ops_per_s", &ops) != 0) {
+      fprintf(out, "%8s\n", "FAILED");
+      continue;
+    }
+    char m[16], lo[16], hi[16], ci[40], nsop[16], vcsw[16];
+    snprintf(ci, sizeof ci, "[%s, %s]", sm_format_si(ops.ci_lo, lo, 16),
+             sm_format_si(ops.ci_hi, hi, 16));
+    snprintf(vcsw, sizeof vcsw, "%.3g", median_of(r, c, "vcsw_per_op", &other));
+    fprintf(out, "%8s %19s %5.1f%% %8s %6.3f %8s\n",
+            sm_format_si(ops.median, m, 16), ci, ops.cv * 100.0,
+            sm_format_si(median_of(r, c, "ns_per_op", &other), nsop, 16),
+            median_of(r, c, "fairness_jain", &other), vcsw);
+  }
+}

@@ -1,0 +1,20 @@
+/* table.h: the short human-readable table a run prints. */
+#ifndef SYNCMARK_BENCH_TABLE_H
+#define SYNCMARK_BENCH_TABLE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "family.h"
+#include "results.h"
+
+/* Prints one line per case that has results: median ops/s with its 95% CI
+ * and CV, median ns/op, fairness and switches per op. Cases marked in
+ * `failed` are listed as FAILED. */
+void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
+                    const struct sm_results *r, const bool *failed);
+
+/* Formats a value with an SI prefix ("52.3M") into buf; returns buf. */
+char *sm_format_si(double value, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,25 @@
+/* work.h: calibrated busy work used to give an operation a known length. */
+#ifndef SYNCMARK_WORK_H
+#define SYNCMARK_WORK_H
+
+#include <stdint.h>
+
+/* Runs `iterations` steps of a dependent integer computation that the
+ * compiler cannot remove or batch; about one step per few cycles. Never
+ * fails. The returned value only exists to keep the work alive. */
+static inline uint64_t sm_work_spin(uint64_t iterations) {
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  for (uint64_t i = 0; i < iterations; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    __asm__ __volatile__("" : "+r"(x));
+  }
+  return x;
+}
+
+/* Returns how many sm_work_spin() iterations take `target_ns` nanoseconds on
+ * the calling thread, measured with sm_now_ns() (the median of several
+ * trials). Returns 0 for a target of 0, and at least 1 otherwise. */
+uint64_t sm_work_calibrate(uint64_t target_ns);
+
+#endif
