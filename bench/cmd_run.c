@@ -17,6 +17,7 @@
 #include "runner.h"
 #include "syncmark/clock.h"
 #include "table.h"
+#include "text.h"
 
 /* Defaults of a full run and of --quick. */
 #define DEFAULT_DURATION_S 0.25
@@ -135,8 +136,8 @@ static void prepare(struct run *r) {
   if (bad >= 0) {
     char names[256] = "";
     for (size_t i = 0; i < sm_nfamilies; i++)
-      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-               i ? ", " : "", sm_families[i]->name);
+      sm_appendf(names, sizeof names, "%s%s", i ? ", " : "",
+                 sm_families[i]->name);
     sm_usage_error("unknown benchmark '%s' (allowed: %s, or family/variant "
                    "as shown by syncmark list)",
                    o->args[bad], names);
@@ -245,11 +246,9 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
                         size_t max) {
   char command[448] = "syncmark", finished[32], list[160] = "";
   for (int i = 1; i < r->o->argc; i++)
-    snprintf(command + strlen(command), sizeof command - strlen(command), " %s",
-             r->o->argv[i]);
+    sm_appendf(command, sizeof command, " %s", r->o->argv[i]);
   for (size_t i = 0; i < r->nthreads; i++)
-    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%u",
-             i ? " " : "", r->threads[i]);
+    sm_appendf(list, sizeof list, "%s%u", i ? " " : "", r->threads[i]);
   now_iso(finished, sizeof finished);
   int rc = 0;
   rc = rc ? rc : sm_field_add(fields, n, max, "command", "%s", command);

@@ -40,7 +40,7 @@ struct sm_case {
   unsigned threads;
   enum sm_placement placement;
   int *os_pus;    /* threads entries; -1 when not pinned */
-  char cpus[256]; /* the CSV column: OS PUs used, space-separated */
+  char *cpus;     /* the CSV column: OS PUs used, space-separated */
 };
 
 /* Per-thread state of one window. Each worker owns its slot; the runner

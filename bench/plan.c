@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "text.h"
 
 const char *sm_case_label(const struct sm_case *c, char *buf, size_t size) {
   snprintf(buf, size, "%s/%s", c->family->name, c->variant->name);
@@ -66,7 +67,6 @@ static size_t combinations(const struct sm_family *f, bool quick) {
  * axes (the last axis varies fastest). */
 static void set_params(struct sm_case *c, size_t k, bool quick) {
   const struct sm_family *f = c->family;
-  size_t used = 0;
   c->params[0] = '\0';
   for (size_t a = f->naxes; a-- > 0;) {
     size_t n;
@@ -75,28 +75,30 @@ static void set_params(struct sm_case *c, size_t k, bool quick) {
     k /= n;
   }
   for (size_t a = 0; a < f->naxes; a++)
-    used +=
-        (size_t)snprintf(c->params + used, sizeof c->params - used, "%s%s=%ld",
-                         a ? ";" : "", f->axes[a].key, c->param[a]);
+    sm_appendf(c->params, sizeof c->params, "%s%s=%ld", a ? ";" : "",
+               f->axes[a].key, c->param[a]);
 }
 
-/* Sets c->os_pus and c->cpus from the placement plan. Returns 0, -ENOMEM or
- * the planner's error. */
+/* Room for one OS PU index and its separator in the cpus column. */
+enum { CPUS_CHARS_PER_THREAD = 12, CPUS_MIN_SIZE = 256 };
+
+/* Sets c->os_pus and c->cpus from the placement plan: the OS PU of each
+ * thread in order, or the allowed set for SM_PLACE_NONE. Returns 0,
+ * -ENOMEM or the planner's error. */
 static int set_cpus(struct sm_case *c, const struct sm_topology *topo) {
+  size_t size = (size_t)c->threads * CPUS_CHARS_PER_THREAD + CPUS_MIN_SIZE;
   c->os_pus = malloc(sizeof *c->os_pus * c->threads);
-  if (!c->os_pus)
+  c->cpus = calloc(size, 1);
+  if (!c->os_pus || !c->cpus)
     return -ENOMEM;
   int rc = sm_topology_plan_threads(topo, c->placement, c->threads, c->os_pus);
   if (rc != 0)
     return rc;
   if (c->placement == SM_PLACE_NONE)
-    return sm_topology_allowed_list(topo, c->cpus, sizeof c->cpus);
-  size_t used = 0;
-  c->cpus[0] = '\0';
-  for (unsigned i = 0; i < c->threads && used < sizeof c->cpus; i++)
-    used += (size_t)snprintf(c->cpus + used, sizeof c->cpus - used, "%s%d",
-                             i ? " " : "", c->os_pus[i]);
-  return 0;
+    return sm_topology_allowed_list(topo, c->cpus, size);
+  for (unsigned i = 0; i < c->threads && rc == 0; i++)
+    rc = sm_appendf(c->cpus, size, "%s%d", i ? " " : "", c->os_pus[i]);
+  return rc;
 }
 
 /* Records why a placement cannot be provided, once per placement. */
@@ -104,9 +106,8 @@ static void note_skipped(struct sm_plan *plan, enum sm_placement p) {
   const char *name = sm_placement_name(p);
   if (strstr(plan->skipped, name))
     return;
-  size_t used = strlen(plan->skipped);
-  snprintf(plan->skipped + used, sizeof plan->skipped - used, "%s%s",
-           used ? "; " : "", name);
+  sm_appendf(plan->skipped, sizeof plan->skipped, "%s%s",
+             plan->skipped[0] ? "; " : "", name);
 }
 
 /* Returns true when `topo` can provide placement p (probed with 1 thread). */
@@ -178,8 +179,10 @@ int sm_plan_build(const struct sm_plan_request *req,
 }
 
 void sm_plan_free(struct sm_plan *plan) {
-  for (size_t i = 0; i < plan->ncases; i++)
+  for (size_t i = 0; i < plan->ncases; i++) {
     free(plan->cases[i].os_pus);
+    free(plan->cases[i].cpus);
+  }
   free(plan->cases);
   plan->cases = NULL;
   plan->ncases = 0;

@@ -16,7 +16,7 @@
 #include <libcpuid/libcpuid.h>
 
 #define CLOCKSOURCE_PATH                                                       \
-  "/sys/devices/system/cpu/clocksource/clocksource0/current_clocksource"
+  "/sys/devices/system/clocksource/clocksource0/current_clocksource"
 #define GOVERNOR_PATH "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"
 
 /* What libcpuid told us, already formatted; "unknown" where it could not. */
