@@ -219,10 +219,21 @@ char *sm_csv_format_double(double value, char *buf, size_t size) {
     snprintf(buf, size, "%s", value < 0 ? "-inf" : "inf");
     return buf;
   }
-  for (int prec = 1; prec <= 17; prec++) {
+  int prec = 1;
+  for (; prec <= 17; prec++) {
     snprintf(buf, size, "%.*g", prec, value);
     if (strtod(buf, NULL) == value)
       break;
+  }
+  /* Same digits in plain decimal notation when the exponent is moderate,
+   * so 20 reads "20" rather than "2e+01". */
+  int exponent = value == 0.0 ? 0 : (int)floor(log10(fabs(value)));
+  if (prec <= 17 && exponent >= -5 && exponent < 16) {
+    int decimals = prec - 1 - exponent;
+    char fixed[64];
+    snprintf(fixed, sizeof fixed, "%.*f", decimals > 0 ? decimals : 0, value);
+    if (strtod(fixed, NULL) == value && strlen(fixed) < size)
+      memcpy(buf, fixed, strlen(fixed) + 1);
   }
   return buf;
 }

@@ -40,9 +40,11 @@ int sm_csv_commit(struct sm_csv_writer *w);
 /* Removes the temporary file and frees the writer. NULL is accepted. */
 void sm_csv_abort(struct sm_csv_writer *w);
 
-/* Formats a double for a result file: shortest round-tripping form ("%.17g"
- * trimmed by trying fewer digits), "nan"/"inf" for non-finite values.
- * `buf` must hold at least 32 bytes. Returns buf. */
+/* Formats a double for a result file: the fewest significant digits that
+ * read back to the same double, in plain decimal notation for exponents
+ * -5..15 ("20", "0.25", "73486226.767") and "%g" exponent form otherwise;
+ * "nan", "inf", "-inf" for non-finite values. `buf` must hold at least 32
+ * bytes. Returns buf. */
 char *sm_csv_format_double(double value, char *buf, size_t size);
 
 /* A whole CSV file in memory: a header row and data rows of strings. */

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# deps.sh: installs the Debian/Ubuntu packages syncmark needs, when missing.
+# Uses sudo when not run as root. Safe to run again: installs nothing twice.
+set -euo pipefail
+
+packages=(cmake gcc make pkg-config libhwloc-dev libcpuid-dev libcriterion-dev
+          gnuplot-nox)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "deps.sh: missing packages ${missing[*]}, and apt-get is not available;" \
+       "install them with your package manager" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "deps.sh: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null

@@ -1,0 +1,254 @@
+/* test_runner.c: the runner's window lifecycle, the planner's expansion of
+ * cases and the result writers, driven with small test families. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "results.h"
+#include "runner.h"
+#include "syncmark/csv.h"
+
+/* A family whose workers bump a shared atomic once per loop pass, so the
+ * runner's counts can be compared with work that really happened. */
+struct probe_state {
+  atomic_uint_fast64_t passes;
+  int fail_check;
+};
+
+static void probe_worker(struct sm_worker *w) {
+  struct probe_state *s = w->state;
+  uint64_t count = 0;
+  SM_MEASURED_LOOP(w, count) {
+    atomic_fetch_add_explicit(&s->passes, 1, memory_order_relaxed);
+  }
+  w->family_count = count;
+}
+
+static struct probe_state last_state;
+static int fail_next_check;
+
+static int probe_setup(const struct sm_case *c, void **state) {
+  (void)c;
+  struct probe_state *s = calloc(1, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  s->fail_check = fail_next_check;
+  *state = s;
+  return 0;
+}
+
+/* Checks that every pass of every worker was counted by the loop. */
+static int probe_check(const struct sm_case *c, void *state,
+                       const struct sm_worker *workers, char *msg,
+                       size_t size) {
+  struct probe_state *s = state;
+  uint64_t total = 0;
+  for (unsigned i = 0; i < c->threads; i++)
+    total += workers[i].ops_at_stop;
+  last_state.passes = atomic_load(&s->passes);
+  if (s->fail_check || total != atomic_load(&s->passes)) {
+    snprintf(msg, size, "probe counted %llu, state has %llu",
+             (unsigned long long)total,
+             (unsigned long long)atomic_load(&s->passes));
+    return -EPROTO;
+  }
+  return 0;
+}
+
+static void probe_teardown(void *state) {
+  free(state);
+}
+
+static const struct sm_variant probe_variant = {"probe", "test", probe_worker};
+static const long probe_values[] = {1, 2, 3};
+static const struct sm_axis probe_axes[] = {
+    {"a", probe_values, 3, probe_values, 1},
+    {"b", probe_values, 2, probe_values, 2}};
+static const struct sm_family probe_family = {.name = "probe",
+                                              .variants = &probe_variant,
+                                              .nvariants = 1,
+                                              .axes = probe_axes,
+                                              .naxes = 2,
+                                              .setup = probe_setup,
+                                              .check = probe_check,
+                                              .teardown = probe_teardown};
+
+static struct sm_topology *topo;
+
+static void load_machine(void) {
+  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
+  cr_assert_eq(sm_topology_load(&opts, &topo), 0);
+}
+
+static void free_machine(void) {
+  sm_topology_free(topo);
+}
+
+/* Runs one probe window with `threads` threads pinned by `placement`. */
+static int probe_window(unsigned threads, enum sm_placement placement,
+                        struct sm_window *w, char *msg, size_t size) {
+  int pus[8];
+  cr_assert_leq(threads, 8);
+  cr_assert_eq(sm_topology_plan_threads(topo, placement, threads, pus), 0);
+  struct sm_case c = {.family = &probe_family,
+                      .variant = &probe_variant,
+                      .threads = threads,
+                      .placement = placement,
+                      .os_pus = pus};
+  struct sm_window_config cfg = {
+      .warmup_ns = 5000000, .duration_ns = 20000000, .topo = topo};
+  return sm_runner_window(&cfg, &c, w, msg, size);
+}
+
+TestSuite(runner, .init = load_machine, .fini = free_machine);
+
+Test(runner, window_counts_only_the_measured_phase) {
+  struct sm_window w;
+  char msg[160];
+  cr_assert_eq(probe_window(2, SM_PLACE_COMPACT, &w, msg, sizeof msg), 0, "%s",
+               msg);
+  cr_assert_gt(w.ops, 0);
+  /* The measured ops are a part of all passes (warmup passes excluded). */
+  cr_assert_lt(w.ops, last_state.passes);
+  cr_assert_gt(w.window_ns, 0);
+  cr_assert_float_eq(w.ops_per_s, (double)w.ops / (w.window_ns / 1e9),
+                     w.ops_per_s * 1e-9);
+  cr_assert_float_eq(w.ns_per_op, 2.0 * w.window_ns / w.ops,
+                     w.ns_per_op * 1e-9);
+  cr_assert(w.fairness_jain > 0.5 && w.fairness_jain <= 1.0 + 1e-12);
+  cr_assert_leq(w.share_min, 1.0 + 1e-12);
+  cr_assert_geq(w.share_max, 1.0 - 1e-12);
+}
+
+Test(runner, oversubscribed_and_unpinned_windows_run) {
+  struct sm_window w;
+  char msg[160];
+  cr_assert_eq(probe_window(4, SM_PLACE_COMPACT, &w, msg, sizeof msg), 0, "%s",
+               msg);
+  cr_assert_gt(w.ops, 0);
+  cr_assert_eq(probe_window(3, SM_PLACE_NONE, &w, msg, sizeof msg), 0, "%s",
+               msg);
+  cr_assert_gt(w.ops, 0);
+}
+
+Test(runner, failed_self_check_is_reported) {
+  struct sm_window w;
+  char msg[160] = "";
+  fail_next_check = 1;
+  int rc = probe_window(1, SM_PLACE_COMPACT, &w, msg, sizeof msg);
+  fail_next_check = 0;
+  cr_assert_eq(rc, -EPROTO);
+  cr_assert(strstr(msg, "probe counted") != NULL, "message: %s", msg);
+}
+
+Test(runner, overhead_probe_is_positive) {
+  double ns = sm_runner_overhead_ns(topo, 20000000);
+  cr_assert_gt(ns, 0.0);
+}
+
+/* Plans on a synthetic 2-package, 2-core, 2-SMT topology: 8 PUs. */
+Test(plan, expands_axes_threads_and_placements) {
+  struct sm_topology *synthetic;
+  struct sm_topology_opts opts = {.synthetic = "pack:2 core:2 pu:2"};
+  cr_assert_eq(sm_topology_load(&opts, &synthetic), 0);
+  const unsigned threads[] = {1, 4};
+  const enum sm_placement placements[] = {SM_PLACE_COMPACT, SM_PLACE_SMT_FIRST};
+  const char *filters[] = {"contention/mutex"};
+  struct sm_plan_request req = {.filters = filters,
+                                .nfilters = 1,
+                                .threads = threads,
+                                .nthreads = 2,
+                                .placements = placements,
+                                .nplacements = 2,
+                                .quick = true};
+  struct sm_plan plan;
+  cr_assert_eq(sm_plan_build(&req, synthetic, &plan), 0);
+  /* quick contention: 5 read shares x 1 cs length x 2 threads x 2 places */
+  cr_assert_eq(plan.ncases, 20);
+  cr_assert_str_eq(plan.cases[0].params, "read_pct=0;cs_ns=0");
+  cr_assert_str_eq(plan.cases[0].cpus, "0");
+  /* 4 threads compact: one per core first (PUs 0,2,4,6); smt-first packs */
+  cr_assert_str_eq(plan.cases[2].cpus, "0 2 4 6");
+  cr_assert_str_eq(plan.cases[3].cpus, "0 1 2 3");
+  cr_assert_str_eq(plan.skipped, "");
+  sm_plan_free(&plan);
+  sm_topology_free(synthetic);
+}
+
+Test(plan, impossible_placement_is_skipped_and_named) {
+  struct sm_topology *synthetic;
+  struct sm_topology_opts opts = {.synthetic = "pack:1 core:2 pu:1"};
+  cr_assert_eq(sm_topology_load(&opts, &synthetic), 0);
+  const unsigned threads[] = {2};
+  const enum sm_placement both[] = {SM_PLACE_SMT_FIRST, SM_PLACE_SCATTER};
+  struct sm_plan_request req = {.threads = threads,
+                                .nthreads = 1,
+                                .placements = both,
+                                .nplacements = 2,
+                                .quick = true};
+  struct sm_plan plan;
+  cr_assert_eq(sm_plan_build(&req, synthetic, &plan), 0);
+  cr_assert_str_eq(plan.skipped, "smt-first");
+  for (size_t i = 0; i < plan.ncases; i++)
+    cr_assert_eq(plan.cases[i].placement, SM_PLACE_SCATTER);
+  sm_plan_free(&plan);
+  req.nplacements = 1;
+  cr_assert_eq(sm_plan_build(&req, synthetic, &plan), -ENOTSUP);
+  cr_assert_str_eq(plan.skipped, "smt-first");
+  sm_topology_free(synthetic);
+}
+
+Test(plan, filters_match_family_or_variant_globs) {
+  const char *good[] = {"contention", "contention/atomic_*", "cont*"};
+  const char *bad[] = {"contention", "nosuch"};
+  struct sm_plan_request req = {.filters = good, .nfilters = 3};
+  cr_assert_eq(sm_plan_unmatched_filter(&req), -1);
+  req.filters = bad;
+  req.nfilters = 2;
+  cr_assert_eq(sm_plan_unmatched_filter(&req), 1);
+}
+
+/* Two cases, three reps, one metric with a NaN in one case. */
+Test(results, summary_groups_by_case_and_drops_undefined_metrics) {
+  char dir[] = "/tmp/syncmark-results-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  struct sm_case cases[2] = {
+      {.family = &probe_family, .variant = &probe_variant, .threads = 1},
+      {.family = &probe_family, .variant = &probe_variant, .threads = 2}};
+  strcpy(cases[0].params, "a=1");
+  strcpy(cases[1].params, "a=2");
+  cases[0].cpus = "0";
+  cases[1].cpus = "0 1";
+  struct sm_results r = {0};
+  for (unsigned rep = 1; rep <= 3; rep++) {
+    cr_assert_eq(sm_results_add(&r, 0, rep, "ops_per_s", "ops/s", rep), 0);
+    cr_assert_eq(sm_results_add(&r, 1, rep, "ops_per_s", "ops/s", 10 * rep), 0);
+    cr_assert_eq(
+        sm_results_add(&r, 1, rep, "ns_per_op", "ns", rep == 2 ? NAN : 1), 0);
+  }
+  char raw[256], summary[256];
+  snprintf(raw, sizeof raw, "%s/raw.csv", dir);
+  snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+  cr_assert_eq(sm_results_write_raw(&r, cases, raw), 0);
+  cr_assert_eq(sm_results_write_summary(&r, cases, 2, summary), 0);
+  struct sm_csv_table t;
+  cr_assert_eq(sm_csv_read(raw, &t), 0);
+  cr_assert_eq(t.nrows, 9);
+  cr_assert_str_eq(t.rows[1][sm_csv_column(&t, "cpus")], "0 1");
+  sm_csv_table_free(&t);
+  cr_assert_eq(sm_csv_read(summary, &t), 0);
+  cr_assert_eq(t.nrows, 2, "the NaN metric must have no summary row");
+  int median = sm_csv_column(&t, "median"), n = sm_csv_column(&t, "n");
+  cr_assert_str_eq(t.rows[0][median], "2");
+  cr_assert_str_eq(t.rows[1][median], "20");
+  cr_assert_str_eq(t.rows[1][n], "3");
+  sm_csv_table_free(&t);
+  sm_results_free(&r);
+  unlink(raw);
+  unlink(summary);
+  rmdir(dir);
+}
