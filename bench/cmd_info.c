@@ -7,6 +7,27 @@
 #include "options.h"
 #include "registry.h"
 
+/* Returns the section heading a machine field belongs under. */
+static const char *section_of(const char *key) {
+  static const struct {
+    const char *prefix, *section;
+  } sections[] = {{"clocksource", "system"},
+                  {"syncmark_", "syncmark"},
+                  {"git_", "syncmark"},
+                  {"cpu_", "CPU (libcpuid)"},
+                  {"cache_", "CPU (libcpuid)"},
+                  {"hypervisor", "CPU (libcpuid)"},
+                  {"topo_", "topology (hwloc)"},
+                  {"allowed_", "PUs this process may use"},
+                  {"pu_", "PUs this process may use"},
+                  {"clock", "measuring"},
+                  {"runner_", "measuring"}};
+  for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+    if (strncmp(key, sections[i].prefix, strlen(sections[i].prefix)) == 0)
+      return sections[i].section;
+  return "system";
+}
+
 int sm_cmd_info(const struct sm_options *o) {
   if (o->nargs > 0)
     sm_usage_error("info: unexpected argument '%s' (info takes none)",
@@ -22,8 +43,14 @@ int sm_cmd_info(const struct sm_options *o) {
     return 1;
   }
   int rc = sm_env_describe(topo, fields, &n, max);
-  for (size_t i = 0; i < n; i++)
-    printf("%-26s %s\n", fields[i].key, fields[i].value);
+  const char *current = "";
+  for (size_t i = 0; i < n; i++) {
+    const char *section = section_of(fields[i].key);
+    if (strcmp(section, current) != 0)
+      printf("%s%s\n", i ? "\n" : "", section);
+    current = section;
+    printf("  %-26s %s\n", fields[i].key, fields[i].value);
+  }
   free(fields);
   sm_topology_free(topo);
   if (rc != 0)

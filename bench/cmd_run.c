@@ -21,7 +21,7 @@
 
 /* Defaults of a full run and of --quick. */
 #define DEFAULT_DURATION_S 0.25
-#define DEFAULT_WARMUP_S   0.1
+#define DEFAULT_WARMUP_S   0.05
 #define DEFAULT_REPS       10
 #define QUICK_DURATION_S   0.03
 #define QUICK_WARMUP_S     0.01

@@ -41,7 +41,7 @@ static const struct option_spec {
     {"duration", "S", CMD_RUN, parse_duration,
      "seconds per timed window (default 0.25; quick 0.03)"},
     {"warmup", "S", CMD_RUN, parse_warmup,
-     "seconds of warmup before each window (default 0.1; quick 0.01)"},
+     "seconds of warmup before each window (default 0.05; quick 0.01)"},
     {"reps", "N", CMD_RUN, parse_reps, "repetitions (default 10; quick 3)"},
     {"out", "DIR", CMD_RUN, parse_out,
      "results folder; the run goes to DIR/<host>/<stamp>/ (default results)"},
