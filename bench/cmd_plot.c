@@ -152,7 +152,7 @@ static int split_combinations(const struct plot_run *run, const char *family,
   for (size_t r = 0; r < run->summary.nrows; r++) {
     if (strcmp(run->summary.rows[r][run->col_benchmark], family) != 0)
       continue;
-    char current[MAX_SPLIT_KEYS][32];
+    char current[MAX_SPLIT_KEYS][32] = {{0}};
     for (int k = 0; k < nkeys; k++)
       split_value_of(run, r, keys[k], current[k], 32);
     int seen = 0;

@@ -28,15 +28,15 @@ enum { MAX_THREADS = 8 };
  * locks are slow when 4 threads share 2 CPUs (a preempted holder or, for the
  * ticket lock, a preempted next waiter stalls everyone for a time slice), so
  * they get fewer. */
-#define ITERS_mutex     20000
-#define ITERS_rwlock    20000
-#define ITERS_spin_ttas 10000
+#define ITERS_mutex     100000
+#define ITERS_rwlock    100000
+#define ITERS_spin_ttas 50000
 #define ITERS_ticket    2000
 
 /* Writes (per writer) and reads (per reader) in the reader tests. */
-#define PAIR_ITERS_mutex     10000
-#define PAIR_ITERS_rwlock    10000
-#define PAIR_ITERS_spin_ttas 5000
+#define PAIR_ITERS_mutex     50000
+#define PAIR_ITERS_rwlock    50000
+#define PAIR_ITERS_spin_ttas 20000
 #define PAIR_ITERS_ticket    1000
 
 /* Seconds a test waits for another thread to reach a state before it fails
@@ -68,31 +68,38 @@ static void race_window(void) {
 }
 
 /* Adds one to `*counter` by a read, a stall and a write back, so that two
- * threads doing it at once lose an update. The caller must hold the lock.
- * Never fails. */
+ * threads doing it at once lose an update. The fences make the compiler do
+ * the read and the write here, even inlined into a loop around a broken lock
+ * that is no compiler barrier. The caller must hold the lock. Never fails. */
 static void racy_increment(uint64_t *counter) {
+  atomic_signal_fence(memory_order_seq_cst);
   uint64_t v = *counter;
   race_window();
   *counter = v + 1;
+  atomic_signal_fence(memory_order_seq_cst);
 }
 
 /* Advances the pair s->a, s->b to the next value, writing a first and b
  * after a stall, so that a reader let in meanwhile sees a != b. The caller
  * must hold the lock exclusively. Never fails. */
 static void write_pair(struct stress *s) {
+  atomic_signal_fence(memory_order_seq_cst);
   uint64_t v = s->a + 1;
   s->a = v;
   race_window();
   s->b = v;
+  atomic_signal_fence(memory_order_seq_cst);
 }
 
 /* Reads the pair s->a, s->b with a stall in between and counts a violation
  * when they differ. The caller must hold at least the read lock. Never
  * fails. */
 static void read_pair(struct stress *s) {
+  atomic_signal_fence(memory_order_seq_cst);
   uint64_t a = s->a;
   race_window();
   uint64_t b = s->b;
+  atomic_signal_fence(memory_order_seq_cst);
   if (a != b)
     atomic_fetch_add_explicit(&s->violations, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->reads, 1, memory_order_relaxed);
