@@ -2,6 +2,7 @@
  * has rows in the run, with the gnuplot scripts in plots/, as PNG and SVG. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ struct plot_run {
   struct sm_csv_table summary;
   char machine[256]; /* "host, CPU brand, N PUs" */
   int pus;
-  int col_benchmark, col_params, col_placement;
+  int col_benchmark, col_variant, col_params, col_placement;
 };
 
 /* Returns the value of `key=` inside a params string ("a=1;b=2") into buf,
@@ -76,20 +77,41 @@ static int read_split_keys(const char *script, char keys[][32]) {
   return n;
 }
 
+/* Copies the file at `path` to stderr (gnuplot's messages of a failed
+ * figure). Missing files are ignored. */
+static void show_log(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return;
+  char line[512];
+  while (fgets(line, sizeof line, f))
+    fputs(line, stderr);
+  fclose(f);
+}
+
 /* Runs gnuplot on `script` with the given variable assignments, writing
- * `outfile` through a temporary name. Returns 0 or -1 after saying why. */
+ * `outfile` through a temporary name. gnuplot's own messages go to a
+ * temporary log shown only when it fails (a figure without data for some
+ * series warns harmlessly). Returns 0 or -1 after saying why. */
 static int run_gnuplot(const char *script, const char *assignments,
                        const char *outfile) {
-  char tmp[4300], expr[6000];
+  char tmp[4300], log[4300], expr[6000];
   if (sm_format(tmp, sizeof tmp, "%s.tmp.%d", outfile, (int)getpid()) ||
+      sm_format(log, sizeof log, "%s.log.%d", outfile, (int)getpid()) ||
       sm_format(expr, sizeof expr, "%s; outfile='%s'", assignments, tmp)) {
     fprintf(stderr, "syncmark: path too long: %s\n", outfile);
     return -1;
   }
   char *argv[] = {"gnuplot", "-e", expr, (char *)script, NULL};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log,
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
-  int rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
+  int rc = posix_spawnp(&pid, "gnuplot", &actions, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
+    unlink(log);
     fprintf(stderr,
             "syncmark: cannot run gnuplot: %s (install gnuplot-nox)"
             "\n",
@@ -101,17 +123,21 @@ static int run_gnuplot(const char *script, const char *assignments,
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
       rename(tmp, outfile) != 0) {
+    show_log(log);
+    unlink(log);
     unlink(tmp);
     fprintf(stderr, "syncmark: gnuplot failed on %s for %s\n", script, outfile);
     return -1;
   }
+  unlink(log);
   return 0;
 }
 
 /* Renders one figure (PNG and SVG) of `script` named base[-k=v...]. */
 static int render_figure(const struct plot_run *run, const char *script,
                          const char *plots_dir, const char *base,
-                         char keys[][32], char values[][32], int nkeys) {
+                         const char *variants, char keys[][32],
+                         char values[][32], int nkeys) {
   char name[512], joined_keys[160] = "", joined_values[160] = "";
   int rc = sm_format(name, sizeof name, "%s", base);
   for (int k = 0; k < nkeys; k++) {
@@ -132,9 +158,9 @@ static int render_figure(const struct plot_run *run, const char *script,
     if (sm_format(out, sizeof out, "%s/%s.%s", run->dir, name, formats[i]) ||
         sm_format(assignments, sizeof assignments,
                   "dir='%s'; summary='%s'; fmt='%s'; machine='%s'; pus=%d; "
-                  "split_keys='%s'; split_values='%s'",
+                  "variants='%s'; split_keys='%s'; split_values='%s'",
                   plots_dir, run->summary_path, formats[i], run->machine,
-                  run->pus, joined_keys, joined_values) ||
+                  run->pus, variants, joined_keys, joined_values) ||
         run_gnuplot(script, assignments, out) != 0)
       failures++;
     else if (i == 0)
@@ -164,6 +190,27 @@ static int split_combinations(const struct plot_run *run, const char *family,
   return n;
 }
 
+/* Writes the distinct variants of `family` in the run, in first-seen order
+ * and space-separated, into buf. Returns 0 or -ENOSPC. */
+static int family_variants(const struct plot_run *run, const char *family,
+                           char *buf, size_t size) {
+  buf[0] = '\0';
+  for (size_t r = 0; r < run->summary.nrows; r++) {
+    char **row = run->summary.rows[r];
+    if (strcmp(row[run->col_benchmark], family) != 0)
+      continue;
+    const char *v = row[run->col_variant];
+    char padded[160];
+    sm_format(padded, sizeof padded, " %s ", v);
+    char haystack[1100];
+    sm_format(haystack, sizeof haystack, " %s ", buf);
+    if (!strstr(haystack, padded) &&
+        sm_appendf(buf, size, "%s%s", buf[0] ? " " : "", v) != 0)
+      return -ENOSPC;
+  }
+  return 0;
+}
+
 /* Renders every figure of one script whose family has rows in the run.
  * The family is the script's name up to the first '-' or '.'. Returns the
  * number of figures that failed. */
@@ -178,10 +225,15 @@ static int render_script(const struct plot_run *run, const char *plots_dir,
   memset(combos, 0, sizeof combos);
   int nkeys = read_split_keys(script, keys);
   int ncombos = split_combinations(run, family, keys, nkeys, combos);
+  char variants[1024];
+  if (family_variants(run, family, variants, sizeof variants) != 0) {
+    fprintf(stderr, "syncmark: too many variants of %s to plot\n", family);
+    return 1;
+  }
   int failures = 0;
   for (int c = 0; c < ncombos; c++)
-    failures +=
-        render_figure(run, script, plots_dir, base, keys, combos[c], nkeys);
+    failures += render_figure(run, script, plots_dir, base, variants, keys,
+                              combos[c], nkeys);
   return failures;
 }
 
@@ -207,11 +259,12 @@ static void load_run(struct plot_run *run, const char *dir) {
                    "holding a readable summary.csv written by syncmark run)",
                    dir);
   run->col_benchmark = sm_csv_column(&run->summary, "benchmark");
+  run->col_variant = sm_csv_column(&run->summary, "variant");
   run->col_params = sm_csv_column(&run->summary, "params");
   run->col_placement = sm_csv_column(&run->summary, "placement");
   if (run->col_benchmark < 0 || run->col_params < 0 || run->col_placement < 0)
     sm_usage_error("plot: '%s' does not have the summary.csv header "
-                   "(benchmark, params, placement columns are needed)",
+                   "(benchmark, variant, params, placement columns are needed)",
                    run->summary_path);
   char machine_path[4200];
   struct sm_csv_table m = {0};

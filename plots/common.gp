@@ -27,6 +27,11 @@ set linetype 6 lc rgb "#6a994e" lw 2 pt 6  ps 1.2 dt 1
 set linetype 7 lc rgb "#d62828" lw 2 pt 4  ps 1.1 dt 1
 set linetype 8 lc rgb "#6c757d" lw 2 pt 8  ps 1.0 dt 3
 
+# word_index(list, w, 1): position of word w in the space-separated list
+# (1-based), or 8 (the grey style) when absent.
+word_index(list, w, i) = (i > words(list)) ? 8 : \
+  (word(list, i) eq w ? i : word_index(list, w, i + 1))
+
 # machine (host, CPU, PUs) and pus (allowed PUs) come from machine.csv.
 if (!exists("machine")) { machine = "" }
 if (!exists("pus")) { pus = 0 }

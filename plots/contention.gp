@@ -3,7 +3,11 @@
 # split: cs_ns placement
 load dir."/common.gp"
 
-variants = "mutex rwlock spin_ttas ticket atomic_seqcst atomic_relaxed sharded"
+# Every strategy, in a fixed order that fixes its colour; `variants` (set by
+# syncmark plot) names those present in the run.
+all_variants = "mutex rwlock spin_ttas ticket atomic_seqcst atomic_relaxed sharded"
+if (!exists("variants") || variants eq "") { variants = all_variants }
+style_of(v) = word_index(all_variants, v, 1)
 reads = "0 50 90 99 100"
 row_ok(v, r) = strcol("benchmark") eq "contention" && \
   strcol("variant") eq v && strcol("metric") eq "ops_per_s" && \
@@ -23,7 +27,7 @@ do for [r in reads] {
   plot for [i=1:words(variants)] summary \
     using (sel(word(variants,i), r, "threads")):(sel(word(variants,i), r, "median")):\
           (sel(word(variants,i), r, "ci_lo")):(sel(word(variants,i), r, "ci_hi")) \
-    with yerrorlines lt i lw 2 pt 7 ps 0.8 title word(variants,i)
+    with yerrorlines lt style_of(word(variants,i)) title word(variants,i)
 }
 # The sixth cell holds the legend only.
 unset title; unset xlabel; unset ylabel; unset tics; unset border; unset grid
@@ -31,5 +35,5 @@ unset arrow; unset label
 unset logscale
 set xrange [0:1]; set yrange [0:1]
 set key center center box title "strategy" font ",12" spacing 1.3
-plot for [i=1:words(variants)] NaN with linespoints lt i lw 2 pt 7 title word(variants,i)
+plot for [i=1:words(variants)] NaN with linespoints lt style_of(word(variants,i)) title word(variants,i)
 unset multiplot
