@@ -463,6 +463,17 @@ int sm_topology_allowed_list(const struct sm_topology *topo, char *buf,
   return 0;
 }
 
+/* Returns the index of `name` in names[0..count), or -EINVAL for NULL or a
+ * name that is not there. */
+static int name_index(const char *const *names, int count, const char *name) {
+  if (!name)
+    return -EINVAL;
+  for (int i = 0; i < count; i++)
+    if (strcmp(name, names[i]) == 0)
+      return i;
+  return -EINVAL;
+}
+
 /* Returns the name of `placement`, or NULL when it is out of range. */
 const char *sm_placement_name(enum sm_placement placement) {
   if ((unsigned)placement >= SM_PLACE_COUNT)
@@ -473,14 +484,11 @@ const char *sm_placement_name(enum sm_placement placement) {
 /* Parses a placement name into *out. Returns 0, or -EINVAL for NULL or an
  * unknown name. */
 int sm_placement_parse(const char *name, enum sm_placement *out) {
-  if (!name)
-    return -EINVAL;
-  for (int i = 0; i < SM_PLACE_COUNT; i++)
-    if (strcmp(name, placement_names[i]) == 0) {
-      *out = (enum sm_placement)i;
-      return 0;
-    }
-  return -EINVAL;
+  int i = name_index(placement_names, SM_PLACE_COUNT, name);
+  if (i < 0)
+    return i;
+  *out = (enum sm_placement)i;
+  return 0;
 }
 
 /* Writes the OS PUs for `nthreads` threads under `placement`, wrapping
@@ -526,14 +534,11 @@ const char *sm_pair_placement_name(enum sm_pair_placement placement) {
 /* Parses a pair placement name into *out. Returns 0, or -EINVAL for NULL or
  * an unknown name. */
 int sm_pair_placement_parse(const char *name, enum sm_pair_placement *out) {
-  if (!name)
-    return -EINVAL;
-  for (int i = 0; i < SM_PAIR_COUNT; i++)
-    if (strcmp(name, pair_names[i]) == 0) {
-      *out = (enum sm_pair_placement)i;
-      return 0;
-    }
-  return -EINVAL;
+  int i = name_index(pair_names, SM_PAIR_COUNT, name);
+  if (i < 0)
+    return i;
+  *out = (enum sm_pair_placement)i;
+  return 0;
 }
 
 /* Returns whether allowed PUs a and b (positions in topo->pus, on different

@@ -47,9 +47,11 @@ struct sm_ticketlock {
   { 0, 0 }
 
 /* Takes the lock only when nobody holds or waits for it. Returns true when
- * taken. */
+ * taken. The load of `serving` is the acquire that pairs with the previous
+ * holder's release in unlock: the CAS on `next` alone would not order this
+ * critical section after that one. */
 static inline bool sm_ticketlock_trylock(struct sm_ticketlock *l) {
-  unsigned serving = atomic_load_explicit(&l->serving, memory_order_relaxed);
+  unsigned serving = atomic_load_explicit(&l->serving, memory_order_acquire);
   unsigned expected = serving;
   return atomic_compare_exchange_strong_explicit(
       &l->next, &expected, serving + 1, memory_order_acquire,
