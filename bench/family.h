@@ -39,8 +39,8 @@ struct sm_case {
   char params[128];        /* "key=value;key=value", the CSV column */
   unsigned threads;
   enum sm_placement placement;
-  int *os_pus;    /* threads entries; -1 when not pinned */
-  char *cpus;     /* the CSV column: OS PUs used, space-separated */
+  int *os_pus; /* threads entries; -1 when not pinned */
+  char *cpus;  /* the CSV column: OS PUs used, space-separated */
 };
 
 /* Per-thread state of one window. Each worker owns its slot; the runner
