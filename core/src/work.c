@@ -22,5 +22,7 @@ uint64_t sm_work_calibrate(uint64_t target_ns) {
   if (!(per > 0.0))
     return 1;
   double iterations = (double)target_ns / per;
+  if (iterations >= 1.8e19)
+    return UINT64_MAX;
   return iterations < 1.0 ? 1 : (uint64_t)(iterations + 0.5);
 }

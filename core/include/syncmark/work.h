@@ -19,7 +19,8 @@ static inline uint64_t sm_work_spin(uint64_t iterations) {
 
 /* Returns how many sm_work_spin() iterations take `target_ns` nanoseconds on
  * the calling thread, measured with sm_now_ns() (the median of several
- * trials). Returns 0 for a target of 0, and at least 1 otherwise. */
+ * trials). Returns 0 for a target of 0, and at least 1 otherwise; a target
+ * beyond what 64 bits can count saturates at UINT64_MAX. */
 uint64_t sm_work_calibrate(uint64_t target_ns);
 
 #endif
