@@ -15,9 +15,10 @@ set grid xtics ytics mxtics mytics lc rgb "#dddddd" lw 1
 set border lc rgb "#555555"
 set key noenhanced
 
-# Eight line styles that stay distinct in colour, point shape and dash, so
+# Ten line styles that stay distinct in colour, point shape and dash, so
 # series that coincide (e.g. two memory orders compiling to one instruction)
-# remain visible as overlapping markers.
+# remain visible as overlapping markers. The last (grey) is also the style
+# of a name missing from a figure's list.
 set linetype 1 lc rgb "#7b2cbf" lw 2 pt 7  ps 0.9 dt 1
 set linetype 2 lc rgb "#2a9d8f" lw 2 pt 5  ps 0.9 dt 1
 set linetype 3 lc rgb "#4ea8de" lw 2 pt 9  ps 1.0 dt 1
@@ -25,11 +26,13 @@ set linetype 4 lc rgb "#e76f51" lw 2 pt 11 ps 1.0 dt 1
 set linetype 5 lc rgb "#264653" lw 2 pt 13 ps 1.0 dt 2
 set linetype 6 lc rgb "#6a994e" lw 2 pt 6  ps 1.2 dt 1
 set linetype 7 lc rgb "#d62828" lw 2 pt 4  ps 1.1 dt 1
-set linetype 8 lc rgb "#6c757d" lw 2 pt 8  ps 1.0 dt 3
+set linetype 8 lc rgb "#f4a261" lw 2 pt 12 ps 1.2 dt 4
+set linetype 9 lc rgb "#b5179e" lw 2 pt 10 ps 1.1 dt 5
+set linetype 10 lc rgb "#6c757d" lw 2 pt 8  ps 1.0 dt 3
 
 # word_index(list, w, 1): position of word w in the space-separated list
-# (1-based), or 8 (the grey style) when absent.
-word_index(list, w, i) = (i > words(list)) ? 8 : \
+# (1-based), or 10 (the grey style) when absent.
+word_index(list, w, i) = (i > words(list)) ? 10 : \
   (word(list, i) eq w ? i : word_index(list, w, i + 1))
 
 # machine (host, CPU, PUs) and pus (allowed PUs) come from machine.csv.

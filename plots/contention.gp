@@ -5,7 +5,7 @@ load dir."/common.gp"
 
 # Every strategy, in a fixed order that fixes its colour; `variants` (set by
 # syncmark plot) names those present in the run.
-all_variants = "mutex rwlock spin_ttas ticket atomic_seqcst atomic_relaxed sharded"
+all_variants = "mutex rwlock spin_ttas ticket mcs futex_mutex futex_rwlock atomic_seqcst atomic_relaxed sharded"
 if (!exists("variants") || variants eq "") { variants = all_variants }
 style_of(v) = word_index(all_variants, v, 1)
 reads = "0 50 90 99 100"

@@ -1,17 +1,28 @@
 /* test_locks.c: mutual exclusion, reader and trylock tests of the TTAS
- * spinlock, the ticket lock and every lock adapter of lockops.h. */
+ * spinlock, the ticket lock, the MCS lock, the futex mutex and rwlock, and
+ * every lock adapter of lockops.h. */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "syncmark/clock.h"
 #include "syncmark/compiler.h"
 #include "syncmark/lockops.h"
+#include "syncmark/mcslock.h"
+#include "syncmark/mutex.h"
+#include "syncmark/rwlock.h"
 #include "syncmark/spinlock.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -26,18 +37,24 @@ enum { MAX_THREADS = 8 };
 
 /* Increments per thread in the counter tests, per kind. Spin and ticket
  * locks are slow when 4 threads share 2 CPUs (a preempted holder or, for the
- * ticket lock, a preempted next waiter stalls everyone for a time slice), so
- * they get fewer. */
-#define ITERS_mutex     100000
-#define ITERS_rwlock    100000
-#define ITERS_spin_ttas 50000
-#define ITERS_ticket    2000
+ * FIFO ticket and MCS locks, a preempted next waiter stalls everyone for a
+ * time slice), so they get fewer. */
+#define ITERS_mutex        100000
+#define ITERS_rwlock       100000
+#define ITERS_spin_ttas    50000
+#define ITERS_ticket       2000
+#define ITERS_mcs          2000
+#define ITERS_futex_mutex  100000
+#define ITERS_futex_rwlock 100000
 
 /* Writes (per writer) and reads (per reader) in the reader tests. */
-#define PAIR_ITERS_mutex     50000
-#define PAIR_ITERS_rwlock    50000
-#define PAIR_ITERS_spin_ttas 20000
-#define PAIR_ITERS_ticket    1000
+#define PAIR_ITERS_mutex        50000
+#define PAIR_ITERS_rwlock       50000
+#define PAIR_ITERS_spin_ttas    20000
+#define PAIR_ITERS_ticket       1000
+#define PAIR_ITERS_mcs          1000
+#define PAIR_ITERS_futex_mutex  50000
+#define PAIR_ITERS_futex_rwlock 50000
 
 /* Seconds a test waits for another thread to reach a state before it fails
  * instead of hanging. */
@@ -475,3 +492,587 @@ DEFINE_TRYLOCK_STRESS(spinlock, struct sm_spinlock, sm_spinlock,
                       SM_SPINLOCK_INIT, ITERS_spin_ttas)
 DEFINE_TRYLOCK_STRESS(ticketlock, struct sm_ticketlock, sm_ticketlock,
                       SM_TICKETLOCK_INIT, ITERS_ticket)
+
+/* ---- MCS queue lock ---- */
+
+/* Thread body: tries the sm_mcslock at `arg` once with a node of its own
+ * and releases it when taken. Returns non-NULL when the try succeeded.
+ * Never fails. */
+static void *mcs_try_release(void *arg) {
+  struct sm_mcslock *l = arg;
+  struct sm_mcs_node node;
+  if (!sm_mcslock_trylock(l, &node))
+    return NULL;
+  sm_mcslock_unlock(l, &node);
+  return arg;
+}
+
+Test(mcslock, trylock_semantics) {
+  static struct sm_mcslock l = SM_MCSLOCK_INIT;
+  static struct sm_mcs_node a, b;
+  cr_assert(sm_mcslock_trylock(&l, &a), "trylock of a free lock failed");
+  cr_assert_eq(atomic_load(&l.tail), &a, "the holder's node is not the tail");
+  cr_assert_not(sm_mcslock_trylock(&l, &b), "trylock of a held lock worked");
+  cr_assert_eq(atomic_load(&l.tail), &a, "a failed try changed the tail");
+  cr_assert_not(try_on_other_thread(mcs_try_release, &l),
+                "trylock from another thread of a held lock succeeded");
+  sm_mcslock_unlock(&l, &a);
+  cr_assert_null(atomic_load(&l.tail), "unlock left the queue non-empty");
+  cr_assert(try_on_other_thread(mcs_try_release, &l),
+            "trylock from another thread of a released lock failed");
+  cr_assert_null(atomic_load(&l.tail));
+  sm_mcslock_lock(&l, &b);
+  cr_assert_eq(atomic_load(&l.tail), &b);
+  cr_assert_not(sm_mcslock_trylock(&l, &a), "trylock after lock succeeded");
+  cr_assert_not(try_on_other_thread(mcs_try_release, &l));
+  sm_mcslock_unlock(&l, &b);
+  cr_assert_null(atomic_load(&l.tail));
+}
+
+/* Shared state of the MCS FIFO test. */
+struct mcs_fifo {
+  struct sm_mcslock lock;
+  struct sm_mcs_node nodes[2]; /* waiter i queues with nodes[i] */
+  int order[2];                /* waiter ids in the order they got in */
+  int taken;                   /* entries of order[] used; under lock */
+};
+
+/* Argument of one MCS FIFO waiter. */
+struct mcs_fifo_waiter {
+  struct mcs_fifo *f;
+  int id; /* 1 or 2; queues with nodes[id - 1] */
+};
+
+/* Takes the MCS lock with its own node, records its id as the next holder
+ * and releases. Never fails. */
+static void *mcs_fifo_waiter(void *arg) {
+  struct mcs_fifo_waiter *w = arg;
+  struct sm_mcs_node *node = &w->f->nodes[w->id - 1];
+  sm_mcslock_lock(&w->f->lock, node);
+  w->f->order[w->f->taken++] = w->id;
+  sm_mcslock_unlock(&w->f->lock, node);
+  return NULL;
+}
+
+/* Waits until `node` is the tail of the MCS queue, yielding meanwhile.
+ * Returns false if that takes over WAIT_LIMIT_NS. */
+static bool wait_mcs_tail(struct sm_mcslock *l, struct sm_mcs_node *node) {
+  uint64_t deadline = sm_now_ns() + WAIT_LIMIT_NS;
+  while (atomic_load_explicit(&l->tail, memory_order_relaxed) != node) {
+    if (sm_now_ns() > deadline)
+      return false;
+    sched_yield();
+  }
+  return true;
+}
+
+Test(mcslock, grants_in_arrival_order) {
+  static struct mcs_fifo f = {.lock = SM_MCSLOCK_INIT};
+  static struct sm_mcs_node holder;
+  struct mcs_fifo_waiter w[2] = {{&f, 1}, {&f, 2}};
+  pthread_t tid[2];
+  sm_mcslock_lock(&f.lock, &holder);
+  /* Waiter 1 is queued (its node is the tail) before waiter 2 starts. */
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(pthread_create(&tid[i], NULL, mcs_fifo_waiter, &w[i]), 0);
+    cr_assert(wait_mcs_tail(&f.lock, &f.nodes[i]), "waiter %d never queued",
+              i + 1);
+  }
+  sm_mcslock_unlock(&f.lock, &holder);
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(pthread_join(tid[i], NULL), 0);
+  cr_assert_eq(f.taken, 2);
+  cr_assert_eq(f.order[0], 1, "waiter %d was served first", f.order[0]);
+  cr_assert_eq(f.order[1], 2);
+  cr_assert_null(atomic_load(&f.lock.tail));
+}
+
+/* The calling thread's node for the MCS trylock stress test. */
+static _Thread_local struct sm_mcs_node mcs_tl_node;
+
+/* sm_mcslock_trylock with the calling thread's node. Returns true when
+ * taken. */
+static bool mcs_tl_trylock(struct sm_mcslock *l) {
+  return sm_mcslock_trylock(l, &mcs_tl_node);
+}
+
+/* sm_mcslock_lock with the calling thread's node. Never fails. */
+static void mcs_tl_lock(struct sm_mcslock *l) {
+  sm_mcslock_lock(l, &mcs_tl_node);
+}
+
+/* sm_mcslock_unlock with the calling thread's node. Never fails. */
+static void mcs_tl_unlock(struct sm_mcslock *l) {
+  sm_mcslock_unlock(l, &mcs_tl_node);
+}
+
+DEFINE_TRYLOCK_STRESS(mcslock, struct sm_mcslock, mcs_tl, SM_MCSLOCK_INIT,
+                      ITERS_mcs)
+
+/* ---- futex mutex ---- */
+
+/* Seconds the futex tests wait for another thread to reach a state before
+ * failing: below their Criterion timeout of 10 s, so that a blocked lock
+ * fails with a message rather than by the timeout. */
+#define SHORT_LIMIT_NS (5 * UINT64_C(1000000000))
+
+/* Waits until `*word` equals `want`, yielding meanwhile. Returns false if
+ * it does not within SHORT_LIMIT_NS. */
+static bool wait_int(atomic_int *word, int want) {
+  uint64_t deadline = sm_now_ns() + SHORT_LIMIT_NS;
+  while (atomic_load_explicit(word, memory_order_acquire) != want) {
+    if (sm_now_ns() > deadline)
+      return false;
+    sched_yield();
+  }
+  return true;
+}
+
+/* Thread body: tries the sm_mutex at `arg` once and releases it when
+ * taken. Returns non-NULL when the try succeeded. Never fails. */
+static void *mutex_try_release(void *arg) {
+  struct sm_mutex *m = arg;
+  if (!sm_mutex_trylock(m))
+    return NULL;
+  sm_mutex_unlock(m);
+  return arg;
+}
+
+Test(mutex, trylock_semantics) {
+  static struct sm_mutex m = SM_MUTEX_INIT;
+  cr_assert_eq(atomic_load(&m.state), SM_MUTEX_UNLOCKED);
+  cr_assert(sm_mutex_trylock(&m), "trylock of a free mutex failed");
+  cr_assert_eq(atomic_load(&m.state), SM_MUTEX_LOCKED);
+  cr_assert_not(sm_mutex_trylock(&m), "trylock of a held mutex worked");
+  cr_assert_not(try_on_other_thread(mutex_try_release, &m),
+                "trylock from another thread of a held mutex succeeded");
+  cr_assert_eq(atomic_load(&m.state), SM_MUTEX_LOCKED,
+               "a failed try changed the state");
+  sm_mutex_unlock(&m);
+  cr_assert_eq(atomic_load(&m.state), SM_MUTEX_UNLOCKED);
+  cr_assert(try_on_other_thread(mutex_try_release, &m),
+            "trylock from another thread of a released mutex failed");
+  sm_mutex_lock(&m);
+  cr_assert_eq(atomic_load(&m.state), SM_MUTEX_LOCKED,
+               "an uncontended lock marked the mutex contended");
+  cr_assert_not(sm_mutex_trylock(&m), "trylock after lock succeeded");
+  cr_assert_not(try_on_other_thread(mutex_try_release, &m));
+  sm_mutex_unlock(&m);
+  cr_assert_eq(atomic_load(&m.state), SM_MUTEX_UNLOCKED);
+}
+
+/* Shared state of the mutex sleeper test. */
+struct mutex_sleeper {
+  struct sm_mutex m;
+  atomic_int entered; /* set by the waiter inside its critical section */
+};
+
+/* Takes the mutex, records being inside, and releases it. Never fails. */
+static void *mutex_waiter(void *arg) {
+  struct mutex_sleeper *ms = arg;
+  sm_mutex_lock(&ms->m);
+  atomic_store_explicit(&ms->entered, 1, memory_order_relaxed);
+  sm_mutex_unlock(&ms->m);
+  return NULL;
+}
+
+Test(mutex, waiter_sleeps_until_unlock, .timeout = 10) {
+  static struct mutex_sleeper ms = {.m = SM_MUTEX_INIT};
+  sm_mutex_lock(&ms.m);
+  pthread_t tid;
+  cr_assert_eq(pthread_create(&tid, NULL, mutex_waiter, &ms), 0);
+  /* The waiter marks the mutex contended before it sleeps. */
+  cr_assert(wait_int(&ms.m.state, SM_MUTEX_CONTENDED),
+            "the waiter never marked the mutex contended (state %d)",
+            atomic_load(&ms.m.state));
+  cr_assert_eq(atomic_load(&ms.entered), 0, "the waiter got in beside us");
+  cr_assert_not(sm_mutex_trylock(&ms.m));
+  sm_mutex_unlock(&ms.m); /* state was CONTENDED: wakes the waiter */
+  cr_assert_eq(pthread_join(tid, NULL), 0);
+  cr_assert_eq(atomic_load(&ms.entered), 1);
+  cr_assert_eq(atomic_load(&ms.m.state), SM_MUTEX_UNLOCKED);
+}
+
+DEFINE_TRYLOCK_STRESS(mutex, struct sm_mutex, sm_mutex, SM_MUTEX_INIT,
+                      ITERS_futex_mutex)
+
+/* ---- futex rwlock ---- */
+
+/* Waits up to SHORT_LIMIT_NS on `sem`. Returns false when it was not
+ * posted in that time (or sem_timedwait failed otherwise). */
+static bool sem_wait_limit(sem_t *sem) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += (time_t)(SHORT_LIMIT_NS / UINT64_C(1000000000));
+  for (;;) {
+    if (sem_timedwait(sem, &ts) == 0)
+      return true;
+    if (errno != EINTR)
+      return false;
+  }
+}
+
+/* Waits until every bit of `bits` is set in the rwlock's state, yielding
+ * meanwhile. Returns false if that takes over SHORT_LIMIT_NS. */
+static bool wait_rw_bits(struct sm_rwlock *l, unsigned bits) {
+  uint64_t deadline = sm_now_ns() + SHORT_LIMIT_NS;
+  while ((atomic_load_explicit(&l->state, memory_order_relaxed) & bits) !=
+         bits) {
+    if (sm_now_ns() > deadline)
+      return false;
+    sched_yield();
+  }
+  return true;
+}
+
+/* Returns the scheduler state letter ('R', 'S', ...) of thread `tid` of
+ * this process from /proc, or '?' when it cannot be read. Never fails. */
+static char thread_state(pid_t tid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return '?';
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* "tid (comm) S ...": the state follows the last ')'. */
+  char *p = strrchr(buf, ')');
+  return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Waits until thread `tid` sleeps ('S'), yielding meanwhile. Returns false
+ * if that takes over SHORT_LIMIT_NS. */
+static bool wait_asleep(pid_t tid) {
+  uint64_t deadline = sm_now_ns() + SHORT_LIMIT_NS;
+  while (thread_state(tid) != 'S') {
+    if (sm_now_ns() > deadline)
+      return false;
+    sched_yield();
+  }
+  return true;
+}
+
+/* Thread body: tries a read lock on the sm_rwlock at `arg` once and
+ * releases it when taken. Returns non-NULL when the try succeeded. Never
+ * fails. */
+static void *rw_try_read_release(void *arg) {
+  struct sm_rwlock *l = arg;
+  if (!sm_rwlock_try_read(l))
+    return NULL;
+  sm_rwlock_read_unlock(l);
+  return arg;
+}
+
+/* Thread body: tries the write lock on the sm_rwlock at `arg` once and
+ * releases it when taken. Returns non-NULL when the try succeeded. Never
+ * fails. */
+static void *rw_try_write_release(void *arg) {
+  struct sm_rwlock *l = arg;
+  if (!sm_rwlock_try_write(l))
+    return NULL;
+  sm_rwlock_write_unlock(l);
+  return arg;
+}
+
+/* Asserts the rwlock's state word. Fails the test when it differs. */
+static void assert_rw_state(struct sm_rwlock *l, unsigned want) {
+  unsigned state = atomic_load(&l->state);
+  cr_assert_eq(state, want, "state %#x, want %#x", state, want);
+}
+
+Test(rwlock, try_semantics) {
+  static struct sm_rwlock l = SM_RWLOCK_INIT;
+  cr_assert(sm_rwlock_try_write(&l), "try_write of a free lock failed");
+  assert_rw_state(&l, SM_RWLOCK_WRITE_LOCKED);
+  cr_assert_not(sm_rwlock_try_read(&l), "try_read while write locked");
+  cr_assert_not(sm_rwlock_try_write(&l), "try_write while write locked");
+  cr_assert_not(try_on_other_thread(rw_try_read_release, &l),
+                "try_read from another thread while write locked");
+  cr_assert_not(try_on_other_thread(rw_try_write_release, &l),
+                "try_write from another thread while write locked");
+  assert_rw_state(&l, SM_RWLOCK_WRITE_LOCKED);
+  sm_rwlock_write_unlock(&l);
+  assert_rw_state(&l, 0);
+
+  cr_assert(sm_rwlock_try_read(&l), "try_read of a free lock failed");
+  cr_assert(sm_rwlock_try_read(&l), "a second try_read failed");
+  assert_rw_state(&l, 2);
+  cr_assert_not(sm_rwlock_try_write(&l), "try_write while read locked");
+  cr_assert_not(try_on_other_thread(rw_try_write_release, &l),
+                "try_write from another thread while read locked");
+  cr_assert(try_on_other_thread(rw_try_read_release, &l),
+            "try_read from another thread while read locked failed");
+  assert_rw_state(&l, 2);
+  sm_rwlock_read_unlock(&l);
+  cr_assert_not(sm_rwlock_try_write(&l), "try_write with one reader left");
+  sm_rwlock_read_unlock(&l);
+  assert_rw_state(&l, 0);
+
+  sm_rwlock_read(&l);
+  assert_rw_state(&l, 1);
+  cr_assert_not(sm_rwlock_try_write(&l));
+  sm_rwlock_read_unlock(&l);
+  sm_rwlock_write(&l);
+  assert_rw_state(&l, SM_RWLOCK_WRITE_LOCKED);
+  cr_assert_not(sm_rwlock_try_read(&l));
+  sm_rwlock_write_unlock(&l);
+  assert_rw_state(&l, 0);
+  cr_assert(try_on_other_thread(rw_try_write_release, &l),
+            "try_write from another thread of a free lock failed");
+  assert_rw_state(&l, 0);
+}
+
+Test(rwlock, try_read_stops_at_max_readers) {
+  struct sm_rwlock l;
+  atomic_init(&l.state, SM_RWLOCK_MAX_READERS - 1);
+  atomic_init(&l.writer_notify, 0);
+  cr_assert(sm_rwlock_try_read(&l), "try_read below the limit failed");
+  assert_rw_state(&l, SM_RWLOCK_MAX_READERS);
+  /* One more would read as WRITE_LOCKED. */
+  cr_assert_not(sm_rwlock_try_read(&l), "try_read past the reader limit");
+  assert_rw_state(&l, SM_RWLOCK_MAX_READERS);
+}
+
+/* Readers in the sharing test. */
+enum { SHARING_READERS = 4 };
+
+/* Shared state of the rwlock tests with helper threads. */
+struct rw_fixture {
+  struct sm_rwlock lock;
+  sem_t inside;            /* posted by a helper holding its lock */
+  sem_t go;                /* posted by the test to let a holder release */
+  atomic_int sequence;     /* entries into critical sections, numbered */
+  atomic_int reader_entry; /* sequence number of the reader's entry, or 0 */
+  atomic_int writer_entry; /* sequence number of the writer's entry, or 0 */
+  atomic_int writer_tid;   /* the writer thread's id, for /proc */
+};
+
+/* Initializes `f` with a free lock and empty semaphores. Fails the test if
+ * a semaphore cannot be created. */
+static void rw_fixture_init(struct rw_fixture *f) {
+  atomic_init(&f->lock.state, 0);
+  atomic_init(&f->lock.writer_notify, 0);
+  cr_assert_eq(sem_init(&f->inside, 0, 0), 0);
+  cr_assert_eq(sem_init(&f->go, 0, 0), 0);
+  atomic_init(&f->sequence, 0);
+  atomic_init(&f->reader_entry, 0);
+  atomic_init(&f->writer_entry, 0);
+  atomic_init(&f->writer_tid, 0);
+}
+
+/* Takes a read lock, posts `inside`, waits for `go` and releases. Never
+ * fails; returns NULL, or non-NULL when `go` never came. */
+static void *sharing_reader(void *arg) {
+  struct rw_fixture *f = arg;
+  sm_rwlock_read(&f->lock);
+  sem_post(&f->inside);
+  bool released = sem_wait_limit(&f->go);
+  sm_rwlock_read_unlock(&f->lock);
+  return released ? NULL : arg;
+}
+
+Test(rwlock, readers_share, .timeout = 10) {
+  static struct rw_fixture f;
+  rw_fixture_init(&f);
+  pthread_t tid[SHARING_READERS];
+  for (int i = 0; i < SHARING_READERS; i++)
+    cr_assert_eq(pthread_create(&tid[i], NULL, sharing_reader, &f), 0);
+  /* All readers get in while none has released. */
+  for (int i = 0; i < SHARING_READERS; i++)
+    cr_assert(sem_wait_limit(&f.inside),
+              "only %d of %d readers got in together", i, SHARING_READERS);
+  assert_rw_state(&f.lock, SHARING_READERS);
+  cr_assert_not(sm_rwlock_try_write(&f.lock), "try_write beside readers");
+  for (int i = 0; i < SHARING_READERS; i++)
+    sem_post(&f.go);
+  for (int i = 0; i < SHARING_READERS; i++) {
+    void *ret;
+    cr_assert_eq(pthread_join(tid[i], &ret), 0);
+    cr_assert_null(ret, "reader %d waited for go in vain", i);
+  }
+  assert_rw_state(&f.lock, 0);
+}
+
+/* Takes a read lock, records the entry's sequence number, and releases.
+ * Never fails. */
+static void *entering_reader(void *arg) {
+  struct rw_fixture *f = arg;
+  sm_rwlock_read(&f->lock);
+  atomic_store(&f->reader_entry, atomic_fetch_add(&f->sequence, 1) + 1);
+  sm_rwlock_read_unlock(&f->lock);
+  return NULL;
+}
+
+/* Publishes its thread id, takes the write lock, records the entry's
+ * sequence number, and releases. Never fails. */
+static void *entering_writer(void *arg) {
+  struct rw_fixture *f = arg;
+  atomic_store(&f->writer_tid, (int)gettid());
+  sm_rwlock_write(&f->lock);
+  atomic_store(&f->writer_entry, atomic_fetch_add(&f->sequence, 1) + 1);
+  sm_rwlock_write_unlock(&f->lock);
+  return NULL;
+}
+
+Test(rwlock, writer_excludes_readers, .timeout = 10) {
+  static struct rw_fixture f;
+  rw_fixture_init(&f);
+  sm_rwlock_write(&f.lock);
+  pthread_t tid;
+  cr_assert_eq(pthread_create(&tid, NULL, entering_reader, &f), 0);
+  /* The reader flags itself before it sleeps. */
+  cr_assert(wait_rw_bits(&f.lock, SM_RWLOCK_READERS_WAITING),
+            "the reader never waited (state %#x)", atomic_load(&f.lock.state));
+  cr_assert_eq(atomic_load(&f.reader_entry), 0, "a reader got in");
+  cr_assert_not(sm_rwlock_try_read(&f.lock));
+  cr_assert_not(try_on_other_thread(rw_try_read_release, &f.lock));
+  sm_rwlock_write_unlock(&f.lock); /* wakes the reader */
+  cr_assert_eq(pthread_join(tid, NULL), 0);
+  cr_assert_eq(atomic_load(&f.reader_entry), 1);
+  assert_rw_state(&f.lock, 0);
+}
+
+Test(rwlock, writer_excludes_writers, .timeout = 10) {
+  static struct rw_fixture f;
+  rw_fixture_init(&f);
+  sm_rwlock_write(&f.lock);
+  pthread_t tid;
+  cr_assert_eq(pthread_create(&tid, NULL, entering_writer, &f), 0);
+  cr_assert(wait_rw_bits(&f.lock, SM_RWLOCK_WRITERS_WAITING),
+            "the writer never waited (state %#x)", atomic_load(&f.lock.state));
+  cr_assert_eq(atomic_load(&f.writer_entry), 0, "a second writer got in");
+  cr_assert_not(sm_rwlock_try_write(&f.lock));
+  sm_rwlock_write_unlock(&f.lock); /* wakes the writer */
+  cr_assert_eq(pthread_join(tid, NULL), 0);
+  cr_assert_eq(atomic_load(&f.writer_entry), 1);
+  assert_rw_state(&f.lock, 0);
+}
+
+Test(rwlock, waiting_writer_blocks_new_readers, .timeout = 10) {
+  static struct rw_fixture f;
+  rw_fixture_init(&f);
+  sm_rwlock_read(&f.lock);
+  pthread_t writer, reader;
+  cr_assert_eq(pthread_create(&writer, NULL, entering_writer, &f), 0);
+  cr_assert(wait_rw_bits(&f.lock, SM_RWLOCK_WRITERS_WAITING),
+            "the writer never waited (state %#x)", atomic_load(&f.lock.state));
+  /* With a writer waiting, a new reader must not get in, although the lock
+   * is only read locked. */
+  cr_assert_not(try_on_other_thread(rw_try_read_release, &f.lock),
+                "try_read got in ahead of a waiting writer");
+  cr_assert_eq(pthread_create(&reader, NULL, entering_reader, &f), 0);
+  cr_assert(wait_rw_bits(&f.lock, SM_RWLOCK_READERS_WAITING),
+            "the reader never waited (state %#x)", atomic_load(&f.lock.state));
+  cr_assert_eq(atomic_load(&f.reader_entry), 0,
+               "a reader got in ahead of a waiting writer");
+  cr_assert_eq(atomic_load(&f.writer_entry), 0, "the writer got in");
+  assert_rw_state(&f.lock,
+                  1 | SM_RWLOCK_READERS_WAITING | SM_RWLOCK_WRITERS_WAITING);
+  /* Once the writer sleeps in the kernel, the last reader's unlock must
+   * hand the lock to it, not to the reader that came later. */
+  cr_assert(wait_asleep((pid_t)atomic_load(&f.writer_tid)),
+            "the writer never went to sleep");
+  sm_rwlock_read_unlock(&f.lock);
+  cr_assert_eq(pthread_join(writer, NULL), 0);
+  cr_assert_eq(pthread_join(reader, NULL), 0);
+  cr_assert_eq(atomic_load(&f.writer_entry), 1, "the writer came %s",
+               atomic_load(&f.writer_entry) == 2 ? "second" : "never");
+  cr_assert_eq(atomic_load(&f.reader_entry), 2);
+  assert_rw_state(&f.lock, 0);
+}
+
+/* Operations per thread in the rwlock stress test. */
+enum { RW_STRESS_ITERS = 20000 };
+
+/* Runs s->iters pair writes, each under sm_rwlock_write. Never fails. */
+static void *rw_writer(void *arg) {
+  struct stress *s = arg;
+  await_start(s);
+  for (uint64_t i = 0; i < s->iters; i++) {
+    sm_rwlock_write(s->lock);
+    write_pair(s);
+    sm_rwlock_write_unlock(s->lock);
+  }
+  return NULL;
+}
+
+/* Runs s->iters pair writes, each under a write lock taken by spinning on
+ * sm_rwlock_try_write. Never fails. */
+static void *rw_try_writer(void *arg) {
+  struct stress *s = arg;
+  await_start(s);
+  for (uint64_t i = 0; i < s->iters; i++) {
+    while (!sm_rwlock_try_write(s->lock))
+      sched_yield();
+    write_pair(s);
+    sm_rwlock_write_unlock(s->lock);
+  }
+  return NULL;
+}
+
+/* Runs s->iters pair reads, each under sm_rwlock_read. Never fails. */
+static void *rw_reader(void *arg) {
+  struct stress *s = arg;
+  await_start(s);
+  for (uint64_t i = 0; i < s->iters; i++) {
+    sm_rwlock_read(s->lock);
+    read_pair(s);
+    sm_rwlock_read_unlock(s->lock);
+  }
+  return NULL;
+}
+
+/* Runs s->iters pair reads, each under a read lock taken by spinning on
+ * sm_rwlock_try_read. Never fails. */
+static void *rw_try_reader(void *arg) {
+  struct stress *s = arg;
+  await_start(s);
+  for (uint64_t i = 0; i < s->iters; i++) {
+    while (!sm_rwlock_try_read(s->lock))
+      sched_yield();
+    read_pair(s);
+    sm_rwlock_read_unlock(s->lock);
+  }
+  return NULL;
+}
+
+Test(rwlock, readers_and_writers_keep_pairs_whole) {
+  static struct sm_rwlock lock = SM_RWLOCK_INIT;
+  static struct stress s;
+  s.lock = &lock;
+  s.iters = RW_STRESS_ITERS;
+  s.a = s.b = 0;
+  atomic_init(&s.violations, 0);
+  atomic_init(&s.reads, 0);
+  void *(*const fns[])(void *) = {rw_writer, rw_reader,     rw_try_writer,
+                                  rw_reader, rw_try_reader, rw_writer};
+  run_workers(&s, fns, COUNT(fns));
+  cr_assert_eq(atomic_load(&s.violations), 0,
+               "%lu of %lu reads saw a torn pair", atomic_load(&s.violations),
+               atomic_load(&s.reads));
+  cr_assert_eq(atomic_load(&s.reads), 3 * RW_STRESS_ITERS);
+  cr_assert_eq(s.a, 3 * RW_STRESS_ITERS, "writes lost: a = %llu",
+               (unsigned long long)s.a);
+  cr_assert_eq(s.b, s.a);
+  assert_rw_state(&lock, 0);
+}
+
+/* sm_rwlock_try_write under the name DEFINE_TRYLOCK_STRESS expects.
+ * Returns true when taken. */
+static bool rw_write_trylock(struct sm_rwlock *l) {
+  return sm_rwlock_try_write(l);
+}
+
+/* sm_rwlock_write under that name. Never fails. */
+static void rw_write_lock(struct sm_rwlock *l) {
+  sm_rwlock_write(l);
+}
+
+/* sm_rwlock_write_unlock under that name. Never fails. */
+static void rw_write_unlock(struct sm_rwlock *l) {
+  sm_rwlock_write_unlock(l);
+}
+
+DEFINE_TRYLOCK_STRESS(rwlock, struct sm_rwlock, rw_write, SM_RWLOCK_INIT,
+                      ITERS_futex_rwlock)

@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "syncmark/mcslock.h"
+#include "syncmark/mutex.h"
+#include "syncmark/rwlock.h"
 #include "syncmark/spinlock.h"
 
 /* Every kind K provides:
@@ -17,7 +20,11 @@
  *   sm_lockops_K_rdlock / _rdunlock   shared (reader) access, which for a
  *                                     kind without readers is exclusive.
  * SM_LOCKOPS_KINDS(X) lists every kind as X(K). */
-#define SM_LOCKOPS_KINDS(X) X(mutex) X(rwlock) X(spin_ttas) X(ticket)
+/* clang-format off */
+#define SM_LOCKOPS_KINDS(X)                                                    \
+  X(mutex) X(rwlock) X(spin_ttas) X(ticket) X(mcs) X(futex_mutex)              \
+  X(futex_rwlock)
+/* clang-format on */
 
 /* Aborts when a pthread call that cannot fail with valid arguments does. */
 static inline void sm__lockops_check(int rc) {
@@ -92,5 +99,66 @@ static inline void sm_lockops_ticket_destroy(struct sm_lockops_ticket *l) {
 #define sm_lockops_ticket_unlock(l)   sm_ticketlock_unlock(&(l)->t)
 #define sm_lockops_ticket_rdlock(l)   sm_ticketlock_lock(&(l)->t)
 #define sm_lockops_ticket_rdunlock(l) sm_ticketlock_unlock(&(l)->t)
+
+/* MCS needs a queue node per acquisition, which the adapter's signature
+ * has no room for. A benchmark thread holds at most one lock at a time, so
+ * one node per thread serves every acquisition: the adapter keeps it in a
+ * _Thread_local variable. A thread must therefore not hold two MCS locks
+ * (or one twice) at once through this adapter. */
+struct sm_lockops_mcs {
+  struct sm_mcslock m;
+};
+
+/* Returns the calling thread's MCS node (one per thread and per
+ * translation unit, which for one lock held at a time is as good as one per
+ * thread). Never fails. */
+static inline struct sm_mcs_node *sm__lockops_mcs_node(void) {
+  static _Thread_local struct sm_mcs_node node;
+  return &node;
+}
+static inline void sm_lockops_mcs_init(struct sm_lockops_mcs *l) {
+  atomic_init(&l->m.tail, NULL);
+}
+static inline void sm_lockops_mcs_destroy(struct sm_lockops_mcs *l) {
+  (void)l;
+}
+#define sm_lockops_mcs_lock(l) sm_mcslock_lock(&(l)->m, sm__lockops_mcs_node())
+#define sm_lockops_mcs_unlock(l)                                               \
+  sm_mcslock_unlock(&(l)->m, sm__lockops_mcs_node())
+#define sm_lockops_mcs_rdlock(l)   sm_lockops_mcs_lock(l)
+#define sm_lockops_mcs_rdunlock(l) sm_lockops_mcs_unlock(l)
+
+struct sm_lockops_futex_mutex {
+  struct sm_mutex m;
+};
+static inline void
+sm_lockops_futex_mutex_init(struct sm_lockops_futex_mutex *l) {
+  atomic_init(&l->m.state, SM_MUTEX_UNLOCKED);
+}
+static inline void
+sm_lockops_futex_mutex_destroy(struct sm_lockops_futex_mutex *l) {
+  (void)l;
+}
+#define sm_lockops_futex_mutex_lock(l)     sm_mutex_lock(&(l)->m)
+#define sm_lockops_futex_mutex_unlock(l)   sm_mutex_unlock(&(l)->m)
+#define sm_lockops_futex_mutex_rdlock(l)   sm_mutex_lock(&(l)->m)
+#define sm_lockops_futex_mutex_rdunlock(l) sm_mutex_unlock(&(l)->m)
+
+struct sm_lockops_futex_rwlock {
+  struct sm_rwlock rw;
+};
+static inline void
+sm_lockops_futex_rwlock_init(struct sm_lockops_futex_rwlock *l) {
+  atomic_init(&l->rw.state, 0);
+  atomic_init(&l->rw.writer_notify, 0);
+}
+static inline void
+sm_lockops_futex_rwlock_destroy(struct sm_lockops_futex_rwlock *l) {
+  (void)l;
+}
+#define sm_lockops_futex_rwlock_lock(l)     sm_rwlock_write(&(l)->rw)
+#define sm_lockops_futex_rwlock_unlock(l)   sm_rwlock_write_unlock(&(l)->rw)
+#define sm_lockops_futex_rwlock_rdlock(l)   sm_rwlock_read(&(l)->rw)
+#define sm_lockops_futex_rwlock_rdunlock(l) sm_rwlock_read_unlock(&(l)->rw)
 
 #endif
