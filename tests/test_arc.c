@@ -210,9 +210,10 @@ Test(arc, weak_upgrades_while_alive_and_fails_after) {
 }
 
 /* The weak reference the resurrecting destructor tries to upgrade, and what
- * it got. */
+ * it got (a non-NULL start value, so a destructor that never ran fails). */
 static struct sm_weak *self_weak;
 static struct sm_arc *upgrade_in_destroy = (struct sm_arc *)&destroyed;
+/* The strong count a destructor found; SIZE_MAX until one ran. */
 static size_t strong_in_destroy = SIZE_MAX;
 
 /* Tries to get the value back from inside its own destructor. Never
@@ -367,7 +368,7 @@ Test(arc, payload_alignment) {
   }
 }
 
-Test(arc, clone_past_max_refcount_aborts, .signal = SIGABRT) {
+Test(arc, clone_past_max_refcount_aborts, .signal = SIGABRT, .timeout = 10) {
   struct sm_arc *a;
   cr_assert_eq(sm_arc_new(8, NULL, &a), 0);
   atomic_store(&a->strong, SM_ARC_MAX_REFCOUNT); /* as after that many */
@@ -377,7 +378,7 @@ Test(arc, clone_past_max_refcount_aborts, .signal = SIGABRT) {
   cr_assert_fail("clone past SM_ARC_MAX_REFCOUNT returned");
 }
 
-Test(arc, upgrade_past_max_refcount_aborts, .signal = SIGABRT) {
+Test(arc, upgrade_past_max_refcount_aborts, .signal = SIGABRT, .timeout = 10) {
   struct sm_arc *a;
   cr_assert_eq(sm_arc_new(8, NULL, &a), 0);
   struct sm_weak *w = sm_arc_downgrade(a);
@@ -386,7 +387,8 @@ Test(arc, upgrade_past_max_refcount_aborts, .signal = SIGABRT) {
   cr_assert_fail("upgrade past SM_ARC_MAX_REFCOUNT returned");
 }
 
-Test(arc, weak_clone_past_max_refcount_aborts, .signal = SIGABRT) {
+Test(arc, weak_clone_past_max_refcount_aborts, .signal = SIGABRT,
+     .timeout = 10) {
   struct sm_arc *a;
   cr_assert_eq(sm_arc_new(8, NULL, &a), 0);
   struct sm_weak *w = sm_arc_downgrade(a);
@@ -398,9 +400,8 @@ Test(arc, weak_clone_past_max_refcount_aborts, .signal = SIGABRT) {
 /* The head of the stress test's payload; the rest of its BIG bytes is
  * padding that makes the block's freeing visible in heap_bytes(). */
 struct stress_value {
-  atomic_uint magic;         /* MAGIC while alive, 0 once destroyed */
-  atomic_uint destroyed;     /* set by the destructor */
-  atomic_size_t strong_seen; /* strong count the destructor saw */
+  atomic_uint magic;     /* MAGIC while alive, 0 once destroyed */
+  atomic_uint destroyed; /* set by the destructor */
 };
 
 /* State shared by the stress test's threads. */
@@ -410,12 +411,11 @@ struct stress {
   struct sm_arc *mine[STRESS_THREADS];  /* each worker's strong reference */
   struct sm_weak *weak[STRESS_THREADS]; /* each worker's weak reference */
   atomic_ulong progress;                /* loop iterations done, summed */
+  atomic_bool main_released;            /* main has dropped its reference */
   atomic_ulong bad_clone;   /* clones that returned another pointer */
   atomic_ulong bad_upgrade; /* upgrades that failed while a strong was held */
   atomic_ulong bad_value;   /* uses that found the value destroyed */
   atomic_ulong resurrected; /* upgrades that succeeded after one failed */
-  atomic_ulong tail_ok;     /* successful upgrades after the worker's release */
-  atomic_ulong saw_gone;    /* workers that saw an upgrade fail */
 };
 
 static struct stress stress;
@@ -425,12 +425,11 @@ struct stress_arg {
   unsigned index;
 };
 
-/* Records the destructor's call and poisons the value, checking that no
- * strong reference is left. Never fails. */
+/* Records the destructor's call and the strong count it finds (which must
+ * be 0), and poisons the value. Never fails. */
 static void stress_destroy(void *payload) {
   struct stress_value *v = payload;
-  atomic_store_explicit(&v->strong_seen, sm_arc_strong_count(stress.arc),
-                        memory_order_relaxed);
+  strong_in_destroy = sm_arc_strong_count(stress.arc);
   atomic_store_explicit(&v->magic, 0, memory_order_relaxed);
   atomic_store_explicit(&v->destroyed, 1, memory_order_relaxed);
   count_destroy(payload);
@@ -450,10 +449,11 @@ static bool value_gone(struct sm_arc *a) {
 }
 
 /* One stress worker: clones and releases its strong reference, downgrades,
- * upgrades and releases, then releases its strong reference and upgrades
- * its weak one until that fails, after which every upgrade must fail.
- * Finally releases its weak reference. Counts every misbehavior in the
- * shared state. */
+ * upgrades and releases, then releases its strong reference, waits for the
+ * main thread to have released its own, and upgrades its weak one (racing
+ * the other workers' last releases) until that fails, after which every
+ * upgrade must fail. Finally releases its weak reference. Counts every
+ * misbehavior in the shared state. */
 static void *stress_worker(void *arg) {
   unsigned me = ((struct stress_arg *)arg)->index;
   struct sm_arc *mine = stress.mine[me];
@@ -477,20 +477,20 @@ static void *stress_worker(void *arg) {
       atomic_fetch_add_explicit(&stress.progress, 1024, memory_order_relaxed);
   }
   sm_arc_release(mine);
+  while (!atomic_load_explicit(&stress.main_released, memory_order_relaxed))
+    sched_yield();
 
   bool gone = false;
-  for (unsigned i = 0; i < TAIL_ITERS && !gone; i++) {
+  for (unsigned i = 0; i < TAIL_ITERS; i++) {
     struct sm_arc *u = sm_weak_upgrade(weak);
     if (u == NULL) {
       gone = true;
       break;
     }
     check(value_gone(u), &stress.bad_value);
-    atomic_fetch_add_explicit(&stress.tail_ok, 1, memory_order_relaxed);
     sm_arc_release(u);
   }
   if (gone) {
-    atomic_fetch_add_explicit(&stress.saw_gone, 1, memory_order_relaxed);
     for (unsigned i = 0; i < AFTER_GONE_TRIES; i++) {
       struct sm_arc *u = sm_weak_upgrade(weak);
       check(u != NULL, &stress.resurrected);
@@ -534,6 +534,7 @@ Test(arc, stress_clone_upgrade_release, .timeout = 30) {
       atomic_load_explicit(&stress.progress, memory_order_relaxed) >= half;
   cr_assert_eq(atomic_load(&destroyed), 0, "destroyed while in use");
   sm_arc_release(stress.arc);
+  atomic_store_explicit(&stress.main_released, true, memory_order_relaxed);
 
   for (unsigned t = 0; t < STRESS_THREADS; t++)
     cr_assert_eq(pthread_join(threads[t], NULL), 0);
@@ -548,8 +549,8 @@ Test(arc, stress_clone_upgrade_release, .timeout = 30) {
   cr_assert_eq(atomic_load(&stress.resurrected), 0);
   cr_assert_eq(atomic_load(&destroyed), 1, "destructor ran %u times",
                atomic_load(&destroyed));
-  /* The last worker to finish its loop sees every strong reference gone. */
-  cr_assert_geq(atomic_load(&stress.saw_gone), 1);
+  cr_assert_eq(strong_in_destroy, 0, "destroyed with %zu strong references",
+               strong_in_destroy);
   cr_assert_geq(held, before + BIG);
   cr_assert_lt(after, before + BIG, "not freed after the last weak: %zu -> %zu",
                before, after);
@@ -635,7 +636,7 @@ Test(rc, payload_alignment) {
   }
 }
 
-Test(rc, clone_wrapping_to_zero_aborts, .signal = SIGABRT) {
+Test(rc, clone_wrapping_to_zero_aborts, .signal = SIGABRT, .timeout = 10) {
   struct sm_rc *r;
   cr_assert_eq(sm_rc_new(8, NULL, &r), 0);
   r->strong = SIZE_MAX;

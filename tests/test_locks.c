@@ -38,12 +38,15 @@ enum { MAX_THREADS = 8 };
 /* Increments per thread in the counter tests, per kind. Spin and ticket
  * locks are slow when 4 threads share 2 CPUs (a preempted holder or, for the
  * FIFO ticket and MCS locks, a preempted next waiter stalls everyone for a
- * time slice), so they get fewer. */
+ * time slice), so they get fewer. MCS gets fewest: once its queue falls into
+ * step with the scheduler (each hand-off waiting for the next waiter's time
+ * slice, and each unlock also for a preempted successor to link itself),
+ * every acquisition costs milliseconds, as seen on a loaded 2-CPU machine. */
 #define ITERS_mutex        100000
 #define ITERS_rwlock       100000
 #define ITERS_spin_ttas    50000
 #define ITERS_ticket       2000
-#define ITERS_mcs          2000
+#define ITERS_mcs          500
 #define ITERS_futex_mutex  100000
 #define ITERS_futex_rwlock 100000
 
@@ -52,7 +55,7 @@ enum { MAX_THREADS = 8 };
 #define PAIR_ITERS_rwlock       50000
 #define PAIR_ITERS_spin_ttas    20000
 #define PAIR_ITERS_ticket       1000
-#define PAIR_ITERS_mcs          1000
+#define PAIR_ITERS_mcs          250
 #define PAIR_ITERS_futex_mutex  50000
 #define PAIR_ITERS_futex_rwlock 50000
 

@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "../core/src/futex.h"
@@ -173,7 +175,9 @@ static void *player(void *arg) {
   return NULL;
 }
 
-Test(park, pingpong_stress_loses_no_wakeup, .timeout = 10) {
+/* 30 s, not 10: the test takes 3 to 7 s on a loaded 2-CPU machine, and the
+ * limit is only there to turn a lost wake-up (a hang) into a failure. */
+Test(park, pingpong_stress_loses_no_wakeup, .timeout = 30) {
   struct pingpong g = {0, {SM_PARKER_INIT, SM_PARKER_INIT}, 0, {0, 0}};
   struct pingpong_arg args[2] = {{&g, 0}, {&g, 1}};
   pthread_t tids[2];
@@ -221,6 +225,90 @@ Test(park, parked_thread_uses_no_cpu, .timeout = 10) {
   /* Spinning for 200 ms would cost ~200 ms of CPU; sleeping costs ~0. */
   cr_assert_lt(c.cpu_ns, 20 * NS_PER_MS, "parked thread used %llu ns of CPU",
                (unsigned long long)c.cpu_ns);
+}
+
+/* Signal handler that does nothing: its only effect is to interrupt
+ * system calls with EINTR. */
+static void on_signal(int sig) {
+  (void)sig;
+}
+
+/* Installs on_signal for SIGUSR1 without SA_RESTART, so a futex wait that
+ * the signal interrupts returns EINTR to the parker. */
+static void install_interrupting_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+}
+
+/* A parked owner that the test pesters with signals. */
+struct signal_case {
+  struct sm_parker parker;
+  atomic_int ready;    /* set just before parking */
+  atomic_int returned; /* set once the park returned */
+  uint64_t timeout;    /* 0: plain park, once; else park_timeout */
+  int rc;              /* park_timeout's result */
+  uint64_t elapsed;    /* time spent in park_timeout */
+};
+
+/* Parks once (plain or with a timeout), records the result and the time it
+ * took, then sets `returned`. Returns NULL. */
+static void *signalled_owner(void *arg) {
+  struct signal_case *c = arg;
+  atomic_store_explicit(&c->ready, 1, memory_order_release);
+  uint64_t start = clock_ns(CLOCK_MONOTONIC);
+  if (c->timeout == 0) {
+    sm_parker_park(&c->parker);
+    c->rc = 0;
+  } else {
+    c->rc = sm_parker_park_timeout(&c->parker, c->timeout);
+  }
+  c->elapsed = clock_ns(CLOCK_MONOTONIC) - start;
+  atomic_store_explicit(&c->returned, 1, memory_order_release);
+  return NULL;
+}
+
+/* Sends SIGUSR1 to `tid` every 5 ms for `ms` milliseconds. */
+static void pester(pthread_t tid, unsigned ms) {
+  for (unsigned t = 0; t < ms; t += 5) {
+    cr_assert_eq(pthread_kill(tid, SIGUSR1), 0);
+    sleep_ms(5);
+  }
+}
+
+Test(park, signals_do_not_cut_a_timed_park_short, .timeout = 10) {
+  install_interrupting_handler();
+  struct signal_case c = {SM_PARKER_INIT, 0, 0, 200 * NS_PER_MS, -1, 0};
+  pthread_t tid;
+  cr_assert_eq(pthread_create(&tid, NULL, signalled_owner, &c), 0);
+  while (!atomic_load_explicit(&c.ready, memory_order_acquire))
+    sleep_ms(1);
+  pester(tid, 150);
+  cr_assert_eq(pthread_join(tid, NULL), 0);
+  /* Each EINTR restarts the wait with the time left, so the park lasts the
+   * whole timeout (lower bound only) and reports no token. */
+  cr_assert_eq(c.rc, -ETIMEDOUT);
+  cr_assert_geq(c.elapsed, c.timeout - NS_PER_MS, "returned after %llu ns",
+                (unsigned long long)c.elapsed);
+}
+
+Test(park, signals_do_not_end_a_plain_park, .timeout = 10) {
+  install_interrupting_handler();
+  struct signal_case c = {SM_PARKER_INIT, 0, 0, 0, -1, 0};
+  pthread_t tid;
+  cr_assert_eq(pthread_create(&tid, NULL, signalled_owner, &c), 0);
+  while (!atomic_load_explicit(&c.ready, memory_order_acquire))
+    sleep_ms(1);
+  pester(tid, 100);
+  /* Interrupted waits found no token and slept again. */
+  cr_assert_eq(atomic_load_explicit(&c.returned, memory_order_acquire), 0);
+  sm_parker_unpark(&c.parker);
+  cr_assert_eq(pthread_join(tid, NULL), 0);
+  cr_assert_eq(c.rc, 0);
+  cr_assert_eq(state_of(&c.parker), SM_PARKER_EMPTY);
 }
 
 Test(futex, timespec_splits_and_saturates) {

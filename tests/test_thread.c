@@ -88,8 +88,8 @@ Test(thread, null_opts_are_the_defaults_and_result_may_be_dropped,
 
 /* What a thread sees of its own name. */
 struct name_seen {
-  char os[32];      /* pthread_getname_np */
-  const char *lib;  /* sm_thread_name(sm_thread_current()) */
+  char os[32];     /* pthread_getname_np */
+  const char *lib; /* sm_thread_name(sm_thread_current()) */
   char lib_copy[32];
 };
 
@@ -184,8 +184,8 @@ static void check_stack(size_t requested) {
   size_t rounded = (requested + page - 1) / page * page;
   struct sm_thread_opts opts = SM_THREAD_OPTS_INIT;
   opts.stack_size = requested;
-  size_t got = (size_t)(uintptr_t)join_ok(spawn_ok(&opts, own_stack_size,
-                                                   NULL));
+  size_t got =
+      (size_t)(uintptr_t)join_ok(spawn_ok(&opts, own_stack_size, NULL));
   cr_assert_geq(got, rounded, "asked %zu, got %zu", requested, got);
   cr_assert_lt(got, rounded + 4 * page, "asked %zu, got %zu", requested, got);
 }
@@ -442,8 +442,8 @@ Test(thread, park_timeout_on_the_current_thread, .timeout = 10) {
 
 /* The self-join case: the thread learns its own handle after spawn. */
 struct self_join {
-  sem_t ready;                   /* posted once `h` is set */
-  struct sm_join_handle *h;      /* the thread's own join handle */
+  sem_t ready;              /* posted once `h` is set */
+  struct sm_join_handle *h; /* the thread's own join handle */
 };
 
 /* Tries to join its own handle and returns the error as a pointer. */
@@ -462,9 +462,9 @@ Test(thread, join_from_itself_is_edeadlk, .timeout = 10) {
   cr_assert_eq((intptr_t)join_ok(c.h), -EDEADLK);
 }
 
-/* Returns the calling thread's handle and name state for a foreign pthread:
- * 1 when it has a fresh, unnamed, stable handle distinct from main's (in
- * `arg`), 0 otherwise. */
+/* Body of a foreign pthread (not made by sm_thread_spawn): returns 1 when
+ * sm_thread_current gives it a stable, unnamed handle distinct from main's
+ * (`arg`) that it can park on, 0 otherwise. */
 static void *foreign_current(void *arg) {
   struct sm_thread *t = sm_thread_current();
   int ok = t != NULL && t == sm_thread_current() && t != arg &&
@@ -479,9 +479,8 @@ Test(thread, foreign_pthread_gets_its_own_handle, .timeout = 10) {
   pthread_t tid;
   void *ok = NULL;
   for (int i = 0; i < 4; i++) {
-    cr_assert_eq(pthread_create(&tid, NULL, foreign_current,
-                                sm_thread_current()),
-                 0);
+    cr_assert_eq(
+        pthread_create(&tid, NULL, foreign_current, sm_thread_current()), 0);
     cr_assert_eq(pthread_join(tid, &ok), 0);
     cr_assert_eq((uintptr_t)ok, 1);
   }

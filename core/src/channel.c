@@ -241,15 +241,20 @@ static int wait_ready(struct sm_channel *const *chs, size_t n,
   }
 }
 
-/* Receives with an absolute deadline (SM_CHANNEL_FOREVER: none). */
+/* Receives with an absolute deadline (SM_CHANNEL_FOREVER: none): tries,
+ * backs off briefly while the channel stays empty, then blocks. */
 static int recv_until(struct sm_receiver *rx, void *out, uint64_t deadline) {
   if (!rx || !out)
     return -EINVAL;
   struct sm_channel *ch = of_rx(rx);
   for (;;) {
     int rc = try_recv(ch, out);
+    for (unsigned step = 0; rc == -EAGAIN && sm__backoff_snooze(&step);)
+      rc = try_recv(ch, out);
     if (rc != -EAGAIN)
       return rc;
+    if (deadline != SM_CHANNEL_FOREVER && sm_now_ns() >= deadline)
+      return -ETIMEDOUT;
     size_t index;
     rc = wait_ready(&ch, 1, deadline, &index);
     if (rc != 0)

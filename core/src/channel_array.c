@@ -137,8 +137,12 @@ int sm__array_send(struct sm_channel *ch, const void *msg, uint64_t deadline) {
   struct array_flavor *a = &ch->u.array;
   for (;;) {
     int rc = sm__array_try_send(ch, msg);
+    for (unsigned step = 0; rc == -EAGAIN && sm__backoff_snooze(&step);)
+      rc = sm__array_try_send(ch, msg);
     if (rc != -EAGAIN)
       return rc;
+    if (deadline != SM_CHANNEL_FOREVER && sm_now_ns() >= deadline)
+      return -ETIMEDOUT;
     struct sm_thread *self = sm_thread_current();
     if (!self)
       return -ENOMEM;

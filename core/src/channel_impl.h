@@ -4,6 +4,7 @@
 #define SYNCMARK_CHANNEL_IMPL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -144,6 +145,26 @@ int sm__zero_try_recv(struct sm_channel *ch, void *out);
 bool sm__zero_ready(struct sm_channel *ch);
 void sm__zero_disconnect(struct sm_channel *ch);
 void sm__zero_destroy(struct sm_channel *ch);
+
+/* Spin-then-yield backoff before blocking, as crossbeam's Backoff: steps
+ * 0..SPIN_STEPS spin 2^step pause hints, the next ones yield the CPU. A
+ * side that waits for the other briefly this way avoids the cost of a
+ * futex sleep and wake (tens of microseconds across vCPUs). */
+enum { SM_BACKOFF_SPIN_STEPS = 6, SM_BACKOFF_YIELD_STEPS = 4 };
+
+/* Waits one backoff step. Returns false when the steps are used up and the
+ * caller should block instead. */
+static inline bool sm__backoff_snooze(unsigned *step) {
+  if (*step > SM_BACKOFF_SPIN_STEPS + SM_BACKOFF_YIELD_STEPS)
+    return false;
+  if (*step <= SM_BACKOFF_SPIN_STEPS)
+    for (unsigned i = 0; i < (1u << *step); i++)
+      sm_cpu_relax();
+  else
+    sched_yield();
+  (*step)++;
+  return true;
+}
 
 /* Deadline meaning "wait forever". */
 #define SM_CHANNEL_FOREVER UINT64_MAX

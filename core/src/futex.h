@@ -35,8 +35,8 @@ _Static_assert(sizeof(time_t) == sizeof(long),
  * caller that retries after -EINTR must shorten `rel` itself. */
 static inline int sm__futex_wait(atomic_int *addr, int expected,
                                  const struct timespec *rel) {
-  long r = syscall(SYS_futex, (void *)addr, FUTEX_WAIT_PRIVATE, expected,
-                   rel, NULL, 0);
+  long r = syscall(SYS_futex, (void *)addr, FUTEX_WAIT_PRIVATE, expected, rel,
+                   NULL, 0);
   return r == 0 ? 0 : -errno;
 }
 

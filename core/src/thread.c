@@ -17,11 +17,11 @@
 /* A thread (Rust's Thread): shared by reference count, immutable after
  * creation except for the count and the parker. */
 struct sm_thread {
-  atomic_uint refs;                   /* references; the last frees it */
-  uint64_t id;                        /* process-unique, never 0 */
-  bool named;                         /* false: `name` is unused */
-  char name[SM_THREAD_NAME_MAX + 1];  /* copy of the spawn option */
-  struct sm_parker parker;            /* parked on by the thread only */
+  atomic_uint refs;                  /* references; the last frees it */
+  uint64_t id;                       /* process-unique, never 0 */
+  bool named;                        /* false: `name` is unused */
+  char name[SM_THREAD_NAME_MAX + 1]; /* copy of the spawn option */
+  struct sm_parker parker;           /* parked on by the thread only */
 };
 
 /* The right to join one spawned thread (Rust's JoinHandle). */
@@ -186,8 +186,8 @@ static int configure(pthread_attr_t *attr, size_t stack, int pu) {
  * creates the thread with `attr`. Returns 0 and sets *out, or a negative
  * errno (-ENOMEM, or pthread_create's: -EAGAIN, -EINVAL, -EPERM) with
  * everything freed and no thread created. */
-static int launch(const pthread_attr_t *attr, const char *name,
-                  sm_thread_fn fn, void *arg, struct sm_join_handle **out) {
+static int launch(const pthread_attr_t *attr, const char *name, sm_thread_fn fn,
+                  void *arg, struct sm_join_handle **out) {
   struct sm_thread *t = thread_new(name);
   struct sm_join_handle *h = malloc(sizeof *h);
   struct start *s = malloc(sizeof *s);
@@ -220,8 +220,8 @@ int sm_thread_spawn(const struct sm_thread_opts *opts, sm_thread_fn fn,
   /* NULL options mean the defaults, like Rust's thread::spawn. */
   if (!opts)
     opts = &defaults;
-  if (opts->name && strnlen(opts->name, SM_THREAD_NAME_MAX + 1) >
-                        SM_THREAD_NAME_MAX)
+  if (opts->name &&
+      strnlen(opts->name, SM_THREAD_NAME_MAX + 1) > SM_THREAD_NAME_MAX)
     return -EINVAL;
   size_t stack;
   int rc = stack_size(opts->stack_size, &stack);
