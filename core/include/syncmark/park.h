@@ -24,7 +24,8 @@ struct sm_parker {
 void sm_parker_park(struct sm_parker *p);
 
 /* Like sm_parker_park, waiting at most `timeout_ns`. Returns 0 when a token
- * was consumed, -ETIMEDOUT when the time ran out without one. */
+ * was consumed, -ETIMEDOUT when it returns without one: the time ran out,
+ * or (rarely, as in Rust) the futex woke spuriously before it did. */
 int sm_parker_park_timeout(struct sm_parker *p, uint64_t timeout_ns);
 
 /* Makes a token available and wakes the owner if it is parked. Callable

@@ -82,8 +82,9 @@ uint64_t sm_thread_id(const struct sm_thread *t);
 void sm_thread_park(void);
 
 /* Like sm_thread_park with a limit. Returns 0 when woken by a token,
- * -ETIMEDOUT when the time ran out, -ENOMEM when the calling thread has no
- * handle and none can be made. */
+ * -ETIMEDOUT when it returns without one (the time ran out, or a rare
+ * spurious wake-up), -ENOMEM when the calling thread has no handle and none
+ * can be made. */
 int sm_thread_park_timeout(uint64_t timeout_ns);
 
 /* Gives t its token, waking it if it is parked. NULL is ignored. */
