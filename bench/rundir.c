@@ -1,5 +1,6 @@
 /* rundir.c: creation of a run's result folder. */
 #include "rundir.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,8 +10,7 @@
 #include <unistd.h>
 
 int sm_path_join(char *buf, size_t size, const char *dir, const char *name) {
-  int n = snprintf(buf, size, "%s/%s", dir, name);
-  return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+  return sm_format(buf, size, "%s/%s", dir, name) ? -ENAMETOOLONG : 0;
 }
 
 /* mkdir that accepts an existing folder. Returns 0 or a negative errno. */
@@ -68,10 +68,10 @@ int sm_rundir_create(const char *out_dir, char *buf, size_t size) {
   localtime_r(&now, &tm);
   strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
   for (int attempt = 1; attempt < 1000; attempt++) {
-    int n = attempt == 1
-                ? snprintf(buf, size, "%s/%s", parent, stamp)
-                : snprintf(buf, size, "%s/%s-%d", parent, stamp, attempt);
-    if (n < 0 || (size_t)n >= size)
+    rc = attempt == 1
+             ? sm_format(buf, size, "%s/%s", parent, stamp)
+             : sm_format(buf, size, "%s/%s-%d", parent, stamp, attempt);
+    if (rc != 0)
       return -ENAMETOOLONG;
     if (mkdir(buf, 0755) == 0)
       return 0;

@@ -28,11 +28,12 @@ set linetype 6 lc rgb "#6a994e" lw 2 pt 6  ps 1.2 dt 1
 set linetype 7 lc rgb "#d62828" lw 2 pt 4  ps 1.1 dt 1
 set linetype 8 lc rgb "#f4a261" lw 2 pt 12 ps 1.2 dt 4
 set linetype 9 lc rgb "#b5179e" lw 2 pt 10 ps 1.1 dt 5
-set linetype 10 lc rgb "#6c757d" lw 2 pt 8  ps 1.0 dt 3
+set linetype 10 lc rgb "#111111" lw 2 pt 15 ps 1.0 dt 1
+set linetype 11 lc rgb "#9e9e9e" lw 1 pt 8  ps 0.8 dt 3
 
 # word_index(list, w, 1): position of word w in the space-separated list
-# (1-based), or 10 (the grey style) when absent.
-word_index(list, w, i) = (i > words(list)) ? 10 : \
+# (1-based), or 11 (the grey style) when absent.
+word_index(list, w, i) = (i > words(list)) ? 11 : \
   (word(list, i) eq w ? i : word_index(list, w, i + 1))
 
 # machine (host, CPU, PUs) and pus (allowed PUs) come from machine.csv.

@@ -631,6 +631,36 @@ static bool wait_int(atomic_int *word, int want) {
   return true;
 }
 
+/* Returns the scheduler state letter ('R', 'S', ...) of thread `tid` of
+ * this process from /proc, or '?' when it cannot be read. Never fails. */
+static char thread_state(pid_t tid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return '?';
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* "tid (comm) S ...": the state follows the last ')'. */
+  char *p = strrchr(buf, ')');
+  return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Waits until `*tid` holds a thread id (a thread publishes its own) and
+ * that thread sleeps ('S'), yielding meanwhile. Returns false if that takes
+ * over SHORT_LIMIT_NS. */
+static bool wait_asleep(atomic_int *tid) {
+  uint64_t deadline = sm_now_ns() + SHORT_LIMIT_NS;
+  while (atomic_load(tid) == 0 ||
+         thread_state((pid_t)atomic_load(tid)) != 'S') {
+    if (sm_now_ns() > deadline)
+      return false;
+    sched_yield();
+  }
+  return true;
+}
+
 /* Thread body: tries the sm_mutex at `arg` once and releases it when
  * taken. Returns non-NULL when the try succeeded. Never fails. */
 static void *mutex_try_release(void *arg) {
@@ -668,11 +698,14 @@ Test(mutex, trylock_semantics) {
 struct mutex_sleeper {
   struct sm_mutex m;
   atomic_int entered; /* set by the waiter inside its critical section */
+  atomic_int tid;     /* the waiter's thread id, for /proc */
 };
 
-/* Takes the mutex, records being inside, and releases it. Never fails. */
+/* Publishes its thread id, takes the mutex, records being inside, and
+ * releases it. Never fails. */
 static void *mutex_waiter(void *arg) {
   struct mutex_sleeper *ms = arg;
+  atomic_store(&ms->tid, (int)gettid());
   sm_mutex_lock(&ms->m);
   atomic_store_explicit(&ms->entered, 1, memory_order_relaxed);
   sm_mutex_unlock(&ms->m);
@@ -690,6 +723,8 @@ Test(mutex, waiter_sleeps_until_unlock, .timeout = 10) {
             atomic_load(&ms.m.state));
   cr_assert_eq(atomic_load(&ms.entered), 0, "the waiter got in beside us");
   cr_assert_not(sm_mutex_trylock(&ms.m));
+  /* Once it sleeps in the kernel, only the unlock's wake-up lets it in. */
+  cr_assert(wait_asleep(&ms.tid), "the waiter never went to sleep");
   sm_mutex_unlock(&ms.m); /* state was CONTENDED: wakes the waiter */
   cr_assert_eq(pthread_join(tid, NULL), 0);
   cr_assert_eq(atomic_load(&ms.entered), 1);
@@ -721,34 +756,6 @@ static bool wait_rw_bits(struct sm_rwlock *l, unsigned bits) {
   uint64_t deadline = sm_now_ns() + SHORT_LIMIT_NS;
   while ((atomic_load_explicit(&l->state, memory_order_relaxed) & bits) !=
          bits) {
-    if (sm_now_ns() > deadline)
-      return false;
-    sched_yield();
-  }
-  return true;
-}
-
-/* Returns the scheduler state letter ('R', 'S', ...) of thread `tid` of
- * this process from /proc, or '?' when it cannot be read. Never fails. */
-static char thread_state(pid_t tid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return '?';
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  /* "tid (comm) S ...": the state follows the last ')'. */
-  char *p = strrchr(buf, ')');
-  return p && p[1] == ' ' ? p[2] : '?';
-}
-
-/* Waits until thread `tid` sleeps ('S'), yielding meanwhile. Returns false
- * if that takes over SHORT_LIMIT_NS. */
-static bool wait_asleep(pid_t tid) {
-  uint64_t deadline = sm_now_ns() + SHORT_LIMIT_NS;
-  while (thread_state(tid) != 'S') {
     if (sm_now_ns() > deadline)
       return false;
     sched_yield();
@@ -974,8 +981,7 @@ Test(rwlock, waiting_writer_blocks_new_readers, .timeout = 10) {
                   1 | SM_RWLOCK_READERS_WAITING | SM_RWLOCK_WRITERS_WAITING);
   /* Once the writer sleeps in the kernel, the last reader's unlock must
    * hand the lock to it, not to the reader that came later. */
-  cr_assert(wait_asleep((pid_t)atomic_load(&f.writer_tid)),
-            "the writer never went to sleep");
+  cr_assert(wait_asleep(&f.writer_tid), "the writer never went to sleep");
   sm_rwlock_read_unlock(&f.lock);
   cr_assert_eq(pthread_join(writer, NULL), 0);
   cr_assert_eq(pthread_join(reader, NULL), 0);

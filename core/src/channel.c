@@ -225,8 +225,8 @@ static int wait_ready(struct sm_channel *const *chs, size_t n,
         rc = 0;
       }
     if (rc == -EAGAIN)
-      rc = sm__channel_park_until(deadline) == -ETIMEDOUT ? -ETIMEDOUT
-                                                            : -EAGAIN;
+      rc =
+          sm__channel_park_until(deadline) == -ETIMEDOUT ? -ETIMEDOUT : -EAGAIN;
     for (size_t i = 0; i < n; i++)
       unregister_receiver(chs[i]);
     if (rc == 0)
@@ -247,6 +247,8 @@ static int recv_until(struct sm_receiver *rx, void *out, uint64_t deadline) {
   if (!rx || !out)
     return -EINVAL;
   struct sm_channel *ch = of_rx(rx);
+  if (ch->flavor == FLAVOR_ZERO)
+    return sm__zero_recv(ch, out, deadline);
   for (;;) {
     int rc = try_recv(ch, out);
     for (unsigned step = 0; rc == -EAGAIN && sm__backoff_snooze(&step);)
@@ -288,8 +290,8 @@ int sm_select(struct sm_receiver *const *rxs, size_t n, int64_t timeout_ns,
       return -EINVAL;
   uint64_t deadline = timeout_ns < 0 ? SM_CHANNEL_FOREVER
                                      : deadline_after((uint64_t)timeout_ns);
-  return wait_ready((struct sm_channel *const *)(const void *)rxs, n,
-                    deadline, ready_index);
+  return wait_ready((struct sm_channel *const *)(const void *)rxs, n, deadline,
+                    ready_index);
 }
 
 size_t sm_receiver_len(const struct sm_receiver *rx) {

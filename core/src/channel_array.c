@@ -108,14 +108,17 @@ static void enqueue_waiter(struct array_flavor *a, struct tx_waiter *w) {
   pthread_mutex_unlock(&a->waiters_lock);
 }
 
-/* Takes w off the list if nobody woke it, and drops its count. */
-static void dequeue_waiter(struct array_flavor *a, struct tx_waiter *w) {
+/* Takes w off the list if nobody woke it, and drops its count. Returns
+ * true when a receiver had already woken it (and so spent a wake-up on it). */
+static bool dequeue_waiter(struct array_flavor *a, struct tx_waiter *w) {
   pthread_mutex_lock(&a->waiters_lock);
-  if (unlink_waiter(a, w)) {
+  bool linked = unlink_waiter(a, w);
+  if (linked) {
     atomic_fetch_sub_explicit(&a->senders_waiting, 1, memory_order_relaxed);
     sm_thread_release(w->thread);
   }
   pthread_mutex_unlock(&a->waiters_lock);
+  return !linked;
 }
 
 /* Wakes the first blocked sender, or all of them when `all`. */
@@ -150,13 +153,19 @@ int sm__array_send(struct sm_channel *ch, const void *msg, uint64_t deadline) {
     enqueue_waiter(a, &w);
     rc = sm__array_try_send(ch, msg);
     if (rc == -EAGAIN)
-      rc = sm__channel_park_until(deadline) == -ETIMEDOUT ? -ETIMEDOUT
-                                                            : -EAGAIN;
-    dequeue_waiter(a, &w);
+      rc =
+          sm__channel_park_until(deadline) == -ETIMEDOUT ? -ETIMEDOUT : -EAGAIN;
+    bool woken = dequeue_waiter(a, &w);
     if (rc == -ETIMEDOUT) /* a last try: the slot may have just freed */
       rc = sm__array_try_send(ch, msg) == 0 ? 0 : -ETIMEDOUT;
-    if (rc != -EAGAIN)
+    if (rc != -EAGAIN) {
+      /* A wake-up spent on a sender that leaves without waiting for it
+       * (it succeeded, timed out or saw -EPIPE) is passed on, or a sender
+       * queued behind it could sleep next to a free slot. */
+      if (woken)
+        wake_senders(a, false);
       return rc;
+    }
   }
 }
 
@@ -182,8 +191,7 @@ int sm__array_try_recv(struct sm_channel *ch, void *out) {
   atomic_store_explicit(stamp, head + a->one_lap, memory_order_release);
   /* seq_cst: a sender that counted itself waiting before this store sees
    * the freed slot, or this load sees its count. */
-  atomic_store_explicit(&a->head, next_position(a, head),
-                        memory_order_seq_cst);
+  atomic_store_explicit(&a->head, next_position(a, head), memory_order_seq_cst);
   if (atomic_load_explicit(&a->senders_waiting, memory_order_seq_cst))
     wake_senders(a, false);
   return 0;
@@ -204,9 +212,12 @@ void sm__array_disconnect(struct sm_channel *ch) {
 
 size_t sm__array_len(const struct sm_channel *ch) {
   const struct array_flavor *a = &ch->u.array;
-  size_t tail = atomic_load_explicit(&a->tail, memory_order_acquire) &
-                ~a->mark_bit;
-  size_t head = atomic_load_explicit(&a->head, memory_order_relaxed);
+  size_t tail, head;
+  do { /* a consistent pair: tail unchanged while head was read */
+    tail = atomic_load_explicit(&a->tail, memory_order_seq_cst);
+    head = atomic_load_explicit(&a->head, memory_order_seq_cst);
+  } while (atomic_load_explicit(&a->tail, memory_order_seq_cst) != tail);
+  tail &= ~a->mark_bit;
   size_t hix = head & (a->mark_bit - 1), tix = tail & (a->mark_bit - 1);
   if (hix < tix)
     return tix - hix;

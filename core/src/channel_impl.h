@@ -30,7 +30,7 @@ struct list_block {
 struct list_flavor {
   SM_CACHE_ALIGNED atomic_size_t tail; /* position << LIST_SHIFT | mark */
   _Atomic(struct list_block *) tail_block;
-  _Atomic(struct list_block *) spare; /* one recycled block, or NULL */
+  _Atomic(struct list_block *) spare;  /* one recycled block, or NULL */
   SM_CACHE_ALIGNED atomic_size_t head; /* receiver's position (same encoding;
                                           written by the receiver only) */
   struct list_block *head_block;       /* receiver-private */
@@ -56,13 +56,18 @@ struct tx_waiter {
   struct tx_waiter *next;
 };
 
-/* Rendezvous: one offer at a time, handed from a blocked sender to the
- * receiver under a mutex. */
+/* Rendezvous, under one mutex: a receiver blocked in recv publishes its
+ * buffer and a sender copies straight into it; otherwise a sender offers
+ * its message (one offer at a time) and blocks until it is taken. */
 struct zero_flavor {
   pthread_mutex_t lock;
-  pthread_cond_t senders_cond; /* offer taken, or slot free, or closed */
-  const void *offer;           /* the waiting sender's message, or NULL */
-  uint64_t offered, taken;     /* sequence numbers of offers */
+  pthread_cond_t senders_cond;  /* offer taken, offer slot free, receiver
+                                   waiting, or closed */
+  pthread_cond_t receiver_cond; /* delivered, offered, or disconnected */
+  const void *offer;            /* the waiting sender's message, or NULL */
+  void *receiver_buf;           /* a receiver blocked in recv, or NULL */
+  bool delivered;               /* a sender filled receiver_buf */
+  uint64_t offered, taken;      /* sequence numbers of offers */
 };
 
 enum channel_flavor { FLAVOR_LIST, FLAVOR_ARRAY, FLAVOR_ZERO };
@@ -140,8 +145,9 @@ void sm__array_destroy(struct sm_channel *ch);
 
 int sm__zero_init(struct sm_channel *ch);
 int sm__zero_send(struct sm_channel *ch, const void *msg, uint64_t deadline,
-                  bool only_if_receiver_waits);
+                  bool try_only);
 int sm__zero_try_recv(struct sm_channel *ch, void *out);
+int sm__zero_recv(struct sm_channel *ch, void *out, uint64_t deadline);
 bool sm__zero_ready(struct sm_channel *ch);
 void sm__zero_disconnect(struct sm_channel *ch);
 void sm__zero_destroy(struct sm_channel *ch);

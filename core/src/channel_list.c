@@ -18,8 +18,7 @@ static inline atomic_uint *slot_ready(const struct sm_channel *ch,
 
 /* Returns the message bytes of slot `offset` of block b. */
 static inline unsigned char *slot_message(const struct sm_channel *ch,
-                                          struct list_block *b,
-                                          size_t offset) {
+                                          struct list_block *b, size_t offset) {
   return b->slots + offset * ch->slot_size + 8;
 }
 
@@ -111,8 +110,7 @@ int sm__list_try_send(struct sm_channel *ch, const void *msg) {
         install_next(l, block, next);
         next = NULL;
       }
-      sm__channel_copy(slot_message(ch, block, offset), msg,
-                       ch->message_size);
+      sm__channel_copy(slot_message(ch, block, offset), msg, ch->message_size);
       atomic_store_explicit(slot_ready(ch, block, offset), 1,
                             memory_order_release);
       if (next) /* prepared for a block boundary another sender took */
@@ -127,8 +125,8 @@ int sm__list_try_send(struct sm_channel *ch, const void *msg) {
 /* Waits until a claimed slot's message is published (its sender is between
  * claim and publish). */
 static void wait_ready(atomic_uint *ready) {
-  for (unsigned spins = 0;
-       !atomic_load_explicit(ready, memory_order_acquire); spins++) {
+  for (unsigned spins = 0; !atomic_load_explicit(ready, memory_order_acquire);
+       spins++) {
     if (spins < SPINS_BEFORE_YIELD)
       sm_cpu_relax();
     else
@@ -205,8 +203,8 @@ void sm__list_destroy(struct sm_channel *ch) {
   struct list_flavor *l = &ch->u.list;
   struct list_block *b = l->head_block;
   while (b) {
-    struct list_block *next = atomic_load_explicit(&b->next,
-                                                   memory_order_acquire);
+    struct list_block *next =
+        atomic_load_explicit(&b->next, memory_order_acquire);
     free(b);
     b = next;
   }

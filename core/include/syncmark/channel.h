@@ -57,8 +57,7 @@ int sm_try_send(struct sm_sender *tx, const void *msg);
 
 /* Like sm_send, giving up after `timeout_ns`. Returns 0, -ETIMEDOUT (not
  * sent), -EPIPE or -EINVAL. */
-int sm_send_timeout(struct sm_sender *tx, const void *msg,
-                    uint64_t timeout_ns);
+int sm_send_timeout(struct sm_sender *tx, const void *msg, uint64_t timeout_ns);
 
 /* Receives the oldest message into *out, blocking while the channel is
  * empty. Messages of one sender arrive in the order it sent them. Returns

@@ -14,7 +14,8 @@ enum { SM_PARKER_PARKED = -1, SM_PARKER_EMPTY = 0, SM_PARKER_NOTIFIED = 1 };
 struct sm_parker {
   atomic_int state;
 };
-#define SM_PARKER_INIT {SM_PARKER_EMPTY}
+#define SM_PARKER_INIT                                                         \
+  { SM_PARKER_EMPTY }
 
 /* Blocks the calling thread (the parker's owner; only one thread may park
  * on a parker) until a token is available, then consumes it. Returns at

@@ -26,15 +26,16 @@ enum sm_pool_design {
 
 /* How to build a pool. */
 struct sm_pool_opts {
-  unsigned workers;           /* 1 .. SM_POOL_MAX_WORKERS */
+  unsigned workers; /* 1 .. SM_POOL_MAX_WORKERS */
   enum sm_pool_design design;
-  const char *name;           /* worker name prefix, at most
-                                 SM_POOL_NAME_MAX bytes; NULL: "pool" */
-  const int *pin_pus;         /* NULL, or `workers` OS CPU indexes (-1: that
-                                 worker unpinned) */
-  size_t stack_size;          /* 0: default; else as sm_thread_opts */
+  const char *name;   /* worker name prefix, at most
+                         SM_POOL_NAME_MAX bytes; NULL: "pool" */
+  const int *pin_pus; /* NULL, or `workers` OS CPU indexes (-1: that
+                         worker unpinned) */
+  size_t stack_size;  /* 0: default; else as sm_thread_opts */
 };
-#define SM_POOL_OPTS_INIT {0, SM_POOL_SHARED_QUEUE, NULL, NULL, 0}
+#define SM_POOL_OPTS_INIT                                                      \
+  { 0, SM_POOL_SHARED_QUEUE, NULL, NULL, 0 }
 
 /* A task. A non-zero return marks it failed; the worker counts it and goes
  * on with the next task (a failing task never takes its worker down). */

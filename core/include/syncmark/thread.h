@@ -20,7 +20,8 @@ struct sm_thread_opts {
                         rounded up to whole pages */
   int pin_pu;        /* OS CPU index to pin the thread to; -1: not pinned */
 };
-#define SM_THREAD_OPTS_INIT {NULL, 0, -1}
+#define SM_THREAD_OPTS_INIT                                                    \
+  { NULL, 0, -1 }
 
 /* The body of a thread; its return value is what join hands back. */
 typedef void *(*sm_thread_fn)(void *arg);

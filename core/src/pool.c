@@ -1,0 +1,1019 @@
+/* pool.c: worker pools in two designs, the lesson's shared-queue ThreadPool
+ * and a fast one with per-submitter lanes and spin-then-park workers.
+ *
+ * SM_POOL_SHARED_QUEUE, faithful to the lesson's Rust ThreadPool: one
+ * unbounded sm_channel of jobs {fn, arg}; its one receiver is shared by all
+ * workers behind an sm_mutex (syncmark's port of Rust std's futex mutex).
+ * A worker locks the mutex, blocks in sm_recv while holding it, unlocks and
+ * runs the job. Shutdown drops the sender: sm_recv returns -EPIPE once the
+ * queue is drained, and each worker then leaves its loop.
+ *
+ * SM_POOL_FAST. What a submit costs is what limits a pool of tiny tasks,
+ * and on x86 any locked instruction (CAS, fetch-add) or fence in it costs
+ * a cache miss or more: it waits for the submitter's earlier stores, whose
+ * cache lines the workers keep pulling away. So a submit here has none:
+ *  - Lanes: every submitting thread gets its own lane in the pool (found
+ *    through a small thread-local cache), a single-producer,
+ *    multi-consumer queue. The owner writes {fn, arg} into the next slot
+ *    and publishes it with a release store of the lane's tail position:
+ *    plain stores only. Workers claim a batch of published slots with one
+ *    CAS on the lane's head and copy the jobs out. A lane is a linked list
+ *    of blocks of BLOCK_SLOTS slots; the head's last position in a block
+ *    is a marker ("moving to the next block", crossbeam's trick), and the
+ *    worker that read the last slots of a block recycles it. Workers take
+ *    lanes round robin. Threads beyond LANE_MAX share one overflow lane
+ *    behind a mutex.
+ *  - Sleeping: an idle worker polls the lanes for SPIN_NS with growing
+ *    pauses, then lists itself as asleep (nsleep), issues a heavy barrier,
+ *    looks at every lane once more and parks (sm_thread_park). A submitter
+ *    reads nsleep after publishing and wakes a worker only when all are
+ *    asleep: an awake one will find the job. Workers wake each other: one
+ *    that leaves jobs behind its claim while some worker sleeps wakes one,
+ *    so a backlog spreads over the pool.
+ *  - The barrier pair is asymmetric (Dekker's pattern with membarrier, as
+ *    in liburcu and folly): the submitter's "store tail, then load
+ *    nsleep" has only a compiler barrier in between; the worker's "add to
+ *    nsleep, then load the tails" has membarrier(PRIVATE_EXPEDITED) in
+ *    between, which runs a full barrier on every running thread of the
+ *    process. So either the submitter sees the sleeper counted, or the
+ *    sleeper sees the job. Where membarrier is missing both sides use a
+ *    seq_cst fence instead.
+ *  - Shutdown uses the same pair: a submitter raises its lane's `busy`
+ *    flag, then reads `closing`; shutdown sets `closing`, runs the heavy
+ *    barrier and waits until no lane is busy. Then no job can arrive any
+ *    more: it sets `sealed`, and workers exit once sealed and every lane is
+ *    empty. Everything a submit touches in the pool lies between its
+ *    raising and lowering of `busy`, so shutdown frees nothing under it.
+ *  - Counting: a lane's tail position is its submit count, so a submit
+ *    writes no shared counter; workers add each batch to `completed`.
+ *
+ * Both designs: sm_pool_wait sleeps on a futex word that the worker which
+ * completes the last pending job bumps; a thread-local pointer to the
+ * pool whose worker the calling thread is gives -EDEADLK for wait and
+ * shutdown from a task. */
+#include "syncmark/pool.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "futex.h"
+#include "syncmark/channel.h"
+#include "syncmark/clock.h"
+#include "syncmark/compiler.h"
+#include "syncmark/mutex.h"
+#include "syncmark/thread.h"
+
+#ifndef POOL_SPIN_NS
+#define POOL_SPIN_NS 20000
+#endif
+#ifndef POOL_BATCH_MAX
+#define POOL_BATCH_MAX 32
+#endif
+#ifndef POOL_MAX_PAUSES
+#define POOL_MAX_PAUSES 32
+#endif
+#ifndef POOL_SPARE_MAX
+#define POOL_SPARE_MAX 64
+#endif
+#ifndef POOL_CHAIN
+#define POOL_CHAIN 1
+#endif
+
+enum {
+  BLOCK_SLOTS = 1023,           /* slots per lane block */
+  LAP = BLOCK_SLOTS + 1,        /* positions per block; last is the marker */
+  BATCH_MAX = POOL_BATCH_MAX,   /* most jobs one claim takes */
+  LANE_MAX = 64,                /* lanes owned by one thread each */
+  SPARE_MAX = POOL_SPARE_MAX,   /* recycled blocks a lane keeps */
+  LANE_CACHE = 4,               /* pools a thread remembers its lane of */
+  SPINS_BEFORE_YIELD = 64,      /* pause hints before sched_yield */
+  SPIN_NS = POOL_SPIN_NS,       /* how long an idle worker polls */
+  MAX_PAUSES = POOL_MAX_PAUSES, /* longest pause between two polls */
+};
+
+/* A job as it travels through the channel or a lane. */
+struct job {
+  sm_task_fn fn;
+  void *arg;
+};
+
+/* A block of a lane. `consumed` counts the slots copied out by workers;
+ * the one that completes it recycles the block. */
+struct block {
+  _Atomic(struct block *) next; /* set before the tail passes the block */
+  atomic_uint consumed;
+  struct job slots[BLOCK_SLOTS];
+};
+
+/* A single-producer, multi-consumer queue of jobs. Positions advance by
+ * one; position p is slot p % LAP of its block, except p % LAP ==
+ * BLOCK_SLOTS, which only the head takes while a worker moves it to the
+ * next block. */
+struct lane {
+  /* Written by the producer (the owner thread, or whoever holds the
+   * overflow lock). */
+  SM_CACHE_ALIGNED atomic_size_t tail; /* first unpublished position */
+  atomic_int busy;                     /* producer inside lane_push */
+  struct block *tail_block;            /* producer-private */
+  struct block *reuse;                 /* producer-private recycled list */
+  /* Written by workers. */
+  SM_CACHE_ALIGNED atomic_size_t head; /* first unclaimed position */
+  _Atomic(struct block *) head_block;
+  /* Written once per block: blocks given back by workers. */
+  SM_CACHE_ALIGNED _Atomic(struct block *) retired;
+  atomic_uint nretired; /* in `retired` and `reuse` */
+  const void *owner;    /* owner's lane_token; NULL: the overflow lane */
+  struct lane *next;    /* next in the pool's list; fixed once listed */
+};
+
+struct sm_pool;
+
+/* One worker. */
+struct worker {
+  SM_CACHE_ALIGNED atomic_uint_fast64_t failed; /* written by it only */
+  struct sm_pool *pool;
+  struct sm_join_handle *handle;
+  /* Fast design: the worker's thread (set by itself before it can sleep),
+   * whether it is in the idle list (guarded by idle_lock; read without it
+   * by the worker waiting to be taken off), the list link, and the lane
+   * it looks at first. */
+  struct sm_thread *thread;
+  atomic_bool listed;
+  struct worker *next_idle;
+  struct lane *cursor;
+};
+
+struct sm_pool {
+  /* Fixed after creation. */
+  enum sm_pool_design design;
+  unsigned nworkers;
+  bool asym;   /* the membarrier pair is available */
+  uint64_t id; /* unique in the process, for the lane caches */
+  struct worker *workers;
+
+  /* Read by every fast submit; written on sleeps, wake-ups, shutdown. */
+  SM_CACHE_ALIGNED atomic_bool closing; /* no new jobs (both designs) */
+  atomic_uint idle_state;               /* fast: SEARCHERS | SLEEPERS << 16 */
+  atomic_bool sealed;                   /* fast: no job can arrive */
+
+  /* Completions, added by workers only. */
+  SM_CACHE_ALIGNED atomic_uint_fast64_t completed;
+
+  /* Threads in sm_pool_wait, and the futex word they sleep on. */
+  SM_CACHE_ALIGNED atomic_uint waiters;
+  atomic_int wait_epoch;
+
+  /* Fast: sleeping workers (LIFO) and the lanes. */
+  SM_CACHE_ALIGNED struct sm_mutex idle_lock;
+  struct worker *idle;
+  SM_CACHE_ALIGNED _Atomic(struct lane *) lanes; /* prepend-only list */
+  struct sm_mutex lanes_lock;                    /* adding lanes */
+  unsigned nowned;       /* owned lanes, under lanes_lock */
+  struct lane *overflow; /* shared lane, under lanes_lock */
+  struct sm_mutex overflow_lock;
+
+  /* Shared queue: submit count, submitters inside sm_send (shutdown drops
+   * the sender only after them), the channel. */
+  SM_CACHE_ALIGNED atomic_uint_fast64_t submitted;
+  atomic_uint users;
+  struct sm_sender *tx;
+  SM_CACHE_ALIGNED struct sm_mutex rx_lock;
+  struct sm_receiver *rx;
+};
+
+/* The pool whose worker the calling thread is, or NULL. */
+static _Thread_local const struct sm_pool *current_pool;
+
+/* A thread's memory of the lane it owns in one pool; `id` tells a pool
+ * from a later one at the same address. */
+struct lane_ref {
+  const struct sm_pool *pool;
+  uint64_t id;
+  struct lane *lane;
+};
+static _Thread_local struct lane_ref lane_cache[LANE_CACHE];
+static _Thread_local unsigned lane_cache_next;
+/* Its address names the calling thread among live threads. A thread that
+ * reuses a dead one's address adopts its lanes, which nobody else uses. */
+static _Thread_local char lane_token;
+
+static atomic_uint_fast64_t next_pool_id = 1;
+
+/* Whether membarrier(PRIVATE_EXPEDITED) is registered for the process. */
+static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
+static bool membarrier_ok;
+
+/* pthread_once routine: registers the process for private expedited
+ * membarrier if the kernel offers it; leaves membarrier_ok false when it
+ * does not (old kernel, seccomp). */
+static void membarrier_init(void) {
+  long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+    return;
+  if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+              0) != 0)
+    return;
+  membarrier_ok = true;
+}
+
+/* The light side of the asymmetric barrier, between a store and a later
+ * load on a submit path: a compiler barrier when the heavy side is
+ * membarrier, else a full fence. Never fails. */
+static inline void light_barrier(const struct sm_pool *p) {
+  if (SM_LIKELY(p->asym))
+    atomic_signal_fence(memory_order_seq_cst);
+  else
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* The heavy side: a full fence here and, with membarrier, on every running
+ * thread of the process. Aborts if a registered membarrier fails, which
+ * the kernel never does. */
+static void heavy_barrier(const struct sm_pool *p) {
+  atomic_thread_fence(memory_order_seq_cst);
+  if (p->asym &&
+      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+    abort();
+}
+
+/* The fast design's idle_state word: workers searching for work (awake
+ * and not running jobs) in the low half, workers asleep in the high half,
+ * so that a submitter reads both at once. */
+enum { SLEEPER = 1u << 16 };
+
+/* Returns the number of searching workers in an idle_state value. */
+static inline unsigned searchers(unsigned state) {
+  return state & (SLEEPER - 1);
+}
+
+/* Returns the number of sleeping workers in an idle_state value. */
+static inline unsigned sleepers(unsigned state) {
+  return state / SLEEPER;
+}
+
+/* ---- Counting and waiting, shared by both designs ---- */
+
+/* Returns how many slots lie before position `pos` of a lane. */
+static inline size_t slots_before(size_t pos) {
+  return pos - pos / LAP;
+}
+
+/* Returns the number of jobs submitted so far (shared queue: the counter;
+ * fast: the sum of the lanes' tails). Never fails. */
+static uint64_t submitted_now(const struct sm_pool *p) {
+  if (p->design == SM_POOL_SHARED_QUEUE)
+    return atomic_load_explicit(&p->submitted, memory_order_seq_cst);
+  uint64_t n = 0;
+  for (struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
+       l; l = l->next)
+    n += slots_before(atomic_load_explicit(&l->tail, memory_order_seq_cst));
+  return n;
+}
+
+/* Wakes every thread in sm_pool_wait so that it looks again. Never
+ * fails. */
+static void notify_waiters(struct sm_pool *p) {
+  atomic_fetch_add_explicit(&p->wait_epoch, 1, memory_order_release);
+  (void)sm__futex_wake(&p->wait_epoch, INT_MAX);
+}
+
+/* Runs the n jobs of `jobs` on worker w, counts failures and completions,
+ * and wakes the waiters when no job is pending any more. The completion is
+ * a seq_cst RMW followed by seq_cst loads of `waiters` and of the submit
+ * counts; a waiter does the mirror image (adds itself to `waiters`, then
+ * loads the counts), so either we see the waiter or it sees our count.
+ * Never fails. */
+static void run_jobs(struct worker *w, const struct job *jobs, unsigned n) {
+  struct sm_pool *p = w->pool;
+  uint64_t failed = 0;
+  for (unsigned i = 0; i < n; i++)
+    if (jobs[i].fn(jobs[i].arg) != 0)
+      failed++;
+  if (failed)
+    atomic_store_explicit(
+        &w->failed,
+        atomic_load_explicit(&w->failed, memory_order_relaxed) + failed,
+        memory_order_relaxed);
+  uint64_t done =
+      atomic_fetch_add_explicit(&p->completed, n, memory_order_seq_cst) + n;
+  if (atomic_load_explicit(&p->waiters, memory_order_seq_cst) != 0 &&
+      done >= submitted_now(p))
+    notify_waiters(p);
+}
+
+/* ---- Shared-queue design ---- */
+
+/* Loop of a shared-queue worker, as in the lesson: lock the receiver, block
+ * in recv holding the lock, unlock, run. Returns when the channel is
+ * disconnected and drained (sm_recv's -EPIPE). */
+static void shared_worker_loop(struct worker *w) {
+  struct sm_pool *p = w->pool;
+  for (;;) {
+    struct job j;
+    sm_mutex_lock(&p->rx_lock);
+    int rc = sm_recv(p->rx, &j);
+    sm_mutex_unlock(&p->rx_lock);
+    if (rc != 0)
+      return;
+    run_jobs(w, &j, 1);
+  }
+}
+
+/* Queues a job on the channel. Returns 0, -ESHUTDOWN once shutdown has
+ * begun, or -ENOMEM. The `users` count is a seq_cst RMW before the seq_cst
+ * load of `closing`, the mirror image of shared_close, so a submitter
+ * either sees the flag or is waited for before the sender goes away. */
+static int shared_submit(struct sm_pool *p, sm_task_fn fn, void *arg) {
+  atomic_fetch_add_explicit(&p->users, 1, memory_order_seq_cst);
+  if (atomic_load_explicit(&p->closing, memory_order_seq_cst)) {
+    atomic_fetch_sub_explicit(&p->users, 1, memory_order_release);
+    return -ESHUTDOWN;
+  }
+  /* Counted before it is sent, so that a job never completes uncounted. */
+  atomic_fetch_add_explicit(&p->submitted, 1, memory_order_seq_cst);
+  struct job j = {fn, arg};
+  int rc = sm_send(p->tx, &j);
+  if (rc != 0) {
+    atomic_fetch_sub_explicit(&p->submitted, 1, memory_order_seq_cst);
+    /* A waiter may have been counting this job: let it look again. */
+    if (atomic_load_explicit(&p->waiters, memory_order_seq_cst) != 0)
+      notify_waiters(p);
+    rc = rc == -EPIPE ? -ESHUTDOWN : rc;
+  }
+  atomic_fetch_sub_explicit(&p->users, 1, memory_order_release);
+  return rc;
+}
+
+/* Starts the shared-queue shutdown: refuses new submits, waits for those
+ * already inside sm_send (which never blocks on an unbounded channel),
+ * then drops the sender so that the workers' sm_recv returns -EPIPE once
+ * the queue is drained. Never fails. */
+static void shared_close(struct sm_pool *p) {
+  atomic_store_explicit(&p->closing, true, memory_order_seq_cst);
+  while (atomic_load_explicit(&p->users, memory_order_seq_cst) != 0)
+    sched_yield();
+  sm_sender_release(p->tx);
+  p->tx = NULL;
+}
+
+/* ---- Fast design: lanes ---- */
+
+/* Takes the most recently slept worker off the idle list and unparks it;
+ * does nothing when the list is empty. Never fails. */
+static void wake_one(struct sm_pool *p);
+
+/* Allocates an empty block. Returns NULL when out of memory. */
+static struct block *block_new(void) {
+  struct block *b = malloc(sizeof *b);
+  if (b) {
+    atomic_init(&b->next, NULL);
+    atomic_init(&b->consumed, 0);
+  }
+  return b;
+}
+
+/* Returns an empty block for the lane's producer: a recycled one if the
+ * workers gave some back, else a new allocation. Returns NULL when out of
+ * memory. */
+static struct block *block_take(struct lane *l) {
+  if (!l->reuse)
+    l->reuse =
+        atomic_exchange_explicit(&l->retired, NULL, memory_order_acquire);
+  struct block *b = l->reuse;
+  if (!b)
+    return block_new();
+  l->reuse = atomic_load_explicit(&b->next, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&l->nretired, 1, memory_order_relaxed);
+  atomic_store_explicit(&b->next, NULL, memory_order_relaxed);
+  atomic_store_explicit(&b->consumed, 0, memory_order_relaxed);
+  return b;
+}
+
+/* Gives block b, whose slots have all been copied out, back to the lane's
+ * producer for reuse (a Treiber stack pushed by workers and emptied at
+ * once by the producer, so no ABA), or frees it when SPARE_MAX blocks are
+ * kept already. Never fails. */
+static void block_retire(struct lane *l, struct block *b) {
+  if (atomic_load_explicit(&l->nretired, memory_order_relaxed) >= SPARE_MAX) {
+    free(b);
+    return;
+  }
+  atomic_fetch_add_explicit(&l->nretired, 1, memory_order_relaxed);
+  struct block *top = atomic_load_explicit(&l->retired, memory_order_relaxed);
+  do
+    atomic_store_explicit(&b->next, top, memory_order_relaxed);
+  while (!atomic_compare_exchange_weak_explicit(
+      &l->retired, &top, b, memory_order_release, memory_order_relaxed));
+}
+
+/* Allocates an empty lane owned by the thread whose lane_token is at
+ * `owner` (NULL: shared). Returns NULL when out of memory. */
+static struct lane *lane_new(const void *owner) {
+  struct lane *l = aligned_alloc(SM_CACHE_LINE, sizeof *l);
+  struct block *b = l ? block_new() : NULL;
+  if (!b) {
+    free(l);
+    return NULL;
+  }
+  memset(l, 0, sizeof *l);
+  atomic_init(&l->tail, 0);
+  atomic_init(&l->busy, 0);
+  l->tail_block = b;
+  atomic_init(&l->head, 0);
+  atomic_init(&l->head_block, b);
+  atomic_init(&l->retired, NULL);
+  atomic_init(&l->nretired, 0);
+  l->reuse = NULL;
+  l->owner = owner;
+  l->next = NULL;
+  return l;
+}
+
+/* Frees a drained lane: its current block (and any linked after it, of
+ * which a drained lane has none) and its spare. */
+static void lane_destroy(struct lane *l) {
+  struct block *b = atomic_load_explicit(&l->head_block, memory_order_acquire);
+  while (b) {
+    struct block *next = atomic_load_explicit(&b->next, memory_order_acquire);
+    free(b);
+    b = next;
+  }
+  struct block *lists[2] = {
+      atomic_load_explicit(&l->retired, memory_order_acquire), l->reuse};
+  for (int i = 0; i < 2; i++)
+    for (b = lists[i]; b;) {
+      struct block *next = atomic_load_explicit(&b->next, memory_order_relaxed);
+      free(b);
+      b = next;
+    }
+  free(l);
+}
+
+/* Returns the number of jobs published and not yet claimed in lane l: a
+ * snapshot, read head first so that it is never negative. */
+static size_t lane_pending(struct lane *l) {
+  size_t head = atomic_load_explicit(&l->head, memory_order_acquire);
+  size_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+  return slots_before(tail) - slots_before(head);
+}
+
+/* Appends fn(arg) to lane l; the caller is the lane's producer. Returns 0,
+ * -ESHUTDOWN when shutdown has begun, -ENOMEM when a new block is needed
+ * and none can be had. Plain stores only on the way of a job; the barrier
+ * pairs are explained at the top of the file. */
+static int lane_push(struct sm_pool *p, struct lane *l, sm_task_fn fn,
+                     void *arg) {
+  atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
+  light_barrier(p);
+  if (atomic_load_explicit(&p->closing, memory_order_relaxed)) {
+    atomic_store_explicit(&l->busy, 0, memory_order_release);
+    return -ESHUTDOWN;
+  }
+  size_t tail = atomic_load_explicit(&l->tail, memory_order_relaxed);
+  size_t offset = tail % LAP;
+  struct block *b = l->tail_block;
+  size_t next_tail = tail + 1;
+  if (offset + 1 == BLOCK_SLOTS) {
+    /* The block's last slot: link the next block first, and step the
+     * tail over the marker position. */
+    struct block *nb = block_take(l);
+    if (!nb) {
+      atomic_store_explicit(&l->busy, 0, memory_order_release);
+      return -ENOMEM;
+    }
+    atomic_store_explicit(&b->next, nb, memory_order_relaxed);
+    l->tail_block = nb;
+    next_tail = tail + 2;
+  }
+  b->slots[offset].fn = fn;
+  b->slots[offset].arg = arg;
+  atomic_store_explicit(&l->tail, next_tail, memory_order_release);
+  light_barrier(p);
+  unsigned state = atomic_load_explicit(&p->idle_state, memory_order_relaxed);
+  if (SM_UNLIKELY(searchers(state) == 0 && sleepers(state) != 0))
+    wake_one(p);
+  atomic_store_explicit(&l->busy, 0, memory_order_release);
+  return 0;
+}
+
+/* Claims a batch of published jobs at the head of lane l and copies them
+ * into out[]: at most BATCH_MAX, at most the block's remaining slots, and
+ * a share of what is queued (1/nworkers of it, at least one) so that long
+ * jobs spread over the workers. Returns how many (0: the lane is empty). */
+static unsigned lane_claim(const struct sm_pool *p, struct lane *l,
+                           struct job *out) {
+  size_t head = atomic_load_explicit(&l->head, memory_order_acquire);
+  for (;;) {
+    size_t offset = head % LAP;
+    if (offset == BLOCK_SLOTS) { /* another worker moves to the next block */
+      sm_cpu_relax();
+      head = atomic_load_explicit(&l->head, memory_order_acquire);
+      continue;
+    }
+    /* The block is read after the head: a block move stores the block
+     * before the head, and a claim that succeeds proves the head (hence
+     * the block) unchanged. */
+    struct block *b =
+        atomic_load_explicit(&l->head_block, memory_order_acquire);
+    size_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+    size_t avail = slots_before(tail) - slots_before(head);
+    if (avail == 0)
+      return 0;
+    size_t n = avail / p->nworkers;
+    n = n < 1 ? 1 : n > BATCH_MAX ? BATCH_MAX : n;
+    if (n > BLOCK_SLOTS - offset)
+      n = BLOCK_SLOTS - offset;
+    size_t new_head = head + n; /* the marker when the block is used up */
+    if (!atomic_compare_exchange_weak_explicit(&l->head, &head, new_head,
+                                               memory_order_acquire,
+                                               memory_order_acquire))
+      continue;
+    memcpy(out, &b->slots[offset], n * sizeof *out);
+    if (offset + n == BLOCK_SLOTS) {
+      /* The tail passed the block's end, so its next block is linked. */
+      struct block *nb = atomic_load_explicit(&b->next, memory_order_acquire);
+      atomic_store_explicit(&l->head_block, nb, memory_order_release);
+      atomic_store_explicit(&l->head, new_head + 1, memory_order_release);
+    }
+    if (atomic_fetch_add_explicit(&b->consumed, (unsigned)n,
+                                  memory_order_acq_rel) +
+            n ==
+        BLOCK_SLOTS)
+      block_retire(l, b);
+    return (unsigned)n;
+  }
+}
+
+/* Returns the calling thread's lane in pool p, creating it on first use:
+ * an owned lane while the pool has fewer than LANE_MAX, else the shared
+ * overflow lane. Returns NULL when out of memory. */
+static struct lane *lane_lookup(struct sm_pool *p) {
+  sm_mutex_lock(&p->lanes_lock);
+  struct lane *l = atomic_load_explicit(&p->lanes, memory_order_relaxed);
+  while (l && l->owner != &lane_token)
+    l = l->next;
+  if (!l) {
+    bool own = p->nowned < LANE_MAX;
+    l = own ? NULL : p->overflow;
+    if (!l && (l = lane_new(own ? &lane_token : NULL))) {
+      l->next = atomic_load_explicit(&p->lanes, memory_order_relaxed);
+      atomic_store_explicit(&p->lanes, l, memory_order_release);
+      if (own)
+        p->nowned++;
+      else
+        p->overflow = l;
+    }
+  }
+  sm_mutex_unlock(&p->lanes_lock);
+  if (l) {
+    lane_cache[lane_cache_next] = (struct lane_ref){p, p->id, l};
+    lane_cache_next = (lane_cache_next + 1) % LANE_CACHE;
+  }
+  return l;
+}
+
+/* Queues fn(arg) on the calling thread's lane. Returns 0, -ESHUTDOWN or
+ * -ENOMEM. */
+static int fast_submit(struct sm_pool *p, sm_task_fn fn, void *arg) {
+  struct lane *l = NULL;
+  for (unsigned i = 0; i < LANE_CACHE; i++)
+    if (lane_cache[i].pool == p && lane_cache[i].id == p->id)
+      l = lane_cache[i].lane;
+  if (SM_UNLIKELY(!l) && !(l = lane_lookup(p)))
+    return -ENOMEM;
+  if (SM_LIKELY(l->owner != NULL))
+    return lane_push(p, l, fn, arg);
+  sm_mutex_lock(&p->overflow_lock);
+  int rc = lane_push(p, l, fn, arg);
+  sm_mutex_unlock(&p->overflow_lock);
+  return rc;
+}
+
+/* ---- Fast design: workers ---- */
+
+/* Claims a batch from the first non-empty lane, starting at w's cursor and
+ * going round the list; moves the cursor past that lane so that lanes
+ * take turns. Returns the number of jobs copied into out[] (0: all lanes
+ * were empty). */
+static unsigned find_work(struct worker *w, struct job *out) {
+  struct sm_pool *p = w->pool;
+  struct lane *first = atomic_load_explicit(&p->lanes, memory_order_acquire);
+  if (!first)
+    return 0;
+  struct lane *start = w->cursor ? w->cursor : first;
+  struct lane *l = start;
+  do {
+    unsigned n = lane_claim(p, l, out);
+    struct lane *next = l->next ? l->next : first;
+    if (n) {
+      w->cursor = next;
+      return n;
+    }
+    l = next;
+  } while (l != start);
+  return 0;
+}
+
+/* Returns whether no lane holds a published, unclaimed job. */
+static bool all_empty(struct sm_pool *p) {
+  for (struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
+       l; l = l->next)
+    if (lane_pending(l) != 0)
+      return false;
+  return true;
+}
+
+/* Polls the lanes for up to SPIN_NS, with pauses that grow between polls
+ * (so that a searching worker seldom pulls a lane's tail away from a busy
+ * submitter) and, once they are long, a sched_yield (so that on a busy
+ * machine it hands its CPU to threads with work), and claims when a lane
+ * has jobs. Returns what find_work returned, or 0 when the time ran out
+ * or the pool is sealed. */
+static unsigned worker_search(struct worker *w, struct job *out) {
+  struct sm_pool *p = w->pool;
+  uint64_t deadline = sm_now_ns() + SPIN_NS;
+  unsigned pauses = 1;
+  for (;;) {
+    for (unsigned i = 0; i < pauses; i++)
+      sm_cpu_relax();
+    if (pauses < MAX_PAUSES)
+      pauses *= 2;
+    else
+      sched_yield();
+    if (!all_empty(p)) {
+      unsigned n = find_work(w, out);
+      if (n)
+        return n;
+    }
+    if (atomic_load_explicit(&p->sealed, memory_order_relaxed) ||
+        sm_now_ns() >= deadline)
+      return 0;
+  }
+}
+
+static void wake_one(struct sm_pool *p) {
+  struct sm_thread *t = NULL;
+  sm_mutex_lock(&p->idle_lock);
+  struct worker *w = p->idle;
+  if (w) {
+    p->idle = w->next_idle;
+    w->next_idle = NULL;
+    t = w->thread;
+    /* It wakes up searching. */
+    atomic_fetch_sub_explicit(&p->idle_state, SLEEPER - 1,
+                              memory_order_relaxed);
+    atomic_store_explicit(&w->listed, false, memory_order_release);
+  }
+  sm_mutex_unlock(&p->idle_lock);
+  sm_thread_unpark(t);
+}
+
+/* Takes every worker off the idle list and unparks them all. Never
+ * fails. */
+static void wake_all(struct sm_pool *p) {
+  sm_mutex_lock(&p->idle_lock);
+  struct worker *w = p->idle;
+  p->idle = NULL;
+  while (w) {
+    struct worker *next = w->next_idle;
+    w->next_idle = NULL;
+    atomic_fetch_sub_explicit(&p->idle_state, SLEEPER - 1,
+                              memory_order_relaxed);
+    atomic_store_explicit(&w->listed, false, memory_order_release);
+    sm_thread_unpark(w->thread);
+    w = next;
+  }
+  sm_mutex_unlock(&p->idle_lock);
+}
+
+/* Removes w from the idle list unless a waker already did. Never fails. */
+static void unlist(struct worker *w) {
+  struct sm_pool *p = w->pool;
+  sm_mutex_lock(&p->idle_lock);
+  if (atomic_load_explicit(&w->listed, memory_order_relaxed)) {
+    struct worker **link = &p->idle;
+    while (*link != w)
+      link = &(*link)->next_idle;
+    *link = w->next_idle;
+    w->next_idle = NULL;
+    atomic_fetch_sub_explicit(&p->idle_state, SLEEPER - 1,
+                              memory_order_relaxed);
+    atomic_store_explicit(&w->listed, false, memory_order_relaxed);
+  }
+  sm_mutex_unlock(&p->idle_lock);
+}
+
+/* Puts worker w to sleep until a submitter, another worker or shutdown
+ * takes it off the idle list. It lists itself and counts itself in nsleep
+ * first, then runs the heavy barrier and looks at the lanes once more: a
+ * job whose submitter did not see the count is found here (see the top of
+ * the file). Returns true when the worker must exit (the pool is sealed
+ * and drained), false when it should look for work again. */
+static bool worker_sleep(struct worker *w) {
+  struct sm_pool *p = w->pool;
+  sm_mutex_lock(&p->idle_lock);
+  w->next_idle = p->idle;
+  p->idle = w;
+  atomic_store_explicit(&w->listed, true, memory_order_relaxed);
+  /* From searching to asleep. */
+  atomic_fetch_add_explicit(&p->idle_state, SLEEPER - 1, memory_order_seq_cst);
+  sm_mutex_unlock(&p->idle_lock);
+  heavy_barrier(p);
+  /* Sealed is read before the lanes: sealed and then empty means drained
+   * for good, since no job can be published after sealing. */
+  bool sealed = atomic_load_explicit(&p->sealed, memory_order_acquire);
+  if (!all_empty(p)) {
+    unlist(w);
+    return false;
+  }
+  if (sealed) {
+    unlist(w);
+    return true;
+  }
+  /* Taken off the list by whoever wakes us; park may return spuriously. */
+  while (atomic_load_explicit(&w->listed, memory_order_acquire))
+    sm_thread_park();
+  return false;
+}
+
+/* Loop of a fast worker: claim a batch and run it; when the lanes are
+ * empty, search (spin), then sleep. A worker counts itself in idle_state
+ * as searching from the moment it finds the lanes empty until it claims
+ * work again; the last searcher to turn busy while some worker sleeps
+ * wakes one (tokio's rule), so a job published while it was turning busy
+ * (and whose submitter saw it still searching) is not left waiting behind
+ * the batch it claimed. Returns when the pool is sealed and drained. */
+static void fast_worker_loop(struct worker *w) {
+  struct sm_pool *p = w->pool;
+  struct job jobs[BATCH_MAX];
+  bool searching = true; /* idle_state starts with every worker searching */
+  w->thread = sm_thread_current();
+  for (;;) {
+    unsigned n = find_work(w, jobs);
+    if (n == 0) {
+      if (!searching) {
+        atomic_fetch_add_explicit(&p->idle_state, 1, memory_order_seq_cst);
+        searching = true;
+      }
+      n = worker_search(w, jobs);
+      if (n == 0) {
+        /* Back from sleep the worker is searching again (its waker
+         * counted it so), unless it must exit. */
+        if (worker_sleep(w))
+          return;
+        continue;
+      }
+    }
+    if (searching) {
+      unsigned prev =
+          atomic_fetch_sub_explicit(&p->idle_state, 1, memory_order_seq_cst);
+      searching = false;
+      if (searchers(prev) == 1 && sleepers(prev) != 0)
+        wake_one(p);
+    }
+    run_jobs(w, jobs, n);
+  }
+}
+
+/* Shuts the fast design's door: sets `closing`, runs the heavy barrier,
+ * waits until no submitter is inside lane_push (the lane list read after
+ * the barrier holds every lane a submitter that missed `closing` uses),
+ * then seals the pool and wakes every sleeper to drain and exit. Never
+ * fails. */
+static void fast_close(struct sm_pool *p) {
+  atomic_store_explicit(&p->closing, true, memory_order_seq_cst);
+  heavy_barrier(p);
+  for (struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
+       l; l = l->next)
+    while (atomic_load_explicit(&l->busy, memory_order_acquire))
+      sched_yield();
+  atomic_store_explicit(&p->sealed, true, memory_order_seq_cst);
+  /* A worker listing itself after this sees `sealed` (the idle lock orders
+   * the two); one listed before is woken here. */
+  wake_all(p);
+}
+
+/* ---- Pool lifetime ---- */
+
+/* Body of every worker thread: marks the thread as a worker of its pool
+ * and runs the design's loop until shutdown. Returns NULL. */
+static void *worker_main(void *arg) {
+  struct worker *w = arg;
+  current_pool = w->pool;
+  if (w->pool->design == SM_POOL_SHARED_QUEUE)
+    shared_worker_loop(w);
+  else
+    fast_worker_loop(w);
+  current_pool = NULL;
+  return NULL;
+}
+
+/* Closes the pool to new jobs so that the workers drain it and exit.
+ * Never fails. */
+static void close_pool(struct sm_pool *p) {
+  if (p->design == SM_POOL_SHARED_QUEUE)
+    shared_close(p);
+  else
+    fast_close(p);
+}
+
+/* Joins the first `started` workers of a closed pool, then frees
+ * everything the pool owns. Never fails. */
+static void destroy_pool(struct sm_pool *p, unsigned started) {
+  for (unsigned i = 0; i < started; i++)
+    (void)sm_join(p->workers[i].handle, NULL);
+  if (p->design == SM_POOL_SHARED_QUEUE) {
+    sm_receiver_release(p->rx);
+  } else {
+    struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
+    while (l) {
+      struct lane *next = l->next;
+      lane_destroy(l);
+      l = next;
+    }
+  }
+  free(p->workers);
+  free(p);
+}
+
+/* Checks the options. Returns 0 or -EINVAL. Pins other than -1 are checked
+ * by sm_thread_spawn. */
+static int check_opts(const struct sm_pool_opts *o) {
+  if (o->workers == 0 || o->workers > SM_POOL_MAX_WORKERS)
+    return -EINVAL;
+  if ((unsigned)o->design >= SM_POOL_DESIGN_COUNT)
+    return -EINVAL;
+  if (o->name && strnlen(o->name, SM_POOL_NAME_MAX + 1) > SM_POOL_NAME_MAX)
+    return -EINVAL;
+  if (o->pin_pus)
+    for (unsigned i = 0; i < o->workers; i++)
+      if (o->pin_pus[i] < -1)
+        return -EINVAL;
+  return 0;
+}
+
+/* Returns a zeroed allocation of `size` bytes aligned to a cache line, or
+ * NULL when out of memory. */
+static void *alloc_aligned(size_t size) {
+  size = (size + SM_CACHE_LINE - 1) / SM_CACHE_LINE * SM_CACHE_LINE;
+  void *m = aligned_alloc(SM_CACHE_LINE, size);
+  if (m)
+    memset(m, 0, size);
+  return m;
+}
+
+/* Allocates the pool (and, for the shared queue, its channel) with no
+ * worker started. Returns the pool, or NULL with *rc set to -ENOMEM. */
+static struct sm_pool *pool_new(const struct sm_pool_opts *o, int *rc) {
+  struct sm_pool *p = alloc_aligned(sizeof *p);
+  struct worker *ws = alloc_aligned(o->workers * sizeof *ws);
+  *rc = -ENOMEM;
+  if (!p || !ws) {
+    free(p);
+    free(ws);
+    return NULL;
+  }
+  p->design = o->design;
+  p->nworkers = o->workers;
+  p->asym = membarrier_ok;
+  p->id = atomic_fetch_add_explicit(&next_pool_id, 1, memory_order_relaxed);
+  p->workers = ws;
+  atomic_init(&p->closing, false);
+  atomic_init(&p->idle_state, o->workers); /* workers start searching */
+  atomic_init(&p->sealed, false);
+  atomic_init(&p->completed, 0);
+  atomic_init(&p->waiters, 0);
+  atomic_init(&p->wait_epoch, 0);
+  atomic_init(&p->idle_lock.state, SM_MUTEX_UNLOCKED);
+  atomic_init(&p->lanes, NULL);
+  atomic_init(&p->lanes_lock.state, SM_MUTEX_UNLOCKED);
+  atomic_init(&p->overflow_lock.state, SM_MUTEX_UNLOCKED);
+  atomic_init(&p->submitted, 0);
+  atomic_init(&p->users, 0);
+  atomic_init(&p->rx_lock.state, SM_MUTEX_UNLOCKED);
+  for (unsigned i = 0; i < o->workers; i++) {
+    atomic_init(&ws[i].failed, 0);
+    ws[i].pool = p;
+    atomic_init(&ws[i].listed, false);
+  }
+  if (p->design == SM_POOL_SHARED_QUEUE &&
+      (*rc = sm_channel(sizeof(struct job), SM_CHANNEL_UNBOUNDED, &p->tx,
+                        &p->rx)) != 0) {
+    free(ws);
+    free(p);
+    return NULL;
+  }
+  *rc = 0;
+  return p;
+}
+
+int sm_pool_create(const struct sm_pool_opts *opts, struct sm_pool **out) {
+  if (!opts || !out)
+    return -EINVAL;
+  int rc = check_opts(opts);
+  if (rc != 0)
+    return rc;
+  (void)pthread_once(&membarrier_once, membarrier_init);
+  struct sm_pool *p = pool_new(opts, &rc);
+  if (!p)
+    return rc;
+  const char *prefix = opts->name ? opts->name : "pool";
+  unsigned started = 0;
+  for (; started < opts->workers; started++) {
+    char name[SM_THREAD_NAME_MAX + 1];
+    snprintf(name, sizeof name, "%s-%u", prefix, started);
+    struct sm_thread_opts t = SM_THREAD_OPTS_INIT;
+    t.name = name;
+    t.stack_size = opts->stack_size;
+    t.pin_pu = opts->pin_pus ? opts->pin_pus[started] : -1;
+    rc = sm_thread_spawn(&t, worker_main, &p->workers[started],
+                         &p->workers[started].handle);
+    if (rc != 0)
+      break;
+  }
+  if (rc != 0) {
+    close_pool(p);
+    destroy_pool(p, started);
+    return rc;
+  }
+  *out = p;
+  return 0;
+}
+
+int sm_pool_submit(struct sm_pool *pool, sm_task_fn fn, void *arg) {
+  if (!pool || !fn)
+    return -EINVAL;
+  if (pool->design == SM_POOL_SHARED_QUEUE)
+    return shared_submit(pool, fn, arg);
+  return fast_submit(pool, fn, arg);
+}
+
+int sm_pool_wait(struct sm_pool *pool) {
+  if (!pool)
+    return -EINVAL;
+  if (current_pool == pool)
+    return -EDEADLK;
+  /* A seq_cst increment, then the loads: the mirror image of run_jobs.
+   * Completions are read before submissions, so completed >= submitted
+   * means that every job submitted by the second read had completed by
+   * the first. */
+  atomic_fetch_add_explicit(&pool->waiters, 1, memory_order_seq_cst);
+  for (;;) {
+    int epoch = atomic_load_explicit(&pool->wait_epoch, memory_order_seq_cst);
+    uint64_t done =
+        atomic_load_explicit(&pool->completed, memory_order_seq_cst);
+    if (done >= submitted_now(pool))
+      break;
+    /* Returns at once if the epoch moved since we read it. */
+    (void)sm__futex_wait(&pool->wait_epoch, epoch, NULL);
+  }
+  atomic_fetch_sub_explicit(&pool->waiters, 1, memory_order_seq_cst);
+  return 0;
+}
+
+void sm_pool_stats(const struct sm_pool *pool, struct sm_pool_stats *out) {
+  if (!pool || !out)
+    return;
+  /* Failures, then completions, then submissions: each job counted in one
+   * is already counted in the next. */
+  uint64_t failed = 0;
+  for (unsigned i = 0; i < pool->nworkers; i++)
+    failed +=
+        atomic_load_explicit(&pool->workers[i].failed, memory_order_acquire);
+  uint64_t completed =
+      atomic_load_explicit(&pool->completed, memory_order_seq_cst);
+  out->submitted = submitted_now(pool);
+  out->completed = completed;
+  out->failed = failed;
+}
+
+int sm_pool_shutdown(struct sm_pool *pool) {
+  if (!pool)
+    return -EINVAL;
+  if (current_pool == pool)
+    return -EDEADLK;
+  close_pool(pool);
+  destroy_pool(pool, pool->nworkers);
+  return 0;
+}
+
+const char *sm_pool_design_name(enum sm_pool_design design) {
+  switch (design) {
+  case SM_POOL_SHARED_QUEUE:
+    return "shared_queue";
+  case SM_POOL_FAST:
+    return "fast";
+  default:
+    return NULL;
+  }
+}
