@@ -23,7 +23,7 @@
 #define DEFAULT_DURATION_S 0.25
 #define DEFAULT_WARMUP_S   0.05
 #define DEFAULT_REPS       10
-#define QUICK_DURATION_S   0.03
+#define QUICK_DURATION_S   0.02
 #define QUICK_WARMUP_S     0.01
 #define QUICK_REPS         3
 

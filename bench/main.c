@@ -33,13 +33,13 @@ static const struct option_spec {
   const char *help;
 } OPTIONS[] = {
     {"quick", NULL, CMD_RUN, parse_quick,
-     "short run: 3 reps, 0.03 s windows, fewer parameter values"},
+     "short run: 3 reps, 0.02 s windows, fewer parameter values"},
     {"threads", "LIST|auto", CMD_RUN, parse_threads,
      "thread counts, e.g. 1,2,4 (auto: 1, cores, PUs, 2x PUs)"},
     {"placement", "P[,P..]", CMD_RUN, parse_placement,
      "compact|scatter|smt-first|none (default compact)"},
     {"duration", "S", CMD_RUN, parse_duration,
-     "seconds per timed window (default 0.25; quick 0.03)"},
+     "seconds per timed window (default 0.25; quick 0.02)"},
     {"warmup", "S", CMD_RUN, parse_warmup,
      "seconds of warmup before each window (default 0.05; quick 0.01)"},
     {"reps", "N", CMD_RUN, parse_reps, "repetitions (default 10; quick 3)"},

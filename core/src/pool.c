@@ -85,6 +85,9 @@
 #ifndef POOL_SPARE_MAX
 #define POOL_SPARE_MAX 64
 #endif
+#ifndef POOL_MIN_PAUSES
+#define POOL_MIN_PAUSES 1
+#endif
 #ifndef POOL_CHAIN
 #define POOL_CHAIN 1
 #endif
@@ -642,7 +645,7 @@ static bool all_empty(struct sm_pool *p) {
 static unsigned worker_search(struct worker *w, struct job *out) {
   struct sm_pool *p = w->pool;
   uint64_t deadline = sm_now_ns() + SPIN_NS;
-  unsigned pauses = 1;
+  unsigned pauses = POOL_MIN_PAUSES;
   for (;;) {
     for (unsigned i = 0; i < pauses; i++)
       sm_cpu_relax();
