@@ -17,7 +17,8 @@
 #include "syncmark/arc.h"
 #include "syncmark/clock.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* Both sanitizers replace malloc and count live bytes the same way. */
 #define HAVE_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)

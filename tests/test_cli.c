@@ -526,17 +526,19 @@ static void tiny_run(char *rundir, size_t size) {
   safe_hostname(host, sizeof host);
   only_entry(out_dir, entry, sizeof entry);
   cr_assert_str_eq(entry, host, "the run should go to <out>/<host>/");
-  snprintf(hostdir, sizeof hostdir, "%s/%s", out_dir, host);
+  cr_assert_lt(snprintf(hostdir, sizeof hostdir, "%s/%s", out_dir, host),
+               (int)sizeof hostdir);
   only_entry(hostdir, entry, sizeof entry);
   cr_assert(is_stamp(entry), "run folder '%s' is not YYYYmmdd-HHMMSS", entry);
-  snprintf(rundir, size, "%s/%s", hostdir, entry);
+  cr_assert_lt(snprintf(rundir, size, "%s/%s", hostdir, entry), (int)size);
 
   cr_assert_eq(count_entries(rundir), 3, "%s should hold exactly 3 files",
                rundir);
   static const char *const files[] = {"raw.csv", "summary.csv", "machine.csv"};
   for (int i = 0; i < 3; i++) {
     char path[600];
-    snprintf(path, sizeof path, "%s/%s", rundir, files[i]);
+    cr_assert_lt(snprintf(path, sizeof path, "%s/%s", rundir, files[i]),
+                 (int)sizeof path);
     cr_assert(nonempty_file(path), "%s missing or empty", path);
   }
   cr_assert_eq(count_tmp_files(out_dir), 0, "leftover *.tmp.* files");
@@ -715,7 +717,8 @@ static void align_to_second(void) {
 Test(cli, concurrent_runs_get_distinct_folders) {
   char host[64], hostdir[256];
   safe_hostname(host, sizeof host);
-  snprintf(hostdir, sizeof hostdir, "%s/%s", out_dir, host);
+  cr_assert_lt(snprintf(hostdir, sizeof hostdir, "%s/%s", out_dir, host),
+               (int)sizeof hostdir);
   /* Two runs straddling a second boundary get distinct stamps and prove
    * nothing about the suffix: try again in a fresh --out (rarely needed,
    * since the start is aligned to the beginning of a second). */

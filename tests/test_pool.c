@@ -22,7 +22,7 @@
  * per design that runs it: suite pool_shared_queue and suite pool_fast.
  * Use as DESIGN_TEST(name, timeout) { ... body using `design` ... }. */
 #define DESIGN_TEST(name, timeout_s)                                           \
-  static void name(enum sm_pool_design design);                               \
+  static void name(enum sm_pool_design design);                                \
   Test(pool_shared_queue, name, .timeout = (timeout_s)) {                      \
     name(SM_POOL_SHARED_QUEUE);                                                \
   }                                                                            \
@@ -63,11 +63,9 @@ static void expect_stats(struct sm_pool *pool, uint64_t submitted,
   struct sm_pool_stats st = {0, 0, 0};
   sm_pool_stats(pool, &st);
   cr_assert_eq(st.submitted, submitted, "submitted %llu, expected %llu",
-               (unsigned long long)st.submitted,
-               (unsigned long long)submitted);
+               (unsigned long long)st.submitted, (unsigned long long)submitted);
   cr_assert_eq(st.completed, completed, "completed %llu, expected %llu",
-               (unsigned long long)st.completed,
-               (unsigned long long)completed);
+               (unsigned long long)st.completed, (unsigned long long)completed);
   cr_assert_eq(st.failed, failed, "failed %llu, expected %llu",
                (unsigned long long)st.failed, (unsigned long long)failed);
 }
@@ -205,8 +203,7 @@ DESIGN_TEST(wait_returns_only_when_all_are_done, 30) {
     for (unsigned i = 0; i < 10; i++)
       submit_ok(pool, slow_count_task, &done);
     cr_assert_eq(sm_pool_wait(pool), 0);
-    cr_assert_eq(atomic_load_explicit(&done, memory_order_acquire),
-                 10 * round);
+    cr_assert_eq(atomic_load_explicit(&done, memory_order_acquire), 10 * round);
     expect_stats(pool, 10 * round, 10 * round, 0);
   }
   cr_assert_eq(sm_pool_shutdown(pool), 0);
@@ -588,6 +585,31 @@ DESIGN_TEST(workers_get_the_stack_size_asked_for, 30) {
   }
 }
 
+DESIGN_TEST(tasks_that_wait_for_each_other_behind_tiny_ones, 30) {
+  /* The waiting tasks arrive behind a stream of tiny ones, so that a
+   * worker taking jobs in batches may hold several of them at once: the
+   * others must still get them while it blocks. */
+  static const unsigned workers[] = {2, 4};
+  for (unsigned w = 0; w < 2; w++) {
+    atomic_uint ran = 0;
+    pthread_barrier_t all;
+    cr_assert_eq(pthread_barrier_init(&all, NULL, workers[w]), 0);
+    struct sm_pool *pool = pool_ok(design, workers[w]);
+    for (unsigned round = 0; round < 3; round++) {
+      for (unsigned i = 0; i < 5000; i++)
+        submit_ok(pool, count_task, &ran);
+      for (unsigned i = 0; i < workers[w]; i++)
+        submit_ok(pool, barrier_task, &all);
+    }
+    cr_assert_eq(sm_pool_wait(pool), 0);
+    cr_assert_eq(atomic_load(&ran), 15000);
+    unsigned total = 3 * (5000 + workers[w]);
+    expect_stats(pool, total, total, 0);
+    cr_assert_eq(sm_pool_shutdown(pool), 0);
+    pthread_barrier_destroy(&all);
+  }
+}
+
 /* ---- Many pools, many submitting threads ---- */
 
 DESIGN_TEST(one_thread_feeds_many_pools, 30) {
@@ -726,7 +748,7 @@ Test(pool, invalid_design_is_refused) {
   opts.workers = 1;
   opts.design = SM_POOL_DESIGN_COUNT;
   cr_assert_eq(create_error(&opts), -EINVAL);
-  opts.design = (enum sm_pool_design)-1;
+  opts.design = (enum sm_pool_design) - 1;
   cr_assert_eq(create_error(&opts), -EINVAL);
 }
 
@@ -751,5 +773,5 @@ Test(pool, design_names) {
   cr_assert_str_eq(sm_pool_design_name(SM_POOL_SHARED_QUEUE), "shared_queue");
   cr_assert_str_eq(sm_pool_design_name(SM_POOL_FAST), "fast");
   cr_assert_null(sm_pool_design_name(SM_POOL_DESIGN_COUNT));
-  cr_assert_null(sm_pool_design_name((enum sm_pool_design)-1));
+  cr_assert_null(sm_pool_design_name((enum sm_pool_design) - 1));
 }

@@ -1,5 +1,6 @@
 /* pool.c: worker pools in two designs, the lesson's shared-queue ThreadPool
- * and a fast one with per-submitter lanes and spin-then-park workers.
+ * and a fast one with per-submitter lanes, stealable batches and
+ * spin-then-park workers.
  *
  * SM_POOL_SHARED_QUEUE, faithful to the lesson's Rust ThreadPool: one
  * unbounded sm_channel of jobs {fn, arg}; its one receiver is shared by all
@@ -8,47 +9,67 @@
  * runs the job. Shutdown drops the sender: sm_recv returns -EPIPE once the
  * queue is drained, and each worker then leaves its loop.
  *
- * SM_POOL_FAST. What a submit costs is what limits a pool of tiny tasks,
- * and on x86 any locked instruction (CAS, fetch-add) or fence in it costs
- * a cache miss or more: it waits for the submitter's earlier stores, whose
- * cache lines the workers keep pulling away. So a submit here has none:
+ * SM_POOL_FAST. With tiny tasks from one thread, the submitter is what
+ * limits a pool, and two things slow it down: any locked instruction
+ * (CAS, fetch-add) or fence on its path, which waits until its earlier
+ * stores own their cache lines; and workers touching the lines it writes,
+ * each touch costing it a cache-line transfer (hundreds of nanoseconds on
+ * a VM). The shared queue pays a CAS per send plus the mutex hand-off and
+ * parker traffic per job; here a submit has no locked instruction, and
+ * workers come for jobs a few hundred at a time:
  *  - Lanes: every submitting thread gets its own lane in the pool (found
  *    through a small thread-local cache), a single-producer,
  *    multi-consumer queue. The owner writes {fn, arg} into the next slot
  *    and publishes it with a release store of the lane's tail position:
- *    plain stores only. Workers claim a batch of published slots with one
- *    CAS on the lane's head and copy the jobs out. A lane is a linked list
- *    of blocks of BLOCK_SLOTS slots; the head's last position in a block
- *    is a marker ("moving to the next block", crossbeam's trick), and the
- *    worker that read the last slots of a block recycles it. Workers take
+ *    plain stores only. Workers claim a run of published slots with one
+ *    CAS on the lane's head. A lane is a linked list of blocks of
+ *    BLOCK_SLOTS slots; the head's last position in a block is a marker
+ *    ("moving to the next block", crossbeam's trick); the worker that
+ *    copies out a block's last slots recycles the block. Workers visit
  *    lanes round robin. Threads beyond LANE_MAX share one overflow lane
  *    behind a mutex.
- *  - Sleeping: an idle worker polls the lanes for SPIN_NS with growing
- *    pauses, then lists itself as asleep (nsleep), issues a heavy barrier,
- *    looks at every lane once more and parks (sm_thread_park). A submitter
- *    reads nsleep after publishing and wakes a worker only when all are
- *    asleep: an awake one will find the job. Workers wake each other: one
- *    that leaves jobs behind its claim while some worker sleeps wakes one,
- *    so a backlog spreads over the pool.
+ *  - Batches: a worker copies the run it claimed (up to BATCH_MAX jobs)
+ *    into its own batch and takes the jobs from there one by one, with a
+ *    CAS on a word of its own cache line. Having run its batch, it claims
+ *    again only if a lane holds BATCH_MIN jobs; otherwise it searches.
+ * Searching workers steal half of another worker's batch, so a job claimed
+ * behind a long or blocking one still runs as soon as some worker is free (N
+ * workers run N tasks that wait for each other, as the lesson's pool does).
+ * While a worker fills its batch, the batch reads "filling": a worker about to
+ * sleep does not mistake jobs in transit for an empty pool.
+ *  - Searching and sleeping: a worker that finds no work searches: it
+ *    polls the lanes and the batches for SPIN_NS with growing pauses and
+ *    sched_yield, waiting up to LINGER_NS for a lane to hold BATCH_MIN
+ *    jobs (so that it does not take jobs one by one right behind the
+ *    submitter, sharing its cache lines); then it lists itself as asleep,
+ *    runs the heavy barrier (below), looks once more and parks
+ *    (sm_thread_park). idle_state counts searchers and sleepers in one
+ *    word. A submitter reads it after publishing and wakes a sleeper only
+ *    when nobody searches; the last searcher to find work wakes a sleeper
+ *    to take its place (tokio's rule), which covers a job published while
+ *    it was turning busy.
  *  - The barrier pair is asymmetric (Dekker's pattern with membarrier, as
  *    in liburcu and folly): the submitter's "store tail, then load
- *    nsleep" has only a compiler barrier in between; the worker's "add to
- *    nsleep, then load the tails" has membarrier(PRIVATE_EXPEDITED) in
- *    between, which runs a full barrier on every running thread of the
- *    process. So either the submitter sees the sleeper counted, or the
- *    sleeper sees the job. Where membarrier is missing both sides use a
- *    seq_cst fence instead.
+ *    idle_state" has only a compiler barrier in between; the sleeper's
+ *    "count myself asleep, then load the tails" has
+ *    membarrier(PRIVATE_EXPEDITED) in between, which runs a full barrier
+ *    on every running thread of the process. So either the submitter sees
+ *    the sleeper counted, or the sleeper sees the job. Where membarrier is
+ *    missing, both sides use a seq_cst fence instead.
  *  - Shutdown uses the same pair: a submitter raises its lane's `busy`
  *    flag, then reads `closing`; shutdown sets `closing`, runs the heavy
  *    barrier and waits until no lane is busy. Then no job can arrive any
- *    more: it sets `sealed`, and workers exit once sealed and every lane is
- *    empty. Everything a submit touches in the pool lies between its
- *    raising and lowering of `busy`, so shutdown frees nothing under it.
+ *    more: it sets `sealed`, and workers exit once sealed and everything
+ *    is drained. Everything a submit touches in the pool lies between the
+ *    raising and the lowering of `busy`, so shutdown frees nothing under
+ *    it.
  *  - Counting: a lane's tail position is its submit count, so a submit
- *    writes no shared counter; workers add each batch to `completed`.
+ *    writes no shared counter; workers add their completions to
+ *    `completed` once per batch (at once while someone waits).
  *
- * Both designs: sm_pool_wait sleeps on a futex word that the worker which
- * completes the last pending job bumps; a thread-local pointer to the
+ * Both designs: the pending count is submitted - completed; sm_pool_wait
+ * sleeps on a futex word that the worker which completes the last pending
+ * job bumps; a thread-local pointer to the
  * pool whose worker the calling thread is gives -EDEADLK for wait and
  * shutdown from a task. */
 #include "syncmark/pool.h"
@@ -73,35 +94,20 @@
 #include "syncmark/mutex.h"
 #include "syncmark/thread.h"
 
-#ifndef POOL_SPIN_NS
-#define POOL_SPIN_NS 20000
-#endif
-#ifndef POOL_BATCH_MAX
-#define POOL_BATCH_MAX 32
-#endif
-#ifndef POOL_MAX_PAUSES
-#define POOL_MAX_PAUSES 32
-#endif
-#ifndef POOL_SPARE_MAX
-#define POOL_SPARE_MAX 64
-#endif
-#ifndef POOL_MIN_PAUSES
-#define POOL_MIN_PAUSES 1
-#endif
-#ifndef POOL_CHAIN
-#define POOL_CHAIN 1
-#endif
-
+/* Sizes and times of the fast design, tuned on a 2-CPU VM where moving a
+ * cache line between cores costs several hundred nanoseconds. */
 enum {
-  BLOCK_SLOTS = 1023,           /* slots per lane block */
-  LAP = BLOCK_SLOTS + 1,        /* positions per block; last is the marker */
-  BATCH_MAX = POOL_BATCH_MAX,   /* most jobs one claim takes */
-  LANE_MAX = 64,                /* lanes owned by one thread each */
-  SPARE_MAX = POOL_SPARE_MAX,   /* recycled blocks a lane keeps */
-  LANE_CACHE = 4,               /* pools a thread remembers its lane of */
-  SPINS_BEFORE_YIELD = 64,      /* pause hints before sched_yield */
-  SPIN_NS = POOL_SPIN_NS,       /* how long an idle worker polls */
-  MAX_PAUSES = POOL_MAX_PAUSES, /* longest pause between two polls */
+  BLOCK_SLOTS = 1023,      /* slots per lane block (16 KiB) */
+  LAP = BLOCK_SLOTS + 1,   /* positions per block; the last is the marker */
+  BATCH_MAX = 256,         /* most jobs in a batch */
+  BATCH_MIN = 128,         /* a lane holding this many is worth claiming */
+  LANE_MAX = 64,           /* lanes owned by one thread each */
+  SPARE_MAX = 64,          /* recycled blocks a lane keeps */
+  LANE_CACHE = 4,          /* pools a thread remembers its lane of */
+  SPINS_BEFORE_YIELD = 64, /* pause hints before sched_yield */
+  SPIN_NS = 10000,         /* how long a worker searches before sleeping */
+  LINGER_NS = 5000,        /* longest wait for BATCH_MIN jobs to gather */
+  MAX_PAUSES = 32,         /* longest pause between two polls, in hints */
 };
 
 /* A job as it travels through the channel or a lane. */
@@ -139,21 +145,39 @@ struct lane {
   struct lane *next;    /* next in the pool's list; fixed once listed */
 };
 
+/* A batch's `take` word: generation (bumped by each fill) << 24 | count
+ * << 12 | next. Jobs [next, count) are still to run; count FILLING means
+ * the owner is filling the batch. */
+enum { TAKE_BITS = 12, TAKE_MASK = (1 << TAKE_BITS) - 1, FILLING = TAKE_MASK };
+_Static_assert((int)BATCH_MAX < (int)FILLING,
+               "a batch count must fit below FILLING");
+
 struct sm_pool;
 
 /* One worker. */
 struct worker {
+  /* Fast design: the batch. Its owner fills it and takes from its front,
+   * thieves take its back half; both with a CAS on `take`. */
+  SM_CACHE_ALIGNED _Atomic(uint64_t) take;
+  _Atomic(sm_task_fn) fns[BATCH_MAX];
+  _Atomic(void *) args[BATCH_MAX];
+  uint64_t gen; /* owner-private: generation of the last fill */
+  /* Both designs. */
   SM_CACHE_ALIGNED atomic_uint_fast64_t failed; /* written by it only */
   struct sm_pool *pool;
   struct sm_join_handle *handle;
+  /* Fast design, owner-private: the lane and batch looked at first, the
+   * tail last read and its lane. */
+  struct lane *cursor;
+  unsigned victim;
+  struct lane *seen_lane;
+  size_t seen_tail;
   /* Fast design: the worker's thread (set by itself before it can sleep),
    * whether it is in the idle list (guarded by idle_lock; read without it
-   * by the worker waiting to be taken off), the list link, and the lane
-   * it looks at first. */
+   * by the worker waiting to be taken off), and the list link. */
   struct sm_thread *thread;
   atomic_bool listed;
   struct worker *next_idle;
-  struct lane *cursor;
 };
 
 struct sm_pool {
@@ -164,9 +188,9 @@ struct sm_pool {
   uint64_t id; /* unique in the process, for the lane caches */
   struct worker *workers;
 
-  /* Read by every fast submit; written on sleeps, wake-ups, shutdown. */
+  /* Read by every fast submit; written on searches, sleeps, shutdown. */
   SM_CACHE_ALIGNED atomic_bool closing; /* no new jobs (both designs) */
-  atomic_uint idle_state;               /* fast: SEARCHERS | SLEEPERS << 16 */
+  atomic_uint idle_state;               /* fast: searchers | sleepers << 16 */
   atomic_bool sealed;                   /* fast: no job can arrive */
 
   /* Completions, added by workers only. */
@@ -218,7 +242,7 @@ static bool membarrier_ok;
 
 /* pthread_once routine: registers the process for private expedited
  * membarrier if the kernel offers it; leaves membarrier_ok false when it
- * does not (old kernel, seccomp). */
+ * does not (old kernel, seccomp). The registration survives fork. */
 static void membarrier_init(void) {
   long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
   if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
@@ -249,9 +273,9 @@ static void heavy_barrier(const struct sm_pool *p) {
     abort();
 }
 
-/* The fast design's idle_state word: workers searching for work (awake
- * and not running jobs) in the low half, workers asleep in the high half,
- * so that a submitter reads both at once. */
+/* The fast design's idle_state word: searching workers (awake, without
+ * work) in the low half, sleeping ones in the high half, so that a
+ * submitter reads both at once. */
 enum { SLEEPER = 1u << 16 };
 
 /* Returns the number of searching workers in an idle_state value. */
@@ -290,28 +314,44 @@ static void notify_waiters(struct sm_pool *p) {
   (void)sm__futex_wake(&p->wait_epoch, INT_MAX);
 }
 
-/* Runs the n jobs of `jobs` on worker w, counts failures and completions,
- * and wakes the waiters when no job is pending any more. The completion is
- * a seq_cst RMW followed by seq_cst loads of `waiters` and of the submit
- * counts; a waiter does the mirror image (adds itself to `waiters`, then
- * loads the counts), so either we see the waiter or it sees our count.
+/* Jobs a worker has run and not yet added to the pool's counters. */
+struct tally {
+  uint64_t done, failed;
+};
+
+/* Adds worker w's tally to the counters and clears it; wakes the waiters
+ * when no job is pending any more. The completion is a seq_cst RMW
+ * followed by seq_cst loads of `waiters` and of the submit counts; a
+ * waiter does the mirror image (adds itself to `waiters`, then loads the
+ * counts), so either we see the waiter or it sees our count. Failures are
+ * stored first, so a job counted as completed is counted as failed too.
  * Never fails. */
-static void run_jobs(struct worker *w, const struct job *jobs, unsigned n) {
+static void tally_flush(struct worker *w, struct tally *t) {
+  if (t->done == 0)
+    return;
   struct sm_pool *p = w->pool;
-  uint64_t failed = 0;
-  for (unsigned i = 0; i < n; i++)
-    if (jobs[i].fn(jobs[i].arg) != 0)
-      failed++;
-  if (failed)
+  if (t->failed)
     atomic_store_explicit(
         &w->failed,
-        atomic_load_explicit(&w->failed, memory_order_relaxed) + failed,
+        atomic_load_explicit(&w->failed, memory_order_relaxed) + t->failed,
         memory_order_relaxed);
   uint64_t done =
-      atomic_fetch_add_explicit(&p->completed, n, memory_order_seq_cst) + n;
+      atomic_fetch_add_explicit(&p->completed, t->done, memory_order_seq_cst) +
+      t->done;
+  *t = (struct tally){0, 0};
   if (atomic_load_explicit(&p->waiters, memory_order_seq_cst) != 0 &&
       done >= submitted_now(p))
     notify_waiters(p);
+}
+
+/* Runs one job on worker w and counts it in *t, which it flushes at once
+ * when someone waits. Never fails. */
+static void run_job(struct worker *w, struct job j, struct tally *t) {
+  if (j.fn(j.arg) != 0)
+    t->failed++;
+  t->done++;
+  if (atomic_load_explicit(&w->pool->waiters, memory_order_relaxed) != 0)
+    tally_flush(w, t);
 }
 
 /* ---- Shared-queue design ---- */
@@ -328,7 +368,9 @@ static void shared_worker_loop(struct worker *w) {
     sm_mutex_unlock(&p->rx_lock);
     if (rc != 0)
       return;
-    run_jobs(w, &j, 1);
+    struct tally t = {0, 0};
+    run_job(w, j, &t);
+    tally_flush(w, &t);
   }
 }
 
@@ -432,18 +474,18 @@ static struct lane *lane_new(const void *owner) {
   atomic_init(&l->tail, 0);
   atomic_init(&l->busy, 0);
   l->tail_block = b;
+  l->reuse = NULL;
   atomic_init(&l->head, 0);
   atomic_init(&l->head_block, b);
   atomic_init(&l->retired, NULL);
   atomic_init(&l->nretired, 0);
-  l->reuse = NULL;
   l->owner = owner;
   l->next = NULL;
   return l;
 }
 
 /* Frees a drained lane: its current block (and any linked after it, of
- * which a drained lane has none) and its spare. */
+ * which a drained lane has none) and its recycled blocks. */
 static void lane_destroy(struct lane *l) {
   struct block *b = atomic_load_explicit(&l->head_block, memory_order_acquire);
   while (b) {
@@ -509,54 +551,6 @@ static int lane_push(struct sm_pool *p, struct lane *l, sm_task_fn fn,
   return 0;
 }
 
-/* Claims a batch of published jobs at the head of lane l and copies them
- * into out[]: at most BATCH_MAX, at most the block's remaining slots, and
- * a share of what is queued (1/nworkers of it, at least one) so that long
- * jobs spread over the workers. Returns how many (0: the lane is empty). */
-static unsigned lane_claim(const struct sm_pool *p, struct lane *l,
-                           struct job *out) {
-  size_t head = atomic_load_explicit(&l->head, memory_order_acquire);
-  for (;;) {
-    size_t offset = head % LAP;
-    if (offset == BLOCK_SLOTS) { /* another worker moves to the next block */
-      sm_cpu_relax();
-      head = atomic_load_explicit(&l->head, memory_order_acquire);
-      continue;
-    }
-    /* The block is read after the head: a block move stores the block
-     * before the head, and a claim that succeeds proves the head (hence
-     * the block) unchanged. */
-    struct block *b =
-        atomic_load_explicit(&l->head_block, memory_order_acquire);
-    size_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
-    size_t avail = slots_before(tail) - slots_before(head);
-    if (avail == 0)
-      return 0;
-    size_t n = avail / p->nworkers;
-    n = n < 1 ? 1 : n > BATCH_MAX ? BATCH_MAX : n;
-    if (n > BLOCK_SLOTS - offset)
-      n = BLOCK_SLOTS - offset;
-    size_t new_head = head + n; /* the marker when the block is used up */
-    if (!atomic_compare_exchange_weak_explicit(&l->head, &head, new_head,
-                                               memory_order_acquire,
-                                               memory_order_acquire))
-      continue;
-    memcpy(out, &b->slots[offset], n * sizeof *out);
-    if (offset + n == BLOCK_SLOTS) {
-      /* The tail passed the block's end, so its next block is linked. */
-      struct block *nb = atomic_load_explicit(&b->next, memory_order_acquire);
-      atomic_store_explicit(&l->head_block, nb, memory_order_release);
-      atomic_store_explicit(&l->head, new_head + 1, memory_order_release);
-    }
-    if (atomic_fetch_add_explicit(&b->consumed, (unsigned)n,
-                                  memory_order_acq_rel) +
-            n ==
-        BLOCK_SLOTS)
-      block_retire(l, b);
-    return (unsigned)n;
-  }
-}
-
 /* Returns the calling thread's lane in pool p, creating it on first use:
  * an owned lane while the pool has fewer than LANE_MAX, else the shared
  * overflow lane. Returns NULL when out of memory. */
@@ -589,7 +583,7 @@ static struct lane *lane_lookup(struct sm_pool *p) {
  * -ENOMEM. */
 static int fast_submit(struct sm_pool *p, sm_task_fn fn, void *arg) {
   struct lane *l = NULL;
-  for (unsigned i = 0; i < LANE_CACHE; i++)
+  for (unsigned i = 0; i < LANE_CACHE && !l; i++)
     if (lane_cache[i].pool == p && lane_cache[i].id == p->id)
       l = lane_cache[i].lane;
   if (SM_UNLIKELY(!l) && !(l = lane_lookup(p)))
@@ -602,33 +596,206 @@ static int fast_submit(struct sm_pool *p, sm_task_fn fn, void *arg) {
   return rc;
 }
 
-/* ---- Fast design: workers ---- */
+/* ---- Fast design: batches ---- */
 
-/* Claims a batch from the first non-empty lane, starting at w's cursor and
- * going round the list; moves the cursor past that lane so that lanes
- * take turns. Returns the number of jobs copied into out[] (0: all lanes
- * were empty). */
-static unsigned find_work(struct worker *w, struct job *out) {
+/* Packs a take word. */
+static inline uint64_t take_word(uint64_t gen, unsigned count, unsigned next) {
+  return gen << (2 * TAKE_BITS) | (uint64_t)count << TAKE_BITS | next;
+}
+
+/* Returns the count field of a take word. */
+static inline unsigned take_count(uint64_t t) {
+  return (unsigned)(t >> TAKE_BITS) & TAKE_MASK;
+}
+
+/* Returns the next field of a take word. */
+static inline unsigned take_next(uint64_t t) {
+  return (unsigned)t & TAKE_MASK;
+}
+
+/* Returns whether a take word holds jobs to take or a fill in progress. */
+static inline bool take_busy(uint64_t t) {
+  return take_count(t) == FILLING || take_next(t) < take_count(t);
+}
+
+/* Marks w's (empty) batch as being filled, before the CAS that claims its
+ * jobs elsewhere: that CAS releases this store, so whoever sees the jobs
+ * gone from where they were sees them in transit here. Never fails. */
+static void batch_begin(struct worker *w) {
+  atomic_store_explicit(&w->take, take_word(w->gen, FILLING, 0),
+                        memory_order_relaxed);
+}
+
+/* Publishes the n jobs written into w's batch (n may be 0). Never fails. */
+static void batch_end(struct worker *w, unsigned n) {
+  w->gen++;
+  atomic_store_explicit(&w->take, take_word(w->gen, n, 0),
+                        memory_order_release);
+}
+
+/* Takes the next job of worker v's batch into *out; the caller is v or a
+ * thief. The job is read before the CAS that takes it: if the batch was
+ * refilled meanwhile, the generation differs and the CAS fails. Returns
+ * false when the batch is empty or being filled. */
+static bool batch_take(struct worker *v, struct job *out) {
+  uint64_t t = atomic_load_explicit(&v->take, memory_order_acquire);
+  for (;;) {
+    unsigned next = take_next(t), count = take_count(t);
+    if (count == FILLING || next >= count)
+      return false;
+    out->fn = atomic_load_explicit(&v->fns[next], memory_order_relaxed);
+    out->arg = atomic_load_explicit(&v->args[next], memory_order_relaxed);
+    if (atomic_compare_exchange_weak_explicit(
+            &v->take, &t, t + 1, memory_order_acq_rel, memory_order_acquire))
+      return true;
+  }
+}
+
+/* Moves the back half (rounded up) of victim v's batch into thief w's
+ * batch, which is empty. Returns the number of jobs moved (0: nothing to
+ * steal). */
+static unsigned batch_steal(struct worker *w, struct worker *v) {
+  uint64_t t = atomic_load_explicit(&v->take, memory_order_acquire);
+  if (!take_busy(t) || take_count(t) == FILLING)
+    return 0;
+  batch_begin(w);
+  unsigned n = 0;
+  for (;;) {
+    unsigned next = take_next(t), count = take_count(t);
+    if (count == FILLING || next >= count)
+      break;
+    unsigned from = count - (count - next + 1) / 2;
+    for (unsigned i = from; i < count; i++) {
+      atomic_store_explicit(
+          &w->fns[i - from],
+          atomic_load_explicit(&v->fns[i], memory_order_relaxed),
+          memory_order_relaxed);
+      atomic_store_explicit(
+          &w->args[i - from],
+          atomic_load_explicit(&v->args[i], memory_order_relaxed),
+          memory_order_relaxed);
+    }
+    if (atomic_compare_exchange_weak_explicit(
+            &v->take, &t, take_word(t >> (2 * TAKE_BITS), from, next),
+            memory_order_acq_rel, memory_order_acquire)) {
+      n = count - from;
+      break;
+    }
+  }
+  batch_end(w, n);
+  return n;
+}
+
+/* Claims a run of published jobs at the head of lane l into worker w's
+ * (empty, filling) batch: all that is queued, up to BATCH_MAX and the
+ * block's remaining slots (thieves spread long jobs over the workers).
+ * With batch_only, claims nothing unless the lane holds BATCH_MIN jobs.
+ * Returns the number claimed (0: none). */
+static unsigned lane_claim(struct worker *w, struct lane *l, bool batch_only) {
+  size_t head = atomic_load_explicit(&l->head, memory_order_acquire);
+  for (unsigned spins = 0;;) {
+    size_t offset = head % LAP;
+    if (offset == BLOCK_SLOTS) { /* another worker moves to the next block */
+      if (++spins < SPINS_BEFORE_YIELD)
+        sm_cpu_relax();
+      else
+        sched_yield();
+      head = atomic_load_explicit(&l->head, memory_order_acquire);
+      continue;
+    }
+    /* The block is read after the head: a block move stores the block
+     * before the head, and a claim that succeeds proves the head (hence
+     * the block) unchanged. Only then is the block touched. */
+    struct block *b =
+        atomic_load_explicit(&l->head_block, memory_order_acquire);
+    size_t want = batch_only ? BATCH_MIN : 1;
+    /* The tail is read again only when the one last seen does not show
+     * enough, so that a worker following a submitter seldom takes the
+     * submitter's cache line. */
+    size_t avail =
+        w->seen_lane == l && slots_before(w->seen_tail) > slots_before(head)
+            ? slots_before(w->seen_tail) - slots_before(head)
+            : 0;
+    if (avail < want) {
+      w->seen_lane = l;
+      w->seen_tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+      avail = slots_before(w->seen_tail) - slots_before(head);
+      if (avail < want)
+        return 0;
+    }
+    size_t n = avail < BATCH_MAX ? avail : BATCH_MAX;
+    if (n > BLOCK_SLOTS - offset)
+      n = BLOCK_SLOTS - offset;
+    size_t new_head = head + n; /* the marker when the block is used up */
+    if (!atomic_compare_exchange_weak_explicit(&l->head, &head, new_head,
+                                               memory_order_acq_rel,
+                                               memory_order_acquire))
+      continue;
+    if (offset + n == BLOCK_SLOTS) {
+      /* Move the head on at once; others wait for it. The tail passed
+       * the block's end, so the next block is linked. */
+      struct block *nb = atomic_load_explicit(&b->next, memory_order_acquire);
+      atomic_store_explicit(&l->head_block, nb, memory_order_release);
+      atomic_store_explicit(&l->head, new_head + 1, memory_order_release);
+    }
+    for (size_t i = 0; i < n; i++) {
+      atomic_store_explicit(&w->fns[i], b->slots[offset + i].fn,
+                            memory_order_relaxed);
+      atomic_store_explicit(&w->args[i], b->slots[offset + i].arg,
+                            memory_order_relaxed);
+    }
+    /* The last of the block's readers recycles it; every read of b above
+     * comes before this. */
+    if (atomic_fetch_add_explicit(&b->consumed, (unsigned)n,
+                                  memory_order_acq_rel) +
+            n ==
+        BLOCK_SLOTS)
+      block_retire(l, b);
+    return (unsigned)n;
+  }
+}
+
+/* Fills w's empty batch from the first lane with jobs (with batch_only,
+ * with a whole batch: see lane_claim), starting at w's lane cursor and
+ * going round the list, and moves the cursor past that lane so that lanes
+ * take turns. Returns the number of jobs now in the batch. */
+static unsigned refill(struct worker *w, bool batch_only) {
   struct sm_pool *p = w->pool;
   struct lane *first = atomic_load_explicit(&p->lanes, memory_order_acquire);
   if (!first)
     return 0;
   struct lane *start = w->cursor ? w->cursor : first;
   struct lane *l = start;
+  unsigned n = 0;
+  batch_begin(w);
   do {
-    unsigned n = lane_claim(p, l, out);
     struct lane *next = l->next ? l->next : first;
-    if (n) {
+    if ((n = lane_claim(w, l, batch_only)) != 0) {
       w->cursor = next;
-      return n;
+      break;
     }
     l = next;
   } while (l != start);
+  batch_end(w, n);
+  return n;
+}
+
+/* Steals half of the first other worker's batch that has jobs, starting
+ * after the last victim. Returns the number of jobs now in w's batch. */
+static unsigned steal(struct worker *w) {
+  struct sm_pool *p = w->pool;
+  for (unsigned k = 0; k < p->nworkers; k++) {
+    w->victim = (w->victim + 1) % p->nworkers;
+    struct worker *v = &p->workers[w->victim];
+    unsigned n = v == w ? 0 : batch_steal(w, v);
+    if (n)
+      return n;
+  }
   return 0;
 }
 
-/* Returns whether no lane holds a published, unclaimed job. */
-static bool all_empty(struct sm_pool *p) {
+/* Returns whether no lane has a job. */
+static bool lanes_empty(struct sm_pool *p) {
   for (struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
        l; l = l->next)
     if (lane_pending(l) != 0)
@@ -636,16 +803,35 @@ static bool all_empty(struct sm_pool *p) {
   return true;
 }
 
-/* Polls the lanes for up to SPIN_NS, with pauses that grow between polls
- * (so that a searching worker seldom pulls a lane's tail away from a busy
- * submitter) and, once they are long, a sched_yield (so that on a busy
- * machine it hands its CPU to threads with work), and claims when a lane
- * has jobs. Returns what find_work returned, or 0 when the time ran out
- * or the pool is sealed. */
-static unsigned worker_search(struct worker *w, struct job *out) {
+/* Returns whether no job is anywhere: no lane has one, and no batch has
+ * one or is being filled. */
+static bool all_idle(struct sm_pool *p) {
+  if (!lanes_empty(p))
+    return false;
+  for (unsigned i = 0; i < p->nworkers; i++)
+    if (take_busy(
+            atomic_load_explicit(&p->workers[i].take, memory_order_acquire)))
+      return false;
+  return true;
+}
+
+/* ---- Fast design: workers ---- */
+
+/* Searches for work for up to SPIN_NS: polls the lanes, and the other
+ * workers' batches when the lanes are empty, with pauses that grow
+ * between polls (a searcher seldom pulls a lane's tail away from its
+ * submitter) and then sched_yield (on a busy machine it hands its CPU to
+ * threads with work). Lane work is claimed once a lane holds BATCH_MIN
+ * jobs, once LINGER_NS passed since work was seen, or at once after
+ * sealing; a search with lane work in sight does not time out. Returns
+ * the number of jobs now in w's batch, or 0 when the time ran out with no
+ * work in sight or the pool is sealed and drained. */
+static unsigned worker_search(struct worker *w) {
   struct sm_pool *p = w->pool;
-  uint64_t deadline = sm_now_ns() + SPIN_NS;
-  unsigned pauses = POOL_MIN_PAUSES;
+  uint64_t now = sm_now_ns();
+  uint64_t deadline = now + SPIN_NS;
+  uint64_t linger_end = 0; /* 0: no lane work seen yet */
+  unsigned pauses = 1;
   for (;;) {
     for (unsigned i = 0; i < pauses; i++)
       sm_cpu_relax();
@@ -653,13 +839,21 @@ static unsigned worker_search(struct worker *w, struct job *out) {
       pauses *= 2;
     else
       sched_yield();
-    if (!all_empty(p)) {
-      unsigned n = find_work(w, out);
-      if (n)
-        return n;
+    now = sm_now_ns();
+    /* After sealing, what is left is taken at once. */
+    bool sealed = atomic_load_explicit(&p->sealed, memory_order_acquire);
+    unsigned n;
+    if (!lanes_empty(p)) {
+      if (linger_end == 0)
+        linger_end = now + LINGER_NS;
+      n = refill(w, !sealed && now < linger_end);
+    } else {
+      linger_end = 0;
+      n = steal(w);
     }
-    if (atomic_load_explicit(&p->sealed, memory_order_relaxed) ||
-        sm_now_ns() >= deadline)
+    if (n)
+      return n;
+    if (linger_end == 0 && (now >= deadline || (sealed && all_idle(p))))
       return 0;
   }
 }
@@ -699,7 +893,8 @@ static void wake_all(struct sm_pool *p) {
   sm_mutex_unlock(&p->idle_lock);
 }
 
-/* Removes w from the idle list unless a waker already did. Never fails. */
+/* Removes w from the idle list unless a waker already did; either way it
+ * counts as searching again. Never fails. */
 static void unlist(struct worker *w) {
   struct sm_pool *p = w->pool;
   sm_mutex_lock(&p->idle_lock);
@@ -716,26 +911,27 @@ static void unlist(struct worker *w) {
   sm_mutex_unlock(&p->idle_lock);
 }
 
-/* Puts worker w to sleep until a submitter, another worker or shutdown
- * takes it off the idle list. It lists itself and counts itself in nsleep
- * first, then runs the heavy barrier and looks at the lanes once more: a
- * job whose submitter did not see the count is found here (see the top of
- * the file). Returns true when the worker must exit (the pool is sealed
- * and drained), false when it should look for work again. */
+/* Puts searching worker w to sleep until a submitter, another worker or
+ * shutdown takes it off the idle list. It lists itself and turns from
+ * searcher into sleeper first (a seq_cst RMW), then runs the heavy
+ * barrier and looks for jobs once more: a job whose submitter did not see
+ * it asleep is found here (see the top of the file), and so are jobs in
+ * another worker's batch or in transit to one. Returns true when the
+ * worker must exit (the pool is sealed and drained), false when it should
+ * look for work again (as a searcher). */
 static bool worker_sleep(struct worker *w) {
   struct sm_pool *p = w->pool;
   sm_mutex_lock(&p->idle_lock);
   w->next_idle = p->idle;
   p->idle = w;
   atomic_store_explicit(&w->listed, true, memory_order_relaxed);
-  /* From searching to asleep. */
   atomic_fetch_add_explicit(&p->idle_state, SLEEPER - 1, memory_order_seq_cst);
   sm_mutex_unlock(&p->idle_lock);
   heavy_barrier(p);
-  /* Sealed is read before the lanes: sealed and then empty means drained
-   * for good, since no job can be published after sealing. */
+  /* Sealed is read first: sealed and then idle means drained for good,
+   * since no job can be published after sealing. */
   bool sealed = atomic_load_explicit(&p->sealed, memory_order_acquire);
-  if (!all_empty(p)) {
+  if (!all_idle(p)) {
     unlist(w);
     return false;
   }
@@ -749,42 +945,40 @@ static bool worker_sleep(struct worker *w) {
   return false;
 }
 
-/* Loop of a fast worker: claim a batch and run it; when the lanes are
- * empty, search (spin), then sleep. A worker counts itself in idle_state
- * as searching from the moment it finds the lanes empty until it claims
- * work again; the last searcher to turn busy while some worker sleeps
- * wakes one (tokio's rule), so a job published while it was turning busy
- * (and whose submitter saw it still searching) is not left waiting behind
- * the batch it claimed. Returns when the pool is sealed and drained. */
+/* Loop of a fast worker: run the jobs of its batch, refill it from the
+ * lanes; when there is no work, search, then sleep. A worker counts as a
+ * searcher in idle_state from the moment it finds no work until it has
+ * work again; the last searcher to get work wakes a sleeper (tokio's
+ * rule), so that a job published while it was turning busy, or left in
+ * its batch behind a long job, finds a free worker. Returns when the pool
+ * is sealed and drained. */
 static void fast_worker_loop(struct worker *w) {
   struct sm_pool *p = w->pool;
-  struct job jobs[BATCH_MAX];
+  struct tally t = {0, 0};
   bool searching = true; /* idle_state starts with every worker searching */
   w->thread = sm_thread_current();
+  w->victim = (unsigned)(w - p->workers);
   for (;;) {
-    unsigned n = find_work(w, jobs);
-    if (n == 0) {
-      if (!searching) {
-        atomic_fetch_add_explicit(&p->idle_state, 1, memory_order_seq_cst);
-        searching = true;
-      }
-      n = worker_search(w, jobs);
-      if (n == 0) {
-        /* Back from sleep the worker is searching again (its waker
-         * counted it so), unless it must exit. */
-        if (worker_sleep(w))
-          return;
-        continue;
-      }
+    struct job j;
+    while (batch_take(w, &j))
+      run_job(w, j, &t);
+    tally_flush(w, &t);
+    if (refill(w, true) != 0)
+      continue;
+    if (!searching) {
+      atomic_fetch_add_explicit(&p->idle_state, 1, memory_order_seq_cst);
+      searching = true;
     }
-    if (searching) {
-      unsigned prev =
-          atomic_fetch_sub_explicit(&p->idle_state, 1, memory_order_seq_cst);
-      searching = false;
-      if (searchers(prev) == 1 && sleepers(prev) != 0)
-        wake_one(p);
+    if (worker_search(w) == 0) {
+      if (worker_sleep(w))
+        return;
+      continue; /* a searcher again */
     }
-    run_jobs(w, jobs, n);
+    unsigned prev =
+        atomic_fetch_sub_explicit(&p->idle_state, 1, memory_order_seq_cst);
+    searching = false;
+    if (searchers(prev) == 1 && sleepers(prev) != 0)
+      wake_one(p);
   }
 }
 
@@ -905,6 +1099,7 @@ static struct sm_pool *pool_new(const struct sm_pool_opts *o, int *rc) {
   atomic_init(&p->users, 0);
   atomic_init(&p->rx_lock.state, SM_MUTEX_UNLOCKED);
   for (unsigned i = 0; i < o->workers; i++) {
+    atomic_init(&ws[i].take, 0);
     atomic_init(&ws[i].failed, 0);
     ws[i].pool = p;
     atomic_init(&ws[i].listed, false);
@@ -966,7 +1161,7 @@ int sm_pool_wait(struct sm_pool *pool) {
     return -EINVAL;
   if (current_pool == pool)
     return -EDEADLK;
-  /* A seq_cst increment, then the loads: the mirror image of run_jobs.
+  /* A seq_cst increment, then the loads: the mirror image of tally_flush.
    * Completions are read before submissions, so completed >= submitted
    * means that every job submitted by the second read had completed by
    * the first. */

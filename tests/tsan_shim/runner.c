@@ -27,16 +27,18 @@ static bool short_filename;           /* --short-filename: basename only */
 
 /* Set in a test's child process only. */
 static struct outcome *outcome; /* the shared report, NULL in the runner */
-static pid_t child_tid;         /* the id of the child's main thread */
-static jmp_buf test_end;        /* where a fatal failure in it jumps */
-static bool test_end_armed;     /* whether `test_end` may be jumped to */
+static pid_t child_tid;  /* the child's main thread, set before it spawns any */
+static jmp_buf test_end; /* where a fatal failure in it jumps */
+static bool test_end_armed; /* whether `test_end` may be jumped to */
 
+/* Links `t` into `tests` (contract in criterion.h).  Never fails. */
 void sm__crit_register_test(struct sm__crit_test *t) {
   t->next = tests;
   tests = t;
   ntests++;
 }
 
+/* Links `s` into `suites` (contract in criterion.h).  Never fails. */
 void sm__crit_register_suite(struct sm__crit_suite *s) {
   s->next = suites;
   suites = s;
@@ -92,7 +94,8 @@ format_message(const char *fmt, va_list ap) {
  * process at once with status `code`, the outcome being recorded already.
  * Never returns. */
 __attribute__((noreturn)) static void end_test(int code) {
-  if (test_end_armed && gettid() == child_tid)
+  /* The thread test first: only the main thread touches test_end_armed. */
+  if (gettid() == child_tid && test_end_armed)
     longjmp(test_end, 1);
   _exit(code);
 }
@@ -125,6 +128,7 @@ report_failure(const char *file, int line, const char *expr, const char *fmt,
     atomic_store_explicit(&outcome->failed, 1, memory_order_relaxed);
 }
 
+/* Contract in criterion.h. */
 void sm__crit_expect_failed(const char *file, int line, const char *expr,
                             const char *fmt, ...) {
   va_list ap;
@@ -133,6 +137,7 @@ void sm__crit_expect_failed(const char *file, int line, const char *expr,
   va_end(ap);
 }
 
+/* Contract in criterion.h. */
 void sm__crit_assert_failed(const char *file, int line, const char *expr,
                             const char *fmt, ...) {
   va_list ap;
@@ -142,6 +147,7 @@ void sm__crit_assert_failed(const char *file, int line, const char *expr,
   end_test(1);
 }
 
+/* Contract in criterion.h. */
 void sm__crit_skip(const char *file, int line, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
