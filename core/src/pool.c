@@ -188,10 +188,15 @@ struct sm_pool {
   uint64_t id; /* unique in the process, for the lane caches */
   struct worker *workers;
 
-  /* Read by every fast submit; written on searches, sleeps, shutdown. */
+  /* Read by every fast submit; written on sleeps, wake-ups, shutdown. */
   SM_CACHE_ALIGNED atomic_bool closing; /* no new jobs (both designs) */
-  atomic_uint idle_state;               /* fast: searchers | sleepers << 16 */
+  atomic_uint sleepers;                 /* fast: workers in `idle` */
   atomic_bool sealed;                   /* fast: no job can arrive */
+
+  /* Fast: workers searching for work (awake, without work); written
+   * whenever a worker runs out of work or finds some, so read by a submit
+   * only when a worker sleeps. */
+  SM_CACHE_ALIGNED atomic_uint searchers;
 
   /* Completions, added by workers only. */
   SM_CACHE_ALIGNED atomic_uint_fast64_t completed;
@@ -271,21 +276,6 @@ static void heavy_barrier(const struct sm_pool *p) {
   if (p->asym &&
       syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
     abort();
-}
-
-/* The fast design's idle_state word: searching workers (awake, without
- * work) in the low half, sleeping ones in the high half, so that a
- * submitter reads both at once. */
-enum { SLEEPER = 1u << 16 };
-
-/* Returns the number of searching workers in an idle_state value. */
-static inline unsigned searchers(unsigned state) {
-  return state & (SLEEPER - 1);
-}
-
-/* Returns the number of sleeping workers in an idle_state value. */
-static inline unsigned sleepers(unsigned state) {
-  return state / SLEEPER;
 }
 
 /* ---- Counting and waiting, shared by both designs ---- */
@@ -544,8 +534,9 @@ static int lane_push(struct sm_pool *p, struct lane *l, sm_task_fn fn,
   b->slots[offset].arg = arg;
   atomic_store_explicit(&l->tail, next_tail, memory_order_release);
   light_barrier(p);
-  unsigned state = atomic_load_explicit(&p->idle_state, memory_order_relaxed);
-  if (SM_UNLIKELY(searchers(state) == 0 && sleepers(state) != 0))
+  if (SM_UNLIKELY(
+          atomic_load_explicit(&p->sleepers, memory_order_relaxed) != 0 &&
+          atomic_load_explicit(&p->searchers, memory_order_relaxed) == 0))
     wake_one(p);
   atomic_store_explicit(&l->busy, 0, memory_order_release);
   return 0;
@@ -858,6 +849,13 @@ static unsigned worker_search(struct worker *w) {
   }
 }
 
+/* Counts a sleeper taken off the idle list as a searcher (first, so that
+ * a submitter never sees it as neither), under idle_lock. Never fails. */
+static void to_searcher(struct sm_pool *p) {
+  atomic_fetch_add_explicit(&p->searchers, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+}
+
 static void wake_one(struct sm_pool *p) {
   struct sm_thread *t = NULL;
   sm_mutex_lock(&p->idle_lock);
@@ -866,9 +864,7 @@ static void wake_one(struct sm_pool *p) {
     p->idle = w->next_idle;
     w->next_idle = NULL;
     t = w->thread;
-    /* It wakes up searching. */
-    atomic_fetch_sub_explicit(&p->idle_state, SLEEPER - 1,
-                              memory_order_relaxed);
+    to_searcher(p);
     atomic_store_explicit(&w->listed, false, memory_order_release);
   }
   sm_mutex_unlock(&p->idle_lock);
@@ -884,8 +880,7 @@ static void wake_all(struct sm_pool *p) {
   while (w) {
     struct worker *next = w->next_idle;
     w->next_idle = NULL;
-    atomic_fetch_sub_explicit(&p->idle_state, SLEEPER - 1,
-                              memory_order_relaxed);
+    to_searcher(p);
     atomic_store_explicit(&w->listed, false, memory_order_release);
     sm_thread_unpark(w->thread);
     w = next;
@@ -904,8 +899,7 @@ static void unlist(struct worker *w) {
       link = &(*link)->next_idle;
     *link = w->next_idle;
     w->next_idle = NULL;
-    atomic_fetch_sub_explicit(&p->idle_state, SLEEPER - 1,
-                              memory_order_relaxed);
+    to_searcher(p);
     atomic_store_explicit(&w->listed, false, memory_order_relaxed);
   }
   sm_mutex_unlock(&p->idle_lock);
@@ -925,7 +919,8 @@ static bool worker_sleep(struct worker *w) {
   w->next_idle = p->idle;
   p->idle = w;
   atomic_store_explicit(&w->listed, true, memory_order_relaxed);
-  atomic_fetch_add_explicit(&p->idle_state, SLEEPER - 1, memory_order_seq_cst);
+  atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
+  atomic_fetch_sub_explicit(&p->searchers, 1, memory_order_seq_cst);
   sm_mutex_unlock(&p->idle_lock);
   heavy_barrier(p);
   /* Sealed is read first: sealed and then idle means drained for good,
@@ -963,22 +958,24 @@ static void fast_worker_loop(struct worker *w) {
     while (batch_take(w, &j))
       run_job(w, j, &t);
     tally_flush(w, &t);
-    if (refill(w, true) != 0)
-      continue;
-    if (!searching) {
-      atomic_fetch_add_explicit(&p->idle_state, 1, memory_order_seq_cst);
-      searching = true;
+    if (refill(w, true) == 0) {
+      if (!searching) {
+        atomic_fetch_add_explicit(&p->searchers, 1, memory_order_seq_cst);
+        searching = true;
+      }
+      if (worker_search(w) == 0) {
+        if (worker_sleep(w))
+          return;
+        continue; /* a searcher again, with an empty batch */
+      }
     }
-    if (worker_search(w) == 0) {
-      if (worker_sleep(w))
-        return;
-      continue; /* a searcher again */
+    if (searching) {
+      searching = false;
+      if (atomic_fetch_sub_explicit(&p->searchers, 1, memory_order_seq_cst) ==
+              1 &&
+          atomic_load_explicit(&p->sleepers, memory_order_seq_cst) != 0)
+        wake_one(p);
     }
-    unsigned prev =
-        atomic_fetch_sub_explicit(&p->idle_state, 1, memory_order_seq_cst);
-    searching = false;
-    if (searchers(prev) == 1 && sleepers(prev) != 0)
-      wake_one(p);
   }
 }
 
@@ -1086,7 +1083,8 @@ static struct sm_pool *pool_new(const struct sm_pool_opts *o, int *rc) {
   p->id = atomic_fetch_add_explicit(&next_pool_id, 1, memory_order_relaxed);
   p->workers = ws;
   atomic_init(&p->closing, false);
-  atomic_init(&p->idle_state, o->workers); /* workers start searching */
+  atomic_init(&p->sleepers, 0);
+  atomic_init(&p->searchers, o->workers); /* workers start searching */
   atomic_init(&p->sealed, false);
   atomic_init(&p->completed, 0);
   atomic_init(&p->waiters, 0);
