@@ -244,8 +244,8 @@ DESIGN_TEST(several_threads_wait_at_once, 30) {
 
 /* ---- Shutdown ---- */
 
-/* Task: spins about a few microseconds, then adds one to the atomic_uint
- * at `arg`. */
+/* Task: spins for a few microseconds, then adds one to the atomic_uint at
+ * `arg`. Returns 0. */
 static int spin_count_task(void *arg) {
   volatile unsigned sink = 0;
   for (unsigned i = 0; i < 2000; i++)
@@ -370,14 +370,14 @@ DESIGN_TEST(wait_and_shutdown_from_a_task_fail_with_edeadlk, 30) {
   cr_assert_eq(sm_pool_shutdown(s.other), 0);
 }
 
-/* A node of the task tree: submits two children until depth 0. */
+/* Shared state of the task-tree test. */
 struct tree {
   struct sm_pool *pool;
   atomic_uint ran;
   atomic_uint errors;
 };
 
-/* Encodes a depth and the tree into one task argument. */
+/* The argument of one node of the tree: the tree and the node's depth. */
 struct tree_arg {
   struct tree *tree;
   unsigned depth;
@@ -743,7 +743,7 @@ DESIGN_TEST(invalid_options_are_refused, 30) {
   cr_assert_eq(create_error(&opts), 0, "the options are valid again");
 }
 
-Test(pool, invalid_design_is_refused) {
+Test(pool, invalid_design_is_refused, .timeout = 30) {
   struct sm_pool_opts opts = SM_POOL_OPTS_INIT;
   opts.workers = 1;
   opts.design = SM_POOL_DESIGN_COUNT;

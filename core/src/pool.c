@@ -9,69 +9,74 @@
  * runs the job. Shutdown drops the sender: sm_recv returns -EPIPE once the
  * queue is drained, and each worker then leaves its loop.
  *
- * SM_POOL_FAST. With tiny tasks from one thread, the submitter is what
- * limits a pool, and two things slow it down: any locked instruction
- * (CAS, fetch-add) or fence on its path, which waits until its earlier
- * stores own their cache lines; and workers touching the lines it writes,
- * each touch costing it a cache-line transfer (hundreds of nanoseconds on
- * a VM). The shared queue pays a CAS per send plus the mutex hand-off and
- * parker traffic per job; here a submit has no locked instruction, and
- * workers come for jobs a few hundred at a time:
+ * SM_POOL_FAST. With tiny tasks from one thread, the submitter limits the
+ * pool, and three things slow it down: a locked instruction (CAS,
+ * fetch-add) or fence on its path, which waits until all its earlier
+ * stores own their cache lines; workers touching the lines it writes, each
+ * touch costing a line transfer (hundreds of nanoseconds on a VM), during
+ * which its stores pile up in the store buffer; and so any extra store,
+ * stack pushes included. The shared queue's send has a CAS, and every job
+ * goes through the receiver's mutex and parker. Here a submit is four
+ * plain stores and three loads, and workers come for jobs by the hundred:
  *  - Lanes: every submitting thread gets its own lane in the pool (found
  *    through a small thread-local cache), a single-producer,
- *    multi-consumer queue. The owner writes {fn, arg} into the next slot
- *    and publishes it with a release store of the lane's tail position:
- *    plain stores only. Workers claim a run of published slots with one
- *    CAS on the lane's head. A lane is a linked list of blocks of
- *    BLOCK_SLOTS slots; the head's last position in a block is a marker
- *    ("moving to the next block", crossbeam's trick); the worker that
- *    copies out a block's last slots recycles the block. Workers visit
- *    lanes round robin. Threads beyond LANE_MAX share one overflow lane
- *    behind a mutex.
+ *    multi-consumer queue. The owner raises TAIL_BUSY in the lane's tail
+ *    word, writes {fn, arg} into the next slot and publishes it with a
+ *    release store of the new tail, which lowers TAIL_BUSY. Workers claim
+ *    a run of published slots with one CAS on the lane's head. A lane is a
+ *    linked list of blocks of BLOCK_SLOTS slots; the head's last position
+ *    in a block is a marker ("moving to the next block", crossbeam's
+ *    trick); the worker that copies out a block's last slots gives the
+ *    block back to the producer for reuse. Workers visit lanes round
+ *    robin. Threads beyond LANE_MAX share one overflow lane behind a
+ *    mutex. sm_pool_submit inlines the common case so that it saves no
+ *    registers.
  *  - Batches: a worker copies the run it claimed (up to BATCH_MAX jobs)
  *    into its own batch and takes the jobs from there one by one, with a
  *    CAS on a word of its own cache line. Having run its batch, it claims
  *    again only if a lane holds BATCH_MIN jobs; otherwise it searches.
- * Searching workers steal half of another worker's batch, so a job claimed
- * behind a long or blocking one still runs as soon as some worker is free (N
- * workers run N tasks that wait for each other, as the lesson's pool does).
- * While a worker fills its batch, the batch reads "filling": a worker about to
- * sleep does not mistake jobs in transit for an empty pool.
- *  - Searching and sleeping: a worker that finds no work searches: it
- *    polls the lanes and the batches for SPIN_NS with growing pauses and
- *    sched_yield, waiting up to LINGER_NS for a lane to hold BATCH_MIN
- *    jobs (so that it does not take jobs one by one right behind the
- *    submitter, sharing its cache lines); then it lists itself as asleep,
- *    runs the heavy barrier (below), looks once more and parks
- *    (sm_thread_park). idle_state counts searchers and sleepers in one
- *    word. A submitter reads it after publishing and wakes a sleeper only
- *    when nobody searches; the last searcher to find work wakes a sleeper
- *    to take its place (tokio's rule), which covers a job published while
- *    it was turning busy.
+ *    Searching workers steal half of another worker's batch, so a job
+ *    claimed behind a long or blocking one still runs as soon as a worker
+ *    is free (N workers run N tasks that wait for each other, as the
+ *    lesson's pool does). While a worker fills its batch, the batch reads
+ *    "filling", so that a worker about to sleep does not mistake jobs in
+ *    transit for an empty pool.
+ *  - Searching and sleeping: a worker without work searches: it polls the
+ *    lanes and the batches for SPIN_NS with growing pauses, then
+ *    sched_yield between polls, waiting up to LINGER_NS for a lane to hold
+ *    BATCH_MIN jobs (rather than take jobs one by one right behind the
+ *    submitter, on the lines it is writing); then it counts itself among
+ *    the sleepers, runs the heavy barrier (below), looks once more and
+ *    parks (sm_thread_park). A submitter reads `sleepers` (a line written
+ *    only on sleeps and wake-ups) and, only when some worker sleeps,
+ *    `searchers`; it wakes a sleeper when nobody searches. The last
+ *    searcher to find work wakes a sleeper to take its place (tokio's
+ *    rule): that covers a job published while it was turning busy.
  *  - The barrier pair is asymmetric (Dekker's pattern with membarrier, as
- *    in liburcu and folly): the submitter's "store tail, then load
- *    idle_state" has only a compiler barrier in between; the sleeper's
+ *    in liburcu and folly): the submitter's "raise TAIL_BUSY, then load
+ *    the counts" has only a compiler barrier in between; the sleeper's
  *    "count myself asleep, then load the tails" has
  *    membarrier(PRIVATE_EXPEDITED) in between, which runs a full barrier
  *    on every running thread of the process. So either the submitter sees
- *    the sleeper counted, or the sleeper sees the job. Where membarrier is
- *    missing, both sides use a seq_cst fence instead.
- *  - Shutdown uses the same pair: a submitter raises its lane's `busy`
- *    flag, then reads `closing`; shutdown sets `closing`, runs the heavy
- *    barrier and waits until no lane is busy. Then no job can arrive any
- *    more: it sets `sealed`, and workers exit once sealed and everything
- *    is drained. Everything a submit touches in the pool lies between the
- *    raising and the lowering of `busy`, so shutdown frees nothing under
- *    it.
+ *    the sleeper counted, or the sleeper sees TAIL_BUSY or the job and
+ *    stays awake. Where membarrier is missing, both sides use a seq_cst
+ *    fence instead.
+ *  - Shutdown uses the same pair: the submitter reads `closing` after
+ *    raising TAIL_BUSY; shutdown sets `closing`, runs the heavy barrier and
+ *    waits until no lane has TAIL_BUSY. Then no job can arrive any more:
+ *    it sets `sealed`, and workers exit once sealed and everything is
+ *    drained. A submit that has raised TAIL_BUSY touches the pool only
+ *    until the store that lowers it, so a submit made while a shutdown is
+ *    in progress (and returning before it, as any call on the pool must)
+ *    is refused or run, and never finds the pool freed under it.
  *  - Counting: a lane's tail position is its submit count, so a submit
  *    writes no shared counter; workers add their completions to
  *    `completed` once per batch (at once while someone waits).
  *
  * Both designs: the pending count is submitted - completed; sm_pool_wait
- * sleeps on a futex word that the worker which completes the last pending
- * job bumps; a thread-local pointer to the
- * pool whose worker the calling thread is gives -EDEADLK for wait and
- * shutdown from a task. */
+ * sleeps on a futex word that the worker completing the last pending job
+ * bumps; a thread-local pointer to the pool whose worker the calling
+ * thread is gives -EDEADLK for wait and shutdown from a task. */
 #include "syncmark/pool.h"
 
 #include <errno.h>
@@ -131,8 +136,8 @@ struct block {
 struct lane {
   /* Written by the producer (the owner thread, or whoever holds the
    * overflow lock). */
-  SM_CACHE_ALIGNED atomic_size_t tail; /* first unpublished position */
-  atomic_int busy;                     /* producer inside lane_push */
+  SM_CACHE_ALIGNED atomic_size_t tail; /* first unpublished position << 1
+                                          | TAIL_BUSY */
   struct block *tail_block;            /* producer-private */
   struct block *reuse;                 /* producer-private recycled list */
   /* Written by workers. */
@@ -144,6 +149,10 @@ struct lane {
   const void *owner;    /* owner's lane_token; NULL: the overflow lane */
   struct lane *next;    /* next in the pool's list; fixed once listed */
 };
+
+/* A lane's tail word: the position times TAIL_ONE, plus TAIL_BUSY while
+ * its producer is inside lane_push. */
+enum { TAIL_BUSY = 1, TAIL_ONE = 2 };
 
 /* A batch's `take` word: generation (bumped by each fill) << 24 | count
  * << 12 | next. Jobs [next, count) are still to run; count FILLING means
@@ -234,7 +243,6 @@ struct lane_ref {
   struct lane *lane;
 };
 static _Thread_local struct lane_ref lane_cache[LANE_CACHE];
-static _Thread_local unsigned lane_cache_next;
 /* Its address names the calling thread among live threads. A thread that
  * reuses a dead one's address adopts its lanes, which nobody else uses. */
 static _Thread_local char lane_token;
@@ -293,7 +301,8 @@ static uint64_t submitted_now(const struct sm_pool *p) {
   uint64_t n = 0;
   for (struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
        l; l = l->next)
-    n += slots_before(atomic_load_explicit(&l->tail, memory_order_seq_cst));
+    n += slots_before(atomic_load_explicit(&l->tail, memory_order_seq_cst) /
+                      TAIL_ONE);
   return n;
 }
 
@@ -368,7 +377,8 @@ static void shared_worker_loop(struct worker *w) {
  * begun, or -ENOMEM. The `users` count is a seq_cst RMW before the seq_cst
  * load of `closing`, the mirror image of shared_close, so a submitter
  * either sees the flag or is waited for before the sender goes away. */
-static int shared_submit(struct sm_pool *p, sm_task_fn fn, void *arg) {
+__attribute__((noinline)) static int shared_submit(struct sm_pool *p,
+                                                   sm_task_fn fn, void *arg) {
   atomic_fetch_add_explicit(&p->users, 1, memory_order_seq_cst);
   if (atomic_load_explicit(&p->closing, memory_order_seq_cst)) {
     atomic_fetch_sub_explicit(&p->users, 1, memory_order_release);
@@ -462,7 +472,6 @@ static struct lane *lane_new(const void *owner) {
   }
   memset(l, 0, sizeof *l);
   atomic_init(&l->tail, 0);
-  atomic_init(&l->busy, 0);
   l->tail_block = b;
   l->reuse = NULL;
   atomic_init(&l->head, 0);
@@ -499,47 +508,70 @@ static void lane_destroy(struct lane *l) {
 static size_t lane_pending(struct lane *l) {
   size_t head = atomic_load_explicit(&l->head, memory_order_acquire);
   size_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
-  return slots_before(tail) - slots_before(head);
+  return slots_before(tail / TAIL_ONE) - slots_before(head);
 }
 
-/* Appends fn(arg) to lane l; the caller is the lane's producer. Returns 0,
- * -ESHUTDOWN when shutdown has begun, -ENOMEM when a new block is needed
- * and none can be had. Plain stores only on the way of a job; the barrier
- * pairs are explained at the top of the file. */
-static int lane_push(struct sm_pool *p, struct lane *l, sm_task_fn fn,
-                     void *arg) {
-  atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
-  light_barrier(p);
+/* Returns whether lane l has jobs or its producer is inside lane_push. */
+static bool lane_active(struct lane *l) {
+  size_t head = atomic_load_explicit(&l->head, memory_order_acquire);
+  size_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+  return (tail & TAIL_BUSY) ||
+         slots_before(tail / TAIL_ONE) != slots_before(head);
+}
+
+/* Second half of lane_push, for a producer that has raised TAIL_BUSY on
+ * lane l and passed the light barrier: checks `closing`, wakes a sleeper
+ * when some sleep and none searches, writes the job and publishes it. Returns
+ * 0, -ESHUTDOWN or -ENOMEM, lowering TAIL_BUSY in every case. */
+__attribute__((noinline)) static int
+lane_push_marked(struct sm_pool *p, struct lane *l, sm_task_fn fn, void *arg) {
+  size_t tail =
+      atomic_load_explicit(&l->tail, memory_order_relaxed) & ~(size_t)TAIL_BUSY;
   if (atomic_load_explicit(&p->closing, memory_order_relaxed)) {
-    atomic_store_explicit(&l->busy, 0, memory_order_release);
+    atomic_store_explicit(&l->tail, tail, memory_order_release);
     return -ESHUTDOWN;
   }
-  size_t tail = atomic_load_explicit(&l->tail, memory_order_relaxed);
-  size_t offset = tail % LAP;
+  /* The job is as good as published: a worker about to sleep sees
+   * TAIL_BUSY and stays awake. */
+  if (atomic_load_explicit(&p->sleepers, memory_order_relaxed) != 0 &&
+      atomic_load_explicit(&p->searchers, memory_order_relaxed) == 0)
+    wake_one(p);
+  size_t pos = tail / TAIL_ONE;
+  size_t offset = pos % LAP;
   struct block *b = l->tail_block;
-  size_t next_tail = tail + 1;
+  size_t next = pos + 1;
   if (offset + 1 == BLOCK_SLOTS) {
     /* The block's last slot: link the next block first, and step the
      * tail over the marker position. */
     struct block *nb = block_take(l);
     if (!nb) {
-      atomic_store_explicit(&l->busy, 0, memory_order_release);
+      atomic_store_explicit(&l->tail, tail, memory_order_release);
       return -ENOMEM;
     }
     atomic_store_explicit(&b->next, nb, memory_order_relaxed);
     l->tail_block = nb;
-    next_tail = tail + 2;
+    next = pos + 2;
   }
   b->slots[offset].fn = fn;
   b->slots[offset].arg = arg;
-  atomic_store_explicit(&l->tail, next_tail, memory_order_release);
-  light_barrier(p);
-  if (SM_UNLIKELY(
-          atomic_load_explicit(&p->sleepers, memory_order_relaxed) != 0 &&
-          atomic_load_explicit(&p->searchers, memory_order_relaxed) == 0))
-    wake_one(p);
-  atomic_store_explicit(&l->busy, 0, memory_order_release);
+  atomic_store_explicit(&l->tail, next * TAIL_ONE, memory_order_release);
   return 0;
+}
+
+/* Appends fn(arg) to lane l; the caller is the lane's producer. Returns 0,
+ * -ESHUTDOWN when shutdown has begun, -ENOMEM when a new block is needed
+ * and none can be had. Four plain stores: the tail word with TAIL_BUSY,
+ * the job, the new tail without it. TAIL_BUSY is the submitter's side of
+ * both barrier pairs (top of the file): raised before it reads `closing`
+ * and the sleep counts, and lowered by the store that publishes the job,
+ * after which the submit touches nothing of the pool. sm_pool_submit
+ * inlines the common case. */
+__attribute__((noinline)) static int
+lane_push(struct sm_pool *p, struct lane *l, sm_task_fn fn, void *arg) {
+  size_t tail = atomic_load_explicit(&l->tail, memory_order_relaxed);
+  atomic_store_explicit(&l->tail, tail | TAIL_BUSY, memory_order_relaxed);
+  light_barrier(p);
+  return lane_push_marked(p, l, fn, arg);
 }
 
 /* Returns the calling thread's lane in pool p, creating it on first use:
@@ -564,19 +596,27 @@ static struct lane *lane_lookup(struct sm_pool *p) {
   }
   sm_mutex_unlock(&p->lanes_lock);
   if (l) {
-    lane_cache[lane_cache_next] = (struct lane_ref){p, p->id, l};
-    lane_cache_next = (lane_cache_next + 1) % LANE_CACHE;
+    /* In front, where sm_pool_submit looks; the last one drops out. */
+    memmove(&lane_cache[1], &lane_cache[0],
+            (LANE_CACHE - 1) * sizeof lane_cache[0]);
+    lane_cache[0] = (struct lane_ref){p, p->id, l};
   }
   return l;
 }
 
 /* Queues fn(arg) on the calling thread's lane. Returns 0, -ESHUTDOWN or
  * -ENOMEM. */
-static int fast_submit(struct sm_pool *p, sm_task_fn fn, void *arg) {
+__attribute__((noinline)) static int fast_submit(struct sm_pool *p,
+                                                 sm_task_fn fn, void *arg) {
   struct lane *l = NULL;
   for (unsigned i = 0; i < LANE_CACHE && !l; i++)
-    if (lane_cache[i].pool == p && lane_cache[i].id == p->id)
+    if (lane_cache[i].pool == p && lane_cache[i].id == p->id) {
       l = lane_cache[i].lane;
+      /* Bring it to the front, where sm_pool_submit looks first. */
+      struct lane_ref front = lane_cache[i];
+      lane_cache[i] = lane_cache[0];
+      lane_cache[0] = front;
+    }
   if (SM_UNLIKELY(!l) && !(l = lane_lookup(p)))
     return -ENOMEM;
   if (SM_LIKELY(l->owner != NULL))
@@ -709,7 +749,8 @@ static unsigned lane_claim(struct worker *w, struct lane *l, bool batch_only) {
             : 0;
     if (avail < want) {
       w->seen_lane = l;
-      w->seen_tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+      w->seen_tail =
+          atomic_load_explicit(&l->tail, memory_order_acquire) / TAIL_ONE;
       avail = slots_before(w->seen_tail) - slots_before(head);
       if (avail < want)
         return 0;
@@ -797,8 +838,10 @@ static bool lanes_empty(struct sm_pool *p) {
 /* Returns whether no job is anywhere: no lane has one, and no batch has
  * one or is being filled. */
 static bool all_idle(struct sm_pool *p) {
-  if (!lanes_empty(p))
-    return false;
+  for (struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
+       l; l = l->next)
+    if (lane_active(l))
+      return false;
   for (unsigned i = 0; i < p->nworkers; i++)
     if (take_busy(
             atomic_load_explicit(&p->workers[i].take, memory_order_acquire)))
@@ -856,6 +899,8 @@ static void to_searcher(struct sm_pool *p) {
   atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
 }
 
+/* Takes the most recently slept worker off the idle list, counts it as a
+ * searcher and unparks it; does nothing when nobody sleeps. Never fails. */
 static void wake_one(struct sm_pool *p) {
   struct sm_thread *t = NULL;
   sm_mutex_lock(&p->idle_lock);
@@ -907,10 +952,12 @@ static void unlist(struct worker *w) {
 
 /* Puts searching worker w to sleep until a submitter, another worker or
  * shutdown takes it off the idle list. It lists itself and turns from
- * searcher into sleeper first (a seq_cst RMW), then runs the heavy
- * barrier and looks for jobs once more: a job whose submitter did not see
- * it asleep is found here (see the top of the file), and so are jobs in
- * another worker's batch or in transit to one. Returns true when the
+ * searcher into sleeper first (seq_cst RMWs: `sleepers` up, then
+ * `searchers` down, so that a submitter never counts it as neither), then
+ * runs the heavy barrier and looks for jobs once more: a job whose
+ * submitter did not see it asleep is found here, or its TAIL_BUSY (see
+ * the top of the file), and so are jobs in another worker's batch or in
+ * transit to one. Returns true when the
  * worker must exit (the pool is sealed and drained), false when it should
  * look for work again (as a searcher). */
 static bool worker_sleep(struct worker *w) {
@@ -941,16 +988,16 @@ static bool worker_sleep(struct worker *w) {
 }
 
 /* Loop of a fast worker: run the jobs of its batch, refill it from the
- * lanes; when there is no work, search, then sleep. A worker counts as a
- * searcher in idle_state from the moment it finds no work until it has
- * work again; the last searcher to get work wakes a sleeper (tokio's
+ * lanes; when there is no work, search, then sleep. A worker counts in
+ * `searchers` from the moment it finds no work until it has work again
+ * (or sleeps); the last searcher to get work wakes a sleeper (tokio's
  * rule), so that a job published while it was turning busy, or left in
  * its batch behind a long job, finds a free worker. Returns when the pool
  * is sealed and drained. */
 static void fast_worker_loop(struct worker *w) {
   struct sm_pool *p = w->pool;
   struct tally t = {0, 0};
-  bool searching = true; /* idle_state starts with every worker searching */
+  bool searching = true; /* `searchers` starts with every worker in it */
   w->thread = sm_thread_current();
   w->victim = (unsigned)(w - p->workers);
   for (;;) {
@@ -989,7 +1036,7 @@ static void fast_close(struct sm_pool *p) {
   heavy_barrier(p);
   for (struct lane *l = atomic_load_explicit(&p->lanes, memory_order_acquire);
        l; l = l->next)
-    while (atomic_load_explicit(&l->busy, memory_order_acquire))
+    while (atomic_load_explicit(&l->tail, memory_order_acquire) & TAIL_BUSY)
       sched_yield();
   atomic_store_explicit(&p->sealed, true, memory_order_seq_cst);
   /* A worker listing itself after this sees `sealed` (the idle lock orders
@@ -1147,11 +1194,37 @@ int sm_pool_create(const struct sm_pool_opts *opts, struct sm_pool **out) {
 }
 
 int sm_pool_submit(struct sm_pool *pool, sm_task_fn fn, void *arg) {
-  if (!pool || !fn)
+  if (SM_UNLIKELY(!pool || !fn))
     return -EINVAL;
   if (pool->design == SM_POOL_SHARED_QUEUE)
     return shared_submit(pool, fn, arg);
-  return fast_submit(pool, fn, arg);
+  /* The fast design's common case, lane_push on the thread's own lane
+   * cached in front, is written out here without calls, so that the
+   * function saves no registers: with the submitter's stores waiting for
+   * cache lines that workers took, every store counts, stack pushes
+   * included. Anything else goes to the general path. */
+  struct lane *l = lane_cache[0].lane;
+  if (SM_UNLIKELY(lane_cache[0].pool != pool || lane_cache[0].id != pool->id ||
+                  !l->owner))
+    return fast_submit(pool, fn, arg);
+  size_t tail = atomic_load_explicit(&l->tail, memory_order_relaxed);
+  size_t pos = tail / TAIL_ONE;
+  if (SM_UNLIKELY(pos % LAP + 1 == BLOCK_SLOTS))
+    return lane_push(pool, l, fn, arg);
+  atomic_store_explicit(&l->tail, tail | TAIL_BUSY, memory_order_relaxed);
+  light_barrier(pool);
+  /* Leave the fast path only to refuse the job or to wake a worker. */
+  bool closing = atomic_load_explicit(&pool->closing, memory_order_relaxed);
+  if (SM_UNLIKELY(
+          closing ||
+          (atomic_load_explicit(&pool->sleepers, memory_order_relaxed) != 0 &&
+           atomic_load_explicit(&pool->searchers, memory_order_relaxed) == 0)))
+    return lane_push_marked(pool, l, fn, arg);
+  struct job *slot = &l->tail_block->slots[pos % LAP];
+  slot->fn = fn;
+  slot->arg = arg;
+  atomic_store_explicit(&l->tail, (pos + 1) * TAIL_ONE, memory_order_release);
+  return 0;
 }
 
 int sm_pool_wait(struct sm_pool *pool) {
