@@ -19,7 +19,8 @@ enum sm_pool_design {
    * behind a mutex; a worker locks the mutex, blocks in recv while holding
    * it, unlocks, then runs the job. */
   SM_POOL_SHARED_QUEUE,
-  /* The faster design: see pool.c for its structure and why it is faster. */
+  /* The faster design: see pool_fast.c for its structure and why it is
+   * faster. */
   SM_POOL_FAST,
   SM_POOL_DESIGN_COUNT
 };
