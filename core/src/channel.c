@@ -242,7 +242,9 @@ static int wait_ready(struct sm_channel *const *chs, size_t n,
 }
 
 /* Receives with an absolute deadline (SM_CHANNEL_FOREVER: none): tries,
- * backs off briefly while the channel stays empty, then blocks. */
+ * backs off briefly while the channel stays empty (spinning for the
+ * unbounded channel, yielding for the bounded one: see channel_impl.h),
+ * then blocks. */
 static int recv_until(struct sm_receiver *rx, void *out, uint64_t deadline) {
   if (!rx || !out)
     return -EINVAL;
@@ -251,7 +253,9 @@ static int recv_until(struct sm_receiver *rx, void *out, uint64_t deadline) {
     return sm__zero_recv(ch, out, deadline);
   for (;;) {
     int rc = try_recv(ch, out);
-    for (unsigned step = 0; rc == -EAGAIN && sm__backoff_snooze(&step);)
+    bool (*backoff)(unsigned *) =
+        ch->flavor == FLAVOR_ARRAY ? sm__backoff_yield : sm__backoff_snooze;
+    for (unsigned step = 0; rc == -EAGAIN && backoff(&step);)
       rc = try_recv(ch, out);
     if (rc != -EAGAIN)
       return rc;

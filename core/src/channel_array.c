@@ -140,7 +140,7 @@ int sm__array_send(struct sm_channel *ch, const void *msg, uint64_t deadline) {
   struct array_flavor *a = &ch->u.array;
   for (;;) {
     int rc = sm__array_try_send(ch, msg);
-    for (unsigned step = 0; rc == -EAGAIN && sm__backoff_snooze(&step);)
+    for (unsigned step = 0; rc == -EAGAIN && sm__backoff_yield(&step);)
       rc = sm__array_try_send(ch, msg);
     if (rc != -EAGAIN)
       return rc;

@@ -172,6 +172,19 @@ static inline bool sm__backoff_snooze(unsigned *step) {
   return true;
 }
 
+/* Yield-only backoff, for the bounded channel: its two sides write the
+ * same slot and head lines on every message, so spinning on them while the
+ * other side works only moves those lines back and forth; yielding lets a
+ * side that shares the CPU run, and re-checks a few times before parking.
+ * Returns false when the steps are used up. */
+static inline bool sm__backoff_yield(unsigned *step) {
+  if (*step >= SM_BACKOFF_YIELD_STEPS)
+    return false;
+  sched_yield();
+  (*step)++;
+  return true;
+}
+
 /* Deadline meaning "wait forever". */
 #define SM_CHANNEL_FOREVER UINT64_MAX
 
