@@ -76,10 +76,10 @@ int sm_arc_new(size_t size, void (*destroy)(void *payload),
  * atomic_thread_fence, so under it an acquire load of the counter stands in
  * (as Rust's Arc does), with the same ordering. */
 #ifdef __SANITIZE_THREAD__
-#define ACQUIRE_AFTER_DECREMENT(counter)                                      \
+#define ACQUIRE_AFTER_DECREMENT(counter)                                       \
   ((void)atomic_load_explicit(&(counter), memory_order_acquire))
 #else
-#define ACQUIRE_AFTER_DECREMENT(counter)                                      \
+#define ACQUIRE_AFTER_DECREMENT(counter)                                       \
   atomic_thread_fence(memory_order_acquire)
 #endif
 
