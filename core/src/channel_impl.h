@@ -12,6 +12,7 @@
 
 #include "syncmark/channel.h"
 #include "syncmark/compiler.h"
+#include "syncmark/mutex.h"
 #include "syncmark/thread.h"
 
 /* Unbounded: a linked list of blocks of LIST_CAP slots. Positions count
@@ -56,18 +57,24 @@ struct tx_waiter {
   struct tx_waiter *next;
 };
 
-/* Rendezvous, under one mutex: a receiver blocked in recv publishes its
- * buffer and a sender copies straight into it; otherwise a sender offers
- * its message (one offer at a time) and blocks until it is taken. */
+/* A thread blocked on a rendezvous, on its own stack: a receiver with the
+ * buffer to fill, or a sender with the message to give. Whoever pairs with
+ * it copies the message, then stores DONE (or CLOSED) with release and
+ * wakes it through the thread reference it hands over. */
+struct zero_waiter {
+  struct sm_thread *thread; /* a reference, released by whoever wakes it */
+  void *buf;                /* receiver: destination; sender: message */
+  atomic_int state;         /* ZERO_WAITING, ZERO_DONE or ZERO_CLOSED */
+  struct zero_waiter *next; /* the next queued sender */
+};
+
+/* Rendezvous, as crossbeam's zero flavor: under one futex mutex, a FIFO of
+ * blocked senders and at most one blocked receiver, paired one to one, so
+ * each message costs one wake-up of exactly the thread that waits. */
 struct zero_flavor {
-  pthread_mutex_t lock;
-  pthread_cond_t senders_cond;  /* offer taken, offer slot free, receiver
-                                   waiting, or closed */
-  pthread_cond_t receiver_cond; /* delivered, offered, or disconnected */
-  const void *offer;            /* the waiting sender's message, or NULL */
-  void *receiver_buf;           /* a receiver blocked in recv, or NULL */
-  bool delivered;               /* a sender filled receiver_buf */
-  uint64_t offered, taken;      /* sequence numbers of offers */
+  struct sm_mutex lock;
+  struct zero_waiter *senders, *senders_last; /* FIFO of blocked senders */
+  struct zero_waiter *receiver;               /* blocked in recv, or NULL */
 };
 
 enum channel_flavor { FLAVOR_LIST, FLAVOR_ARRAY, FLAVOR_ZERO };

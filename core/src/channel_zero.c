@@ -1,48 +1,94 @@
-/* channel_zero.c: the rendezvous channel (capacity 0). A sender hands its
- * message straight to a receiver blocked in recv; otherwise it offers the
- * message and blocks until a receiver copies it. */
+/* channel_zero.c: the rendezvous channel (capacity 0): blocked senders and
+ * the blocked receiver wait on their own stacks and are paired one to one
+ * (crossbeam's zero flavor, which Rust's sync_channel(0) uses). */
 #include <errno.h>
-#include <time.h>
+#include <stdint.h>
 
 #include "channel_impl.h"
-#include "syncmark/clock.h"
+
+enum { ZERO_WAITING = 0, ZERO_DONE = 1, ZERO_CLOSED = 2 };
+
+/* sm__zero_send's internal result "queued, now wait", beside 0 and the
+ * negative errnos. */
+enum { QUEUED = 1 };
 
 int sm__zero_init(struct sm_channel *ch) {
   struct zero_flavor *z = &ch->u.zero;
-  pthread_condattr_t attr;
-  if (pthread_condattr_init(&attr) != 0)
-    return -ENOMEM;
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  int rc = pthread_cond_init(&z->senders_cond, &attr);
-  if (rc == 0 && (rc = pthread_cond_init(&z->receiver_cond, &attr)) != 0)
-    pthread_cond_destroy(&z->senders_cond);
-  pthread_condattr_destroy(&attr);
-  if (rc != 0)
-    return -rc;
-  if ((rc = pthread_mutex_init(&z->lock, NULL)) != 0) {
-    pthread_cond_destroy(&z->senders_cond);
-    pthread_cond_destroy(&z->receiver_cond);
-    return -rc;
-  }
-  z->offer = NULL;
-  z->receiver_buf = NULL;
-  z->delivered = false;
-  z->offered = z->taken = 0;
+  z->lock = (struct sm_mutex)SM_MUTEX_INIT;
+  z->senders = z->senders_last = NULL;
+  z->receiver = NULL;
   return 0;
 }
 
-/* Waits on `cond` until `deadline`. Returns 0 or -ETIMEDOUT. Caller holds
+/* Ends w's wait with `state` and wakes it. The thread reference is read
+ * before the release store: after it, w's stack frame may be gone. */
+static void complete(struct zero_waiter *w, int state) {
+  struct sm_thread *t = w->thread;
+  atomic_store_explicit(&w->state, state, memory_order_release);
+  sm_thread_unpark(t);
+  sm_thread_release(t);
+}
+
+/* Removes and returns the longest-waiting sender, or NULL. Caller holds
  * the lock. */
-static int wait_until(struct zero_flavor *z, pthread_cond_t *cond,
-                      uint64_t deadline) {
-  if (deadline == SM_CHANNEL_FOREVER) {
-    pthread_cond_wait(cond, &z->lock);
-    return 0;
+static struct zero_waiter *pop_sender(struct zero_flavor *z) {
+  struct zero_waiter *w = z->senders;
+  if (w) {
+    z->senders = w->next;
+    if (!z->senders)
+      z->senders_last = NULL;
   }
-  struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u),
-                        .tv_nsec = (long)(deadline % 1000000000u)};
-  return pthread_cond_timedwait(cond, &z->lock, &ts) == ETIMEDOUT ? -ETIMEDOUT
-                                                                  : 0;
+  return w;
+}
+
+/* Removes w from the sender queue. Returns true when it was there (nobody
+ * has paired with it). Caller holds the lock. */
+static bool unlink_sender(struct zero_flavor *z, struct zero_waiter *w) {
+  struct zero_waiter *prev = NULL;
+  for (struct zero_waiter *p = z->senders; p; prev = p, p = p->next) {
+    if (p != w)
+      continue;
+    if (prev)
+      prev->next = p->next;
+    else
+      z->senders = p->next;
+    if (z->senders_last == p)
+      z->senders_last = prev;
+    return true;
+  }
+  return false;
+}
+
+/* Withdraws a waiter whose deadline passed. Returns true when it was still
+ * queued; false when a partner completed it meanwhile. */
+static bool withdraw(struct zero_flavor *z, struct zero_waiter *w,
+                     bool is_sender) {
+  sm_mutex_lock(&z->lock);
+  bool queued = is_sender ? unlink_sender(z, w) : z->receiver == w;
+  if (queued && !is_sender)
+    z->receiver = NULL;
+  sm_mutex_unlock(&z->lock);
+  if (queued)
+    sm_thread_release(w->thread);
+  return queued;
+}
+
+/* Waits until w is completed (a few yields, then parking) or the deadline
+ * passes. Returns 0 (paired), -EPIPE (closed) or -ETIMEDOUT (withdrawn). */
+static int wait_paired(struct zero_flavor *z, struct zero_waiter *w,
+                       uint64_t deadline, bool is_sender) {
+  for (unsigned step = 0;
+       atomic_load_explicit(&w->state, memory_order_acquire) == ZERO_WAITING &&
+       sm__backoff_yield(&step);) {
+  }
+  for (;;) {
+    int state = atomic_load_explicit(&w->state, memory_order_acquire);
+    if (state != ZERO_WAITING)
+      return state == ZERO_DONE ? 0 : -EPIPE;
+    if (sm__channel_park_until(deadline) == -ETIMEDOUT &&
+        withdraw(z, w, is_sender))
+      return -ETIMEDOUT;
+  }
 }
 
 /* Returns true when the receiver is gone. */
@@ -50,141 +96,119 @@ static bool closed(struct sm_channel *ch) {
   return atomic_load_explicit(&ch->receiver_gone, memory_order_acquire);
 }
 
-/* Hands msg to a receiver blocked in recv, if there is one. Returns true
- * when it did. Caller holds the lock. */
-static bool hand_over(struct sm_channel *ch, const void *msg) {
-  struct zero_flavor *z = &ch->u.zero;
-  if (!z->receiver_buf || z->delivered)
-    return false;
-  sm__channel_copy(z->receiver_buf, msg, ch->message_size);
-  z->delivered = true;
-  pthread_cond_signal(&z->receiver_cond);
-  return true;
-}
-
-/* Offers msg and waits until it is taken. Returns 0, -ETIMEDOUT or -EPIPE
- * (the offer is then withdrawn). Caller holds the lock, which is dropped
- * while the receiver's select waiter is woken. */
-static int offer_and_wait(struct sm_channel *ch, const void *msg,
-                          uint64_t deadline) {
-  struct zero_flavor *z = &ch->u.zero;
-  z->offer = msg;
-  uint64_t mine = ++z->offered;
-  pthread_mutex_unlock(&z->lock);
-  sm__channel_notify_receiver(ch); /* a receiver blocked in select */
-  pthread_mutex_lock(&z->lock);
-  int rc = 0;
-  while (rc == 0 && z->taken < mine && !closed(ch))
-    rc = wait_until(z, &z->senders_cond, deadline);
-  if (z->taken >= mine)
-    return 0;
-  z->offer = NULL; /* not taken: withdraw it, let the next sender offer */
-  pthread_cond_broadcast(&z->senders_cond);
-  return closed(ch) ? -EPIPE : -ETIMEDOUT;
+/* Makes w a waiter for the calling thread with buffer buf (the caller
+ * queues it). Returns 0 or -ENOMEM. */
+static int prepare_waiter(struct zero_waiter *w, void *buf) {
+  struct sm_thread *self = sm_thread_current();
+  if (!self)
+    return -ENOMEM;
+  *w = (struct zero_waiter){.thread = sm_thread_clone(self), .buf = buf};
+  atomic_init(&w->state, ZERO_WAITING);
+  return 0;
 }
 
 int sm__zero_send(struct sm_channel *ch, const void *msg, uint64_t deadline,
                   bool try_only) {
   struct zero_flavor *z = &ch->u.zero;
-  int rc = 0;
-  pthread_mutex_lock(&z->lock);
-  for (;;) {
-    if (closed(ch)) {
-      rc = -EPIPE;
-      break;
-    }
-    if (hand_over(ch, msg))
-      break;
-    if (try_only) {
-      rc = -EAGAIN;
-      break;
-    }
-    if (!z->offer) {
-      rc = offer_and_wait(ch, msg, deadline);
-      break;
-    }
-    if ((rc = wait_until(z, &z->senders_cond, deadline)) != 0)
-      break; /* another sender's offer is pending */
+  sm_mutex_lock(&z->lock);
+  struct zero_waiter *r = z->receiver;
+  int rc = closed(ch) ? -EPIPE : r ? 0 : try_only ? -EAGAIN : QUEUED;
+  if (rc == 0) { /* a receiver waits in recv: fill its buffer */
+    z->receiver = NULL;
+    sm__channel_copy(r->buf, msg, ch->message_size);
   }
-  pthread_mutex_unlock(&z->lock);
-  return rc;
+  struct zero_waiter w;
+  if (rc == QUEUED && (rc = prepare_waiter(&w, (void *)(uintptr_t)msg)) == 0) {
+    if (z->senders_last)
+      z->senders_last->next = &w;
+    else
+      z->senders = &w;
+    z->senders_last = &w;
+    rc = QUEUED;
+  }
+  sm_mutex_unlock(&z->lock);
+  if (rc == 0 && r)
+    complete(r, ZERO_DONE);
+  if (rc != QUEUED)
+    return rc;
+  sm__channel_notify_receiver(ch); /* a receiver blocked in select */
+  return wait_paired(z, &w, deadline, true);
 }
 
-/* Takes the pending offer into out (NULL: drop it). Caller holds the lock
- * and has checked there is one. */
-static void take_offer(struct sm_channel *ch, void *out) {
-  struct zero_flavor *z = &ch->u.zero;
-  if (out)
-    sm__channel_copy(out, z->offer, ch->message_size);
-  z->offer = NULL;
-  z->taken = z->offered;
-  pthread_cond_broadcast(&z->senders_cond);
-}
-
+/* Takes the longest-waiting sender's message into out (NULL: drop it).
+ * Returns 0, -EAGAIN (no sender waits) or -EPIPE (none left). */
 int sm__zero_try_recv(struct sm_channel *ch, void *out) {
   struct zero_flavor *z = &ch->u.zero;
-  pthread_mutex_lock(&z->lock);
-  int rc = -EAGAIN;
-  if (z->offer) {
-    take_offer(ch, out);
-    rc = 0;
-  } else if (atomic_load_explicit(&ch->senders, memory_order_acquire) == 0) {
-    rc = -EPIPE;
-  }
-  pthread_mutex_unlock(&z->lock);
+  sm_mutex_lock(&z->lock);
+  struct zero_waiter *s = pop_sender(z);
+  if (s && out)
+    sm__channel_copy(out, s->buf, ch->message_size);
+  int rc = s ? 0
+           : atomic_load_explicit(&ch->senders, memory_order_acquire) == 0
+               ? -EPIPE
+               : -EAGAIN;
+  sm_mutex_unlock(&z->lock);
+  if (s)
+    complete(s, ZERO_DONE);
   return rc;
 }
 
 int sm__zero_recv(struct sm_channel *ch, void *out, uint64_t deadline) {
   struct zero_flavor *z = &ch->u.zero;
-  int rc = 0;
-  pthread_mutex_lock(&z->lock);
-  z->receiver_buf = out;
-  z->delivered = false;
-  pthread_cond_broadcast(&z->senders_cond); /* a sender may hand over now */
-  for (;;) {
-    if (z->delivered) {
-      rc = 0;
-      break;
-    }
-    if (z->offer) {
-      take_offer(ch, out);
-      rc = 0;
-      break;
-    }
-    if (atomic_load_explicit(&ch->senders, memory_order_acquire) == 0) {
-      rc = -EPIPE;
-      break;
-    }
-    if (rc == -ETIMEDOUT)
-      break;
-    rc = wait_until(z, &z->receiver_cond, deadline);
+  int rc = sm__zero_try_recv(ch, out);
+  if (rc != -EAGAIN)
+    return rc;
+  struct zero_waiter w;
+  sm_mutex_lock(&z->lock);
+  struct zero_waiter *s = pop_sender(z); /* one may have come meanwhile */
+  if (s)
+    sm__channel_copy(out, s->buf, ch->message_size);
+  rc = s ? 0
+       : atomic_load_explicit(&ch->senders, memory_order_acquire) == 0
+           ? -EPIPE
+           : prepare_waiter(&w, out);
+  if (rc == 0 && !s)
+    z->receiver = &w;
+  sm_mutex_unlock(&z->lock);
+  if (s) {
+    complete(s, ZERO_DONE);
+    return 0;
   }
-  z->receiver_buf = NULL;
-  z->delivered = false;
-  pthread_mutex_unlock(&z->lock);
-  return rc;
+  return rc != 0 ? rc : wait_paired(z, &w, deadline, false);
 }
 
 bool sm__zero_ready(struct sm_channel *ch) {
   struct zero_flavor *z = &ch->u.zero;
-  pthread_mutex_lock(&z->lock);
-  bool ready = z->offer != NULL ||
+  sm_mutex_lock(&z->lock);
+  bool ready = z->senders != NULL ||
                atomic_load_explicit(&ch->senders, memory_order_acquire) == 0;
-  pthread_mutex_unlock(&z->lock);
+  sm_mutex_unlock(&z->lock);
   return ready;
 }
 
 void sm__zero_disconnect(struct sm_channel *ch) {
   struct zero_flavor *z = &ch->u.zero;
-  pthread_mutex_lock(&z->lock);
-  pthread_cond_broadcast(&z->senders_cond);
-  pthread_cond_broadcast(&z->receiver_cond);
-  pthread_mutex_unlock(&z->lock);
+  sm_mutex_lock(&z->lock);
+  struct zero_waiter *r = NULL, *list = NULL;
+  if (z->receiver &&
+      atomic_load_explicit(&ch->senders, memory_order_acquire) == 0) {
+    r = z->receiver; /* no sender is left to pair with it */
+    z->receiver = NULL;
+  }
+  if (closed(ch)) { /* no receiver is left for the queued senders */
+    list = z->senders;
+    z->senders = z->senders_last = NULL;
+  }
+  sm_mutex_unlock(&z->lock);
+  if (r)
+    complete(r, ZERO_CLOSED);
+  while (list) {
+    struct zero_waiter *next = list->next; /* read before completing */
+    complete(list, ZERO_CLOSED);
+    list = next;
+  }
 }
 
 void sm__zero_destroy(struct sm_channel *ch) {
-  pthread_cond_destroy(&ch->u.zero.senders_cond);
-  pthread_cond_destroy(&ch->u.zero.receiver_cond);
-  pthread_mutex_destroy(&ch->u.zero.lock);
+  (void)ch; /* nothing allocated: waiters live on their threads' stacks */
 }
