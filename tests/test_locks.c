@@ -215,13 +215,13 @@ static void run_workers(struct stress *s, void *(*const *fns)(void *),
                  #K ": %zu threads x %d increments gave %llu", n, ITERS_##K,   \
                  (unsigned long long)s.counter);                               \
   }                                                                            \
-  Test(lockops_##K, counter_2_threads) {                                       \
+  Test(lockops_##K, counter_2_threads, .timeout = 120) {                       \
     K##_counter_test(2);                                                       \
   }                                                                            \
-  Test(lockops_##K, counter_4_threads) {                                       \
+  Test(lockops_##K, counter_4_threads, .timeout = 120) {                       \
     K##_counter_test(4);                                                       \
   }                                                                            \
-  Test(lockops_##K, readers_see_whole_pairs) {                                 \
+  Test(lockops_##K, readers_see_whole_pairs, .timeout = 120) {                 \
     struct sm_lockops_##K lock;                                                \
     static struct stress s;                                                    \
     sm_lockops_##K##_init(&lock);                                              \
@@ -272,7 +272,7 @@ static void *second_reader(void *arg) {
   return NULL;
 }
 
-Test(lockops_rwlock, readers_share_the_lock) {
+Test(lockops_rwlock, readers_share_the_lock, .timeout = 30) {
   static struct share sh;
   sm_lockops_rwlock_init(&sh.lock);
   atomic_init(&sh.entered, 0);
@@ -424,7 +424,7 @@ static bool wait_tickets(struct sm_ticketlock *l, unsigned tickets) {
   return true;
 }
 
-Test(ticketlock, grants_in_arrival_order) {
+Test(ticketlock, grants_in_arrival_order, .timeout = 30) {
   static struct fifo f = {.lock = SM_TICKETLOCK_INIT};
   struct fifo_waiter w[2] = {{&f, 1}, {&f, 2}};
   pthread_t tid[2];
@@ -477,7 +477,7 @@ Test(ticketlock, grants_in_arrival_order) {
     P##_mixed_run(arg, true);                                                  \
     return NULL;                                                               \
   }                                                                            \
-  Test(SUITE, trylock_and_lock_exclude_each_other) {                           \
+  Test(SUITE, trylock_and_lock_exclude_each_other, .timeout = 120) {           \
     static T lock = INIT;                                                      \
     static struct stress s;                                                    \
     s.lock = &lock;                                                            \
@@ -569,7 +569,7 @@ static bool wait_mcs_tail(struct sm_mcslock *l, struct sm_mcs_node *node) {
   return true;
 }
 
-Test(mcslock, grants_in_arrival_order) {
+Test(mcslock, grants_in_arrival_order, .timeout = 30) {
   static struct mcs_fifo f = {.lock = SM_MCSLOCK_INIT};
   static struct sm_mcs_node holder;
   struct mcs_fifo_waiter w[2] = {{&f, 1}, {&f, 2}};
@@ -1046,7 +1046,7 @@ static void *rw_try_reader(void *arg) {
   return NULL;
 }
 
-Test(rwlock, readers_and_writers_keep_pairs_whole) {
+Test(rwlock, readers_and_writers_keep_pairs_whole, .timeout = 120) {
   static struct sm_rwlock lock = SM_RWLOCK_INIT;
   static struct stress s;
   s.lock = &lock;

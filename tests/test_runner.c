@@ -104,7 +104,7 @@ static int probe_window(unsigned threads, enum sm_placement placement,
   return sm_runner_window(&cfg, &c, w, msg, size);
 }
 
-TestSuite(runner, .init = load_machine, .fini = free_machine);
+TestSuite(runner, .init = load_machine, .fini = free_machine, .timeout = 60);
 
 Test(runner, window_counts_only_the_measured_phase) {
   struct sm_window w;
