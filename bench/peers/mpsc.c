@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "syncmark/channel.h"
+#include "syncmark/clock.h"
 #include "syncmark/csv.h"
 
 #define USAGE                                                                  \
@@ -75,15 +76,6 @@ struct producer {
   pthread_t thread;
 };
 
-/* Returns CLOCK_MONOTONIC in seconds (the clock Rust's Instant reads).
- * Aborts if the clock cannot be read. */
-static double now_s(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-    abort();
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Producer thread: waits at the gate, sends its messages (id << 32 | seq)
  * and releases its sender. Exits the process with status 1 when a send
  * fails. Returns NULL. */
@@ -130,7 +122,7 @@ static double run_rep(size_t capacity, size_t np, uint64_t m) {
     sched_yield();
   uint64_t next[MAX_PRODUCERS] = {0};
   uint64_t total = np * m;
-  double start = now_s();
+  uint64_t start = sm_now_ns(); /* CLOCK_MONOTONIC, as Rust's Instant */
   atomic_store_explicit(&s.go, true, memory_order_release);
   for (uint64_t i = 0; i < total; i++) {
     uint64_t v;
@@ -144,7 +136,7 @@ static double run_rep(size_t capacity, size_t np, uint64_t m) {
                    i, id, seq, id < np ? next[id] : 0);
     next[id] = seq + 1;
   }
-  double secs = now_s() - start;
+  double secs = (double)(sm_now_ns() - start) / 1e9;
   for (size_t id = 0; id < np; id++)
     pthread_join(producers[id].thread, NULL);
   uint64_t extra;
