@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "registry.h"
 #include "results.h"
 #include "runner.h"
 #include "syncmark/csv.h"
@@ -251,4 +252,35 @@ Test(results, summary_groups_by_case_and_drops_undefined_metrics) {
   unlink(raw);
   unlink(summary);
   rmdir(dir);
+}
+
+/* Every variant of every registered family runs one short window on this
+ * machine with 1 and 3 threads and passes its own self-check. */
+Test(runner, every_registered_variant_passes_its_self_check) {
+  for (size_t f = 0; f < sm_nfamilies; f++) {
+    const struct sm_family *fam = sm_families[f];
+    for (size_t v = 0; v < fam->nvariants; v++) {
+      for (unsigned threads = 1; threads <= 3; threads += 2) {
+        int pus[3];
+        cr_assert_eq(
+            sm_topology_plan_threads(topo, SM_PLACE_COMPACT, threads, pus), 0);
+        struct sm_case c = {.family = fam,
+                            .variant = &fam->variants[v],
+                            .threads = threads,
+                            .placement = SM_PLACE_COMPACT,
+                            .os_pus = pus};
+        for (size_t a = 0; a < fam->naxes; a++)
+          c.param[a] = fam->axes[a].quick_values[0];
+        struct sm_window_config cfg = {
+            .warmup_ns = 1000000, .duration_ns = 5000000, .topo = topo};
+        struct sm_window w;
+        char msg[160] = "";
+        cr_assert_eq(sm_runner_window(&cfg, &c, &w, msg, sizeof msg), 0,
+                     "%s/%s with %u threads: %s", fam->name,
+                     fam->variants[v].name, threads, msg);
+        cr_assert_gt(w.ops, 0, "%s/%s did no work", fam->name,
+                     fam->variants[v].name);
+      }
+    }
+  }
 }
