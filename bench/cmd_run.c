@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "environment.h"
+#include "syncmark/csv.h"
 #include "options.h"
 #include "plan.h"
 #include "registry.h"
@@ -40,8 +41,10 @@ struct run {
   unsigned reps;
   struct sm_plan plan;
   struct sm_results results;
-  bool *failed;
-  size_t nfailed;
+  bool *failed;   /* per case: a repetition failed */
+  char **skipped; /* per case: why it cannot run here, or NULL */
+  bool *dropped;  /* per case: failed or skipped, no rows kept */
+  size_t nfailed, nskipped;
   char dir[4096];
   char started_at[32];
 };
@@ -148,34 +151,12 @@ static void prepare(struct run *r) {
     exit(1);
   }
   r->failed = calloc(r->plan.ncases, sizeof *r->failed);
-  if (!r->failed) {
+  r->dropped = calloc(r->plan.ncases, sizeof *r->dropped);
+  r->skipped = calloc(r->plan.ncases, sizeof *r->skipped);
+  if (!r->failed || !r->dropped || !r->skipped) {
     fputs("syncmark: out of memory\n", stderr);
     exit(1);
   }
-}
-
-/* Adds the metric rows of one successful window. */
-static int record_window(struct run *r, size_t c, unsigned rep,
-                         const struct sm_window *w) {
-  struct {
-    const char *metric, *unit;
-    double value;
-  } rows[] = {
-      {"ops_per_s", "ops/s", w->ops_per_s},
-      {"ns_per_op", "ns", w->ns_per_op},
-      {"fairness_jain", "ratio", w->fairness_jain},
-      {"share_min", "ratio", w->share_min},
-      {"share_max", "ratio", w->share_max},
-      {"vcsw_per_op", "switches/op", w->vcsw_per_op},
-      {"ivcsw_per_op", "switches/op", w->ivcsw_per_op},
-  };
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    int rc = sm_results_add(&r->results, c, rep, rows[i].metric, rows[i].unit,
-                            rows[i].value);
-    if (rc != 0)
-      return rc;
-  }
-  return 0;
 }
 
 /* Shows progress on stderr when it is a terminal. */
@@ -194,43 +175,61 @@ static void progress(const struct run *r, unsigned rep, size_t c) {
     fputs("\r\033[K", stderr);
 }
 
+/* Marks case c skipped for `why` (an empty reason drops it silently: the
+ * case does not apply). Returns 0 or -ENOMEM. */
+static int skip_case(struct run *r, size_t c, const char *why) {
+  r->dropped[c] = true;
+  if (!why[0])
+    return 0;
+  r->skipped[c] = strdup(why);
+  if (!r->skipped[c])
+    return -ENOMEM;
+  r->nskipped++;
+  char label[96];
+  fprintf(stderr, "%ssyncmark: skipped %s %s placement=%s: %s\n",
+          isatty(STDERR_FILENO) ? "\r\033[K" : "",
+          sm_case_label(&r->plan.cases[c], label, sizeof label),
+          r->plan.cases[c].params, r->plan.cases[c].placement_name, why);
+  return 0;
+}
+
+/* Marks case c failed at repetition rep and says why. */
+static void fail_case(struct run *r, size_t c, unsigned rep, int rc,
+                      const char *msg) {
+  r->failed[c] = r->dropped[c] = true;
+  r->nfailed++;
+  char label[96];
+  fprintf(stderr,
+          "\nsyncmark: %s %s threads=%u placement=%s rep %u failed: "
+          "%s\n",
+          sm_case_label(&r->plan.cases[c], label, sizeof label),
+          r->plan.cases[c].params, r->plan.cases[c].threads,
+          r->plan.cases[c].placement_name, rep, msg[0] ? msg : strerror(-rc));
+}
+
 /* Runs every repetition, interleaving cases so that drift of the machine
- * hits every case alike. A failed window marks its case failed; its rows are
- * dropped when the files are written. */
+ * hits every case alike. A failed repetition marks its case failed and a
+ * skipped one marks it skipped; their rows are dropped before writing. */
 static void execute(struct run *r) {
   struct sm_window_config cfg = {.warmup_ns = sm_seconds_to_ns(r->warmup_s),
                                  .duration_ns = sm_seconds_to_ns(r->duration_s),
-                                 .topo = r->topo};
+                                 .topo = r->topo,
+                                 .quick = r->o->quick};
   for (unsigned rep = 1; rep <= r->reps; rep++) {
     for (size_t c = 0; c < r->plan.ncases; c++) {
-      if (r->failed[c])
+      if (r->dropped[c])
         continue;
       progress(r, rep, c);
-      struct sm_window w;
-      char msg[256], label[96];
-      int rc = sm_runner_window(&cfg, &r->plan.cases[c], &w, msg, sizeof msg);
-      if (rc == 0)
-        rc = record_window(r, c, rep, &w);
-      if (rc == 0)
-        continue;
-      r->failed[c] = true;
-      r->nfailed++;
-      fprintf(stderr, "\nsyncmark: %s %s threads=%u rep %u failed: %s\n",
-              sm_case_label(&r->plan.cases[c], label, sizeof label),
-              r->plan.cases[c].params, r->plan.cases[c].threads, rep,
-              msg[0] ? msg : strerror(-rc));
+      char msg[256];
+      int rc = sm_runner_repetition(&cfg, &r->plan.cases[c], c, rep,
+                                    &r->results, msg, sizeof msg);
+      if (rc == SM_MEASURE_SKIP)
+        rc = skip_case(r, c, msg);
+      if (rc < 0)
+        fail_case(r, c, rep, rc, msg);
     }
   }
-}
-
-/* Removes the rows of failed cases, so no number from a window whose
- * self-check failed reaches a file. */
-static void drop_failed_rows(struct run *r) {
-  size_t kept = 0;
-  for (size_t i = 0; i < r->results.nrows; i++)
-    if (!r->failed[r->results.rows[i].case_index])
-      r->results.rows[kept++] = r->results.rows[i];
-  r->results.nrows = kept;
+  sm_results_drop_cases(&r->results, r->dropped);
 }
 
 /* Writes the current local time in ISO 8601 form into buf. */
@@ -265,6 +264,8 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
           : sm_field_add(fields, n, max, "skipped_placements", "%s",
                          r->plan.skipped[0] ? r->plan.skipped : "none");
   rc = rc ? rc : sm_field_add(fields, n, max, "cases", "%zu", r->plan.ncases);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "skipped_cases", "%zu", r->nskipped);
   rc =
       rc ? rc : sm_field_add(fields, n, max, "failed_cases", "%zu", r->nfailed);
   rc = rc ? rc
@@ -273,34 +274,77 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
   return rc;
 }
 
-/* Writes one result file, naming it in the error message on failure. */
-static int report_write(const char *dir, const char *name, int rc) {
+/* Writes skipped.csv: one row per skipped case and why. Returns 0 or a
+ * negative errno, leaving nothing at path. */
+static int write_skipped(const struct run *r, const char *path) {
+  struct sm_csv_writer *w = NULL;
+  int rc = sm_csv_open(path, SM_CSV_SKIPPED_HEADER, &w);
+  for (size_t c = 0; c < r->plan.ncases && rc == 0; c++) {
+    if (!r->skipped[c])
+      continue;
+    const struct sm_case *k = &r->plan.cases[c];
+    char threads[16];
+    snprintf(threads, sizeof threads, "%u", k->threads);
+    const char *fields[] = {k->family->name, k->variant->name,  k->params,
+                            threads,         k->placement_name, r->skipped[c]};
+    rc = sm_csv_write_row(w, fields, sizeof fields / sizeof fields[0]);
+  }
+  if (rc != 0) {
+    if (w)
+      sm_csv_abort(w);
+    return rc;
+  }
+  return sm_csv_commit(w);
+}
+
+/* Writes one result file of the run folder with `writer`, naming the file
+ * in the error message on failure. */
+static int write_one(const struct run *r, const char *name,
+                     int (*writer)(const struct run *, const char *)) {
+  char path[4200];
+  int rc = sm_path_join(path, sizeof path, r->dir, name);
+  if (rc == 0)
+    rc = writer(r, path);
   if (rc != 0)
-    fprintf(stderr, "syncmark: cannot write %s/%s: %s\n", dir, name,
+    fprintf(stderr, "syncmark: cannot write %s/%s: %s\n", r->dir, name,
             strerror(-rc));
   return rc;
 }
 
-/* Writes raw.csv, summary.csv and machine.csv into the run folder. */
+static int write_raw(const struct run *r, const char *path) {
+  return sm_results_write_raw(&r->results, r->plan.cases, path);
+}
+
+static int write_summary(const struct run *r, const char *path) {
+  return sm_results_write_summary(&r->results, r->plan.cases, r->plan.ncases,
+                                  path);
+}
+
+static int write_series(const struct run *r, const char *path) {
+  return sm_results_write_series(&r->results, r->plan.cases, path);
+}
+
+/* Writes raw.csv, summary.csv, series.csv and skipped.csv (when there is
+ * something to put in them) and machine.csv into the run folder. */
 static int write_files(struct run *r, struct sm_field *fields, size_t n,
                        size_t max) {
-  char path[4200];
   int rc = describe_run(r, fields, &n, max);
   if (rc == 0)
-    rc = sm_path_join(path, sizeof path, r->dir, "raw.csv");
+    rc = write_one(r, "raw.csv", write_raw);
   if (rc == 0)
-    rc = report_write(r->dir, "raw.csv",
-                      sm_results_write_raw(&r->results, r->plan.cases, path));
-  if (rc == 0)
-    rc = sm_path_join(path, sizeof path, r->dir, "summary.csv");
-  if (rc == 0)
-    rc = report_write(r->dir, "summary.csv",
-                      sm_results_write_summary(&r->results, r->plan.cases,
-                                               r->plan.ncases, path));
+    rc = write_one(r, "summary.csv", write_summary);
+  if (rc == 0 && r->results.npoints > 0)
+    rc = write_one(r, "series.csv", write_series);
+  if (rc == 0 && r->nskipped > 0)
+    rc = write_one(r, "skipped.csv", write_skipped);
+  char path[4200];
   if (rc == 0)
     rc = sm_path_join(path, sizeof path, r->dir, "machine.csv");
   if (rc == 0)
-    rc = report_write(r->dir, "machine.csv", sm_env_write(path, fields, n));
+    rc = sm_env_write(path, fields, n);
+  if (rc != 0)
+    fprintf(stderr, "syncmark: cannot write the files of %s: %s\n", r->dir,
+            strerror(-rc));
   return rc;
 }
 
@@ -326,8 +370,8 @@ int sm_cmd_run(const struct sm_options *o) {
          sm_field_get(fields, n, "clock_overhead_ns"));
   fflush(stdout);
   execute(&r);
-  drop_failed_rows(&r);
-  sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.failed);
+  sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.failed,
+                 r.skipped);
   rc = write_files(&r, fields, n, max);
   if (rc == 0)
     printf("results: %s\n", r.dir);
@@ -335,6 +379,10 @@ int sm_cmd_run(const struct sm_options *o) {
     fprintf(stderr, "syncmark: %zu case(s) failed; see the messages above\n",
             r.nfailed);
   free(fields);
+  for (size_t c = 0; c < r.plan.ncases; c++)
+    free(r.skipped[c]);
+  free(r.skipped);
+  free(r.dropped);
   free(r.failed);
   sm_results_free(&r.results);
   sm_plan_free(&r.plan);

@@ -31,6 +31,21 @@ struct sm_gate {
 struct sm_variant;
 struct sm_family;
 
+/* How the planner gives a family's cases their threads and placement. */
+enum sm_shape {
+  /* One case per thread count and placement of the run (--threads,
+   * --placement); the threads run SM_MEASURED_LOOP or the family's own
+   * measurement. The default. */
+  SM_SHAPE_THREADS = 0,
+  /* Two threads, one case per pair placement this machine offers (same-pu,
+   * smt-sibling, same-l3, cross-l3, cross-package) and one unpinned case
+   * ("none"); the run's --threads and --placement do not apply. */
+  SM_SHAPE_PAIR,
+  /* One case per axis combination: the family starts whatever threads its
+   * axes call for. threads is 1, placement "none", os_pus[0] is -1. */
+  SM_SHAPE_SINGLE
+};
+
 /* One point of a family's parameter space, run for several repetitions. */
 struct sm_case {
   const struct sm_family *family;
@@ -38,8 +53,11 @@ struct sm_case {
   long param[SM_MAX_AXES]; /* value of each of family->axes, in order */
   char params[128];        /* "key=value;key=value", the CSV column */
   unsigned threads;
-  enum sm_placement placement;
-  int *os_pus; /* threads entries; -1 when not pinned */
+  enum sm_placement placement; /* SM_SHAPE_THREADS only */
+  const char *placement_name;  /* the CSV column: a thread placement, a pair
+                                  placement or "none" */
+  int *os_pus; /* threads + family->extra_threads entries; -1 when not
+                  pinned */
   char *cpus;  /* the CSV column: OS PUs used, space-separated */
 };
 
@@ -91,6 +109,47 @@ struct sm_variant {
   sm_worker_fn worker;
 };
 
+/* Timing and machine of one repetition, as the runner hands them to a
+ * family that measures on its own (sm_family.measure). */
+struct sm_measure_config {
+  uint64_t warmup_ns;   /* may be 0 */
+  uint64_t duration_ns; /* > 0: the time a repetition should measure */
+  const struct sm_topology *topo;
+  int quick; /* 1 under --quick: keep sample counts small */
+};
+
+/* Where one repetition puts its measurements (see results.c). */
+struct sm_sink;
+
+/* Adds one value of `metric` (e.g. "p99_ns") in `unit` to the repetition.
+ * metric and unit must be string literals or otherwise outlive the run.
+ * Returns 0, -EINVAL for a NULL name or a metric name outside [a-z0-9_],
+ * or -ENOMEM. */
+int sm_sink_metric(struct sm_sink *sink, const char *metric, const char *unit,
+                   double value);
+
+/* Adds one point of a time series (written to series.csv): `series` sampled
+ * at t_s seconds after the repetition started. Same lifetime and name rules
+ * and return values as sm_sink_metric. */
+int sm_sink_series(struct sm_sink *sink, const char *series, const char *unit,
+                   double t_s, double value);
+
+/* What a family's measure returns for a case that cannot run here (a peer
+ * program not installed, a placement the OS refuses): the case is reported
+ * as skipped with the reason in msg, never as failed. An empty msg skips the
+ * case silently (it does not apply, e.g. a variant that ignores an axis). */
+#define SM_MEASURE_SKIP 1
+
+/* A measurement a family makes itself, instead of the runner's timed window:
+ * runs one repetition of `c` (its threads pinned to c->os_pus, where they
+ * are >= 0) and adds its metrics to `sink`. Returns 0; SM_MEASURE_SKIP; or a
+ * negative errno with a sentence in msg (the case is then failed, and none
+ * of its rows are kept). A self-check belongs inside: work that did not
+ * happen as counted is -EPROTO with the numbers in msg. */
+typedef int (*sm_measure_fn)(const struct sm_measure_config *cfg,
+                             const struct sm_case *c, struct sm_sink *sink,
+                             char *msg, size_t msg_size);
+
 /* One family-specific parameter axis. */
 struct sm_axis {
   const char *key;    /* the name in the params column */
@@ -119,6 +178,22 @@ struct sm_family {
                const struct sm_worker *workers, char *msg, size_t msg_size);
   /* Frees the state; called after check, also after a failed window. */
   void (*teardown)(void *state);
+  /* When set, every repetition calls it instead of running a timed window
+   * (setup, check, teardown and the variants' workers are then unused; a
+   * family may dispatch on c->variant inside). */
+  sm_measure_fn measure;
+  enum sm_shape shape;
+  /* Threads a case needs beyond c->threads (e.g. the one consumer of N
+   * producers): they get the next PUs of the same placement plan. */
+  unsigned extra_threads;
+  /* Thread counts used when the run's --threads is auto, as multiples of
+   * the allowed PUs (e.g. 1, 2, 4, 8 for oversubscription); none: the run's
+   * automatic list. SM_SHAPE_THREADS only. */
+  const unsigned *auto_pu_multiples;
+  size_t nauto_pu_multiples;
+  /* The metric the end-of-run table shows for this family; NULL: ops_per_s
+   * (window families) or the first metric a measurement added. */
+  const char *headline_metric;
 };
 
 #endif

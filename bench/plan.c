@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "registry.h"
 #include "text.h"
 
@@ -82,32 +83,48 @@ static void set_params(struct sm_case *c, size_t k, bool quick) {
 /* Room for one OS PU index and its separator in the cpus column. */
 enum { CPUS_CHARS_PER_THREAD = 12, CPUS_MIN_SIZE = 256 };
 
-/* Sets c->os_pus and c->cpus from the placement plan: the OS PU of each
- * thread in order, or the allowed set for SM_PLACE_NONE. Returns 0,
- * -ENOMEM or the planner's error. */
-static int set_cpus(struct sm_case *c, const struct sm_topology *topo) {
-  size_t size = (size_t)c->threads * CPUS_CHARS_PER_THREAD + CPUS_MIN_SIZE;
-  c->os_pus = malloc(sizeof *c->os_pus * c->threads);
-  c->cpus = calloc(size, 1);
+/* Allocates c->os_pus for `n` threads (all -1) and an empty c->cpus.
+ * Returns 0 or -ENOMEM. */
+static int alloc_cpus(struct sm_case *c, unsigned n, size_t *size) {
+  *size = (size_t)n * CPUS_CHARS_PER_THREAD + CPUS_MIN_SIZE;
+  c->os_pus = malloc(sizeof *c->os_pus * n);
+  c->cpus = calloc(*size, 1);
   if (!c->os_pus || !c->cpus)
     return -ENOMEM;
-  int rc = sm_topology_plan_threads(topo, c->placement, c->threads, c->os_pus);
-  if (rc != 0)
-    return rc;
-  if (c->placement == SM_PLACE_NONE)
+  for (unsigned i = 0; i < n; i++)
+    c->os_pus[i] = -1;
+  return 0;
+}
+
+/* Fills c->cpus: the first n OS PUs of c->os_pus, or the allowed set when
+ * they are not pinned. Returns 0 or a negative errno. */
+static int list_cpus(struct sm_case *c, unsigned n, size_t size,
+                     const struct sm_topology *topo) {
+  if (n == 0 || c->os_pus[0] < 0)
     return sm_topology_allowed_list(topo, c->cpus, size);
-  for (unsigned i = 0; i < c->threads && rc == 0; i++)
+  int rc = 0;
+  for (unsigned i = 0; i < n && rc == 0; i++)
     rc = sm_appendf(c->cpus, size, "%s%d", i ? " " : "", c->os_pus[i]);
   return rc;
 }
 
-/* Records why a placement cannot be provided, once per placement. */
-static void note_skipped(struct sm_plan *plan, enum sm_placement p) {
-  const char *name = sm_placement_name(p);
-  if (strstr(plan->skipped, name))
+/* Sets c->os_pus and c->cpus from the placement plan of c->threads plus the
+ * family's extra threads. Returns 0, -ENOMEM or the planner's error. */
+static int set_thread_cpus(struct sm_case *c, const struct sm_topology *topo) {
+  unsigned n = c->threads + c->family->extra_threads;
+  size_t size;
+  int rc = alloc_cpus(c, n, &size);
+  if (rc == 0)
+    rc = sm_topology_plan_threads(topo, c->placement, n, c->os_pus);
+  return rc == 0 ? list_cpus(c, n, size, topo) : rc;
+}
+
+/* Records a placement this machine cannot provide, once. */
+static void note_skipped(struct sm_plan *plan, const char *what) {
+  if (strstr(plan->skipped, what))
     return;
   sm_appendf(plan->skipped, sizeof plan->skipped, "%s%s",
-             plan->skipped[0] ? "; " : "", name);
+             plan->skipped[0] ? "; " : "", what);
 }
 
 /* Returns true when `topo` can provide placement p (probed with 1 thread). */
@@ -117,6 +134,115 @@ static bool placement_possible(const struct sm_topology *topo,
   return sm_topology_plan_threads(topo, p, 1, &pu) == 0;
 }
 
+/* Appends a zeroed case for (f, v, combination k) and returns it, or NULL
+ * when memory runs out. */
+static struct sm_case *push_case(const struct sm_plan_request *req,
+                                 const struct sm_family *f,
+                                 const struct sm_variant *v, size_t k,
+                                 struct sm_plan *plan, size_t *cap) {
+  if (plan->ncases == *cap) {
+    size_t grown = *cap ? *cap * 2 : 64;
+    struct sm_case *cases = realloc(plan->cases, grown * sizeof *cases);
+    if (!cases)
+      return NULL;
+    plan->cases = cases;
+    *cap = grown;
+  }
+  struct sm_case *c = &plan->cases[plan->ncases++];
+  *c = (struct sm_case){.family = f, .variant = v};
+  set_params(c, k, req->quick);
+  return c;
+}
+
+/* Thread counts of a SM_SHAPE_THREADS family: its PU multiples when the run
+ * uses the automatic list and the family has them, else the run's. Returns
+ * how many were written to out (capacity SM_MAX_THREAD_COUNTS). */
+static size_t family_threads(const struct sm_plan_request *req,
+                             const struct sm_family *f, unsigned *out) {
+  if (!req->threads_auto || f->nauto_pu_multiples == 0) {
+    memcpy(out, req->threads, req->nthreads * sizeof *out);
+    return req->nthreads;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < f->nauto_pu_multiples && n < SM_MAX_THREAD_COUNTS; i++)
+    out[n++] = f->auto_pu_multiples[i] * req->allowed_pus;
+  return n;
+}
+
+/* Appends the thread-count x placement cases of combination k. */
+static int add_thread_cases(const struct sm_plan_request *req,
+                            const struct sm_topology *topo,
+                            const struct sm_family *f,
+                            const struct sm_variant *v, size_t k,
+                            struct sm_plan *plan, size_t *cap) {
+  unsigned threads[SM_MAX_THREAD_COUNTS];
+  size_t nthreads = family_threads(req, f, threads);
+  for (size_t t = 0; t < nthreads; t++)
+    for (size_t p = 0; p < req->nplacements; p++) {
+      if (!placement_possible(topo, req->placements[p]))
+        continue;
+      struct sm_case *c = push_case(req, f, v, k, plan, cap);
+      if (!c)
+        return -ENOMEM;
+      c->threads = threads[t];
+      c->placement = req->placements[p];
+      c->placement_name = sm_placement_name(c->placement);
+      int rc = set_thread_cpus(c, topo);
+      if (rc != 0)
+        return rc;
+    }
+  return 0;
+}
+
+/* Appends the pair cases of combination k: every pair placement this
+ * machine offers, then the unpinned pair. */
+static int add_pair_cases(const struct sm_plan_request *req,
+                          const struct sm_topology *topo,
+                          const struct sm_family *f, const struct sm_variant *v,
+                          size_t k, struct sm_plan *plan, size_t *cap) {
+  for (int p = 0; p <= SM_PAIR_COUNT; p++) {
+    int pus[2] = {-1, -1};
+    const char *name = p < SM_PAIR_COUNT
+                           ? sm_pair_placement_name((enum sm_pair_placement)p)
+                           : "none";
+    if (p < SM_PAIR_COUNT &&
+        sm_topology_plan_pair(topo, (enum sm_pair_placement)p, pus) != 0) {
+      char what[64];
+      snprintf(what, sizeof what, "pair %s", name);
+      note_skipped(plan, what);
+      continue;
+    }
+    struct sm_case *c = push_case(req, f, v, k, plan, cap);
+    size_t size;
+    if (!c || alloc_cpus(c, 2, &size) != 0)
+      return -ENOMEM;
+    c->threads = 2;
+    c->placement = SM_PLACE_NONE;
+    c->placement_name = name;
+    memcpy(c->os_pus, pus, sizeof pus);
+    int rc = list_cpus(c, 2, size, topo);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Appends the one case of combination k of a SM_SHAPE_SINGLE family. */
+static int add_single_case(const struct sm_plan_request *req,
+                           const struct sm_topology *topo,
+                           const struct sm_family *f,
+                           const struct sm_variant *v, size_t k,
+                           struct sm_plan *plan, size_t *cap) {
+  struct sm_case *c = push_case(req, f, v, k, plan, cap);
+  size_t size;
+  if (!c || alloc_cpus(c, 1, &size) != 0)
+    return -ENOMEM;
+  c->threads = 1;
+  c->placement = SM_PLACE_NONE;
+  c->placement_name = "none";
+  return list_cpus(c, 1, size, topo);
+}
+
 /* Appends every case of variant v of family f. Returns 0 or -ENOMEM. */
 static int add_variant_cases(const struct sm_plan_request *req,
                              const struct sm_topology *topo,
@@ -124,31 +250,16 @@ static int add_variant_cases(const struct sm_plan_request *req,
                              const struct sm_variant *v, struct sm_plan *plan,
                              size_t *cap) {
   size_t ncomb = combinations(f, req->quick);
-  for (size_t k = 0; k < ncomb; k++)
-    for (size_t t = 0; t < req->nthreads; t++)
-      for (size_t p = 0; p < req->nplacements; p++) {
-        if (!placement_possible(topo, req->placements[p]))
-          continue;
-        if (plan->ncases == *cap) {
-          size_t grown = *cap ? *cap * 2 : 64;
-          struct sm_case *cases = realloc(plan->cases, grown * sizeof *cases);
-          if (!cases)
-            return -ENOMEM;
-          plan->cases = cases;
-          *cap = grown;
-        }
-        struct sm_case *c = &plan->cases[plan->ncases];
-        *c = (struct sm_case){.family = f,
-                              .variant = v,
-                              .threads = req->threads[t],
-                              .placement = req->placements[p]};
-        set_params(c, k, req->quick);
-        plan->ncases++;
-        int rc = set_cpus(c, topo);
-        if (rc != 0)
-          return rc;
-      }
-  return 0;
+  int rc = 0;
+  for (size_t k = 0; k < ncomb && rc == 0; k++) {
+    if (f->shape == SM_SHAPE_PAIR)
+      rc = add_pair_cases(req, topo, f, v, k, plan, cap);
+    else if (f->shape == SM_SHAPE_SINGLE)
+      rc = add_single_case(req, topo, f, v, k, plan, cap);
+    else
+      rc = add_thread_cases(req, topo, f, v, k, plan, cap);
+  }
+  return rc;
 }
 
 int sm_plan_build(const struct sm_plan_request *req,
@@ -159,12 +270,15 @@ int sm_plan_build(const struct sm_plan_request *req,
     if (placement_possible(topo, req->placements[p]))
       possible++;
     else
-      note_skipped(plan, req->placements[p]);
+      note_skipped(plan, sm_placement_name(req->placements[p]));
   }
   if (possible == 0)
     return -ENOTSUP;
-  for (size_t fi = 0; fi < sm_nfamilies; fi++) {
-    const struct sm_family *f = sm_families[fi];
+  const struct sm_family *const *families =
+      req->families ? req->families : sm_families;
+  size_t nfamilies = req->families ? req->nfamilies : sm_nfamilies;
+  for (size_t fi = 0; fi < nfamilies; fi++) {
+    const struct sm_family *f = families[fi];
     for (size_t vi = 0; vi < f->nvariants; vi++) {
       if (!selected(req, f, &f->variants[vi]))
         continue;

@@ -15,9 +15,14 @@ struct sm_plan_request {
   size_t nfilters;
   const unsigned *threads; /* thread counts, in order */
   size_t nthreads;
+  bool threads_auto;    /* the list is syncmark's automatic one: a family
+                           with auto_pu_multiples uses its own instead */
+  unsigned allowed_pus; /* for auto_pu_multiples */
   const enum sm_placement *placements;
   size_t nplacements;
-  bool quick; /* use each axis's quick values */
+  bool quick;                              /* use each axis's quick values */
+  const struct sm_family *const *families; /* NULL: the registry's */
+  size_t nfamilies;
 };
 
 /* The cases of a run, in execution order, and the placements skipped
@@ -25,7 +30,8 @@ struct sm_plan_request {
 struct sm_plan {
   struct sm_case *cases;
   size_t ncases;
-  char skipped[512]; /* "smt-first (no core has two allowed PUs); ..." */
+  char skipped[512]; /* placements this machine cannot provide:
+                        "smt-first; pair cross-l3; ..." */
 };
 
 /* Returns the index of the first filter that matches no family or variant,
@@ -33,9 +39,11 @@ struct sm_plan {
 int sm_plan_unmatched_filter(const struct sm_plan_request *req);
 
 /* Builds the plan: for each family and variant matching a filter, each
- * combination of its axis values, each thread count and each placement the
- * topology can provide. Returns 0, -ENOMEM, or -ENOTSUP when no placement
- * at all could be provided (the reasons are in plan->skipped). */
+ * combination of its axis values, then as the family's shape says: each
+ * thread count and each placement the topology can provide, each pair
+ * placement it can provide plus an unpinned pair, or one case. Returns 0,
+ * -ENOMEM, or -ENOTSUP when no placement at all could be provided (the reasons
+ * are in plan->skipped). */
 int sm_plan_build(const struct sm_plan_request *req,
                   const struct sm_topology *topo, struct sm_plan *plan);
 

@@ -27,6 +27,52 @@ int sm_results_add(struct sm_results *r, size_t case_index, unsigned rep,
   return 0;
 }
 
+int sm_results_add_point(struct sm_results *r, size_t case_index, unsigned rep,
+                         const char *series, const char *unit, double t_s,
+                         double value) {
+  if (r->npoints == r->points_cap) {
+    size_t grown = r->points_cap ? r->points_cap * 2 : 256;
+    struct sm_series_point *points = realloc(r->points, grown * sizeof *points);
+    if (!points)
+      return -ENOMEM;
+    r->points = points;
+    r->points_cap = grown;
+  }
+  r->points[r->npoints++] = (struct sm_series_point){.case_index = case_index,
+                                                     .rep = rep,
+                                                     .series = series,
+                                                     .unit = unit,
+                                                     .t_s = t_s,
+                                                     .value = value};
+  return 0;
+}
+
+/* Returns true when name is a non-empty [a-z0-9_] identifier. */
+static bool valid_name(const char *name) {
+  if (!name || !*name)
+    return false;
+  for (const char *p = name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+      return false;
+  return true;
+}
+
+int sm_sink_metric(struct sm_sink *sink, const char *metric, const char *unit,
+                   double value) {
+  if (!valid_name(metric) || !unit)
+    return -EINVAL;
+  return sm_results_add(sink->results, sink->case_index, sink->rep, metric,
+                        unit, value);
+}
+
+int sm_sink_series(struct sm_sink *sink, const char *series, const char *unit,
+                   double t_s, double value) {
+  if (!valid_name(series) || !unit)
+    return -EINVAL;
+  return sm_results_add_point(sink->results, sink->case_index, sink->rep,
+                              series, unit, t_s, value);
+}
+
 size_t sm_results_values(const struct sm_results *r, size_t case_index,
                          const char *metric, double *values, size_t max) {
   size_t n = 0;
@@ -66,7 +112,7 @@ static int write_raw_row(struct sm_csv_writer *w, const struct sm_case *c,
                           c->variant->name,
                           c->params,
                           threads,
-                          sm_placement_name(c->placement),
+                          c->placement_name,
                           c->cpus,
                           rep,
                           row->metric,
@@ -106,7 +152,7 @@ static int write_summary_row(struct sm_csv_writer *w, const struct sm_case *c,
                           c->variant->name,
                           c->params,
                           threads,
-                          sm_placement_name(c->placement),
+                          c->placement_name,
                           metric,
                           n,
                           num[0],
@@ -170,7 +216,57 @@ int sm_results_write_summary(const struct sm_results *r,
   return sm_csv_commit(w);
 }
 
+/* Writes one series.csv row. Returns 0 or a negative errno. */
+static int write_point_row(struct sm_csv_writer *w, const struct sm_case *c,
+                           const struct sm_series_point *p) {
+  char threads[16], rep[16], t[40], value[40];
+  snprintf(threads, sizeof threads, "%u", c->threads);
+  snprintf(rep, sizeof rep, "%u", p->rep);
+  sm_csv_format_double(p->t_s, t, sizeof t);
+  sm_csv_format_double(p->value, value, sizeof value);
+  const char *fields[] = {c->family->name,
+                          c->variant->name,
+                          c->params,
+                          threads,
+                          c->placement_name,
+                          rep,
+                          p->series,
+                          t,
+                          value,
+                          p->unit};
+  return sm_csv_write_row(w, fields, sizeof fields / sizeof fields[0]);
+}
+
+int sm_results_write_series(const struct sm_results *r,
+                            const struct sm_case *cases, const char *path) {
+  struct sm_csv_writer *w;
+  int rc = sm_csv_open(path, SM_CSV_SERIES_HEADER, &w);
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < r->npoints && rc == 0; i++)
+    rc = write_point_row(w, &cases[r->points[i].case_index], &r->points[i]);
+  if (rc != 0) {
+    sm_csv_abort(w);
+    return rc;
+  }
+  return sm_csv_commit(w);
+}
+
+void sm_results_drop_cases(struct sm_results *r, const bool *drop) {
+  size_t kept = 0;
+  for (size_t i = 0; i < r->nrows; i++)
+    if (!drop[r->rows[i].case_index])
+      r->rows[kept++] = r->rows[i];
+  r->nrows = kept;
+  kept = 0;
+  for (size_t i = 0; i < r->npoints; i++)
+    if (!drop[r->points[i].case_index])
+      r->points[kept++] = r->points[i];
+  r->npoints = kept;
+}
+
 void sm_results_free(struct sm_results *r) {
+  free(r->points);
   free(r->rows);
   *r = (struct sm_results){0};
 }

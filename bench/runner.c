@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "results.h"
 #include "syncmark/clock.h"
 #include "syncmark/stats.h"
 
@@ -253,6 +254,49 @@ int sm_runner_window(const struct sm_window_config *cfg,
   free(threads);
   free(gate);
   return rc;
+}
+
+/* Adds the metric rows of one successful window. */
+static int record_window(struct sm_results *results, size_t case_index,
+                         unsigned rep, const struct sm_window *w) {
+  const struct {
+    const char *metric, *unit;
+    double value;
+  } rows[] = {
+      {"ops_per_s", "ops/s", w->ops_per_s},
+      {"ns_per_op", "ns", w->ns_per_op},
+      {"fairness_jain", "ratio", w->fairness_jain},
+      {"share_min", "ratio", w->share_min},
+      {"share_max", "ratio", w->share_max},
+      {"vcsw_per_op", "switches/op", w->vcsw_per_op},
+      {"ivcsw_per_op", "switches/op", w->ivcsw_per_op},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int rc = sm_results_add(results, case_index, rep, rows[i].metric,
+                            rows[i].unit, rows[i].value);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+int sm_runner_repetition(const struct sm_window_config *cfg,
+                         const struct sm_case *c, size_t case_index,
+                         unsigned rep, struct sm_results *results, char *msg,
+                         size_t msg_size) {
+  msg[0] = '\0';
+  if (c->family->measure) {
+    struct sm_measure_config mc = {.warmup_ns = cfg->warmup_ns,
+                                   .duration_ns = cfg->duration_ns,
+                                   .topo = cfg->topo,
+                                   .quick = cfg->quick};
+    struct sm_sink sink = {
+        .results = results, .case_index = case_index, .rep = rep};
+    return c->family->measure(&mc, c, &sink, msg, msg_size);
+  }
+  struct sm_window w;
+  int rc = sm_runner_window(cfg, c, &w, msg, msg_size);
+  return rc == 0 ? record_window(results, case_index, rep, &w) : rc;
 }
 
 /* The overhead probe keeps the fastest of this many windows: the floor,

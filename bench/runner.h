@@ -15,6 +15,7 @@ struct sm_window_config {
   uint64_t warmup_ns;   /* may be 0 */
   uint64_t duration_ns; /* > 0 */
   const struct sm_topology *topo;
+  int quick; /* handed to families that measure on their own */
 };
 
 /* What one window measured, before it becomes metric rows. */
@@ -41,6 +42,17 @@ struct sm_window {
 int sm_runner_window(const struct sm_window_config *cfg,
                      const struct sm_case *c, struct sm_window *out, char *msg,
                      size_t msg_size);
+
+/* Runs repetition `rep` of case number `case_index` and adds its metric
+ * rows to `results`: a timed window (ops_per_s, ns_per_op, fairness and
+ * switch rates) or, for a family with its own measure, whatever that adds.
+ * Returns 0, SM_MEASURE_SKIP with the reason in msg (possibly empty), or a
+ * negative errno with a sentence in msg. Rows of a failed repetition may
+ * remain; the caller drops the case's rows. */
+int sm_runner_repetition(const struct sm_window_config *cfg,
+                         const struct sm_case *c, size_t case_index,
+                         unsigned rep, struct sm_results *results, char *msg,
+                         size_t msg_size);
 
 /* Measures the runner's own cost per operation: one pinned thread running
  * an empty body in SM_MEASURED_LOOP, in five windows sharing `duration_ns`.

@@ -29,29 +29,60 @@ static double median_of(const struct sm_results *r, size_t c,
   return sm_results_summary(r, c, metric, s) == 0 ? s->median : NAN;
 }
 
+/* Returns the metric the table shows for case c: the family's headline,
+ * ops_per_s for window families, else the first metric the case has. */
+static const char *headline(const struct sm_results *r, size_t c,
+                            const struct sm_case *k) {
+  if (k->family->headline_metric)
+    return k->family->headline_metric;
+  if (!k->family->measure)
+    return "ops_per_s";
+  for (size_t i = 0; i < r->nrows; i++)
+    if (r->rows[i].case_index == c)
+      return r->rows[i].metric;
+  return NULL;
+}
+
+/* Prints the extra columns of a window family's row. */
+static void print_window_columns(FILE *out, const struct sm_results *r,
+                                 size_t c) {
+  struct sm_summary s;
+  char nsop[16];
+  fprintf(out, " %8s %6.3f %8.3g",
+          sm_format_si(median_of(r, c, "ns_per_op", &s), nsop, sizeof nsop),
+          median_of(r, c, "fairness_jain", &s),
+          median_of(r, c, "vcsw_per_op", &s));
+}
+
 void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
-                    const struct sm_results *r, const bool *failed) {
-  fprintf(out, "%-28s %-22s %4s %-9s %8s %19s %6s %8s %6s %8s\n", "benchmark",
-          "params", "thr", "placement", "ops/s", "95% CI of median", "cv",
-          "ns/op", "jain", "vcsw/op");
+                    const struct sm_results *r, const bool *failed,
+                    char *const *skipped) {
+  fprintf(out, "%-28s %-22s %4s %-13s %-14s %8s %19s %6s %8s %6s %8s\n",
+          "benchmark", "params", "thr", "placement", "metric", "median",
+          "95% CI of median", "cv", "ns/op", "jain", "vcsw/op");
   for (size_t c = 0; c < ncases; c++) {
     const struct sm_case *k = &cases[c];
     char label[96];
     snprintf(label, sizeof label, "%s/%s", k->family->name, k->variant->name);
-    fprintf(out, "%-28s %-22s %4u %-9s ", label, k->params, k->threads,
-            sm_placement_name(k->placement));
-    struct sm_summary ops, other;
-    if (failed[c] || sm_results_summary(r, c, "ops_per_s", &ops) != 0) {
-      fprintf(out, "%8s\n", "FAILED");
+    fprintf(out, "%-28s %-22s %4u %-13s ", label, k->params, k->threads,
+            k->placement_name);
+    if (skipped[c]) {
+      fprintf(out, "SKIPPED: %s\n", skipped[c]);
       continue;
     }
-    char m[16], lo[16], hi[16], ci[40], nsop[16], vcsw[16];
-    snprintf(ci, sizeof ci, "[%s, %s]", sm_format_si(ops.ci_lo, lo, 16),
-             sm_format_si(ops.ci_hi, hi, 16));
-    snprintf(vcsw, sizeof vcsw, "%.3g", median_of(r, c, "vcsw_per_op", &other));
-    fprintf(out, "%8s %19s %5.1f%% %8s %6.3f %8s\n",
-            sm_format_si(ops.median, m, 16), ci, ops.cv * 100.0,
-            sm_format_si(median_of(r, c, "ns_per_op", &other), nsop, 16),
-            median_of(r, c, "fairness_jain", &other), vcsw);
+    const char *metric = headline(r, c, k);
+    struct sm_summary s;
+    if (failed[c] || !metric || sm_results_summary(r, c, metric, &s) != 0) {
+      fprintf(out, "%s\n", failed[c] ? "FAILED" : "-");
+      continue;
+    }
+    char m[16], lo[16], hi[16], ci[40];
+    snprintf(ci, sizeof ci, "[%s, %s]", sm_format_si(s.ci_lo, lo, 16),
+             sm_format_si(s.ci_hi, hi, 16));
+    fprintf(out, "%-14.14s %8s %19s %5.1f%%", metric,
+            sm_format_si(s.median, m, 16), ci, s.cv * 100.0);
+    if (!k->family->measure)
+      print_window_columns(out, r, c);
+    fputc('\n', out);
   }
 }

@@ -8,11 +8,13 @@
 #include "family.h"
 #include "results.h"
 
-/* Prints one line per case that has results: median ops/s with its 95% CI
- * and CV, median ns/op, fairness and switches per op. Cases marked in
- * `failed` are listed as FAILED. */
+/* Prints one line per case: its headline metric (ops/s for window
+ * families) with the median, 95% CI and CV, and for window families also
+ * ns/op, fairness and switches per op. Cases marked in `failed` are listed
+ * as FAILED, those with a reason in `skipped` as SKIPPED with the reason. */
 void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
-                    const struct sm_results *r, const bool *failed);
+                    const struct sm_results *r, const bool *failed,
+                    char *const *skipped);
 
 /* Formats a value with an SI prefix ("52.3M") into buf; returns buf. */
 char *sm_format_si(double value, char *buf, size_t size);

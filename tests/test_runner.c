@@ -99,6 +99,7 @@ static int probe_window(unsigned threads, enum sm_placement placement,
                       .variant = &probe_variant,
                       .threads = threads,
                       .placement = placement,
+                      .placement_name = sm_placement_name(placement),
                       .os_pus = pus};
   struct sm_window_config cfg = {
       .warmup_ns = 5000000, .duration_ns = 20000000, .topo = topo};
@@ -224,6 +225,7 @@ Test(results, summary_groups_by_case_and_drops_undefined_metrics) {
   strcpy(cases[1].params, "a=2");
   cases[0].cpus = "0";
   cases[1].cpus = "0 1";
+  cases[0].placement_name = cases[1].placement_name = "compact";
   struct sm_results r = {0};
   for (unsigned rep = 1; rep <= 3; rep++) {
     cr_assert_eq(sm_results_add(&r, 0, rep, "ops_per_s", "ops/s", rep), 0);
@@ -240,6 +242,7 @@ Test(results, summary_groups_by_case_and_drops_undefined_metrics) {
   cr_assert_eq(sm_csv_read(raw, &t), 0);
   cr_assert_eq(t.nrows, 9);
   cr_assert_str_eq(t.rows[1][sm_csv_column(&t, "cpus")], "0 1");
+  cr_assert_str_eq(t.rows[1][sm_csv_column(&t, "placement")], "compact");
   sm_csv_table_free(&t);
   cr_assert_eq(sm_csv_read(summary, &t), 0);
   cr_assert_eq(t.nrows, 2, "the NaN metric must have no summary row");
@@ -254,33 +257,197 @@ Test(results, summary_groups_by_case_and_drops_undefined_metrics) {
   rmdir(dir);
 }
 
-/* Every variant of every registered family runs one short window on this
- * machine with 1 and 3 threads and passes its own self-check. */
+/* Every variant of every registered family runs one short repetition of
+ * its first two quick cases on this machine (for window families: 1 and 3
+ * threads) and passes its own self-check, or says why it is skipped. */
 Test(runner, every_registered_variant_passes_its_self_check) {
+  const unsigned threads[] = {1, 3};
+  const enum sm_placement compact = SM_PLACE_COMPACT;
   for (size_t f = 0; f < sm_nfamilies; f++) {
-    const struct sm_family *fam = sm_families[f];
-    for (size_t v = 0; v < fam->nvariants; v++) {
-      for (unsigned threads = 1; threads <= 3; threads += 2) {
-        int pus[3];
-        cr_assert_eq(
-            sm_topology_plan_threads(topo, SM_PLACE_COMPACT, threads, pus), 0);
-        struct sm_case c = {.family = fam,
-                            .variant = &fam->variants[v],
-                            .threads = threads,
-                            .placement = SM_PLACE_COMPACT,
-                            .os_pus = pus};
-        for (size_t a = 0; a < fam->naxes; a++)
-          c.param[a] = fam->axes[a].quick_values[0];
-        struct sm_window_config cfg = {
-            .warmup_ns = 1000000, .duration_ns = 5000000, .topo = topo};
-        struct sm_window w;
-        char msg[160] = "";
-        cr_assert_eq(sm_runner_window(&cfg, &c, &w, msg, sizeof msg), 0,
-                     "%s/%s with %u threads: %s", fam->name,
-                     fam->variants[v].name, threads, msg);
-        cr_assert_gt(w.ops, 0, "%s/%s did no work", fam->name,
-                     fam->variants[v].name);
+    const char *filter = sm_families[f]->name;
+    struct sm_plan_request req = {.filters = &filter,
+                                  .nfilters = 1,
+                                  .threads = threads,
+                                  .nthreads = 2,
+                                  .placements = &compact,
+                                  .nplacements = 1,
+                                  .quick = true};
+    struct sm_plan plan;
+    cr_assert_eq(sm_plan_build(&req, topo, &plan), 0);
+    const struct sm_variant *variant = NULL;
+    unsigned ran = 0;
+    for (size_t i = 0; i < plan.ncases; i++) {
+      const struct sm_case *c = &plan.cases[i];
+      if (c->variant != variant) {
+        variant = c->variant;
+        ran = 0;
       }
+      if (ran++ >= 2)
+        continue;
+      struct sm_window_config cfg = {.warmup_ns = 1000000,
+                                     .duration_ns = 5000000,
+                                     .topo = topo,
+                                     .quick = 1};
+      struct sm_results r = {0};
+      char msg[256] = "", label[96];
+      int rc = sm_runner_repetition(&cfg, c, 0, 1, &r, msg, sizeof msg);
+      cr_assert(rc == 0 || rc == SM_MEASURE_SKIP, "%s %s %s: %s",
+                sm_case_label(c, label, sizeof label), c->params,
+                c->placement_name, msg);
+      if (rc == 0)
+        cr_assert_gt(r.nrows, 0, "%s %s gave no metric",
+                     sm_case_label(c, label, sizeof label), c->params);
+      if (rc == 0 && !c->family->measure)
+        cr_assert_gt(r.rows[0].value, 0, "%s did no work",
+                     sm_case_label(c, label, sizeof label));
+      sm_results_free(&r);
     }
+    sm_plan_free(&plan);
   }
+}
+
+/* A measuring family for the planner and sink tests: pair shaped, adds a
+ * metric and a series point, and skips its "absent" variant. */
+static int sink_measure(const struct sm_measure_config *cfg,
+                        const struct sm_case *c, struct sm_sink *sink,
+                        char *msg, size_t size) {
+  (void)cfg;
+  if (strcmp(c->variant->name, "absent") == 0) {
+    snprintf(msg, size, "the peer is not installed");
+    return SM_MEASURE_SKIP;
+  }
+  int rc = sm_sink_metric(sink, "p50_ns", "ns", 42);
+  if (rc == 0)
+    rc = sm_sink_series(sink, "depth", "messages", 0.5, 7);
+  return rc;
+}
+
+static const struct sm_variant sink_variants[] = {{"present", "test", NULL},
+                                                  {"absent", "test", NULL}};
+static const struct sm_family pair_family = {.name = "pairs",
+                                             .variants = sink_variants,
+                                             .nvariants = 2,
+                                             .measure = sink_measure,
+                                             .shape = SM_SHAPE_PAIR};
+
+static const long single_values[] = {16, 64};
+static const struct sm_axis single_axes[] = {
+    {"kib", single_values, 2, single_values, 1}};
+static const struct sm_family single_family = {.name = "single",
+                                               .variants = sink_variants,
+                                               .nvariants = 1,
+                                               .axes = single_axes,
+                                               .naxes = 1,
+                                               .measure = sink_measure,
+                                               .shape = SM_SHAPE_SINGLE};
+static const unsigned oversub_multiples[] = {1, 4};
+static const struct sm_family multiple_family = {.name = "multiples",
+                                                 .variants = &probe_variant,
+                                                 .nvariants = 1,
+                                                 .extra_threads = 1,
+                                                 .auto_pu_multiples =
+                                                     oversub_multiples,
+                                                 .nauto_pu_multiples = 2};
+
+/* Plans the given family alone on a synthetic topology. */
+static void plan_one(const struct sm_family *family, const char *synthetic,
+                     bool threads_auto, struct sm_plan *plan) {
+  struct sm_topology *t;
+  struct sm_topology_opts opts = {.synthetic = synthetic};
+  cr_assert_eq(sm_topology_load(&opts, &t), 0);
+  const unsigned threads[] = {2};
+  const enum sm_placement compact = SM_PLACE_COMPACT;
+  struct sm_plan_request req = {.threads = threads,
+                                .nthreads = 1,
+                                .threads_auto = threads_auto,
+                                .allowed_pus = 4,
+                                .placements = &compact,
+                                .nplacements = 1,
+                                .quick = true,
+                                .families = &family,
+                                .nfamilies = 1};
+  cr_assert_eq(sm_plan_build(&req, t, plan), 0);
+  sm_topology_free(t);
+}
+
+/* On 1 package, 1 L3, 2 cores of 2 PUs the pair shape gives same-pu,
+ * smt-sibling, same-l3 and an unpinned pair per variant, and names the
+ * pair placements it skipped. */
+Test(plan, pair_shape_covers_the_pair_placements_offered) {
+  struct sm_plan plan;
+  plan_one(&pair_family, "pack:1 l3:1 core:2 pu:2", false, &plan);
+  cr_assert_eq(plan.ncases, 8);
+  const char *want[] = {"same-pu", "smt-sibling", "same-l3", "none"};
+  const char *cpus[] = {"0 0", "0 1", "0 2", "0-3"};
+  for (int i = 0; i < 4; i++) {
+    cr_assert_str_eq(plan.cases[i].placement_name, want[i]);
+    cr_assert_str_eq(plan.cases[i].cpus, cpus[i]);
+    cr_assert_eq(plan.cases[i].threads, 2);
+  }
+  cr_assert_str_eq(plan.skipped, "pair cross-l3; pair cross-package");
+  sm_plan_free(&plan);
+}
+
+/* The single shape gives one unpinned case per axis value; PU multiples
+ * replace an automatic thread list, and extra threads get their own PUs. */
+Test(plan, single_shape_and_pu_multiples) {
+  struct sm_plan plan;
+  plan_one(&single_family, "pack:1 core:4 pu:1", false, &plan);
+  cr_assert_eq(plan.ncases, 1);
+  cr_assert_str_eq(plan.cases[0].params, "kib=16");
+  cr_assert_eq(plan.cases[0].threads, 1);
+  cr_assert_eq(plan.cases[0].os_pus[0], -1);
+  cr_assert_str_eq(plan.cases[0].placement_name, "none");
+  sm_plan_free(&plan);
+  plan_one(&multiple_family, "pack:1 core:4 pu:1", true, &plan);
+  cr_assert_eq(plan.ncases, 2);
+  cr_assert_eq(plan.cases[0].threads, 4);
+  cr_assert_eq(plan.cases[1].threads, 16);
+  sm_plan_free(&plan);
+  plan_one(&multiple_family, "pack:1 core:4 pu:1", false, &plan);
+  cr_assert_eq(plan.ncases, 1);
+  cr_assert_str_eq(plan.cases[0].cpus, "0 1 2", "2 threads + 1 extra");
+  sm_plan_free(&plan);
+}
+
+/* The measure path: rows through the sink, a skip with its reason, and the
+ * series writer's file. */
+Test(results, measure_sink_rows_skip_and_series_file) {
+  int pus[2] = {-1, -1};
+  struct sm_case c = {.family = &pair_family,
+                      .variant = &sink_variants[0],
+                      .threads = 2,
+                      .placement_name = "none",
+                      .os_pus = pus,
+                      .cpus = "0 1"};
+  struct sm_window_config cfg = {.duration_ns = 1000, .topo = topo};
+  struct sm_results r = {0};
+  char msg[128];
+  cr_assert_eq(sm_runner_repetition(&cfg, &c, 0, 1, &r, msg, sizeof msg), 0);
+  cr_assert_eq(r.nrows, 1);
+  cr_assert_str_eq(r.rows[0].metric, "p50_ns");
+  cr_assert_eq(r.npoints, 1);
+  struct sm_case absent = c;
+  absent.variant = &sink_variants[1];
+  cr_assert_eq(sm_runner_repetition(&cfg, &absent, 1, 1, &r, msg, sizeof msg),
+               SM_MEASURE_SKIP);
+  cr_assert_str_eq(msg, "the peer is not installed");
+  struct sm_sink sink = {.results = &r};
+  cr_assert_eq(sm_sink_metric(&sink, "Bad Name", "ns", 1), -EINVAL);
+  char path[] = "/tmp/syncmark-series-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  cr_assert_eq(sm_results_write_series(&r, &c, path), 0);
+  struct sm_csv_table t;
+  cr_assert_eq(sm_csv_read(path, &t), 0);
+  cr_assert_eq(t.nrows, 1);
+  cr_assert_str_eq(t.rows[0][sm_csv_column(&t, "series")], "depth");
+  cr_assert_str_eq(t.rows[0][sm_csv_column(&t, "t_s")], "0.5");
+  sm_csv_table_free(&t);
+  unlink(path);
+  bool drop[1] = {true};
+  sm_results_drop_cases(&r, drop);
+  cr_assert_eq(r.nrows + r.npoints, 0);
+  sm_results_free(&r);
 }
