@@ -157,10 +157,12 @@ static int render_figure(const struct plot_run *run, const char *script,
     char out[4300], assignments[5000];
     if (sm_format(out, sizeof out, "%s/%s.%s", run->dir, name, formats[i]) ||
         sm_format(assignments, sizeof assignments,
-                  "dir='%s'; summary='%s'; fmt='%s'; machine='%s'; pus=%d; "
+                  "dir='%s'; summary='%s'; series='%s/series.csv'; "
+                  "raw='%s/raw.csv'; fmt='%s'; machine='%s'; pus=%d; "
                   "variants='%s'; split_keys='%s'; split_values='%s'",
-                  plots_dir, run->summary_path, formats[i], run->machine,
-                  run->pus, variants, joined_keys, joined_values) ||
+                  plots_dir, run->summary_path, run->dir, run->dir, formats[i],
+                  run->machine, run->pus, variants, joined_keys,
+                  joined_values) ||
         run_gnuplot(script, assignments, out) != 0)
       failures++;
     else if (i == 0)

@@ -1,5 +1,7 @@
 # common.gp: terminal, CSV and style settings every syncmark figure loads.
-# Variables set by `syncmark plot`: summary (summary.csv path), outfile,
+# Variables set by `syncmark plot`: summary (summary.csv path), raw
+# (raw.csv), series (series.csv, present when a family wrote time series),
+# outfile,
 # fmt ("png" or "svg"), dir (this folder), machine, pus, and for split
 # figures split_keys / split_values (space-separated, matching words).
 if (fmt eq "svg") {
