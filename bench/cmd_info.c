@@ -66,7 +66,8 @@ int sm_cmd_list(const struct sm_options *o) {
     const struct sm_family *f = sm_families[fi];
     printf("%s: %s\n", f->name, f->summary);
     for (size_t a = 0; a < f->naxes; a++) {
-      printf("  axis %s:", f->axes[a].key);
+      printf("  --param %s (%ld to %ld):", f->axes[a].key, f->axes[a].min,
+             f->axes[a].max);
       for (size_t i = 0; i < f->axes[a].nvalues; i++)
         printf("%s%ld", i ? "," : " ", f->axes[a].values[i]);
       printf("  (quick:");

@@ -134,7 +134,11 @@ static void prepare(struct run *r) {
                                 .nthreads = r->nthreads,
                                 .placements = r->placements,
                                 .nplacements = r->nplacements,
-                                .quick = o->quick};
+                                .quick = o->quick,
+                                .threads_auto = o->threads_auto,
+                                .allowed_pus = r->counts.allowed_pus,
+                                .overrides = o->params,
+                                .noverrides = o->nparams};
   int bad = sm_plan_unmatched_filter(&req);
   if (bad >= 0) {
     char names[256] = "";
@@ -145,6 +149,9 @@ static void prepare(struct run *r) {
                    "as shown by syncmark list)",
                    o->args[bad], names);
   }
+  char why[512];
+  if (sm_plan_check_overrides(&req, why, sizeof why) != 0)
+    sm_usage_error("%s", why);
   int rc = sm_plan_build(&req, r->topo, &r->plan);
   if (rc != 0) {
     fprintf(stderr, "syncmark: cannot plan the run: %s\n", strerror(-rc));

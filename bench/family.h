@@ -157,6 +157,19 @@ struct sm_axis {
   size_t nvalues;
   const long *quick_values; /* --quick */
   size_t nquick;
+  long min, max; /* what --param KEY=... may set; the family's measurement
+                    must cope with every value in between */
+};
+
+/* Most values one --param may list. */
+#define SM_MAX_OVERRIDE_VALUES 32
+
+/* Values the user gave for an axis (--param KEY=V,V,...): they replace the
+ * axis's values, full or quick, in every selected family that has KEY. */
+struct sm_axis_override {
+  char key[32];
+  long values[SM_MAX_OVERRIDE_VALUES];
+  size_t nvalues;
 };
 
 /* A benchmark family: variants x axes x threads x placements. Every case is

@@ -23,6 +23,7 @@ static void parse_duration(struct sm_options *o, const char *arg);
 static void parse_warmup(struct sm_options *o, const char *arg);
 static void parse_reps(struct sm_options *o, const char *arg);
 static void parse_out(struct sm_options *o, const char *arg);
+static void parse_param(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
 static const struct option_spec {
@@ -43,6 +44,9 @@ static const struct option_spec {
     {"warmup", "S", CMD_RUN, parse_warmup,
      "seconds of warmup before each window (default 0.05; quick 0.01)"},
     {"reps", "N", CMD_RUN, parse_reps, "repetitions (default 10; quick 3)"},
+    {"param", "KEY=V[,V..]", CMD_RUN, parse_param,
+     "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
+     "and ranges: syncmark list)"},
     {"out", "DIR", CMD_RUN, parse_out,
      "results folder; the run goes to DIR/<host>/<stamp>/ (default results)"},
 };
@@ -134,6 +138,40 @@ static void parse_out(struct sm_options *o, const char *arg) {
   if (!*arg)
     sm_usage_error("--out: the folder name is empty (a writable folder)");
   o->out_dir = arg;
+}
+
+/* Parses --param KEY=V[,V..]: the key's form and the integers; whether a
+ * selected family has the key and the values' range is checked when the
+ * run is planned. */
+static void parse_param(struct sm_options *o, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  size_t klen = eq ? (size_t)(eq - arg) : 0;
+  if (!eq || klen == 0 || klen >= sizeof o->params[0].key ||
+      strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_") != klen)
+    sm_usage_error("--param: '%s' is not allowed (KEY=V[,V..] with a "
+                   "lower-case key, e.g. capacity=0,16)",
+                   arg);
+  if (o->nparams == sizeof o->params / sizeof o->params[0])
+    sm_usage_error("--param: '%s' is one too many (at most %zu)", arg,
+                   sizeof o->params / sizeof o->params[0]);
+  struct sm_axis_override *p = &o->params[o->nparams++];
+  memcpy(p->key, arg, klen);
+  p->key[klen] = '\0';
+  p->nvalues = 0;
+  for (const char *v = eq + 1;;) {
+    char *end;
+    errno = 0;
+    long value = strtol(v, &end, 10);
+    if (errno || end == v || (*end && *end != ',') ||
+        p->nvalues == SM_MAX_OVERRIDE_VALUES)
+      sm_usage_error("--param: '%s' is not allowed (up to %d integers after "
+                     "'%s=', separated by commas)",
+                     arg, SM_MAX_OVERRIDE_VALUES, p->key);
+    p->values[p->nvalues++] = value;
+    if (!*end)
+      break;
+    v = end + 1;
+  }
 }
 
 static void parse_threads(struct sm_options *o, const char *arg) {

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "family.h"
 #include "syncmark/topology.h"
 
 /* Most thread counts and placements one run may list. */
@@ -26,8 +27,10 @@ struct sm_options {
   double warmup_s;         /* < 0: the default */
   long reps;               /* 0: the default */
   const char *out_dir;     /* parent of <host>/<stamp>/ */
-  int argc;                /* the whole command line, for the machine */
-  char **argv;             /* file */
+  struct sm_axis_override params[2 * SM_MAX_AXES]; /* --param */
+  size_t nparams;
+  int argc;    /* the whole command line, for the machine */
+  char **argv; /* file */
 };
 
 /* Prints the message "syncmark: <fmt>" to stderr and exits with status 2:

@@ -48,17 +48,34 @@ int sm_plan_unmatched_filter(const struct sm_plan_request *req) {
   return -1;
 }
 
-/* Returns the axis values a run uses (quick or full) and their count. */
-static const long *axis_values(const struct sm_axis *a, bool quick, size_t *n) {
-  *n = quick ? a->nquick : a->nvalues;
-  return quick ? a->quick_values : a->values;
+/* Returns the --param values given for axis `a`, or NULL. */
+static const struct sm_axis_override *
+override_of(const struct sm_plan_request *req, const struct sm_axis *a) {
+  for (size_t i = 0; i < req->noverrides; i++)
+    if (strcmp(req->overrides[i].key, a->key) == 0)
+      return &req->overrides[i];
+  return NULL;
+}
+
+/* Returns the axis values a run uses (--param, quick or full) and their
+ * count. */
+static const long *axis_values(const struct sm_plan_request *req,
+                               const struct sm_axis *a, size_t *n) {
+  const struct sm_axis_override *o = override_of(req, a);
+  if (o) {
+    *n = o->nvalues;
+    return o->values;
+  }
+  *n = req->quick ? a->nquick : a->nvalues;
+  return req->quick ? a->quick_values : a->values;
 }
 
 /* Number of axis-value combinations of a family (1 without axes). */
-static size_t combinations(const struct sm_family *f, bool quick) {
+static size_t combinations(const struct sm_plan_request *req,
+                           const struct sm_family *f) {
   size_t total = 1, n;
   for (size_t a = 0; a < f->naxes; a++) {
-    axis_values(&f->axes[a], quick, &n);
+    axis_values(req, &f->axes[a], &n);
     total *= n;
   }
   return total;
@@ -66,12 +83,13 @@ static size_t combinations(const struct sm_family *f, bool quick) {
 
 /* Sets c->param and c->params for combination number `k` of the family's
  * axes (the last axis varies fastest). */
-static void set_params(struct sm_case *c, size_t k, bool quick) {
+static void set_params(const struct sm_plan_request *req, struct sm_case *c,
+                       size_t k) {
   const struct sm_family *f = c->family;
   c->params[0] = '\0';
   for (size_t a = f->naxes; a-- > 0;) {
     size_t n;
-    const long *values = axis_values(&f->axes[a], quick, &n);
+    const long *values = axis_values(req, &f->axes[a], &n);
     c->param[a] = values[k % n];
     k /= n;
   }
@@ -150,7 +168,7 @@ static struct sm_case *push_case(const struct sm_plan_request *req,
   }
   struct sm_case *c = &plan->cases[plan->ncases++];
   *c = (struct sm_case){.family = f, .variant = v};
-  set_params(c, k, req->quick);
+  set_params(req, c, k);
   return c;
 }
 
@@ -249,7 +267,7 @@ static int add_variant_cases(const struct sm_plan_request *req,
                              const struct sm_family *f,
                              const struct sm_variant *v, struct sm_plan *plan,
                              size_t *cap) {
-  size_t ncomb = combinations(f, req->quick);
+  size_t ncomb = combinations(req, f);
   int rc = 0;
   for (size_t k = 0; k < ncomb && rc == 0; k++) {
     if (f->shape == SM_SHAPE_PAIR)
@@ -260,6 +278,73 @@ static int add_variant_cases(const struct sm_plan_request *req,
       rc = add_thread_cases(req, topo, f, v, k, plan, cap);
   }
   return rc;
+}
+
+/* Families of the request: its own list or the registry. */
+static const struct sm_family *const *
+request_families(const struct sm_plan_request *req, size_t *n) {
+  *n = req->families ? req->nfamilies : sm_nfamilies;
+  return req->families ? req->families : sm_families;
+}
+
+/* Returns true when any variant of f is selected by the request. */
+static bool family_selected(const struct sm_plan_request *req,
+                            const struct sm_family *f) {
+  for (size_t v = 0; v < f->nvariants; v++)
+    if (selected(req, f, &f->variants[v]))
+      return true;
+  return false;
+}
+
+/* Checks one --param against the axes of the selected families. */
+static int check_override(const struct sm_plan_request *req,
+                          const struct sm_axis_override *o, char *msg,
+                          size_t size) {
+  size_t nfamilies;
+  const struct sm_family *const *families = request_families(req, &nfamilies);
+  char keys[512] = "";
+  bool found = false;
+  for (size_t fi = 0; fi < nfamilies; fi++) {
+    const struct sm_family *f = families[fi];
+    if (!family_selected(req, f))
+      continue;
+    for (size_t a = 0; a < f->naxes; a++) {
+      const struct sm_axis *axis = &f->axes[a];
+      sm_appendf(keys, sizeof keys, "%s%s", keys[0] ? ", " : "", axis->key);
+      if (strcmp(axis->key, o->key) != 0)
+        continue;
+      found = true;
+      for (size_t i = 0; i < o->nvalues; i++)
+        if (o->values[i] < axis->min || o->values[i] > axis->max) {
+          snprintf(msg, size,
+                   "--param %s=%ld: out of range for %s (allowed: %ld to "
+                   "%ld)",
+                   o->key, o->values[i], f->name, axis->min, axis->max);
+          return -EINVAL;
+        }
+    }
+  }
+  if (!found) {
+    snprintf(msg, size,
+             "--param %s: no selected benchmark has this parameter "
+             "(allowed: %s)",
+             o->key,
+             keys[0] ? keys
+                     : "none; the selected families have no "
+                       "parameters");
+    return -EINVAL;
+  }
+  return 0;
+}
+
+int sm_plan_check_overrides(const struct sm_plan_request *req, char *msg,
+                            size_t size) {
+  for (size_t i = 0; i < req->noverrides; i++) {
+    int rc = check_override(req, &req->overrides[i], msg, size);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
 }
 
 int sm_plan_build(const struct sm_plan_request *req,
@@ -274,9 +359,8 @@ int sm_plan_build(const struct sm_plan_request *req,
   }
   if (possible == 0)
     return -ENOTSUP;
-  const struct sm_family *const *families =
-      req->families ? req->families : sm_families;
-  size_t nfamilies = req->families ? req->nfamilies : sm_nfamilies;
+  size_t nfamilies;
+  const struct sm_family *const *families = request_families(req, &nfamilies);
   for (size_t fi = 0; fi < nfamilies; fi++) {
     const struct sm_family *f = families[fi];
     for (size_t vi = 0; vi < f->nvariants; vi++) {

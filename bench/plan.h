@@ -20,7 +20,9 @@ struct sm_plan_request {
   unsigned allowed_pus; /* for auto_pu_multiples */
   const enum sm_placement *placements;
   size_t nplacements;
-  bool quick;                              /* use each axis's quick values */
+  bool quick;                               /* use each axis's quick values */
+  const struct sm_axis_override *overrides; /* --param */
+  size_t noverrides;
   const struct sm_family *const *families; /* NULL: the registry's */
   size_t nfamilies;
 };
@@ -37,6 +39,12 @@ struct sm_plan {
 /* Returns the index of the first filter that matches no family or variant,
  * or -1 when every filter matches something. */
 int sm_plan_unmatched_filter(const struct sm_plan_request *req);
+
+/* Checks every --param of the request: its key must be an axis of a
+ * selected family and each value inside that axis's [min, max]. Returns 0,
+ * or -EINVAL with a sentence naming the value and what is allowed in msg. */
+int sm_plan_check_overrides(const struct sm_plan_request *req, char *msg,
+                            size_t size);
 
 /* Builds the plan: for each family and variant matching a filter, each
  * combination of its axis values, then as the family's shape says: each

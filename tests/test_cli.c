@@ -272,6 +272,26 @@ Test(cli, threads_negative) {
                      out_dir);
 }
 
+Test(cli, param_malformed) {
+  EXPECT_USAGE_ERROR("--param", "'read_pct'", "run", "--param", "read_pct",
+                     "--out", out_dir);
+}
+
+Test(cli, param_not_a_number) {
+  EXPECT_USAGE_ERROR("--param", "'read_pct=1,x'", "run", "--param",
+                     "read_pct=1,x", "--out", out_dir);
+}
+
+Test(cli, param_unknown_key) {
+  EXPECT_USAGE_ERROR("--param nosuch", "read_pct", "run", "contention",
+                     "--param", "nosuch=1", "--out", out_dir);
+}
+
+Test(cli, param_out_of_range) {
+  EXPECT_USAGE_ERROR("read_pct=101", "0 to 100", "run", "contention", "--param",
+                     "read_pct=50,101", "--out", out_dir);
+}
+
 Test(cli, placement_unknown) {
   EXPECT_USAGE_ERROR("--placement", "'diagonal'", "run", "--placement",
                      "diagonal", "--out", out_dir);

@@ -67,8 +67,8 @@ static void probe_teardown(void *state) {
 static const struct sm_variant probe_variant = {"probe", "test", probe_worker};
 static const long probe_values[] = {1, 2, 3};
 static const struct sm_axis probe_axes[] = {
-    {"a", probe_values, 3, probe_values, 1},
-    {"b", probe_values, 2, probe_values, 2}};
+    {"a", probe_values, 3, probe_values, 1, 1, 3},
+    {"b", probe_values, 2, probe_values, 2, 1, 3}};
 static const struct sm_family probe_family = {.name = "probe",
                                               .variants = &probe_variant,
                                               .nvariants = 1,
@@ -332,7 +332,7 @@ static const struct sm_family pair_family = {.name = "pairs",
 
 static const long single_values[] = {16, 64};
 static const struct sm_axis single_axes[] = {
-    {"kib", single_values, 2, single_values, 1}};
+    {"kib", single_values, 2, single_values, 1, 16, 64}};
 static const struct sm_family single_family = {.name = "single",
                                                .variants = sink_variants,
                                                .nvariants = 1,

@@ -253,8 +253,8 @@ static const long cs_lengths[] = {0, 100, 1000};
 static const long cs_quick[] = {0};
 
 static const struct sm_axis axes[] = {
-    [AXIS_READ_PCT] = {"read_pct", read_pcts, 5, read_pcts, 5},
-    [AXIS_CS_NS] = {"cs_ns", cs_lengths, 3, cs_quick, 1},
+    [AXIS_READ_PCT] = {"read_pct", read_pcts, 5, read_pcts, 5, 0, 100},
+    [AXIS_CS_NS] = {"cs_ns", cs_lengths, 3, cs_quick, 1, 0, 10000000},
 };
 
 const struct sm_family sm_family_contention = {
