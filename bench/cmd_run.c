@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "environment.h"
+#include "noise.h"
 #include "syncmark/csv.h"
 #include "options.h"
 #include "plan.h"
@@ -47,6 +48,8 @@ struct run {
   size_t nfailed, nskipped;
   char dir[4096];
   char started_at[32];
+  uint64_t started_ns; /* sm_now_ns() when the first repetition began */
+  struct sm_noise noise;
 };
 
 /* Appends n to the list unless it is there already. */
@@ -166,19 +169,32 @@ static void prepare(struct run *r) {
   }
 }
 
-/* Shows progress on stderr when it is a terminal. */
-static void progress(const struct run *r, unsigned rep, size_t c) {
+/* Shows a progress line on stderr when it is a terminal: the repetition,
+ * the case, elapsed time and the remaining time estimated from the pace so
+ * far. `done` counts repetitions of cases finished in this run. */
+static void progress(const struct run *r, unsigned rep, size_t c, size_t done,
+                     size_t total) {
   static int tty = -1;
   if (tty < 0)
     tty = isatty(STDERR_FILENO);
   if (!tty)
     return;
-  char label[96];
-  fprintf(stderr, "\r\033[Krep %u/%u  case %zu/%zu  %s %s threads=%u", rep,
-          r->reps, c + 1, r->plan.ncases,
+  double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
+  char label[96], eta[32] = "?";
+  if (done > 0)
+    snprintf(eta, sizeof eta, "%.0f s",
+             elapsed * (double)(total - done) / (double)done);
+  fprintf(stderr,
+          "\r\033[K%s %s threads=%u  rep %u/%u  case %zu/%zu  %.0f s elapsed, "
+          "about %s left",
           sm_case_label(&r->plan.cases[c], label, sizeof label),
-          r->plan.cases[c].params, r->plan.cases[c].threads);
-  if (rep == r->reps && c + 1 == r->plan.ncases)
+          r->plan.cases[c].params, r->plan.cases[c].threads, rep, r->reps,
+          c + 1, r->plan.ncases, elapsed, eta);
+}
+
+/* Clears the progress line, if one was shown. */
+static void progress_done(void) {
+  if (isatty(STDERR_FILENO))
     fputs("\r\033[K", stderr);
 }
 
@@ -222,11 +238,15 @@ static void execute(struct run *r) {
                                  .duration_ns = sm_seconds_to_ns(r->duration_s),
                                  .topo = r->topo,
                                  .quick = r->o->quick};
+  size_t done = 0, total = r->plan.ncases * r->reps;
   for (unsigned rep = 1; rep <= r->reps; rep++) {
-    for (size_t c = 0; c < r->plan.ncases; c++) {
-      if (r->dropped[c])
+    for (size_t c = 0; c < r->plan.ncases; c++, done++) {
+      if (r->dropped[c]) {
+        total--;
+        done--;
         continue;
-      progress(r, rep, c);
+      }
+      progress(r, rep, c, done, total);
       char msg[256];
       int rc = sm_runner_repetition(&cfg, &r->plan.cases[c], c, rep,
                                     &r->results, msg, sizeof msg);
@@ -236,6 +256,7 @@ static void execute(struct run *r) {
         fail_case(r, c, rep, rc, msg);
     }
   }
+  progress_done();
   sm_results_drop_cases(&r->results, r->dropped);
 }
 
@@ -273,6 +294,16 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
   rc = rc ? rc : sm_field_add(fields, n, max, "cases", "%zu", r->plan.ncases);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "skipped_cases", "%zu", r->nskipped);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "noisy_cases", "%zu",
+                         r->noise.noisy_cases);
+  char warnings[1024] = "";
+  for (size_t i = 0; i < r->noise.nlines; i++)
+    sm_appendf(warnings, sizeof warnings, "%s%s", i ? " | " : "",
+               r->noise.lines[i]);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "noise_warnings", "%s",
+                         warnings[0] ? warnings : "none");
   rc =
       rc ? rc : sm_field_add(fields, n, max, "failed_cases", "%zu", r->nfailed);
   rc = rc ? rc
@@ -376,9 +407,14 @@ int sm_cmd_run(const struct sm_options *o) {
          sm_field_get(fields, n, "runner_overhead_ns_per_op"),
          sm_field_get(fields, n, "clock_overhead_ns"));
   fflush(stdout);
+  r.started_ns = sm_now_ns();
   execute(&r);
   sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.failed,
                  r.skipped);
+  sm_noise_collect(fields, n, r.plan.cases, r.plan.ncases, &r.results,
+                   r.dropped, &r.noise);
+  for (size_t i = 0; i < r.noise.nlines; i++)
+    printf("warning: %s\n", r.noise.lines[i]);
   rc = write_files(&r, fields, n, max);
   if (rc == 0)
     printf("results: %s\n", r.dir);

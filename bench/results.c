@@ -101,6 +101,18 @@ int sm_results_summary(const struct sm_results *r, size_t case_index,
   return rc;
 }
 
+const char *sm_results_headline(const struct sm_results *r, size_t case_index,
+                                const struct sm_case *c) {
+  if (c->family->headline_metric)
+    return c->family->headline_metric;
+  if (!c->family->measure)
+    return "ops_per_s";
+  for (size_t i = 0; i < r->nrows; i++)
+    if (r->rows[i].case_index == case_index)
+      return r->rows[i].metric;
+  return NULL;
+}
+
 /* Writes one raw row. Returns 0 or a negative errno. */
 static int write_raw_row(struct sm_csv_writer *w, const struct sm_case *c,
                          const struct sm_raw_row *row) {

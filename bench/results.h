@@ -62,6 +62,12 @@ size_t sm_results_values(const struct sm_results *r, size_t case_index,
 int sm_results_summary(const struct sm_results *r, size_t case_index,
                        const char *metric, struct sm_summary *out);
 
+/* Returns the metric that stands for case c (index case_index) in tables
+ * and noise checks: the family's headline_metric, ops_per_s for window
+ * families, else the first metric the case has; NULL when it has none. */
+const char *sm_results_headline(const struct sm_results *r, size_t case_index,
+                                const struct sm_case *c);
+
 /* Writes raw.csv at `path` (temp file + rename). Returns 0 or a negative
  * errno, leaving nothing at path. */
 int sm_results_write_raw(const struct sm_results *r,

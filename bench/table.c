@@ -29,20 +29,6 @@ static double median_of(const struct sm_results *r, size_t c,
   return sm_results_summary(r, c, metric, s) == 0 ? s->median : NAN;
 }
 
-/* Returns the metric the table shows for case c: the family's headline,
- * ops_per_s for window families, else the first metric the case has. */
-static const char *headline(const struct sm_results *r, size_t c,
-                            const struct sm_case *k) {
-  if (k->family->headline_metric)
-    return k->family->headline_metric;
-  if (!k->family->measure)
-    return "ops_per_s";
-  for (size_t i = 0; i < r->nrows; i++)
-    if (r->rows[i].case_index == c)
-      return r->rows[i].metric;
-  return NULL;
-}
-
 /* Prints the extra columns of a window family's row. */
 static void print_window_columns(FILE *out, const struct sm_results *r,
                                  size_t c) {
@@ -70,7 +56,7 @@ void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
       fprintf(out, "SKIPPED: %s\n", skipped[c]);
       continue;
     }
-    const char *metric = headline(r, c, k);
+    const char *metric = sm_results_headline(r, c, k);
     struct sm_summary s;
     if (failed[c] || !metric || sm_results_summary(r, c, metric, &s) != 0) {
       fprintf(out, "%s\n", failed[c] ? "FAILED" : "-");
