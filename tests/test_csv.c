@@ -291,6 +291,28 @@ Test(csv, read_rejects_malformed) {
   assert_invalid("", 0);
 }
 
+/* The line of the record where parsing failed, for error messages. */
+static size_t error_line_of(const char *text) {
+  struct sm_csv_table t = {0};
+  size_t line = 99;
+  cr_assert_eq(sm_csv_parse(text, strlen(text), &t, &line), -EINVAL);
+  return line;
+}
+
+Test(csv, parse_reports_the_failing_line) {
+  cr_assert_eq(error_line_of("a,b\n1,2\n1,2,3\n"), 3);
+  cr_assert_eq(error_line_of("a,b\n1,2\n3,4\n5"), 4);
+  cr_assert_eq(error_line_of("a,b\n\"x\ny\",2\n3\n"), 4,
+               "a quoted line break counts as a line");
+  cr_assert_eq(error_line_of(""), 1);
+  struct sm_csv_table t = {0};
+  size_t line = 99;
+  cr_assert_eq(sm_csv_parse("a\n1\n", 4, &t, &line), 0);
+  cr_assert_eq(line, 0);
+  cr_assert_eq(t.nrows, 1);
+  sm_csv_table_free(&t);
+}
+
 Test(csv, read_missing_file) {
   char path[256];
   struct sm_csv_table t = {.ncols = 3};

@@ -397,7 +397,8 @@ static int parse_record(const char *data, size_t len, size_t *pos,
  * -EINVAL for an empty file, a row whose field count differs from the
  * header's or a malformed field (see parse_field), or -ENOMEM, in which cases
  * everything allocated is freed and *out is untouched. */
-static int parse_table(const char *data, size_t len, struct sm_csv_table *out) {
+static int parse_table(const char *data, size_t len, struct sm_csv_table *out,
+                       size_t *error_line) {
   struct strbuf sb = {0};
   struct fieldvec fv = {0};
   struct rowvec rows = {0};
@@ -406,9 +407,16 @@ static int parse_table(const char *data, size_t len, struct sm_csv_table *out) {
   size_t pos = 0;
   int rc = 0;
 
+  size_t line = 1, counted = 0; /* line of data[counted] */
+  if (error_line)
+    *error_line = 1;
   if (len == 0)
     return -EINVAL;
   while (rc == 0 && pos < len) {
+    for (; counted < pos; counted++)
+      line += data[counted] == '\n';
+    if (error_line)
+      *error_line = line;
     rc = parse_record(data, len, &pos, &fv, &sb);
     if (rc != 0)
       break;
@@ -429,6 +437,8 @@ static int parse_table(const char *data, size_t len, struct sm_csv_table *out) {
     fv = (struct fieldvec){0};
   }
   free(sb.data);
+  if (rc == 0 && error_line)
+    *error_line = 0;
   if (rc != 0) {
     free_fields(fv.items, fv.len);
     free_fields(header, ncols);
@@ -495,21 +505,32 @@ static int slurp(const char *path, char **data, size_t *len) {
   return 0;
 }
 
-/* Reads and parses the CSV file at `path` into *out. Returns 0, -EINVAL for a
- * NULL argument or a malformed file (see parse_table), the negative errno of
- * opening or reading the file, or -ENOMEM; on failure *out is untouched. */
-int sm_csv_read(const char *path, struct sm_csv_table *out) {
+int sm_csv_parse(const char *data, size_t len, struct sm_csv_table *out,
+                 size_t *error_line) {
+  if ((data == NULL && len > 0) || out == NULL)
+    return -EINVAL;
+  return parse_table(data, len, out, error_line);
+}
+
+int sm_csv_read_at(const char *path, struct sm_csv_table *out,
+                   size_t *error_line) {
   char *data = NULL;
   size_t len = 0;
   int rc;
+  if (error_line)
+    *error_line = 0;
   if (path == NULL || out == NULL)
     return -EINVAL;
   rc = slurp(path, &data, &len);
   if (rc != 0)
     return rc;
-  rc = parse_table(data, len, out);
+  rc = parse_table(data, len, out, error_line);
   free(data);
   return rc;
+}
+
+int sm_csv_read(const char *path, struct sm_csv_table *out) {
+  return sm_csv_read_at(path, out, NULL);
 }
 
 /* Returns the index of the first header column named `name`, or -1 when

@@ -65,6 +65,18 @@ struct sm_csv_table {
  * the header's or a quote is unterminated (and *out is untouched), -ENOMEM. */
 int sm_csv_read(const char *path, struct sm_csv_table *out);
 
+/* sm_csv_read that also says where a malformed file went wrong: on
+ * -EINVAL from parsing, *error_line (when not NULL) is the 1-based line
+ * where the offending record starts (1 for an empty file); on success or an
+ * I/O error it is 0. */
+int sm_csv_read_at(const char *path, struct sm_csv_table *out,
+                   size_t *error_line);
+
+/* Parses `len` bytes of CSV at `data` (which need not be NUL-terminated)
+ * with the rules and results of sm_csv_read_at. */
+int sm_csv_parse(const char *data, size_t len, struct sm_csv_table *out,
+                 size_t *error_line);
+
 /* Returns the index of column `name` in `table`, or -1 when absent. */
 int sm_csv_column(const struct sm_csv_table *table, const char *name);
 
