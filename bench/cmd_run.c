@@ -18,6 +18,7 @@
 #include "rundir.h"
 #include "runner.h"
 #include "syncmark/clock.h"
+#include "syncmark/work.h"
 #include "table.h"
 #include "text.h"
 
@@ -49,6 +50,8 @@ struct run {
   char dir[4096];
   char started_at[32];
   uint64_t started_ns; /* sm_now_ns() when the first repetition began */
+  const struct sm_variant *inject_variant; /* --inject-into, or NULL */
+  uint64_t inject_iters;                   /* its calibrated delay */
   struct sm_noise noise;
 };
 
@@ -114,6 +117,35 @@ static void resolve_placements(struct run *r) {
     sm_usage_error("%s (allowed here: compact, scatter, none)", why);
 }
 
+/* Finds the variant named by --inject-into and calibrates the injected
+ * delay; exits with status 2 when the two options do not come together or
+ * the name is not a window family's variant. */
+static void resolve_injection(struct run *r) {
+  const struct sm_options *o = r->o;
+  if (!o->inject_delay_ns && !o->inject_into)
+    return;
+  if (!o->inject_delay_ns || !o->inject_into)
+    sm_usage_error("--inject-delay-ns and --inject-into go together (given: "
+                   "only %s)",
+                   o->inject_into ? "--inject-into" : "--inject-delay-ns");
+  char names[1024] = "";
+  for (size_t fi = 0; fi < sm_nfamilies; fi++) {
+    const struct sm_family *f = sm_families[fi];
+    for (size_t vi = 0; vi < f->nvariants && !f->measure; vi++) {
+      char label[128];
+      snprintf(label, sizeof label, "%s/%s", f->name, f->variants[vi].name);
+      if (strcmp(label, o->inject_into) == 0)
+        r->inject_variant = &f->variants[vi];
+      sm_appendf(names, sizeof names, "%s%s", names[0] ? ", " : "", label);
+    }
+  }
+  if (!r->inject_variant)
+    sm_usage_error("--inject-into: '%s' is not a variant of a window family "
+                   "(allowed: %s)",
+                   o->inject_into, names);
+  r->inject_iters = sm_work_calibrate(o->inject_delay_ns);
+}
+
 /* Validates and resolves the options, the filters and the plan; exits with
  * status 2 on bad input before anything is written. */
 static void prepare(struct run *r) {
@@ -122,6 +154,7 @@ static void prepare(struct run *r) {
   sm_topology_counts(r->topo, &r->counts);
   resolve_threads(r);
   resolve_placements(r);
+  resolve_injection(r);
   r->duration_s = o->duration_s >= 0 ? o->duration_s
                   : o->quick         ? QUICK_DURATION_S
                                      : DEFAULT_DURATION_S;
@@ -237,7 +270,9 @@ static void execute(struct run *r) {
   struct sm_window_config cfg = {.warmup_ns = sm_seconds_to_ns(r->warmup_s),
                                  .duration_ns = sm_seconds_to_ns(r->duration_s),
                                  .topo = r->topo,
-                                 .quick = r->o->quick};
+                                 .quick = r->o->quick,
+                                 .inject_variant = r->inject_variant,
+                                 .inject_iters = r->inject_iters};
   size_t done = 0, total = r->plan.ncases * r->reps;
   for (unsigned rep = 1; rep <= r->reps; rep++) {
     for (size_t c = 0; c < r->plan.ncases; c++, done++) {
@@ -294,6 +329,12 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
   rc = rc ? rc : sm_field_add(fields, n, max, "cases", "%zu", r->plan.ncases);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "skipped_cases", "%zu", r->nskipped);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "injected_delay", "%s",
+                         r->inject_variant ? r->o->inject_into : "none");
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "injected_delay_ns", "%llu",
+                         (unsigned long long)r->o->inject_delay_ns);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "noisy_cases", "%zu",
                          r->noise.noisy_cases);
@@ -406,6 +447,10 @@ int sm_cmd_run(const struct sm_options *o) {
          r.plan.ncases, r.reps, r.duration_s, r.warmup_s,
          sm_field_get(fields, n, "runner_overhead_ns_per_op"),
          sm_field_get(fields, n, "clock_overhead_ns"));
+  if (r.inject_variant)
+    printf("injected: %llu ns of busy work in every operation of %s (this "
+           "run is slowed down on purpose)\n",
+           (unsigned long long)o->inject_delay_ns, o->inject_into);
   fflush(stdout);
   r.started_ns = sm_now_ns();
   execute(&r);

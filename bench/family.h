@@ -74,7 +74,9 @@ struct sm_worker {
                               writes), used by its self-check */
   struct rusage usage_at_measure;
   struct rusage usage_at_stop;
-  int saw_measure; /* 1 once the MEASURE phase was observed */
+  int saw_measure;       /* 1 once the MEASURE phase was observed */
+  uint64_t inject_iters; /* sm_work_spin iterations added to every pass
+                            (--inject-delay-ns); 0 normally */
 };
 
 /* Starts the loop: returns the phase the worker finds. */
@@ -86,17 +88,28 @@ unsigned sm__worker_begin(struct sm_worker *w);
 unsigned sm__worker_advance(struct sm_worker *w, unsigned old_phase,
                             uint64_t count);
 
+/* Burns `iterations` of calibrated work: the delay --inject-delay-ns adds
+ * to every loop pass of one named variant. */
+void sm__inject_delay(uint64_t iterations);
+
 /* SM_MEASURED_LOOP(w, count) { body } runs `body` until the runner stops the
  * window, adding 1 to the caller's local `count` (uint64_t, starting at 0)
  * after each pass. The only per-iteration overhead is one relaxed load of
- * the gate and the increment; phase edges are handled outside the inner
- * loop. `body` must not `break` (use the runner's stop, not its own). */
+ * the gate, the increment and a test of a register-held local that is 0
+ * unless the run injects a delay into this variant (a branch that is always
+ * predicted); phase edges are handled outside the inner loop. `body` must
+ * not `break` (use the runner's stop, not its own). */
 #define SM_MEASURED_LOOP(w, count)                                             \
-  for (unsigned sm_phase_ = sm__worker_begin(w); sm_phase_ != SM_PHASE_STOP;   \
-       sm_phase_ = sm__worker_advance((w), sm_phase_, (count)))                \
+  for (struct {                                                                \
+         unsigned phase;                                                       \
+         uint64_t inject;                                                      \
+       } sm_loop_ = {sm__worker_begin(w), (w)->inject_iters};                  \
+       sm_loop_.phase != SM_PHASE_STOP;                                        \
+       sm_loop_.phase = sm__worker_advance((w), sm_loop_.phase, (count)))      \
     for (; atomic_load_explicit(&(w)->gate->phase, memory_order_relaxed) ==    \
-           sm_phase_;                                                          \
-         (count)++)
+           sm_loop_.phase;                                                     \
+         (count)++,                                                            \
+         sm_loop_.inject ? sm__inject_delay(sm_loop_.inject) : (void)0)
 
 /* A worker: runs SM_MEASURED_LOOP over its operation and returns when the
  * loop ends. */

@@ -11,7 +11,14 @@
 #include "options.h"
 
 /* Subcommands an option applies to, as a bit mask. */
-enum { CMD_RUN = 1, CMD_INFO = 2, CMD_LIST = 4, CMD_PLOT = 8, CMD_ANY = 15 };
+enum {
+  CMD_RUN = 1,
+  CMD_INFO = 2,
+  CMD_LIST = 4,
+  CMD_PLOT = 8,
+  CMD_COMPARE = 16,
+  CMD_REPORT = 32
+};
 
 /* Parses an option's argument into *o. Exits with status 2 on bad input. */
 typedef void (*option_parser)(struct sm_options *o, const char *arg);
@@ -24,6 +31,12 @@ static void parse_warmup(struct sm_options *o, const char *arg);
 static void parse_reps(struct sm_options *o, const char *arg);
 static void parse_out(struct sm_options *o, const char *arg);
 static void parse_param(struct sm_options *o, const char *arg);
+static void parse_threshold(struct sm_options *o, const char *arg);
+static void parse_alpha(struct sm_options *o, const char *arg);
+static void parse_markdown(struct sm_options *o, const char *arg);
+static void parse_all(struct sm_options *o, const char *arg);
+static void parse_inject_delay(struct sm_options *o, const char *arg);
+static void parse_inject_into(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
 static const struct option_spec {
@@ -47,6 +60,20 @@ static const struct option_spec {
     {"param", "KEY=V[,V..]", CMD_RUN, parse_param,
      "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
      "and ranges: syncmark list)"},
+    {"inject-delay-ns", "N", CMD_RUN, parse_inject_delay,
+     "add N ns of busy work to every operation of --inject-into (to test "
+     "regression checks; recorded in machine.csv)"},
+    {"inject-into", "FAMILY/VARIANT", CMD_RUN, parse_inject_into,
+     "the strategy --inject-delay-ns slows down (a window family's variant)"},
+    {"threshold", "PCT", CMD_COMPARE, parse_threshold,
+     "compare: change that counts as a regression, in % (default 5)"},
+    {"alpha", "P", CMD_COMPARE, parse_alpha,
+     "compare: significance level of the Mann-Whitney U test (default "
+     "0.05)"},
+    {"markdown", "FILE", CMD_COMPARE, parse_markdown,
+     "compare: also write the result as Markdown (for CI comments)"},
+    {"all", NULL, CMD_COMPARE, parse_all,
+     "compare: list unchanged and informational rows too"},
     {"out", "DIR", CMD_RUN, parse_out,
      "results folder; the run goes to DIR/<host>/<stamp>/ (default results)"},
 };
@@ -70,6 +97,9 @@ static const struct {
      "list                         list benchmark families and variants"},
     {"plot", CMD_PLOT, sm_cmd_plot,
      "plot RUN_DIR                 render the figures of a run"},
+    {"compare", CMD_COMPARE, sm_cmd_compare,
+     "compare BASE CURRENT         flag regressions between two runs (exit "
+     "1)"},
 };
 enum { NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 
@@ -174,6 +204,52 @@ static void parse_param(struct sm_options *o, const char *arg) {
   }
 }
 
+/* Parses a number in [lo, hi] for option `name`; exits 2 otherwise. */
+static double parse_number(const char *name, const char *arg, double lo,
+                           double hi, const char *what) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (errno || end == arg || *end || !(v >= lo && v <= hi))
+    sm_usage_error("--%s: '%s' is not allowed (%s)", name, arg, what);
+  return v;
+}
+
+static void parse_threshold(struct sm_options *o, const char *arg) {
+  o->threshold =
+      parse_number("threshold", arg, 0, 1000, "a percentage from 0 to 1000") /
+      100.0;
+}
+
+static void parse_alpha(struct sm_options *o, const char *arg) {
+  o->alpha = parse_number("alpha", arg, 1e-9, 0.5,
+                          "a probability above 0 and at most 0.5");
+}
+
+static void parse_markdown(struct sm_options *o, const char *arg) {
+  if (!*arg)
+    sm_usage_error("--markdown: the file name is empty (a file to write)");
+  o->markdown = arg;
+}
+
+static void parse_inject_delay(struct sm_options *o, const char *arg) {
+  o->inject_delay_ns = (uint64_t)parse_number("inject-delay-ns", arg, 1, 1e7,
+                                              "an integer from 1 to 10000000");
+  if ((double)o->inject_delay_ns != strtod(arg, NULL))
+    sm_usage_error("--inject-delay-ns: '%s' is not allowed (an integer from "
+                   "1 to 10000000)",
+                   arg);
+}
+
+static void parse_inject_into(struct sm_options *o, const char *arg) {
+  o->inject_into = arg;
+}
+
+static void parse_all(struct sm_options *o, const char *arg) {
+  (void)arg;
+  o->all = true;
+}
+
 static void parse_threads(struct sm_options *o, const char *arg) {
   o->nthreads = 0;
   o->threads_auto = strcmp(arg, "auto") == 0;
@@ -265,6 +341,8 @@ int main(int argc, char **argv) {
                          .warmup_s = -1,
                          .threads_auto = true,
                          .out_dir = "results",
+                         .threshold = 0.05,
+                         .alpha = 0.05,
                          .argc = argc,
                          .argv = argv};
   if (argc < 2) {

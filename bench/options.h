@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "family.h"
 #include "syncmark/topology.h"
@@ -29,8 +30,14 @@ struct sm_options {
   const char *out_dir;     /* parent of <host>/<stamp>/ */
   struct sm_axis_override params[2 * SM_MAX_AXES]; /* --param */
   size_t nparams;
-  int argc;    /* the whole command line, for the machine */
-  char **argv; /* file */
+  uint64_t inject_delay_ns; /* run: --inject-delay-ns, 0: none */
+  const char *inject_into;  /* run: "family/variant" it applies to */
+  double threshold;         /* compare: relative change that counts */
+  double alpha;             /* compare: significance level */
+  const char *markdown;     /* compare: Markdown output file, or NULL */
+  bool all;                 /* compare: list every row */
+  int argc;                 /* the whole command line, for the machine */
+  char **argv;              /* file */
 };
 
 /* Prints the message "syncmark: <fmt>" to stderr and exits with status 2:
@@ -43,5 +50,6 @@ int sm_cmd_run(const struct sm_options *o);
 int sm_cmd_info(const struct sm_options *o);
 int sm_cmd_list(const struct sm_options *o);
 int sm_cmd_plot(const struct sm_options *o);
+int sm_cmd_compare(const struct sm_options *o);
 
 #endif

@@ -1,8 +1,10 @@
-/* rundir.c: creation of a run's result folder. */
+/* rundir.c: creation of a run's result folder, and whole-or-nothing file
+ * writes into it. */
 #include "rundir.h"
 #include "text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,4 +81,31 @@ int sm_rundir_create(const char *out_dir, char *buf, size_t size) {
       return -errno;
   }
   return -EEXIST;
+}
+
+int sm_file_write_atomic(const char *path, const char *data, size_t len) {
+  char tmp[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >=
+      (int)sizeof tmp)
+    return -ENAMETOOLONG;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return -errno;
+  int rc = 0;
+  for (size_t done = 0; done < len && rc == 0;) {
+    ssize_t n = write(fd, data + done, len - done);
+    if (n < 0 && errno != EINTR)
+      rc = -errno;
+    else if (n > 0)
+      done += (size_t)n;
+  }
+  if (rc == 0 && fsync(fd) != 0)
+    rc = -errno;
+  if (close(fd) != 0 && rc == 0)
+    rc = -errno;
+  if (rc == 0 && rename(tmp, path) != 0)
+    rc = -errno;
+  if (rc != 0)
+    unlink(tmp);
+  return rc;
 }

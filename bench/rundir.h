@@ -14,4 +14,9 @@ int sm_rundir_create(const char *out_dir, char *buf, size_t size);
 /* Joins folder and file name into buf. Returns 0 or -ENAMETOOLONG. */
 int sm_path_join(char *buf, size_t size, const char *dir, const char *name);
 
+/* Writes `len` bytes to `path` through a temporary file in the same folder
+ * that is flushed to disk and renamed, so `path` is either absent, its old
+ * content or the whole new content. Returns 0 or a negative errno. */
+int sm_file_write_atomic(const char *path, const char *data, size_t len);
+
 #endif

@@ -12,6 +12,7 @@
 #include "results.h"
 #include "syncmark/clock.h"
 #include "syncmark/stats.h"
+#include "syncmark/work.h"
 
 /* Records the MEASURE edge of a worker at loop count `count`. */
 static void mark_measure(struct sm_worker *w, uint64_t count) {
@@ -24,6 +25,10 @@ static void mark_measure(struct sm_worker *w, uint64_t count) {
 static void mark_stop(struct sm_worker *w, uint64_t count) {
   w->ops_at_stop = count;
   getrusage(RUSAGE_THREAD, &w->usage_at_stop);
+}
+
+void sm__inject_delay(uint64_t iterations) {
+  SM_KEEP(sm_work_spin(iterations));
 }
 
 unsigned sm__worker_begin(struct sm_worker *w) {
@@ -150,7 +155,12 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
                               int *error) {
   for (unsigned i = 0; i < c->threads; i++) {
     workers[i] = (struct sm_worker){
-        .gate = gate, .bench_case = c, .state = state, .index = i};
+        .gate = gate,
+        .bench_case = c,
+        .state = state,
+        .index = i,
+        .inject_iters =
+            c->variant == cfg->inject_variant ? cfg->inject_iters : 0};
     threads[i] = (struct worker_thread){.worker = &workers[i],
                                         .start = start,
                                         .os_pu = c->os_pus[i],

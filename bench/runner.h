@@ -16,6 +16,10 @@ struct sm_window_config {
   uint64_t duration_ns; /* > 0 */
   const struct sm_topology *topo;
   int quick; /* handed to families that measure on their own */
+  /* --inject-delay-ns: the variant whose every loop pass gets
+   * inject_iters of extra calibrated work (NULL: none). */
+  const struct sm_variant *inject_variant;
+  uint64_t inject_iters;
 };
 
 /* What one window measured, before it becomes metric rows. */

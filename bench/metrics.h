@@ -1,0 +1,23 @@
+/* metrics.h: what a metric's value means for a comparison: whether higher
+ * or lower is better, from its name and unit. */
+#ifndef SYNCMARK_BENCH_METRICS_H
+#define SYNCMARK_BENCH_METRICS_H
+
+/* Which way a metric gets better. */
+enum sm_direction {
+  SM_HIGHER_IS_BETTER, /* throughput: ops/s, msgs/s, tasks/s */
+  SM_LOWER_IS_BETTER,  /* time and memory: ns, us, ms, s, KiB */
+  SM_NO_DIRECTION      /* diagnostics (switch counts, fairness shares,
+                          ratios, counts): reported, never a regression */
+};
+
+/* Returns the direction of `metric` measured in `unit`: higher is better
+ * for a rate (unit ending in "/s" or a name ending in "_per_s"), lower is
+ * better for a time or a size (unit ns, us, ms, s, KiB, MiB or bytes), and
+ * no direction otherwise. Unknown names are never guessed at. */
+enum sm_direction sm_metric_direction(const char *metric, const char *unit);
+
+/* Returns "higher", "lower" or "none". */
+const char *sm_direction_name(enum sm_direction d);
+
+#endif
