@@ -292,6 +292,30 @@ Test(cli, param_out_of_range) {
                      "read_pct=50,101", "--out", out_dir);
 }
 
+Test(cli, compare_needs_two_runs) {
+  EXPECT_USAGE_ERROR("compare", "1 argument", "compare", tmp);
+}
+
+Test(cli, compare_empty_folder) {
+  EXPECT_USAGE_ERROR("no raw.csv", cwd_dir, "compare", cwd_dir, cwd_dir);
+}
+
+Test(cli, compare_bad_threshold) {
+  EXPECT_USAGE_ERROR("--threshold", "'-3'", "compare", "--threshold", "-3",
+                     cwd_dir, cwd_dir);
+}
+
+Test(cli, inject_without_target) {
+  EXPECT_USAGE_ERROR("--inject-into", NULL, "run", "--inject-delay-ns", "100",
+                     "--out", out_dir);
+}
+
+Test(cli, inject_into_unknown_variant) {
+  EXPECT_USAGE_ERROR("--inject-into", "'contention/nosuch'", "run",
+                     "--inject-delay-ns", "100", "--inject-into",
+                     "contention/nosuch", "--out", out_dir);
+}
+
 Test(cli, placement_unknown) {
   EXPECT_USAGE_ERROR("--placement", "'diagonal'", "run", "--placement",
                      "diagonal", "--out", out_dir);
