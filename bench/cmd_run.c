@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "environment.h"
+#include "gbench.h"
 #include "noise.h"
 #include "syncmark/csv.h"
 #include "options.h"
@@ -416,6 +417,13 @@ static int write_files(struct run *r, struct sm_field *fields, size_t n,
     rc = write_one(r, "series.csv", write_series);
   if (rc == 0 && r->nskipped > 0)
     rc = write_one(r, "skipped.csv", write_skipped);
+  if (rc == 0 && r->o->gbench_json) {
+    char path[4200];
+    rc = sm_path_join(path, sizeof path, r->dir, "gbench.json");
+    if (rc == 0)
+      rc = sm_gbench_write(path, r->plan.cases, r->plan.ncases, r->dropped,
+                           &r->results, fields, n);
+  }
   char path[4200];
   if (rc == 0)
     rc = sm_path_join(path, sizeof path, r->dir, "machine.csv");

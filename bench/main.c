@@ -36,6 +36,7 @@ static void parse_alpha(struct sm_options *o, const char *arg);
 static void parse_markdown(struct sm_options *o, const char *arg);
 static void parse_all(struct sm_options *o, const char *arg);
 static void parse_inject_delay(struct sm_options *o, const char *arg);
+static void parse_format(struct sm_options *o, const char *arg);
 static void parse_inject_into(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
@@ -60,6 +61,9 @@ static const struct option_spec {
     {"param", "KEY=V[,V..]", CMD_RUN, parse_param,
      "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
      "and ranges: syncmark list)"},
+    {"format", "gbench-json", CMD_RUN, parse_format,
+     "also write the run as Google Benchmark JSON (gbench.json); CSV is "
+     "always written"},
     {"inject-delay-ns", "N", CMD_RUN, parse_inject_delay,
      "add N ns of busy work to every operation of --inject-into (to test "
      "regression checks; recorded in machine.csv)"},
@@ -238,6 +242,15 @@ static void parse_inject_delay(struct sm_options *o, const char *arg) {
   if ((double)o->inject_delay_ns != strtod(arg, NULL))
     sm_usage_error("--inject-delay-ns: '%s' is not allowed (an integer from "
                    "1 to 10000000)",
+                   arg);
+}
+
+static void parse_format(struct sm_options *o, const char *arg) {
+  if (strcmp(arg, "gbench-json") == 0)
+    o->gbench_json = true;
+  else if (strcmp(arg, "csv") != 0)
+    sm_usage_error("--format: '%s' is not a format (allowed: csv, "
+                   "gbench-json)",
                    arg);
 }
 

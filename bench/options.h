@@ -30,6 +30,7 @@ struct sm_options {
   const char *out_dir;     /* parent of <host>/<stamp>/ */
   struct sm_axis_override params[2 * SM_MAX_AXES]; /* --param */
   size_t nparams;
+  bool gbench_json;         /* run: also write gbench.json */
   uint64_t inject_delay_ns; /* run: --inject-delay-ns, 0: none */
   const char *inject_into;  /* run: "family/variant" it applies to */
   double threshold;         /* compare: relative change that counts */

@@ -599,6 +599,28 @@ static bool positive_finite(const char *s) {
   return end != s && *end == '\0' && isfinite(v) && v > 0;
 }
 
+/* --format gbench-json adds gbench.json with Google Benchmark's fields,
+ * checked by tests/check_gbench.py. */
+Test(cli, run_writes_gbench_json) {
+  if (system("python3 -c '' 2>/dev/null") != 0)
+    cr_skip_test("python3 is needed to parse the JSON");
+  struct child c;
+  run_cli(&c, "gbench",
+          (const char *const[]){"run", "refcount/rc_private", "--quick",
+                                "--threads", "1", "--format", "gbench-json",
+                                "--out", out_dir, NULL});
+  cr_assert_eq(c.status, 0, "stderr: %s", slurp(c.err_path));
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "python3 %s/tests/check_gbench.py %s/*/*/gbench.json >%s/gb.txt "
+           "2>&1",
+           SYNCMARK_SOURCE_DIR, out_dir, tmp);
+  int status = system(cmd);
+  char path[256];
+  snprintf(path, sizeof path, "%s/gb.txt", tmp);
+  cr_assert_eq(status, 0, "check_gbench.py: %s", slurp(path));
+}
+
 Test(cli, run_writes_result_files) {
   char rundir[600];
   tiny_run(rundir, sizeof rundir);
