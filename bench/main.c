@@ -104,6 +104,9 @@ static const struct {
     {"compare", CMD_COMPARE, sm_cmd_compare,
      "compare BASE CURRENT         flag regressions between two runs (exit "
      "1)"},
+    {"report", CMD_REPORT, sm_cmd_report,
+     "report RUN_DIR               write RUN_DIR/REPORT.md: claims, machine, "
+     "figures"},
 };
 enum { NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 

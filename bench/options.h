@@ -52,5 +52,6 @@ int sm_cmd_info(const struct sm_options *o);
 int sm_cmd_list(const struct sm_options *o);
 int sm_cmd_plot(const struct sm_options *o);
 int sm_cmd_compare(const struct sm_options *o);
+int sm_cmd_report(const struct sm_options *o);
 
 #endif

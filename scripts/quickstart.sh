@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # quickstart.sh: installs what is missing, builds syncmark, runs the quick
-# suite on this machine and renders its figures into the run folder.
+# suite on this machine, renders its figures and writes REPORT.md (the
+# lesson's claims with verdicts) into the run folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,5 @@ if [ -z "$run_dir" ]; then
   exit 1
 fi
 build/bench/syncmark plot "$run_dir"
-echo "quickstart.sh: done; results and figures are in $run_dir"
+build/bench/syncmark report "$run_dir"
+echo "quickstart.sh: done; read $run_dir/REPORT.md"
