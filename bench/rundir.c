@@ -85,7 +85,7 @@ int sm_rundir_create(const char *out_dir, char *buf, size_t size) {
 
 int sm_file_write_atomic(const char *path, const char *data, size_t len) {
   char tmp[4200];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >=
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
       (int)sizeof tmp)
     return -ENAMETOOLONG;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

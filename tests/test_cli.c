@@ -621,6 +621,28 @@ Test(cli, run_writes_gbench_json) {
   cr_assert_eq(status, 0, "check_gbench.py: %s", slurp(path));
 }
 
+/* report writes REPORT.md into the run folder: every claim listed, the
+ * ones whose family did not run as not measured. */
+Test(cli, report_writes_claims) {
+  char rundir[600], path[700];
+  tiny_run(rundir, sizeof rundir);
+  struct child c;
+  run_cli(&c, "report", (const char *const[]){"report", rundir, NULL});
+  cr_assert_eq(c.status, 0, "stderr: %s", slurp(c.err_path));
+  snprintf(path, sizeof path, "%s/REPORT.md", rundir);
+  const char *md = slurp(path);
+  cr_assert(strstr(md, "## The lesson's claims"), "%s", md);
+  cr_assert(strstr(md, "| [C5](#C5) |"), "C5 listed");
+  cr_assert(strstr(md, "### C13: Cloning an Arc"), "C13 listed");
+  cr_assert(strstr(md, "the refcount family did not run"), "%s", md);
+  cr_assert(strstr(md, "## Machine"));
+  cr_assert_eq(count_tmp_files(out_dir), 0, "leftover temporary files");
+}
+
+Test(cli, report_on_a_folder_without_summary) {
+  EXPECT_USAGE_ERROR("summary.csv", cwd_dir, "report", cwd_dir);
+}
+
 Test(cli, run_writes_result_files) {
   char rundir[600];
   tiny_run(rundir, sizeof rundir);
