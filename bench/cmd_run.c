@@ -2,6 +2,7 @@
  * over cases, write raw.csv, summary.csv and machine.csv. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 
 #include "environment.h"
 #include "gbench.h"
+#include "interrupt.h"
 #include "noise.h"
+#include "outcome.h"
 #include "syncmark/csv.h"
 #include "options.h"
 #include "plan.h"
@@ -30,6 +33,8 @@
 #define QUICK_DURATION_S   0.02
 #define QUICK_WARMUP_S     0.01
 #define QUICK_REPS         3
+/* A repetition that gives no result for this long is declared hung. */
+#define DEFAULT_WATCHDOG_S 120.0
 
 /* Everything one run needs, resolved from the options. */
 struct run {
@@ -44,15 +49,19 @@ struct run {
   unsigned reps;
   struct sm_plan plan;
   struct sm_results results;
-  bool *failed;   /* per case: a repetition failed */
-  char **skipped; /* per case: why it cannot run here, or NULL */
-  bool *dropped;  /* per case: failed or skipped, no rows kept */
-  size_t nfailed, nskipped;
+  struct sm_outcome *outcomes; /* per case */
+  bool *dropped;               /* per case: outcome not OK, no rows kept */
+  size_t nfailed, nskipped, nhung;
+  unsigned reps_done;           /* repetitions every live case completed */
+  size_t runs_done, runs_total; /* repetitions of single cases */
+  int stopped_by;               /* the signal that stopped the run, or 0 */
+  double watchdog_s;            /* longest a repetition may take */
   char dir[4096];
   char started_at[32];
   uint64_t started_ns; /* sm_now_ns() when the first repetition began */
   const struct sm_variant *inject_variant; /* --inject-into, or NULL */
   uint64_t inject_iters;                   /* its calibrated delay */
+  const struct sm_variant *hang_variant;   /* --inject-hang, or NULL */
   struct sm_noise noise;
 };
 
@@ -118,6 +127,30 @@ static void resolve_placements(struct run *r) {
     sm_usage_error("%s (allowed here: compact, scatter, none)", why);
 }
 
+/* Returns the variant named "family/variant", or NULL. */
+static const struct sm_variant *find_variant(const char *name) {
+  for (size_t fi = 0; fi < sm_nfamilies; fi++)
+    for (size_t vi = 0; vi < sm_families[fi]->nvariants; vi++) {
+      char label[128];
+      snprintf(label, sizeof label, "%s/%s", sm_families[fi]->name,
+               sm_families[fi]->variants[vi].name);
+      if (strcmp(label, name) == 0)
+        return &sm_families[fi]->variants[vi];
+    }
+  return NULL;
+}
+
+/* Resolves --inject-hang; exits with status 2 for an unknown variant. */
+static void resolve_hang(struct run *r) {
+  if (!r->o->inject_hang)
+    return;
+  r->hang_variant = find_variant(r->o->inject_hang);
+  if (!r->hang_variant)
+    sm_usage_error("--inject-hang: '%s' is not a benchmark variant "
+                   "(allowed: family/variant as shown by syncmark list)",
+                   r->o->inject_hang);
+}
+
 /* Finds the variant named by --inject-into and calibrates the injected
  * delay; exits with status 2 when the two options do not come together or
  * the name is not a window family's variant. */
@@ -156,12 +189,14 @@ static void prepare(struct run *r) {
   resolve_threads(r);
   resolve_placements(r);
   resolve_injection(r);
+  resolve_hang(r);
   r->duration_s = o->duration_s >= 0 ? o->duration_s
                   : o->quick         ? QUICK_DURATION_S
                                      : DEFAULT_DURATION_S;
   r->warmup_s = o->warmup_s >= 0 ? o->warmup_s
                 : o->quick       ? QUICK_WARMUP_S
                                  : DEFAULT_WARMUP_S;
+  r->watchdog_s = o->watchdog_s > 0 ? o->watchdog_s : DEFAULT_WATCHDOG_S;
   r->reps = o->reps > 0 ? (unsigned)o->reps
             : o->quick  ? QUICK_REPS
                         : DEFAULT_REPS;
@@ -194,10 +229,9 @@ static void prepare(struct run *r) {
     fprintf(stderr, "syncmark: cannot plan the run: %s\n", strerror(-rc));
     exit(1);
   }
-  r->failed = calloc(r->plan.ncases, sizeof *r->failed);
+  r->outcomes = calloc(r->plan.ncases, sizeof *r->outcomes);
   r->dropped = calloc(r->plan.ncases, sizeof *r->dropped);
-  r->skipped = calloc(r->plan.ncases, sizeof *r->skipped);
-  if (!r->failed || !r->dropped || !r->skipped) {
+  if (!r->outcomes || !r->dropped) {
     fputs("syncmark: out of memory\n", stderr);
     exit(1);
   }
@@ -232,66 +266,80 @@ static void progress_done(void) {
     fputs("\r\033[K", stderr);
 }
 
-/* Marks case c skipped for `why` (an empty reason drops it silently: the
- * case does not apply). Returns 0 or -ENOMEM. */
-static int skip_case(struct run *r, size_t c, const char *why) {
+/* Records a case that yields no numbers: its outcome, why, and a line on
+ * stderr (none for a silent skip, an empty reason). */
+static void drop_case(struct run *r, size_t c, enum sm_outcome_kind kind,
+                      unsigned rep, uint64_t elapsed_ns, int rc,
+                      const char *msg) {
+  struct sm_outcome *o = &r->outcomes[c];
   r->dropped[c] = true;
-  if (!why[0])
-    return 0;
-  r->skipped[c] = strdup(why);
-  if (!r->skipped[c])
-    return -ENOMEM;
-  r->nskipped++;
+  *o = (struct sm_outcome){
+      .kind = kind, .rep = rep, .elapsed_s = (double)elapsed_ns / 1e9};
+  snprintf(o->reason, sizeof o->reason, "%s",
+           msg[0] || kind == SM_OUTCOME_SKIPPED ? msg : strerror(-rc));
+  if (!o->reason[0])
+    return;
+  r->nskipped += kind == SM_OUTCOME_SKIPPED;
+  r->nfailed += kind == SM_OUTCOME_FAILED;
+  r->nhung += kind == SM_OUTCOME_TIMED_OUT;
   char label[96];
-  fprintf(stderr, "%ssyncmark: skipped %s %s placement=%s: %s\n",
+  const struct sm_case *k = &r->plan.cases[c];
+  fprintf(stderr, "%ssyncmark: %s %s threads=%u placement=%s rep %u %s: %s\n",
           isatty(STDERR_FILENO) ? "\r\033[K" : "",
-          sm_case_label(&r->plan.cases[c], label, sizeof label),
-          r->plan.cases[c].params, r->plan.cases[c].placement_name, why);
-  return 0;
+          sm_case_label(k, label, sizeof label), k->params, k->threads,
+          k->placement_name, rep,
+          kind == SM_OUTCOME_SKIPPED  ? "skipped"
+          : kind == SM_OUTCOME_FAILED ? "failed"
+                                      : "timed out",
+          o->reason);
 }
 
-/* Marks case c failed at repetition rep and says why. */
-static void fail_case(struct run *r, size_t c, unsigned rep, int rc,
-                      const char *msg) {
-  r->failed[c] = r->dropped[c] = true;
-  r->nfailed++;
-  char label[96];
-  fprintf(stderr,
-          "\nsyncmark: %s %s threads=%u placement=%s rep %u failed: "
-          "%s\n",
-          sm_case_label(&r->plan.cases[c], label, sizeof label),
-          r->plan.cases[c].params, r->plan.cases[c].threads,
-          r->plan.cases[c].placement_name, rep, msg[0] ? msg : strerror(-rc));
+/* Runs one repetition of case c under the watchdog and records what became
+ * of it. */
+static void run_repetition(struct run *r, const struct sm_window_config *cfg,
+                           size_t c, unsigned rep) {
+  char msg[256];
+  uint64_t elapsed = 0;
+  int rc = sm_runner_repetition_bounded(
+      cfg, &r->plan.cases[c], c, rep, &r->results,
+      sm_seconds_to_ns(r->watchdog_s), &elapsed, msg, sizeof msg);
+  if (rc == SM_MEASURE_SKIP)
+    drop_case(r, c, SM_OUTCOME_SKIPPED, rep, elapsed, rc, msg);
+  else if (rc == -ETIMEDOUT)
+    drop_case(r, c, SM_OUTCOME_TIMED_OUT, rep, elapsed, rc, msg);
+  else if (rc != 0)
+    drop_case(r, c, SM_OUTCOME_FAILED, rep, elapsed, rc, msg);
 }
 
 /* Runs every repetition, interleaving cases so that drift of the machine
- * hits every case alike. A failed repetition marks its case failed and a
- * skipped one marks it skipped; their rows are dropped before writing. */
+ * hits every case alike, until done or stopped by a signal. A case that is
+ * skipped, fails or hangs is dropped: its rows are removed before writing. */
 static void execute(struct run *r) {
   struct sm_window_config cfg = {.warmup_ns = sm_seconds_to_ns(r->warmup_s),
                                  .duration_ns = sm_seconds_to_ns(r->duration_s),
                                  .topo = r->topo,
                                  .quick = r->o->quick,
                                  .inject_variant = r->inject_variant,
-                                 .inject_iters = r->inject_iters};
+                                 .inject_iters = r->inject_iters,
+                                 .hang_variant = r->hang_variant};
   size_t done = 0, total = r->plan.ncases * r->reps;
-  for (unsigned rep = 1; rep <= r->reps; rep++) {
+  for (unsigned rep = 1; rep <= r->reps && !r->stopped_by; rep++) {
     for (size_t c = 0; c < r->plan.ncases; c++, done++) {
+      if ((r->stopped_by = sm_interrupt_signal()) != 0)
+        break;
       if (r->dropped[c]) {
         total--;
         done--;
         continue;
       }
       progress(r, rep, c, done, total);
-      char msg[256];
-      int rc = sm_runner_repetition(&cfg, &r->plan.cases[c], c, rep,
-                                    &r->results, msg, sizeof msg);
-      if (rc == SM_MEASURE_SKIP)
-        rc = skip_case(r, c, msg);
-      if (rc < 0)
-        fail_case(r, c, rep, rc, msg);
+      run_repetition(r, &cfg, c, rep);
+      r->runs_done = done + 1;
     }
+    if (!r->stopped_by)
+      r->reps_done = rep;
   }
+  r->runs_total = total;
   progress_done();
   sm_results_drop_cases(&r->results, r->dropped);
 }
@@ -302,6 +350,16 @@ static void now_iso(char *buf, size_t size) {
   struct tm tm;
   localtime_r(&now, &tm);
   strftime(buf, size, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* The run's status word for machine.csv. */
+static const char *run_status(const struct run *r) {
+  if (r->stopped_by)
+    return r->stopped_by == SIGINT ? "interrupted (SIGINT)"
+                                   : "interrupted (SIGTERM)";
+  if (r->nhung)
+    return "timed out";
+  return r->nfailed ? "failed" : "complete";
 }
 
 /* Appends the run's own fields (command, settings, status) to fields. */
@@ -349,32 +407,19 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
   rc =
       rc ? rc : sm_field_add(fields, n, max, "failed_cases", "%zu", r->nfailed);
   rc = rc ? rc
-          : sm_field_add(fields, n, max, "status", "%s",
-                         r->nfailed ? "failed" : "complete");
+          : sm_field_add(fields, n, max, "timed_out_cases", "%zu", r->nhung);
+  rc =
+      rc ? rc : sm_field_add(fields, n, max, "watchdog_s", "%g", r->watchdog_s);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "reps_completed", "%u", r->reps_done);
+  rc = rc ? rc : sm_field_add(fields, n, max, "status", "%s", run_status(r));
   return rc;
 }
 
-/* Writes skipped.csv: one row per skipped case and why. Returns 0 or a
- * negative errno, leaving nothing at path. */
-static int write_skipped(const struct run *r, const char *path) {
-  struct sm_csv_writer *w = NULL;
-  int rc = sm_csv_open(path, SM_CSV_SKIPPED_HEADER, &w);
-  for (size_t c = 0; c < r->plan.ncases && rc == 0; c++) {
-    if (!r->skipped[c])
-      continue;
-    const struct sm_case *k = &r->plan.cases[c];
-    char threads[16];
-    snprintf(threads, sizeof threads, "%u", k->threads);
-    const char *fields[] = {k->family->name, k->variant->name,  k->params,
-                            threads,         k->placement_name, r->skipped[c]};
-    rc = sm_csv_write_row(w, fields, sizeof fields / sizeof fields[0]);
-  }
-  if (rc != 0) {
-    if (w)
-      sm_csv_abort(w);
-    return rc;
-  }
-  return sm_csv_commit(w);
+/* Writes problems.csv: the cases that yielded no numbers, and why. */
+static int write_problems(const struct run *r, const char *path) {
+  return sm_outcome_write_problems(path, r->plan.cases, r->outcomes,
+                                   r->plan.ncases);
 }
 
 /* Writes one result file of the run folder with `writer`, naming the file
@@ -404,7 +449,7 @@ static int write_series(const struct run *r, const char *path) {
   return sm_results_write_series(&r->results, r->plan.cases, path);
 }
 
-/* Writes raw.csv, summary.csv, series.csv and skipped.csv (when there is
+/* Writes raw.csv, summary.csv, series.csv and problems.csv (when there is
  * something to put in them) and machine.csv into the run folder. */
 static int write_files(struct run *r, struct sm_field *fields, size_t n,
                        size_t max) {
@@ -415,8 +460,8 @@ static int write_files(struct run *r, struct sm_field *fields, size_t n,
     rc = write_one(r, "summary.csv", write_summary);
   if (rc == 0 && r->results.npoints > 0)
     rc = write_one(r, "series.csv", write_series);
-  if (rc == 0 && r->nskipped > 0)
-    rc = write_one(r, "skipped.csv", write_skipped);
+  if (rc == 0 && r->nskipped + r->nfailed + r->nhung > 0)
+    rc = write_one(r, "problems.csv", write_problems);
   if (rc == 0 && r->o->gbench_json) {
     char path[4200];
     rc = sm_path_join(path, sizeof path, r->dir, "gbench.json");
@@ -435,6 +480,35 @@ static int write_files(struct run *r, struct sm_field *fields, size_t n,
   return rc;
 }
 
+/* Says how the run ended, on stderr, and returns the exit status: 130 or
+ * 143 after SIGINT or SIGTERM, 1 when a case failed or hung or a file could
+ * not be written, else 0. */
+static int finish(const struct run *r, int write_rc) {
+  if (r->nfailed)
+    fprintf(stderr, "syncmark: %zu case(s) failed; see the messages above\n",
+            r->nfailed);
+  for (size_t c = 0; c < r->plan.ncases; c++)
+    if (r->outcomes[c].kind == SM_OUTCOME_TIMED_OUT) {
+      char label[96];
+      fprintf(stderr,
+              "syncmark: %s %s threads=%u hung in rep %u (no result after "
+              "%.1f s; --watchdog)\n",
+              sm_case_label(&r->plan.cases[c], label, sizeof label),
+              r->plan.cases[c].params, r->plan.cases[c].threads,
+              r->outcomes[c].rep, r->outcomes[c].elapsed_s);
+    }
+  if (r->stopped_by) {
+    fprintf(stderr,
+            "syncmark: interrupted by %s after %zu of %zu repetitions "
+            "(%u of %u of every case)%s\n",
+            r->stopped_by == SIGINT ? "SIGINT" : "SIGTERM", r->runs_done,
+            r->runs_total, r->reps_done, r->reps,
+            write_rc == 0 ? "; the completed ones are written" : "");
+    return 128 + r->stopped_by;
+  }
+  return write_rc != 0 || r->nfailed || r->nhung ? 1 : 0;
+}
+
 int sm_cmd_run(const struct sm_options *o) {
   struct run r = {.o = o};
   prepare(&r);
@@ -444,7 +518,7 @@ int sm_cmd_run(const struct sm_options *o) {
                    "writable folder is needed)",
                    o->out_dir, strerror(-rc));
   now_iso(r.started_at, sizeof r.started_at);
-  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 16, n = 0;
+  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 24, n = 0;
   struct sm_field *fields = calloc(max, sizeof *fields);
   if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0) {
     fputs("syncmark: cannot describe this machine\n", stderr);
@@ -460,10 +534,11 @@ int sm_cmd_run(const struct sm_options *o) {
            "run is slowed down on purpose)\n",
            (unsigned long long)o->inject_delay_ns, o->inject_into);
   fflush(stdout);
+  sm_interrupt_install();
   r.started_ns = sm_now_ns();
   execute(&r);
-  sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.failed,
-                 r.skipped);
+  sm_interrupt_hold();
+  sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.outcomes);
   sm_noise_collect(fields, n, r.plan.cases, r.plan.ncases, &r.results,
                    r.dropped, &r.noise);
   for (size_t i = 0; i < r.noise.nlines; i++)
@@ -471,17 +546,15 @@ int sm_cmd_run(const struct sm_options *o) {
   rc = write_files(&r, fields, n, max);
   if (rc == 0)
     printf("results: %s\n", r.dir);
-  if (r.nfailed)
-    fprintf(stderr, "syncmark: %zu case(s) failed; see the messages above\n",
-            r.nfailed);
+  fflush(stdout);
+  int status = finish(&r, rc);
+  sm_interrupt_release();
   free(fields);
-  for (size_t c = 0; c < r.plan.ncases; c++)
-    free(r.skipped[c]);
-  free(r.skipped);
   free(r.dropped);
-  free(r.failed);
+  free(r.outcomes);
   sm_results_free(&r.results);
-  sm_plan_free(&r.plan);
+  if (r.nhung == 0) /* an abandoned repetition may still read its case */
+    sm_plan_free(&r.plan);
   sm_topology_free(r.topo);
-  return rc != 0 || r.nfailed ? 1 : 0;
+  return status;
 }

@@ -37,6 +37,8 @@ static void parse_markdown(struct sm_options *o, const char *arg);
 static void parse_all(struct sm_options *o, const char *arg);
 static void parse_inject_delay(struct sm_options *o, const char *arg);
 static void parse_format(struct sm_options *o, const char *arg);
+static void parse_watchdog(struct sm_options *o, const char *arg);
+static void parse_inject_hang(struct sm_options *o, const char *arg);
 static void parse_inject_into(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
@@ -61,6 +63,9 @@ static const struct option_spec {
     {"param", "KEY=V[,V..]", CMD_RUN, parse_param,
      "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
      "and ranges: syncmark list)"},
+    {"watchdog", "S", CMD_RUN, parse_watchdog,
+     "seconds a repetition may run before it is declared hung (default "
+     "120)"},
     {"format", "gbench-json", CMD_RUN, parse_format,
      "also write the run as Google Benchmark JSON (gbench.json); CSV is "
      "always written"},
@@ -69,6 +74,8 @@ static const struct option_spec {
      "regression checks; recorded in machine.csv)"},
     {"inject-into", "FAMILY/VARIANT", CMD_RUN, parse_inject_into,
      "the strategy --inject-delay-ns slows down (a window family's variant)"},
+    {"inject-hang", "FAMILY/VARIANT", CMD_RUN, parse_inject_hang,
+     "make that strategy's first repetition hang (to test --watchdog)"},
     {"threshold", "PCT", CMD_COMPARE, parse_threshold,
      "compare: change that counts as a regression, in % (default 5)"},
     {"alpha", "P", CMD_COMPARE, parse_alpha,
@@ -246,6 +253,14 @@ static void parse_inject_delay(struct sm_options *o, const char *arg) {
     sm_usage_error("--inject-delay-ns: '%s' is not allowed (an integer from "
                    "1 to 10000000)",
                    arg);
+}
+
+static void parse_watchdog(struct sm_options *o, const char *arg) {
+  o->watchdog_s = parse_seconds("watchdog", arg, 0.1);
+}
+
+static void parse_inject_hang(struct sm_options *o, const char *arg) {
+  o->inject_hang = arg;
 }
 
 static void parse_format(struct sm_options *o, const char *arg) {

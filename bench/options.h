@@ -30,6 +30,8 @@ struct sm_options {
   const char *out_dir;     /* parent of <host>/<stamp>/ */
   struct sm_axis_override params[2 * SM_MAX_AXES]; /* --param */
   size_t nparams;
+  double watchdog_s;        /* run: --watchdog, 0: the default */
+  const char *inject_hang;  /* run: variant made to hang, or NULL */
   bool gbench_json;         /* run: also write gbench.json */
   uint64_t inject_delay_ns; /* run: --inject-delay-ns, 0: none */
   const char *inject_into;  /* run: "family/variant" it applies to */

@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "results.h"
 #include "syncmark/clock.h"
@@ -295,6 +298,8 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
                          unsigned rep, struct sm_results *results, char *msg,
                          size_t msg_size) {
   msg[0] = '\0';
+  while (c->variant == cfg->hang_variant)
+    pause(); /* a hang on purpose: only the watchdog ends it */
   if (c->family->measure) {
     struct sm_measure_config mc = {.warmup_ns = cfg->warmup_ns,
                                    .duration_ns = cfg->duration_ns,
@@ -307,6 +312,136 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
   struct sm_window w;
   int rc = sm_runner_window(cfg, c, &w, msg, msg_size);
   return rc == 0 ? record_window(results, case_index, rep, &w) : rc;
+}
+
+/* One repetition handed to its own thread, shared by that thread and the
+ * waiting runner until one of them lets go of it (the last frees it). */
+struct repetition_job {
+  pthread_mutex_t mutex;
+  pthread_cond_t done_cond;
+  struct sm_window_config cfg;
+  const struct sm_case *c;
+  size_t case_index;
+  unsigned rep;
+  struct sm_results results; /* private: merged only when on time */
+  char msg[256];
+  int rc;
+  int done;      /* the repetition returned */
+  int abandoned; /* the runner stopped waiting */
+};
+
+/* Frees a job and its private results. */
+static void job_free(struct repetition_job *job) {
+  sm_results_free(&job->results);
+  pthread_cond_destroy(&job->done_cond);
+  pthread_mutex_destroy(&job->mutex);
+  free(job);
+}
+
+/* Thread body: runs the repetition, then reports it or, when the runner
+ * has abandoned the job, frees it. */
+static void *repetition_main(void *arg) {
+  struct repetition_job *job = arg;
+  int rc = sm_runner_repetition(&job->cfg, job->c, job->case_index, job->rep,
+                                &job->results, job->msg, sizeof job->msg);
+  pthread_mutex_lock(&job->mutex);
+  job->rc = rc;
+  job->done = 1;
+  int abandoned = job->abandoned;
+  pthread_cond_signal(&job->done_cond);
+  pthread_mutex_unlock(&job->mutex);
+  if (abandoned)
+    job_free(job);
+  return NULL;
+}
+
+/* Starts the job's thread with the stop signals blocked in it. Returns 0 or
+ * a negative errno. */
+static int start_job(struct repetition_job *job) {
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, &old);
+  pthread_t thread;
+  int rc = pthread_create(&thread, NULL, repetition_main, job);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc == 0)
+    pthread_detach(thread);
+  return -rc;
+}
+
+/* Appends the rows and points of `from` to `to`. Returns 0 or -ENOMEM. */
+static int merge_results(struct sm_results *to, const struct sm_results *from) {
+  int rc = 0;
+  for (size_t i = 0; i < from->nrows && rc == 0; i++) {
+    const struct sm_raw_row *row = &from->rows[i];
+    rc = sm_results_add(to, row->case_index, row->rep, row->metric, row->unit,
+                        row->value);
+  }
+  for (size_t i = 0; i < from->npoints && rc == 0; i++) {
+    const struct sm_series_point *p = &from->points[i];
+    rc = sm_results_add_point(to, p->case_index, p->rep, p->series, p->unit,
+                              p->t_s, p->value);
+  }
+  return rc;
+}
+
+int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
+                                 const struct sm_case *c, size_t case_index,
+                                 unsigned rep, struct sm_results *results,
+                                 uint64_t timeout_ns, uint64_t *elapsed_ns,
+                                 char *msg, size_t msg_size) {
+  struct repetition_job *job = calloc(1, sizeof *job);
+  if (!job) {
+    snprintf(msg, msg_size, "out of memory for a repetition");
+    return -ENOMEM;
+  }
+  pthread_mutex_init(&job->mutex, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&job->done_cond, &attr);
+  pthread_condattr_destroy(&attr);
+  *job = (struct repetition_job){.mutex = job->mutex,
+                                 .done_cond = job->done_cond,
+                                 .cfg = *cfg,
+                                 .c = c,
+                                 .case_index = case_index,
+                                 .rep = rep};
+  uint64_t start = sm_now_ns(), deadline = start + timeout_ns;
+  int rc = start_job(job);
+  if (rc != 0) {
+    snprintf(msg, msg_size, "could not start the repetition's thread: %s",
+             strerror(-rc));
+    job_free(job);
+    return rc;
+  }
+  struct timespec until = {.tv_sec = (time_t)(deadline / 1000000000u),
+                           .tv_nsec = (long)(deadline % 1000000000u)};
+  pthread_mutex_lock(&job->mutex);
+  while (!job->done && pthread_cond_timedwait(&job->done_cond, &job->mutex,
+                                              &until) != ETIMEDOUT)
+    ;
+  int done = job->done;
+  job->abandoned = !done;
+  pthread_mutex_unlock(&job->mutex);
+  *elapsed_ns = sm_now_ns() - start;
+  if (!done) {
+    snprintf(msg, msg_size,
+             "no result after %.1f s: the repetition hangs "
+             "(its threads are abandoned)",
+             (double)*elapsed_ns / 1e9);
+    return -ETIMEDOUT;
+  }
+  rc = job->rc;
+  snprintf(msg, msg_size, "%s", job->msg);
+  if (rc == 0 || rc == SM_MEASURE_SKIP) {
+    int merged = merge_results(results, &job->results);
+    rc = merged != 0 ? merged : rc;
+  }
+  job_free(job);
+  return rc;
 }
 
 /* The overhead probe keeps the fastest of this many windows: the floor,

@@ -20,6 +20,9 @@ struct sm_window_config {
    * inject_iters of extra calibrated work (NULL: none). */
   const struct sm_variant *inject_variant;
   uint64_t inject_iters;
+  /* --inject-hang: the variant whose repetitions block forever instead of
+   * running (NULL: none), to exercise the watchdog. */
+  const struct sm_variant *hang_variant;
 };
 
 /* What one window measured, before it becomes metric rows. */
@@ -57,6 +60,20 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
                          const struct sm_case *c, size_t case_index,
                          unsigned rep, struct sm_results *results, char *msg,
                          size_t msg_size);
+
+/* sm_runner_repetition with a watchdog: runs the repetition on its own
+ * thread (with SIGINT and SIGTERM blocked there, so only the main thread
+ * takes them) into a private result buffer, and waits at most timeout_ns.
+ * On time, its rows are appended to `results` and its return value is
+ * returned. Past the limit, returns -ETIMEDOUT and abandons the thread: it
+ * may stay blocked (or spinning) for the rest of the process, and whatever
+ * it still writes goes to its own buffer, never to `results`. *elapsed_ns
+ * is the time waited. -EAGAIN when the thread cannot be created. */
+int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
+                                 const struct sm_case *c, size_t case_index,
+                                 unsigned rep, struct sm_results *results,
+                                 uint64_t timeout_ns, uint64_t *elapsed_ns,
+                                 char *msg, size_t msg_size);
 
 /* Measures the runner's own cost per operation: one pinned thread running
  * an empty body in SM_MEASURED_LOOP, in five windows sharing `duration_ns`.

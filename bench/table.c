@@ -41,25 +41,32 @@ static void print_window_columns(FILE *out, const struct sm_results *r,
 }
 
 void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
-                    const struct sm_results *r, const bool *failed,
-                    char *const *skipped) {
+                    const struct sm_results *r,
+                    const struct sm_outcome *outcomes) {
   fprintf(out, "%-28s %-22s %4s %-13s %-14s %8s %19s %6s %8s %6s %8s\n",
           "benchmark", "params", "thr", "placement", "metric", "median",
           "95% CI of median", "cv", "ns/op", "jain", "vcsw/op");
   for (size_t c = 0; c < ncases; c++) {
     const struct sm_case *k = &cases[c];
+    const struct sm_outcome *o = &outcomes[c];
+    if (o->kind == SM_OUTCOME_SKIPPED && !o->reason[0])
+      continue;
     char label[96];
     snprintf(label, sizeof label, "%s/%s", k->family->name, k->variant->name);
     fprintf(out, "%-28s %-22s %4u %-13s ", label, k->params, k->threads,
             k->placement_name);
-    if (skipped[c]) {
-      fprintf(out, "SKIPPED: %s\n", skipped[c]);
+    if (o->kind != SM_OUTCOME_OK) {
+      fprintf(out, "%s: %s\n",
+              o->kind == SM_OUTCOME_SKIPPED  ? "SKIPPED"
+              : o->kind == SM_OUTCOME_FAILED ? "FAILED"
+                                             : "TIMED_OUT",
+              o->reason);
       continue;
     }
     const char *metric = sm_results_headline(r, c, k);
     struct sm_summary s;
-    if (failed[c] || !metric || sm_results_summary(r, c, metric, &s) != 0) {
-      fprintf(out, "%s\n", failed[c] ? "FAILED" : "-");
+    if (!metric || sm_results_summary(r, c, metric, &s) != 0) {
+      fputs("-\n", out);
       continue;
     }
     char m[16], lo[16], hi[16], ci[40];

@@ -13,8 +13,8 @@
   "cv,ci_lo,ci_hi,min,max,outliers,unit"
 #define SM_CSV_SERIES_HEADER                                                   \
   "benchmark,variant,params,threads,placement,rep,series,t_s,value,unit"
-#define SM_CSV_SKIPPED_HEADER                                                  \
-  "benchmark,variant,params,threads,placement,reason"
+#define SM_CSV_PROBLEMS_HEADER                                                 \
+  "benchmark,variant,params,threads,placement,rep,status,elapsed_s,reason"
 #define SM_CSV_MACHINE_HEADER "key,value"
 
 /* A CSV file being written. Rows go to a temporary file beside the final
