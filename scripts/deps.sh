@@ -10,7 +10,24 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
+# Optional: Concurrency Kit for the channel family's ck_ring variant. Its
+# absence (or a failed install) only makes that variant skip.
+optional=(libck-dev)
+install_optional() {
+  for p in "${optional[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+    command -v apt-get >/dev/null 2>&1 || return 0
+    DEBIAN_FRONTEND=noninteractive ${sudo:+$sudo -n} apt-get install -y -qq \
+      --no-install-recommends "$p" >/dev/null 2>&1 ||
+      echo "deps.sh: optional package $p is not available; skipping it" >&2
+  done
+}
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
 if [ ${#missing[@]} -eq 0 ]; then
+  install_optional
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -18,11 +35,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
        "install them with your package manager" >&2
   exit 1
 fi
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  sudo="sudo"
-fi
 echo "deps.sh: installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
   "${missing[@]}" >/dev/null
+install_optional

@@ -1,0 +1,51 @@
+# channel.gp: messages per second vs producers into one consumer, one
+# panel per channel capacity, one line per implementation (issue 5).
+# split: msg_bytes placement
+load dir."/common.gp"
+
+# Every implementation, in a fixed order that fixes its colour; `variants`
+# (set by syncmark plot) names those present in the run.
+all_variants = "syncmark rust_std pipe mutex_condvar ck_ring"
+if (!exists("variants") || variants eq "") { variants = all_variants }
+style_of(v) = word_index(all_variants, v, 1)
+capacities = "0 1 16 1024 -1"
+cap_title(c) = (c eq "0") ? "capacity 0 (rendezvous)" : \
+  (c eq "-1") ? "unbounded" : "bounded, capacity ".c
+row_ok(v, c) = strcol("benchmark") eq "channel" && strcol("variant") eq v && \
+  strcol("metric") eq "msgs_per_s" && params_has("capacity=".c)
+sel(v, c, col) = (row_ok(v, c) && split_ok(0)) ? column(col) : NaN
+
+# One x and y range for every panel (a capacity the run lacks stays empty,
+# and panels compare at a glance): the extremes of this figure's rows.
+any_ok(col) = (strcol("benchmark") eq "channel" && strcol("metric") eq "msgs_per_s" && \
+  split_ok(0) && column(col) > 0) ? column(col) : NaN
+stats summary using (any_ok("threads")):(any_ok("ci_lo")) nooutput
+x_lo = STATS_min_x; x_hi = STATS_max_x; y_lo = STATS_min_y
+stats summary using (any_ok("threads")):(any_ok("ci_hi")) nooutput
+y_hi = STATS_max_y
+set xrange [x_lo / 1.3 : x_hi * 1.3]
+set yrange [y_lo / 2 : y_hi * 2]
+
+set multiplot layout 2,3 title "channel: messages per second received by one consumer vs producers".split_title."\n".machine font ",14" noenhanced
+set logscale x 2
+set logscale y 10
+set format y "10^{%T}"
+set xlabel "producers"
+set ylabel "messages per second (median, 95% CI)"
+set key off
+do for [c in capacities] {
+  set title cap_title(c)
+  eval mark_pus
+  plot for [i=1:words(variants)] summary \
+    using (sel(word(variants,i), c, "threads")):(sel(word(variants,i), c, "median")):\
+          (sel(word(variants,i), c, "ci_lo")):(sel(word(variants,i), c, "ci_hi")) \
+    with yerrorlines lt style_of(word(variants,i)) title word(variants,i)
+}
+# The sixth cell holds the legend only.
+unset title; unset xlabel; unset ylabel; unset tics; unset border; unset grid
+unset arrow; unset label
+unset logscale
+set xrange [0:1]; set yrange [0:1]
+set key center center box title "implementation" font ",12" spacing 1.3
+plot for [i=1:words(variants)] NaN with linespoints lt style_of(word(variants,i)) title word(variants,i)
+unset multiplot
