@@ -7,7 +7,8 @@
 
 #include "family.h"
 
-#define SM_FAMILIES(X) X(contention) X(refcount) X(channel) X(backpressure)
+#define SM_FAMILIES(X)                                                         \
+  X(contention) X(refcount) X(channel) X(backpressure) X(ordering) X(deadlock)
 
 #define SM_DECLARE_FAMILY(name) extern const struct sm_family sm_family_##name;
 SM_FAMILIES(SM_DECLARE_FAMILY)

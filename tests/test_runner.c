@@ -187,7 +187,12 @@ Test(plan, impossible_placement_is_skipped_and_named) {
   cr_assert_eq(sm_topology_load(&opts, &synthetic), 0);
   const unsigned threads[] = {2};
   const enum sm_placement both[] = {SM_PLACE_SMT_FIRST, SM_PLACE_SCATTER};
-  struct sm_plan_request req = {.threads = threads,
+  /* A thread-shaped family only: pair-shaped ones add their own skipped
+   * pair placements. */
+  const char *filter = "contention";
+  struct sm_plan_request req = {.filters = &filter,
+                                .nfilters = 1,
+                                .threads = threads,
                                 .nthreads = 1,
                                 .placements = both,
                                 .nplacements = 2,
