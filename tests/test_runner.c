@@ -187,7 +187,11 @@ Test(plan, impossible_placement_is_skipped_and_named) {
   cr_assert_eq(sm_topology_load(&opts, &synthetic), 0);
   const unsigned threads[] = {2};
   const enum sm_placement both[] = {SM_PLACE_SMT_FIRST, SM_PLACE_SCATTER};
-  struct sm_plan_request req = {.threads = threads,
+  /* A family of the threads shape: pair families note their own skips. */
+  const char *filter = "contention";
+  struct sm_plan_request req = {.filters = &filter,
+                                .nfilters = 1,
+                                .threads = threads,
                                 .nthreads = 1,
                                 .placements = both,
                                 .nplacements = 2,
