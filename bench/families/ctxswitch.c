@@ -780,26 +780,24 @@ struct variant_kind {
 };
 
 static const struct variant_kind kinds[] = {
-    {M_FUTEX, 0, 0}, {M_PIPE, 0, 0},    {M_EVENTFD, 0, 0}, {M_CONDVAR, 0, 0},
-    {M_PARK, 0, 0},  {M_SPIN, 0, 0},    {M_PIPE, 0, 1},    {M_FUTEX, 1, 0},
-    {M_PIPE, 1, 0},  {M_EVENTFD, 1, 0}, {M_CONDVAR, 1, 0}, {M_PARK, 1, 0},
+    {M_FUTEX, 0, 0},   {M_PIPE, 0, 0},    {M_PIPE, 0, 1},    {M_EVENTFD, 0, 0},
+    {M_CONDVAR, 0, 0}, {M_PARK, 0, 0},    {M_SPIN, 0, 0},    {M_FUTEX, 1, 0},
+    {M_PIPE, 1, 0},    {M_EVENTFD, 1, 0}, {M_CONDVAR, 1, 0}, {M_PARK, 1, 0},
 };
 
 static const struct sm_variant variants[] = {
     {"futex", "store + FUTEX_WAKE / FUTEX_WAIT on one word", NULL},
     {"pipe", "one int written to and read from a pipe per direction", NULL},
+    {"perf_pipe", "perf bench sched pipe -T, pinned with taskset", NULL},
     {"eventfd", "an eventfd per direction (write 1 / read)", NULL},
     {"condvar", "pthread mutex + one condition variable per side", NULL},
     {"park", "store + unpark / park (Rust's futex parker)", NULL},
     {"spin", "spinning on a flag (no switch; yields after 256 pauses)", NULL},
-    {"perf_pipe", "perf bench sched pipe -T, pinned with taskset", NULL},
     {"futex_1thread", "one thread: store + FUTEX_WAKE with no waiter", NULL},
     {"pipe_1thread", "one thread: pipe write + read of one int", NULL},
     {"eventfd_1thread", "one thread: eventfd write + read", NULL},
     {"condvar_1thread",
-     "one thread: lock, signal nobody, unlock, lock, "
-     "check, unlock",
-     NULL},
+     "one thread: lock, signal nobody, unlock, lock, check, unlock", NULL},
     {"park_1thread", "one thread: store + unpark a parker nobody sleeps on",
      NULL},
 };
