@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,10 +29,6 @@ enum { MIN_SAMPLES = 8, MAX_SAMPLES = 200000 };
 /* Spare time every wait and every acknowledgement may take beyond the
  * longest delay and poll period before it counts as lost. */
 #define GRACE_NS 1000000000u
-/* The waker sleeps (with no timer slack) until this long before its
- * signal and spins the rest, so its signal never shares a timer interrupt
- * with the sleeper's own timer (which would wake both at once). */
-#define SPIN_TAIL_NS 20000u
 /* Time one wake-up costs beyond its delay and latency (ack, clocks). */
 #define SAMPLE_OVERHEAD_NS 30000u
 
@@ -211,22 +206,21 @@ static int wait_ack(struct wake_state *s, int i) {
   return 0;
 }
 
-/* Waits `ns` nanoseconds: sleeps until SPIN_TAIL_NS before the end, then
- * spins, so the caller is running (not just woken by a timer) at the end. */
+/* Waits `ns` nanoseconds by spinning on the clock. A timed sleep would
+ * not do: timers fire on a coarse grid on some machines (about 100 us on
+ * a VM), so the waker's timer would often fire in the same interrupt as a
+ * polling sleeper's and wake both at once, hiding the poll latency. */
 static void delay(uint64_t ns) {
   uint64_t end = sm_now_ns() + ns;
-  if (ns > SPIN_TAIL_NS)
-    sleep_ns(ns - SPIN_TAIL_NS);
   while (sm_now_ns() < end)
     sm_cpu_relax();
 }
 
 /* The waker: for each signal, waits until the sleeper handled the last
- * one, waits a random delay (the sleeper is asleep by then), stamps the
- * clock and signals. Its timer slack is 1 ns: its timer fires on time. */
+ * one, spins a random delay (the sleeper is asleep by then), stamps the
+ * clock and signals. */
 static void *waker(void *arg) {
   struct wake_state *s = arg;
-  (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   uint64_t rng = sm_now_ns() | 1;
   int total = s->nwarm + s->n, rc = 0;
   for (int i = 1; rc == 0 && i <= total; i++) {
