@@ -42,6 +42,7 @@ plot summary using (xof(strcol("variant")) - 0.15):(sel("p50_ns", "median")):(se
 set title "the sleeper's CPU time while waiting, % of the wait (median of repetitions; bars: min..max)"
 set ylabel "% of the wait on CPU"
 set format y "%g"
+set ytics (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
 set key off
 plot summary using (xof(strcol("variant"))):(sel("cpu_pct", "median")):(sel("cpu_pct", "min")):(sel("cpu_pct", "max")) \
        with yerrorbars lt 2 pt 5 ps 1.4 notitle
