@@ -8,7 +8,14 @@
 #include "family.h"
 
 #define SM_FAMILIES(X)                                                         \
-  X(contention) X(refcount) X(channel) X(backpressure) X(ordering) X(deadlock)
+  X(contention)                                                                \
+  X(refcount)                                                                  \
+  X(ctxswitch)                                                                 \
+  X(wake)                                                                      \
+  X(channel)                                                                   \
+  X(backpressure)                                                              \
+  X(ordering)                                                                  \
+  X(deadlock)
 
 #define SM_DECLARE_FAMILY(name) extern const struct sm_family sm_family_##name;
 SM_FAMILIES(SM_DECLARE_FAMILY)
