@@ -7,7 +7,7 @@
 
 #include "family.h"
 
-#define SM_FAMILIES(X) X(contention) X(refcount) X(aggregate)
+#define SM_FAMILIES(X) X(contention) X(refcount) X(aggregate) X(select)
 
 #define SM_DECLARE_FAMILY(name) extern const struct sm_family sm_family_##name;
 SM_FAMILIES(SM_DECLARE_FAMILY)
