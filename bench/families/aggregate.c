@@ -37,7 +37,7 @@ enum strategy {
 
 /* Job sizing: per-thread updates of the first pilot job and the fewest a
  * measured job gives each thread. */
-enum { PILOT_UPDATES = 256, MIN_UPDATES = 64 };
+enum { PILOT_UPDATES = 1, MIN_UPDATES = 1 };
 /* Most updates of one job, all threads together: bounds the memory of
  * messages queued in a channel (16 bytes each) to 256 MiB. */
 #define MAX_JOB_UPDATES ((uint64_t)1 << 24)

@@ -32,9 +32,9 @@ static const uint64_t poll_sleep_ns[] = {[SELECT] = 0,
  * sleep if longer, so the consumer is waiting when a message comes and a
  * polling loop is met at a uniformly random point of its period. */
 enum { GAP_MIN_NS = 100000, GAP_SPAN_NS = 200000 };
-/* The quiet wait that gives the CPU share while nothing arrives: at least
- * this many poll periods, and at least a quarter of the duration (it is
- * part of the duration). */
+/* The quiet wait that gives the CPU share while nothing arrives, the same
+ * for every method: at least this many of the longest poll period, and at
+ * least a quarter of the duration. */
 enum { QUIET_PERIODS = 2 };
 /* Fewest measured messages of a repetition, whatever its duration. */
 enum { MIN_SAMPLES = 5 };
@@ -61,8 +61,9 @@ struct select_state {
   size_t nchannels;
   struct sm_sender **tx;
   struct sm_receiver **rx;
-  uint64_t warmup_ns, duration_ns;
+  uint64_t warmup_ns;
   uint64_t gap_span_ns, quiet_ns;
+  uint64_t measure_ns; /* measured messages are sent for this long */
   size_t max_samples;
   struct sm_thread *sender_thread; /* set before the consumer starts */
   SM_CACHE_ALIGNED atomic_uint ready;
@@ -141,20 +142,18 @@ static void sleep_gap(const struct select_state *s, uint64_t *rng, uint64_t now,
 
 /* The sender: after a gap, sends one timestamped message on a random
  * channel and waits for its acknowledgment: warmup messages, then one
- * after a quiet wait, then measured ones until duration_ns passed since the
- * quiet wait began (at least MIN_SAMPLES, at most max_samples). Stops
- * early at the first failure; then disconnects every channel. */
+ * after a quiet wait, then measured ones for measure_ns (at least
+ * MIN_SAMPLES, at most max_samples). Stops early at the first failure;
+ * then disconnects every channel. */
 static void *sender_main(void *arg) {
   struct select_state *s = arg;
   arrive(s);
-  uint64_t rng = 0x9e3779b97f4a7c15u ^ s->nchannels;
+  uint64_t rng = (sm_now_ns() | 1) * 0x9e3779b97f4a7c15u; /* never 0 */
   uint64_t measure_from = sm_now_ns() + s->warmup_ns, measure_end = 0;
   uint64_t seq = 0, measured = 0;
   for (;;) {
     uint64_t now = sm_now_ns();
     enum kind kind = next_kind(now, measure_from, measure_end != 0);
-    if (kind == QUIET)
-      measure_end = now + s->duration_ns;
     sleep_gap(s, &rng, now, kind);
     if (kind == MEASURED &&
         (measured >= s->max_samples ||
@@ -175,6 +174,8 @@ static void *sender_main(void *arg) {
     measured += kind != WARMUP;
     if (wait_ack(s, seq) != 0)
       break;
+    if (kind == QUIET)
+      measure_end = sm_now_ns() + s->measure_ns;
   }
   s->sent = seq;
   for (size_t i = 0; i < s->nchannels; i++) {
@@ -307,12 +308,13 @@ static int state_new(const struct sm_measure_config *cfg,
   s->method = (enum method)(c->variant - c->family->variants);
   s->nchannels = (size_t)c->param[AXIS_CHANNELS];
   s->warmup_ns = cfg->warmup_ns;
-  s->duration_ns = cfg->duration_ns;
   uint64_t period = poll_sleep_ns[s->method];
   s->gap_span_ns = period > GAP_SPAN_NS ? period : GAP_SPAN_NS;
-  s->quiet_ns = QUIET_PERIODS * period > cfg->duration_ns / 4
-                    ? QUIET_PERIODS * period
-                    : cfg->duration_ns / 4;
+  uint64_t longest = QUIET_PERIODS * poll_sleep_ns[POLL_10MS];
+  s->quiet_ns = longest > cfg->duration_ns / 4 ? longest : cfg->duration_ns / 4;
+  s->measure_ns = s->quiet_ns < cfg->duration_ns / 2
+                      ? cfg->duration_ns - s->quiet_ns
+                      : cfg->duration_ns / 2;
   s->max_samples = cfg->duration_ns / GAP_MIN_NS + MIN_SAMPLES + 1;
   atomic_init(&s->ready, 0);
   atomic_init(&s->acked, 0);
@@ -407,8 +409,9 @@ static int report(struct select_state *s, struct sm_sink *sink) {
 }
 
 /* Measures one repetition of a case: a sender and a consumer over K
- * channels for about warmup + quiet wait + duration (at least MIN_SAMPLES
- * messages). */
+ * channels for the warmup, then the quiet wait and the measured messages
+ * (the duration together, or the quiet wait plus half the duration when
+ * the wait is longer than half of it; at least MIN_SAMPLES messages). */
 static int select_measure(const struct sm_measure_config *cfg,
                           const struct sm_case *c, struct sm_sink *sink,
                           char *msg, size_t size) {
