@@ -35,9 +35,10 @@ enum strategy {
   PIPE_SINGLE
 };
 
-/* Job sizing: per-thread updates of the first pilot job and the fewest a
- * measured job gives each thread. */
-enum { PILOT_UPDATES = 1, MIN_UPDATES = 1 };
+/* Job sizing: per-thread updates of the first pilot job, the fewest a
+ * measured job gives each thread, the most one rescaling multiplies them
+ * by, and the most times a too short measured job is rescaled. */
+enum { PILOT_UPDATES = 1, MIN_UPDATES = 1, MAX_GROWTH = 1000, MAX_RESIZES = 3 };
 /* Most updates of one job, all threads together: bounds the memory of
  * messages queued in a channel (16 bytes each) to 256 MiB. */
 #define MAX_JOB_UPDATES ((uint64_t)1 << 24)
@@ -652,11 +653,20 @@ static uint64_t work_iterations_for(long work_ns) {
   return iterations;
 }
 
-/* Sizes the measured job: pilot jobs, growing 4x while the next one still
- * fits in the warmup, give the time per update; the job then gets the
- * updates per producer that fill duration_ns (at least MIN_UPDATES, at
- * most MAX_JOB_UPDATES in all). Returns 0 and sets *m, or the error of a
- * pilot job. */
+/* Returns the updates per producer that fill `target_ns` at the rate of a
+ * job of m per producer that took elapsed_ns, growing at most
+ * MAX_GROWTH-fold, within [MIN_UPDATES, cap]. */
+static uint64_t scale_job(uint64_t m, uint64_t elapsed_ns, uint64_t target_ns,
+                          uint64_t cap) {
+  double want = (double)target_ns / (double)elapsed_ns * (double)m;
+  if (want > (double)m * MAX_GROWTH)
+    want = (double)m * MAX_GROWTH;
+  return want < MIN_UPDATES ? MIN_UPDATES : want > cap ? cap : (uint64_t)want;
+}
+
+/* Sizes the first measured job: pilot jobs, growing 4x while the next one
+ * still fits in the warmup, give the time per update, scaled to
+ * duration_ns. Returns 0 and sets *m, or the error of a pilot job. */
 static int size_job(const struct sm_measure_config *cfg,
                     const struct sm_case *c, enum strategy s,
                     uint64_t work_iterations, uint64_t *m, char *msg,
@@ -673,16 +683,35 @@ static int size_job(const struct sm_measure_config *cfg,
       break;
     pilot = pilot * 4 < cap ? pilot * 4 : cap;
   }
-  double want = (double)cfg->duration_ns / (double)r.elapsed_ns * pilot;
-  *m = want < MIN_UPDATES ? MIN_UPDATES : want > cap ? cap : (uint64_t)want;
+  *m = scale_job(pilot, r.elapsed_ns, cfg->duration_ns, cap);
   return 0;
+}
+
+/* Runs the measured job; one that ended before half the duration (the
+ * pilot met a stall, or the machine sped up) is rescaled and run again, at
+ * most MAX_RESIZES times, unless it already holds the most updates a job
+ * may. Returns 0 with the last job in *r and its size in *m, or a job's
+ * error. */
+static int run_sized_job(const struct sm_measure_config *cfg,
+                         const struct sm_case *c, enum strategy s,
+                         uint64_t work_iterations, uint64_t *m,
+                         struct job_result *r, char *msg, size_t size) {
+  uint64_t cap = MAX_JOB_UPDATES / c->threads;
+  for (unsigned tries = 0;; tries++) {
+    int rc = run_job(c, s, *m, work_iterations, r, msg, size);
+    if (rc != 0 || *m >= cap || tries == MAX_RESIZES ||
+        2 * r->elapsed_ns >= cfg->duration_ns)
+      return rc;
+    *m = scale_job(*m, r->elapsed_ns, cfg->duration_ns, cap);
+  }
 }
 
 /* Returns the strategy of a case's variant (its index in variants[]). */
 static enum strategy strategy_of(const struct sm_case *c);
 
-/* Measures one repetition: sizes the job, runs it and reports its rate,
- * time, CPU time and voluntary switches per update, and its size. */
+/* Measures one repetition: sizes the job, runs it (rescaled when it was
+ * too short) and reports its rate, time, CPU time and voluntary switches
+ * per update, and its size. */
 static int aggregate_measure(const struct sm_measure_config *cfg,
                              const struct sm_case *c, struct sm_sink *sink,
                              char *msg, size_t size) {
@@ -692,7 +721,7 @@ static int aggregate_measure(const struct sm_measure_config *cfg,
   struct job_result r;
   int rc = size_job(cfg, c, s, work_iterations, &m, msg, size);
   if (rc == 0)
-    rc = run_job(c, s, m, work_iterations, &r, msg, size);
+    rc = run_sized_job(cfg, c, s, work_iterations, &m, &r, msg, size);
   if (rc != 0)
     return rc;
   double updates = (double)m * c->threads;
