@@ -19,11 +19,11 @@ sel(v, m, col) = (strcol("benchmark") eq "aggregate" && strcol("variant") eq v &
 
 set multiplot layout 1,2 title "aggregate: three-stage pipeline (produce, transform, consume), work per stage".split_title."\n".machine font ",14" noenhanced
 set logscale x 2
-set offsets graph 0.04, graph 0.04, 0, 0
+set offsets graph 0.04, graph 0.04, graph 0.2, 0
 set logscale y 10
 set format y "10^{%T}"
 set xlabel "producer threads (+ transform + consumer; single: 1 thread)"
-set key top right box opaque title "pipeline" spacing 1.2 font ",10"
+set key top left box opaque horizontal maxcols 3 title "pipeline" spacing 1.2 font ",10"
 eval mark_pus
 
 set title "throughput: items through all three stages per second"
@@ -36,6 +36,7 @@ plot for [v in shown] summary \
 set title "CPU time of all the pipeline's threads per item"
 set ylabel "CPU ns per item (median, 95% CI)"
 set key off
+set offsets graph 0.04, graph 0.04, 0, 0
 plot for [v in shown] summary \
   using (sel(v, "cpu_ns_per_update", "threads")):(sel(v, "cpu_ns_per_update", "median")):\
         (sel(v, "cpu_ns_per_update", "ci_lo")):(sel(v, "cpu_ns_per_update", "ci_hi")) \

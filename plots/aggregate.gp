@@ -18,11 +18,11 @@ sel(v, m, col) = (strcol("benchmark") eq "aggregate" && strcol("variant") eq v &
 
 set multiplot layout 1,2 title "aggregate: N threads each add M updates to one total".split_title."\n".machine font ",14" noenhanced
 set logscale x 2
-set offsets graph 0.04, graph 0.04, 0, 0
+set offsets graph 0.04, graph 0.04, graph 0.2, 0
 set logscale y 10
 set format y "10^{%T}"
 set xlabel "threads (updaters; channel adds 1 aggregating thread)"
-set key top left box opaque title "strategy" spacing 1.2 font ",10"
+set key top left box opaque horizontal maxcols 3 title "strategy" spacing 1.2 font ",10"
 eval mark_pus
 
 set title "throughput: updates into the total per second (higher is better)"
@@ -35,6 +35,7 @@ plot for [v in shown] summary \
 set title "CPU time of all the job's threads per update (lower is better)"
 set ylabel "CPU ns per update (median, 95% CI)"
 set key off
+set offsets graph 0.04, graph 0.04, 0, 0
 plot for [v in shown] summary \
   using (sel(v, "cpu_ns_per_update", "threads")):(sel(v, "cpu_ns_per_update", "median")):\
         (sel(v, "cpu_ns_per_update", "ci_lo")):(sel(v, "cpu_ns_per_update", "ci_hi")) \

@@ -22,11 +22,11 @@ selx(v, m) = (strcol("benchmark") eq "select" && strcol("variant") eq v && \
 
 set multiplot layout 1,2 title "select: notice a message on 1 of K channels".split_title."\n".machine font ",14" noenhanced
 set logscale x 2
-set offsets graph 0.04, graph 0.04, 0, 0
+set offsets graph 0.04, graph 0.04, graph 0.2, 0
 set logscale y 10
 set format y "10^{%T}"
 set xlabel "channels waited on (K)"
-set key bottom right box opaque title "wait (solid p50, dashed p99)" spacing 1.2 font ",10"
+set key top left box opaque horizontal maxcols 2 title "wait (solid: p50, dashed: p99)" spacing 1.2 font ",10"
 
 set title "latency from send to noticed (lower is better)"
 set ylabel "ns (median of repetitions, 95% CI)"
@@ -41,6 +41,7 @@ plot for [v in shown] summary \
 set title "consumer CPU while nothing arrives (1 = a whole core)"
 set ylabel "CPU time / wall time of a quiet wait (median, 95% CI)"
 set key off
+set offsets graph 0.04, graph 0.04, 0, 0
 plot for [v in shown] summary \
   using (selx(v, "wait_cpu_share")):(sel(v, "wait_cpu_share", "median")):\
         (sel(v, "wait_cpu_share", "ci_lo")):(sel(v, "wait_cpu_share", "ci_hi")) \
