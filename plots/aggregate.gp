@@ -22,7 +22,7 @@ set offsets graph 0.04, graph 0.04, graph 0.2, 0
 set logscale y 10
 set format y "10^{%T}"
 set xlabel "threads (updaters; channel adds 1 aggregating thread)"
-set key top left box opaque horizontal maxcols 3 title "strategy" spacing 1.2 font ",10"
+set key top left box opaque horizontal maxcols 2 title "strategy" spacing 1.1 font ",9"
 eval mark_pus
 
 set title "throughput: updates into the total per second (higher is better)"
