@@ -15,6 +15,8 @@
   X(spawn_vs_pool)\
   X(channel)\
   X(backpressure)\
+  X(aggregate)\
+  X(select)\
   X(lockscope)\
   X(ordering)\
   X(deadlock)

@@ -1,0 +1,86 @@
+/* test_aggregate.c: the aggregate family at the longest per-update work its
+ * axis allows (the job shrinks to fit the window), the consistency of its
+ * metrics, and the range the planner enforces for it. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "plan.h"
+#include "registry.h"
+#include "results.h"
+#include "runner.h"
+
+static struct sm_topology *topo;
+
+static void load_machine(void) {
+  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
+  cr_assert_eq(sm_topology_load(&opts, &topo), 0);
+}
+
+static void free_machine(void) {
+  sm_topology_free(topo);
+}
+
+TestSuite(aggregate, .init = load_machine, .fini = free_machine, .timeout = 60);
+
+/* Returns the one value of `metric` that case i's repetition added. */
+static double metric_of(const struct sm_results *r, size_t i,
+                        const char *metric) {
+  double v[2];
+  cr_assert_eq(sm_results_values(r, i, metric, v, 2), 1, "no %s", metric);
+  return v[0];
+}
+
+Test(aggregate, every_variant_passes_with_the_longest_work) {
+  const char *filter = "aggregate";
+  struct sm_axis_override o = {
+      .key = "work_ns", .values = {1000000}, .nvalues = 1};
+  const unsigned threads[] = {2};
+  const enum sm_placement compact = SM_PLACE_COMPACT;
+  struct sm_plan_request req = {.filters = &filter,
+                                .nfilters = 1,
+                                .threads = threads,
+                                .nthreads = 1,
+                                .placements = &compact,
+                                .nplacements = 1,
+                                .quick = true,
+                                .overrides = &o,
+                                .noverrides = 1};
+  struct sm_plan plan;
+  cr_assert_eq(sm_plan_build(&req, topo, &plan), 0);
+  cr_assert_eq(plan.ncases, sm_family_aggregate.nvariants);
+  struct sm_window_config cfg = {
+      .warmup_ns = 1000000, .duration_ns = 5000000, .topo = topo, .quick = 1};
+  struct sm_results r = {0};
+  for (size_t i = 0; i < plan.ncases; i++) {
+    const struct sm_case *c = &plan.cases[i];
+    char msg[256] = "";
+    int rc = sm_runner_repetition(&cfg, c, i, 0, &r, msg, sizeof msg);
+    cr_assert_eq(rc, 0, "%s: %s", c->variant->name, msg);
+    double updates = metric_of(&r, i, "job_updates");
+    cr_expect(updates >= c->threads && fmod(updates, c->threads) == 0,
+              "%s: %g updates for %u threads", c->variant->name, updates,
+              c->threads);
+    double rate = metric_of(&r, i, "updates_per_s");
+    double ns = metric_of(&r, i, "ns_per_update");
+    cr_expect(fabs(rate * ns / 1e9 - 1) < 1e-9, "%s: %g/s but %g ns each",
+              c->variant->name, rate, ns);
+  }
+  sm_results_free(&r);
+  sm_plan_free(&plan);
+}
+
+Test(aggregate, work_outside_the_axis_range_is_rejected) {
+  const char *filter = "aggregate";
+  const long bad[] = {-1, 1000001};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct sm_axis_override o = {
+        .key = "work_ns", .values = {bad[i]}, .nvalues = 1};
+    struct sm_plan_request req = {
+        .filters = &filter, .nfilters = 1, .overrides = &o, .noverrides = 1};
+    char msg[256] = "";
+    cr_expect_eq(sm_plan_check_overrides(&req, msg, sizeof msg), -EINVAL,
+                 "work_ns=%ld accepted", bad[i]);
+  }
+}
