@@ -7,18 +7,18 @@
 
 #include "family.h"
 
-#define SM_FAMILIES(X)\
-  X(contention)\
-  X(refcount)\
-  X(ctxswitch)\
-  X(wake)\
-  X(spawn_vs_pool)\
-  X(channel)\
-  X(backpressure)\
-  X(aggregate)\
-  X(select)\
-  X(lockscope)\
-  X(ordering)\
+#define SM_FAMILIES(X)                                                         \
+  X(contention)                                                                \
+  X(refcount)                                                                  \
+  X(ctxswitch)                                                                 \
+  X(wake)                                                                      \
+  X(spawn_vs_pool)                                                             \
+  X(channel)                                                                   \
+  X(backpressure)                                                              \
+  X(aggregate)                                                                 \
+  X(select)                                                                    \
+  X(lockscope)                                                                 \
+  X(ordering)                                                                  \
   X(deadlock)
 
 #define SM_DECLARE_FAMILY(name) extern const struct sm_family sm_family_##name;
