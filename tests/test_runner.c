@@ -290,23 +290,29 @@ Test(runner, every_registered_variant_passes_its_self_check) {
       }
       if (ran++ >= 2)
         continue;
-      struct sm_window_config cfg = {.warmup_ns = 1000000,
-                                     .duration_ns = 5000000,
+      struct sm_window_config cfg = {.warmup_ns = 2000000,
+                                     .duration_ns = 10000000,
                                      .topo = topo,
                                      .quick = 1};
-      struct sm_results r = {0};
-      char msg[256] = "", label[96];
-      int rc = sm_runner_repetition(&cfg, c, 0, 1, &r, msg, sizeof msg);
-      cr_assert(rc == 0 || rc == SM_MEASURE_SKIP, "%s %s %s: %s",
-                sm_case_label(c, label, sizeof label), c->params,
-                c->placement_name, msg);
-      if (rc == 0)
-        cr_assert_gt(r.nrows, 0, "%s %s gave no metric",
-                     sm_case_label(c, label, sizeof label), c->params);
-      if (rc == 0 && !c->family->measure)
-        cr_assert_gt(r.rows[0].value, 0, "%s did no work",
-                     sm_case_label(c, label, sizeof label));
-      sm_results_free(&r);
+      char label[96];
+      sm_case_label(c, label, sizeof label);
+      /* A window in which the OS gave the threads no CPU (a loaded
+       * machine) proves nothing either way: up to three tries. */
+      for (int attempt = 1; attempt <= 3; attempt++) {
+        struct sm_results r = {0};
+        char msg[256] = "";
+        int rc = sm_runner_repetition(&cfg, c, 0, 1, &r, msg, sizeof msg);
+        cr_assert(rc == 0 || rc == SM_MEASURE_SKIP, "%s %s %s: %s", label,
+                  c->params, c->placement_name, msg);
+        if (rc == 0)
+          cr_assert_gt(r.nrows, 0, "%s %s gave no metric", label, c->params);
+        bool idle = rc == 0 && !c->family->measure && !(r.rows[0].value > 0);
+        sm_results_free(&r);
+        if (!idle)
+          break;
+        cr_assert_lt(attempt, 3, "%s %s did no work in 3 windows", label,
+                     c->params);
+      }
     }
     sm_plan_free(&plan);
   }
