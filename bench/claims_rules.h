@@ -4,10 +4,43 @@
 #ifndef SYNCMARK_BENCH_CLAIMS_RULES_H
 #define SYNCMARK_BENCH_CLAIMS_RULES_H
 
+#include <stdbool.h>
+
 #include "claims.h"
 
+void sm_rule_c1(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c5(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c6(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c7(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c8(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c9(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c10(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c11(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c12(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c14(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c15(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c17(const struct sm_run_view *v, struct sm_claim_result *out);
+
+/* The summary row of (benchmark, variant, params, threads, placement,
+ * metric); NULL/0 match anything (the first such row is taken). */
+struct sm_stat sm_rule_stat(const struct sm_run_view *v, const char *benchmark,
+                            const char *variant, const char *params,
+                            unsigned threads, const char *placement,
+                            const char *metric);
+
+/* The largest value of params key `key` among rows of benchmark/variant,
+ * or `fallback` when there is none. */
+long sm_rule_max_param(const struct sm_run_view *v, const char *benchmark,
+                       const char *variant, const char *key, long fallback);
+
+/* Folds one more part into a running verdict: a part that fails makes the
+ * whole fail; an inconclusive part keeps a holding whole inconclusive. */
+void sm_rule_fold(int *verdict, int part);
+
+/* Turns a folded part (1 holds, -1 fails, 0 inconclusive; start at 1) into
+ * a claim verdict; `any` false (nothing was compared) is inconclusive. */
+enum sm_claim_verdict sm_rule_verdict(int folded, bool any);
 
 /* The largest thread count from 2 up to the run's allowed PUs among rows of
  * `benchmark` (contended but not oversubscribed), or 0 when there is none. */

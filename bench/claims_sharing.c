@@ -1,28 +1,10 @@
-/* claims_sharing.c: verdict rules of the claims about shared state and
- * message passing (C5, C6, C8, C10 to C14, C17). */
+/* claims_sharing.c: verdict rules of the claims about shared state: locks,
+ * atomics, memory orders, reference counts, lock scope and lock order (C5,
+ * C6, C10, C11, C13, C17). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "claims_rules.h"
-
-unsigned sm_rule_contended_threads(const struct sm_run_view *v,
-                                   const char *benchmark) {
-  const char *pus = sm_run_view_machine(v, "allowed_pus");
-  unsigned max = pus ? (unsigned)strtoul(pus, NULL, 10) : 0, list[64];
-  struct sm_query q = {.benchmark = benchmark};
-  size_t n = sm_run_view_threads(v, &q, list, 64);
-  unsigned best = 0;
-  for (size_t i = 0; i < n; i++)
-    if (list[i] >= 2 && list[i] <= max)
-      best = list[i];
-  return best;
-}
-
-int sm_rule_below(const struct sm_stat *s, double bound) {
-  if (!s->found)
-    return 0;
-  return s->ci_hi < bound ? 1 : s->ci_lo > bound ? -1 : 0;
-}
 
 /* ops/s of a contention variant at a read share. */
 static struct sm_stat contention_ops(const struct sm_run_view *v,
@@ -103,4 +85,131 @@ void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out) {
     sm_claim_printf(out, "; shared/uncontended = %.1fx",
                     shared.median / alone.median);
   out->verdict = sm_claim_all(parts, 2);
+}
+
+/* ns per update of an aggregate strategy. */
+static struct sm_stat aggregate_ns(const struct sm_run_view *v,
+                                   const char *variant, long work,
+                                   unsigned threads) {
+  char params[32];
+  snprintf(params, sizeof params, "work_ns=%ld", work);
+  return sm_rule_stat(v, "aggregate", variant, params, threads, NULL,
+                      "ns_per_update");
+}
+
+void sm_rule_c6(const struct sm_run_view *v, struct sm_claim_result *out) {
+  unsigned t = sm_rule_contended_threads(v, "aggregate");
+  static const char *const order[] = {"atomic", "channel", "rwlock", "mutex"};
+  struct sm_stat s[4];
+  sm_claim_printf(out, "work_ns=0, %u threads, ns per update: ", t);
+  for (int i = 0; i < 4; i++) {
+    s[i] = aggregate_ns(v, order[i], 0, t);
+    sm_claim_note(out, order[i], &s[i]);
+  }
+  int parts[3];
+  for (int i = 0; i < 3; i++)
+    parts[i] = sm_stat_cmp(&s[i + 1], &s[i]); /* the next one costs more */
+  out->verdict = t ? sm_claim_all(parts, 3) : SM_CLAIM_INCONCLUSIVE;
+}
+
+/* ops/s of a lockscope variant. */
+static struct sm_stat lockscope_ops(const struct sm_run_view *v,
+                                    const char *variant, long slow_us,
+                                    unsigned threads) {
+  char params[48];
+  snprintf(params, sizeof params, "slow_us=%ld;blocking=1", slow_us);
+  return sm_rule_stat(v, "lockscope", variant, params, threads, NULL,
+                      "ops_per_s");
+}
+
+void sm_rule_c10(const struct sm_run_view *v, struct sm_claim_result *out) {
+  unsigned threads[64];
+  struct sm_query q = {.benchmark = "lockscope"};
+  size_t nt = sm_run_view_threads(v, &q, threads, 64);
+  long slows[16];
+  size_t ns = sm_run_view_param_values(v, &q, "slow_us", slows, 16);
+  unsigned t = nt ? threads[nt - 1] : 0;
+  int verdict = 1;
+  bool any = false;
+  for (size_t i = 0; t >= 2 && i < ns; i++) {
+    struct sm_stat held = lockscope_ops(v, "held_across", slows[i], t);
+    struct sm_stat upd = lockscope_ops(v, "update_only", slows[i], t);
+    char label[64];
+    snprintf(label, sizeof label, "slow_us=%ld, %u threads: held_across",
+             slows[i], t);
+    sm_claim_note(out, label, &held);
+    sm_claim_note(out, "update_only", &upd);
+    if (!held.found || !upd.found)
+      continue;
+    any = true;
+    int part = sm_stat_cmp(&upd, &held);
+    if (part > 0 && upd.median < 2 * held.median)
+      part = 0; /* better, but not the ruin the claim describes */
+    sm_rule_fold(&verdict, part);
+  }
+  out->verdict = sm_rule_verdict(verdict, any);
+}
+
+/* One operation's verdict under C11: 1 when seq_cst is slower than the
+ * acquire/release order and relaxed is not slower than it, -1 when seq_cst
+ * costs the same (medians within 10%) or less, 0 otherwise. */
+static int order_part(const struct sm_stat *relaxed, const struct sm_stat *acq,
+                      const struct sm_stat *seq) {
+  if (!relaxed->found || !acq->found || !seq->found)
+    return 0;
+  if (seq->median <= 1.1 * acq->median)
+    return -1;
+  return sm_stat_cmp(seq, acq) > 0 && sm_stat_cmp(relaxed, acq) <= 0 ? 1 : 0;
+}
+
+void sm_rule_c11(const struct sm_run_view *v, struct sm_claim_result *out) {
+  static const char *const ops[][3] = {
+      {"store_relaxed", "store_release", "store_seq_cst"},
+      {"load_relaxed", "load_acquire", "load_seq_cst"},
+      {"fetch_add_relaxed", "fetch_add_acq_rel", "fetch_add_seq_cst"},
+      {"cas_relaxed", "cas_acq_rel", "cas_seq_cst"}};
+  int verdict = 1;
+  bool any = false;
+  sm_claim_printf(out, "1 thread, own cache line, ns per op: ");
+  for (int i = 0; i < 4; i++) {
+    struct sm_stat s[3];
+    for (int k = 0; k < 3; k++) {
+      s[k] = sm_rule_stat(v, "ordering", ops[i][k], "shared=0", 1, NULL,
+                          "ns_per_op");
+      sm_claim_note(out, ops[i][k], &s[k]);
+    }
+    int part = order_part(&s[0], &s[1], &s[2]);
+    any = any || (s[0].found && s[1].found && s[2].found);
+    sm_claim_printf(out, " (%s)",
+                    part > 0   ? "holds"
+                    : part < 0 ? "does not hold"
+                               : "inconclusive");
+    sm_rule_fold(&verdict, part);
+  }
+  out->verdict = sm_rule_verdict(verdict, any);
+}
+
+void sm_rule_c17(const struct sm_run_view *v, struct sm_claim_result *out) {
+  static const char *const variants[] = {"unordered", "ordered",
+                                         "trylock_backoff"};
+  unsigned deadlocks[3] = {0}, reps[3] = {0};
+  for (int i = 0; i < 3; i++) {
+    struct sm_query q = {.benchmark = "deadlock",
+                         .variant = variants[i],
+                         .metric = "deadlocked"};
+    struct sm_stat rows[256];
+    size_t n = sm_run_view_find_all(v, &q, rows, 256);
+    for (size_t r = 0; r < n && r < 256; r++) {
+      deadlocks[i] += (unsigned)(rows[r].mean * rows[r].n + 0.5);
+      reps[i] += rows[r].n;
+    }
+    sm_claim_printf(out, "%s%s deadlocked in %u of %u repetitions",
+                    i ? "; " : "", variants[i], deadlocks[i], reps[i]);
+  }
+  if (reps[1] == 0 || reps[2] == 0)
+    out->verdict = SM_CLAIM_INCONCLUSIVE;
+  else if (deadlocks[1] > 0 || deadlocks[2] > 0)
+    out->verdict = SM_CLAIM_DOES_NOT_HOLD;
+  else
+    out->verdict = deadlocks[0] > 0 ? SM_CLAIM_HOLDS : SM_CLAIM_INCONCLUSIVE;
 }

@@ -5,6 +5,21 @@
 #include "claims_rules.h"
 
 const struct sm_claim sm_claims[] = {
+    {"C1",
+     "A context switch costs real time; switching on one core costs more "
+     "than handing work to another core",
+     "a token passed between two threads by futex, pipe, eventfd, condvar "
+     "and park/unpark, on one PU and across PUs, with the same calls in one "
+     "thread and the switches counted",
+     "ctxswitch",
+     "For every blocking mechanism measured: the same-PU round trip costs "
+     "more than the same calls made by one thread, shows at least 1.8 "
+     "context switches per round trip, and costs more than the cheapest "
+     "placement on two PUs (smt-sibling, same-l3, cross-l3, cross-package). "
+     "Holds when all of that is true with 95% CIs apart; does not hold when "
+     "any comparison comes out the other way; inconclusive otherwise (also "
+     "when the machine offers no two-PU placement).",
+     sm_rule_c1},
     {"C5",
      "RwLock costs more than Mutex; it wins only when reads clearly "
      "dominate",
@@ -18,6 +33,84 @@ const struct sm_claim sm_claims[] = {
      "CIs of the median ops/s apart); does not hold when any of the three "
      "comes out the other way; inconclusive otherwise.",
      sm_rule_c5},
+    {"C6", "Cost ordering: atomics << channels << RwLock < Mutex",
+     "N threads adding M updates to one total by fetch_add, a channel to an "
+     "aggregator, a rwlock and a mutex",
+     "aggregate",
+     "At work_ns=0 and the largest thread count from 2 up to the allowed "
+     "PUs, ns per update: atomic < channel < rwlock < mutex, each step with "
+     "95% CIs apart. Holds when all three steps hold; does not hold when "
+     "any step is reversed with CIs apart; inconclusive otherwise.",
+     sm_rule_c6},
+    {"C7",
+     "park/unpark wakes at once and costs nothing while parked; "
+     "sleep-polling adds latency",
+     "wake latency distribution and the sleeper's CPU for park, condvar, "
+     "futex, spin-then-park and polling every 10 ms, 1 ms, 100 us",
+     "wake",
+     "At the longest waker delay measured and every placement: park's "
+     "median wake latency beats polling every 1 ms and every 10 ms (95% CIs "
+     "apart), and the parked sleeper uses under 1% of a CPU while waiting "
+     "(CI below 1%). Holds when all hold; does not hold when any comes out "
+     "the other way; inconclusive otherwise.",
+     sm_rule_c7},
+    {"C8",
+     "Bounded channels give backpressure; an unbounded one grows memory "
+     "without limit when the consumer is slow",
+     "a producer faster than its consumer: blocked time, depth and RSS over "
+     "time, bounded against unbounded",
+     "backpressure",
+     "For every consumer speed: each bounded capacity blocks its producer "
+     "more than half the time and grows RSS by under 1 MiB; the unbounded "
+     "channel never blocks (under 5%) and grows RSS more than 10x the "
+     "largest bounded growth (or reaches syncmark's memory cap). Holds when "
+     "all hold; does not hold when a bounded producer is never blocked or "
+     "the unbounded RSS grows no more than the bounded; inconclusive "
+     "otherwise.",
+     sm_rule_c8},
+    {"C9", "A thread pool beats a thread per task",
+     "the same batch of tasks by a thread per task, the lesson's pool and "
+     "a faster pool, over task size and pool size",
+     "spawn_vs_pool",
+     "For CPU-only tasks of up to 10 us and a pool of as many workers as "
+     "allowed PUs: both pools complete more tasks per second than a thread "
+     "per task, 95% CIs apart. Holds when all hold; does not hold when a "
+     "thread per task beats a pool; inconclusive otherwise.",
+     sm_rule_c9},
+    {"C10",
+     "Holding a lock across slow work ruins throughput; keep the critical "
+     "section small",
+     "a mutex held across a simulated I/O wait against only around the "
+     "update, over threads",
+     "lockscope",
+     "With the slow operation a sleep (blocking=1), at the largest thread "
+     "count measured and every slow_us: locking only the update gives at "
+     "least 2x the ops/s of holding the lock across the sleep, 95% CIs "
+     "apart. Holds when all hold; does not hold when holding across is "
+     "faster (CIs apart); inconclusive otherwise.",
+     sm_rule_c10},
+    {"C11", "SeqCst is slower than Acquire/Release, Relaxed is fastest",
+     "store, load, fetch_add and compare-exchange per memory order, one "
+     "thread on its own cache line",
+     "ordering",
+     "For each of store, load, fetch_add and compare-exchange (1 thread, "
+     "shared=0, ns per op): the operation agrees with the claim when seq_cst "
+     "is slower than acquire/release (CIs apart) and relaxed is not slower "
+     "than acquire/release; it contradicts the claim when seq_cst costs no "
+     "more than 1.1x acquire/release. Holds when all four agree; does not "
+     "hold when any contradicts; inconclusive otherwise.",
+     sm_rule_c11},
+    {"C12", "Message passing scales better than shared state",
+     "aggregation by a channel against a mutex over threads, and the "
+     "three-stage pipeline over channels against one locked queue",
+     "aggregate",
+     "At the largest work_ns measured, from 1 thread to the largest count "
+     "from 2 up to the allowed PUs: the channel's speed-up is at least 1.2x "
+     "the mutex's, and the pipeline over channels beats the pipeline over "
+     "one locked queue at that count (95% CIs apart). Holds when both hold; "
+     "does not hold when the channel's speed-up is under the mutex's / 1.2 "
+     "or the locked pipeline wins; inconclusive otherwise.",
+     sm_rule_c12},
     {"C13", "Cloning an Arc is cheap (one increment)",
      "clone+release cost uncontended, on one object from all threads, and "
      "a non-atomic count",
@@ -29,5 +122,37 @@ const struct sm_claim sm_claims[] = {
      "entirely beyond it; inconclusive otherwise. rc_private shows the "
      "non-atomic floor.",
      sm_rule_c13},
+    {"C14", "Selecting over channels by polling try_recv is inefficient",
+     "latency and CPU of a try_recv loop with 10 ms sleeps against a "
+     "blocking select, over the number of channels",
+     "select",
+     "For every channel count and placement: select's median latency to "
+     "notice a message is under a tenth of the 10 ms polling loop's, and "
+     "its CPU share while nothing arrives is lower (95% CIs apart). Holds "
+     "when all hold; does not hold when either comparison is reversed with "
+     "CIs apart; inconclusive otherwise.",
+     sm_rule_c14},
+    {"C15",
+     "The lesson's pool (workers share one receiver behind a mutex) is a "
+     "sound design",
+     "the lesson's shared-queue pool against per-worker queues with "
+     "stealing, over workers and task size",
+     "spawn_vs_pool",
+     "For CPU-only tasks of 10 us or more and a pool of as many workers as "
+     "allowed PUs: the lesson's pool completes at least half the tasks per "
+     "second of the faster pool (CIs entirely above 0.5x). Holds when all "
+     "hold; does not hold when its CI is entirely below 0.5x; inconclusive "
+     "otherwise. Smaller tasks are reported, not judged: there the shared "
+     "queue's lock is the whole cost.",
+     sm_rule_c15},
+    {"C17", "Lock ordering prevents deadlock; timeouts let a thread back off",
+     "the lesson's two-lock pattern unordered (caught by a watchdog), "
+     "ordered, and trylock with back-off",
+     "deadlock",
+     "Holds when ordered and trylock-with-back-off never deadlock in any "
+     "repetition and unordered deadlocks in at least one (showing the "
+     "hazard is real here); does not hold when ordered or trylock deadlock "
+     "even once; inconclusive when unordered never deadlocked.",
+     sm_rule_c17},
 };
 const size_t sm_nclaims = sizeof sm_claims / sizeof sm_claims[0];

@@ -60,6 +60,7 @@ int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
   view->col_n = sm_csv_column(&view->summary, "n");
   view->col_cv = sm_csv_column(&view->summary, "cv");
   view->col_unit = sm_csv_column(&view->summary, "unit");
+  view->col_mean = sm_csv_column(&view->summary, "mean");
   char ignored[256];
   if (read_file(dir, "machine.csv", &view->machine, ignored, sizeof ignored) !=
       0)
@@ -107,21 +108,38 @@ static bool row_matches(const struct sm_run_view *v, size_t r,
   return params_contain(row[v->col[2]], q->params);
 }
 
+/* The statistics of summary row r. */
+static struct sm_stat row_stat(const struct sm_run_view *view, size_t r) {
+  char **row = view->summary.rows[r];
+  return (struct sm_stat){.median = strtod(row[view->col[6]], NULL),
+                          .ci_lo = strtod(row[view->col[7]], NULL),
+                          .ci_hi = strtod(row[view->col_ci_hi], NULL),
+                          .cv = strtod(row[view->col_cv], NULL),
+                          .mean = strtod(row[view->col_mean], NULL),
+                          .n = (unsigned)strtoul(row[view->col_n], NULL, 10),
+                          .unit = row[view->col_unit],
+                          .found = true};
+}
+
 struct sm_stat sm_run_view_find(const struct sm_run_view *view,
                                 const struct sm_query *q) {
-  for (size_t r = 0; r < view->summary.nrows; r++) {
-    if (!row_matches(view, r, q, true))
-      continue;
-    char **row = view->summary.rows[r];
-    return (struct sm_stat){.median = strtod(row[view->col[6]], NULL),
-                            .ci_lo = strtod(row[view->col[7]], NULL),
-                            .ci_hi = strtod(row[view->col_ci_hi], NULL),
-                            .cv = strtod(row[view->col_cv], NULL),
-                            .n = (unsigned)strtoul(row[view->col_n], NULL, 10),
-                            .unit = row[view->col_unit],
-                            .found = true};
-  }
+  for (size_t r = 0; r < view->summary.nrows; r++)
+    if (row_matches(view, r, q, true))
+      return row_stat(view, r);
   return (struct sm_stat){.found = false};
+}
+
+size_t sm_run_view_find_all(const struct sm_run_view *view,
+                            const struct sm_query *q, struct sm_stat *out,
+                            size_t max) {
+  size_t n = 0;
+  for (size_t r = 0; r < view->summary.nrows; r++)
+    if (row_matches(view, r, q, true)) {
+      if (n < max)
+        out[n] = row_stat(view, r);
+      n++;
+    }
+  return n;
 }
 
 bool sm_run_view_has(const struct sm_run_view *view, const char *benchmark) {
@@ -172,6 +190,23 @@ size_t sm_run_view_param_values(const struct sm_run_view *view,
       p = strchr(p, ';');
       p = p ? p + 1 : NULL;
     }
+  }
+  return n;
+}
+
+size_t sm_run_view_placements(const struct sm_run_view *view,
+                              const struct sm_query *q, const char **out,
+                              size_t max) {
+  size_t n = 0;
+  for (size_t r = 0; r < view->summary.nrows; r++) {
+    if (!row_matches(view, r, q, true))
+      continue;
+    const char *p = view->summary.rows[r][view->col[4]];
+    size_t i = 0;
+    while (i < n && strcmp(out[i], p) != 0)
+      i++;
+    if (i == n && n < max)
+      out[n++] = p;
   }
   return n;
 }

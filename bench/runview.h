@@ -14,12 +14,12 @@ struct sm_run_view {
   struct sm_csv_table summary, machine;
   int col[8]; /* benchmark, variant, params, threads, placement, metric,
                  median, ci_lo (ci_hi follows via col_ci_hi) */
-  int col_ci_hi, col_n, col_cv, col_unit;
+  int col_ci_hi, col_n, col_cv, col_unit, col_mean;
 };
 
 /* One summary row that a lookup found. */
 struct sm_stat {
-  double median, ci_lo, ci_hi, cv;
+  double median, ci_lo, ci_hi, cv, mean;
   unsigned n;
   const char *unit;
   bool found;
@@ -48,6 +48,12 @@ void sm_run_view_free(struct sm_run_view *view);
 struct sm_stat sm_run_view_find(const struct sm_run_view *view,
                                 const struct sm_query *q);
 
+/* Collects every summary row matching q into out (capacity max) and
+ * returns how many matched (possibly more than max). */
+size_t sm_run_view_find_all(const struct sm_run_view *view,
+                            const struct sm_query *q, struct sm_stat *out,
+                            size_t max);
+
 /* Returns true when the run has rows of `benchmark`. */
 bool sm_run_view_has(const struct sm_run_view *view, const char *benchmark);
 
@@ -61,6 +67,13 @@ size_t sm_run_view_threads(const struct sm_run_view *view,
 size_t sm_run_view_param_values(const struct sm_run_view *view,
                                 const struct sm_query *q, const char *key,
                                 long *out, size_t max);
+
+/* Collects the distinct placements of rows matching q, in first-seen
+ * order, into out (capacity max; pointers into the view). Returns how
+ * many. */
+size_t sm_run_view_placements(const struct sm_run_view *view,
+                              const struct sm_query *q, const char **out,
+                              size_t max);
 
 /* Returns a machine.csv value, or NULL. */
 const char *sm_run_view_machine(const struct sm_run_view *view,
