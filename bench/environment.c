@@ -1,16 +1,52 @@
 /* environment.c: machine and self description shared by `info` and `run`. */
 #include "environment.h"
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "options.h"
 #include "runner.h"
 #include "syncmark/clock.h"
 #include "syncmark/csv.h"
+#include "text.h"
 
 /* Length of the runner-overhead probe window. */
 #define OVERHEAD_PROBE_NS 100000000u
+
+/* Lists into buf the ids of other processes named "syncmark" (from
+ * /proc/<pid>/comm), space-separated, or "none". A process that vanishes
+ * while being read is skipped; an unreadable /proc gives "unknown". */
+static void other_syncmark_pids(char *buf, size_t size) {
+  DIR *proc = opendir("/proc");
+  if (!proc) {
+    snprintf(buf, size, "unknown");
+    return;
+  }
+  buf[0] = '\0';
+  pid_t self = getpid();
+  for (struct dirent *e; (e = readdir(proc));) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0 || pid == self)
+      continue;
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    if (!fgets(comm, sizeof comm, f))
+      comm[0] = '\0';
+    fclose(f);
+    if (strcmp(comm, "syncmark\n") == 0)
+      sm_appendf(buf, size, "%s%ld", buf[0] ? " " : "", pid);
+  }
+  closedir(proc);
+  if (!buf[0])
+    snprintf(buf, size, "none");
+}
 
 int sm_env_describe(const struct sm_topology *topo, struct sm_field *fields,
                     size_t *count, size_t max) {
@@ -32,6 +68,10 @@ int sm_env_describe(const struct sm_topology *topo, struct sm_field *fields,
   if (rc == 0)
     rc = sm_field_add(fields, count, max, "runner_overhead_ns_per_op", "%.3f",
                       sm_runner_overhead_ns(topo, OVERHEAD_PROBE_NS));
+  char others[256];
+  other_syncmark_pids(others, sizeof others);
+  if (rc == 0)
+    rc = sm_field_add(fields, count, max, "other_syncmark_pids", "%s", others);
   return rc;
 }
 

@@ -36,6 +36,12 @@ static void machine_warnings(const struct sm_field *fields, size_t nfields,
          "running under a hypervisor (%s): vCPUs share physical cores and "
          "cross-vCPU wake-ups pay for the hypervisor",
          hv);
+  const char *others = sm_field_get(fields, nfields, "other_syncmark_pids");
+  if (others && strcmp(others, "none") != 0)
+    warn(out,
+         "another syncmark was running when this run started (pid %s): the "
+         "two runs competed for the CPUs",
+         others);
   const char *gov = sm_field_get(fields, nfields, "governor");
   if (!gov || strcmp(gov, "unavailable") == 0)
     warn(out, "the CPU frequency governor cannot be read: frequency scaling "

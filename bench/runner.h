@@ -77,8 +77,8 @@ int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
 
 /* Measures the runner's own cost per operation: one pinned thread running
  * an empty body in SM_MEASURED_LOOP, in five windows sharing `duration_ns`.
- * Returns the lowest ns per iteration, or a negative value when a window
- * could not run. */
+ * Returns the lowest ns per iteration among the windows in which the thread
+ * ran, or a negative value when no window could run or none got the CPU. */
 double sm_runner_overhead_ns(const struct sm_topology *topo,
                              uint64_t duration_ns);
 
