@@ -643,6 +643,81 @@ Test(cli, report_on_a_folder_without_summary) {
   EXPECT_USAGE_ERROR("summary.csv", cwd_dir, "report", cwd_dir);
 }
 
+/* Finds the only run folder under --out into buf. */
+static void only_run_dir(char *buf, size_t size) {
+  char host[64], entry[128], hostdir[320];
+  safe_hostname(host, sizeof host);
+  snprintf(hostdir, sizeof hostdir, "%s/%s", out_dir, host);
+  only_entry(hostdir, entry, sizeof entry);
+  cr_assert_lt(snprintf(buf, size, "%s/%s", hostdir, entry), (int)size);
+}
+
+/* Stops a long run with `signo` once it has completed repetitions, and
+ * checks the exit status 128 + signo, the parseable files of what was
+ * completed and the interrupted status. */
+static void check_interrupt(int signo, const char *tag) {
+  struct child c;
+  spawn_cli(&c, tag,
+            (const char *const[]){"run", "refcount", "--reps", "1000",
+                                  "--duration", "0.01", "--warmup", "0",
+                                  "--out", out_dir, NULL});
+  struct timespec nap = {1, 500000000};
+  nanosleep(&nap, NULL);
+  cr_assert_eq(kill(c.pid, signo), 0);
+  wait_cli(&c);
+  cr_assert_eq(c.status, 128 + signo, "status %d; stderr: %s", c.status,
+               slurp(c.err_path));
+  cr_assert(strstr(slurp(c.err_path), "interrupted by"), "stderr: %s",
+            slurp(c.err_path));
+  char rundir[600], path[700];
+  only_run_dir(rundir, sizeof rundir);
+  struct sm_csv_table raw;
+  read_csv(rundir, "raw.csv", SM_CSV_RAW_HEADER, &raw);
+  cr_assert_gt(raw.nrows, 0, "completed repetitions must be kept");
+  sm_csv_table_free(&raw);
+  snprintf(path, sizeof path, "%s/machine.csv", rundir);
+  cr_assert(strstr(slurp(path), "status,interrupted ("), "%s", slurp(path));
+  cr_assert_eq(count_tmp_files(out_dir), 0, "leftover temporary files");
+}
+
+Test(cli, sigint_keeps_completed_repetitions) {
+  check_interrupt(SIGINT, "sigint");
+}
+
+Test(cli, sigterm_keeps_completed_repetitions) {
+  check_interrupt(SIGTERM, "sigterm");
+}
+
+/* A repetition that hangs becomes a timed-out row; the others are kept and
+ * the run exits 1 naming the hung case. */
+Test(cli, watchdog_turns_a_hang_into_a_timed_out_row) {
+  struct child c;
+  run_cli(&c, "hang",
+          (const char *const[]){"run", "contention/mutex", "contention/sharded",
+                                "--threads", "1", "--param", "read_pct=0",
+                                "--quick", "--inject-hang", "contention/mutex",
+                                "--watchdog", "0.3", "--out", out_dir, NULL});
+  const char *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
+  cr_assert(strstr(err, "contention/mutex read_pct=0;cs_ns=0 threads=1 hung"),
+            "%s", err);
+  char rundir[600], path[700];
+  only_run_dir(rundir, sizeof rundir);
+  struct sm_csv_table t;
+  read_csv(rundir, "problems.csv", SM_CSV_PROBLEMS_HEADER, &t);
+  cr_assert_eq(t.nrows, 1);
+  cr_assert_str_eq(t.rows[0][column(&t, "status")], "timed_out");
+  cr_assert_str_eq(t.rows[0][column(&t, "variant")], "mutex");
+  sm_csv_table_free(&t);
+  read_csv(rundir, "raw.csv", SM_CSV_RAW_HEADER, &t);
+  for (size_t r = 0; r < t.nrows; r++)
+    cr_assert_str_eq(t.rows[r][column(&t, "variant")], "sharded");
+  cr_assert_gt(t.nrows, 0);
+  sm_csv_table_free(&t);
+  snprintf(path, sizeof path, "%s/machine.csv", rundir);
+  cr_assert(strstr(slurp(path), "status,timed out"), "%s", slurp(path));
+}
+
 Test(cli, run_writes_result_files) {
   char rundir[600];
   tiny_run(rundir, sizeof rundir);
@@ -865,6 +940,15 @@ Test(cli, concurrent_runs_get_distinct_folders) {
     cr_assert((strstr(out_a, line_first) && strstr(out_b, line_second)) ||
                   (strstr(out_a, line_second) && strstr(out_b, line_first)),
               "stdouts should name the two folders:\n%s\n%s", out_a, out_b);
+    /* Each machine file names the other run, started at the same time. */
+    for (int i = 0; i < 2; i++) {
+      char path[400];
+      snprintf(path, sizeof path, "%s/%s/machine.csv", hostdir, names[i]);
+      const char *machine = slurp(path);
+      cr_assert(strstr(machine, "other_syncmark_pids,") &&
+                    !strstr(machine, "other_syncmark_pids,none"),
+                "%s should record the other run", path);
+    }
     return;
   }
 }
