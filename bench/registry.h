@@ -7,7 +7,7 @@
 
 #include "family.h"
 
-#define SM_FAMILIES(X) X(contention) X(refcount)
+#define SM_FAMILIES(X) X(contention) X(refcount) X(stack) X(sleep) X(oversub)
 
 #define SM_DECLARE_FAMILY(name) extern const struct sm_family sm_family_##name;
 SM_FAMILIES(SM_DECLARE_FAMILY)
