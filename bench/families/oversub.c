@@ -73,7 +73,6 @@ struct team_result {
   uint64_t completion_ns; /* start to the last thread's end */
   uint64_t ivcsw;         /* sum over threads */
   double spread;          /* (last end - first end) / completion */
-  double rate;            /* mean over threads of chunks per second */
 };
 
 /* Sets `go` of the team to `how` and unparks its n threads. */
@@ -118,7 +117,6 @@ static int check_team(const struct spinner *w, unsigned n, uint64_t start,
                       uint64_t one_chunk, struct team_result *r, char *msg,
                       size_t msg_size) {
   uint64_t first = UINT64_MAX, last = 0;
-  double rates = 0;
   for (unsigned i = 0; i < n; i++) {
     if (w[i].done != w[i].chunks || w[i].sum != w[i].chunks * one_chunk) {
       snprintf(msg, msg_size,
@@ -129,12 +127,10 @@ static int check_team(const struct spinner *w, unsigned n, uint64_t start,
     }
     first = w[i].end_ns < first ? w[i].end_ns : first;
     last = w[i].end_ns > last ? w[i].end_ns : last;
-    rates += (double)w[i].chunks * 1e9 / (double)(w[i].end_ns - start);
     r->ivcsw += w[i].ivcsw;
   }
   r->completion_ns = last - start;
   r->spread = (double)(last - first) / (double)r->completion_ns;
-  r->rate = rates / n;
   return 0;
 }
 
@@ -189,8 +185,9 @@ static uint64_t chunk_iters(void) {
 }
 
 /* Adds the metrics of one repetition: the N-thread team against the two
- * halves of the reference team. */
-static int add_oversub_metrics(struct sm_sink *sink,
+ * halves of the reference team, which did the same total work on p
+ * threads. */
+static int add_oversub_metrics(struct sm_sink *sink, unsigned n, unsigned p,
                                const struct team_result *n_team,
                                const struct team_result ref[2]) {
   double ref_ns = (double)(ref[0].completion_ns + ref[1].completion_ns);
@@ -202,8 +199,8 @@ static int add_oversub_metrics(struct sm_sink *sink,
       {"slowdown_vs_pus", "ratio", n_ns / ref_ns},
       {"completion_ns", "ns", n_ns},
       {"ref_completion_ns", "ns", ref_ns},
-      {"thread_rate_vs_pus", "ratio",
-       n_team->rate / ((ref[0].rate + ref[1].rate) / 2)},
+      /* work per thread per second, N threads over reference threads */
+      {"thread_throughput_vs_pus", "ratio", (double)p / n * ref_ns / n_ns},
       {"ivcsw_per_s", "switches/s", (double)n_team->ivcsw * 1e9 / n_ns},
       {"ref_ivcsw_per_s", "switches/s",
        (double)(ref[0].ivcsw + ref[1].ivcsw) * 1e9 / ref_ns},
@@ -245,7 +242,7 @@ static int oversub_measure(const struct sm_measure_config *cfg,
   if (rc == 0)
     rc = run_team(p, ref_pus, n * k, iters, one, &ref[1], msg, msg_size);
   free(ref_pus);
-  return rc == 0 ? add_oversub_metrics(sink, &n_team, ref) : rc;
+  return rc == 0 ? add_oversub_metrics(sink, n, p, &n_team, ref) : rc;
 }
 
 /* Thread counts under --threads auto: 1, 2, 4 and 8 times the allowed

@@ -30,7 +30,7 @@ enum { TOUCH_FRAME_BYTES = 1024 };
 enum { STACK_RESERVE_KIB = 8 };
 
 /* Idle threads per repetition (before the memory bound), full and quick. */
-enum { IDLE_THREADS_FULL = 2000, IDLE_THREADS_QUICK = 256 };
+enum { IDLE_THREADS_FULL = 2000, IDLE_THREADS_QUICK = 64 };
 
 /* Resident KiB one idle thread is assumed to cost beyond its touched
  * stack when bounding the thread count (the real figure is ~10 KiB); and
@@ -228,12 +228,13 @@ static size_t case_stack_bytes(const struct sm_case *c) {
 }
 
 /* Returns 0 when case c can run here; otherwise SM_MEASURE_SKIP with msg
- * saying why (a stack under this system's minimum), or with msg empty when
- * the touched depth does not fit in the stack (the case does not apply). */
+ * saying why: a stack under this system's minimum, or one too small for
+ * the depth the case touches (that would overflow it). */
 static int check_case(const struct sm_case *c, char *msg, size_t msg_size) {
   long min = sysconf(_SC_THREAD_STACK_MIN);
   long stack_kib = c->param[AXIS_STACK_KIB];
   long touch_kib = c->param[AXIS_TOUCH_KIB];
+  long need_kib = touch_kib + touch_kib / 8 + STACK_RESERVE_KIB;
   if (min > 0 && case_stack_bytes(c) < (size_t)min) {
     snprintf(msg, msg_size,
              "a %ld KiB stack is under this system's thread stack minimum "
@@ -241,8 +242,11 @@ static int check_case(const struct sm_case *c, char *msg, size_t msg_size) {
              stack_kib, min);
     return SM_MEASURE_SKIP;
   }
-  if (touch_kib + touch_kib / 8 + STACK_RESERVE_KIB > stack_kib) {
-    msg[0] = '\0';
+  if (touch_kib > 0 && need_kib > stack_kib) {
+    snprintf(msg, msg_size,
+             "touching %ld KiB needs a stack of at least %ld KiB (frames, "
+             "thread descriptor and TLS)",
+             touch_kib, need_kib);
     return SM_MEASURE_SKIP;
   }
   return 0;
