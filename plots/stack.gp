@@ -45,8 +45,10 @@ plot x with lines lc rgb "#888888" dt 2 lw 1 title "y = stack size", \
     with points lt touch_lt(i) pt 6 ps 2 title sprintf("mincore of stacks, %s KiB", word(touches,i))
 
 set title "time to create a thread (median over reps)"
+# Head room above the data for the legend.
+set offsets graph 0.03, graph 0.03, graph 0.45, 0
 set ylabel "microseconds per thread (log scale)"
-set format y "%g"
+set format y "%.0f"
 set key top left box opaque spacing 1.2 font ",10"
 plot for [i=1:words(touches)] summary using (stack_kib(0)):(sel("spawn_join", "spawn_join_p50_ns", word(touches,i), "median") / 1000) \
     with linespoints lt touch_lt(i) dt 1 title sprintf("spawn+join one at a time (p50), %s KiB touched", word(touches,i)), \
