@@ -12,6 +12,9 @@
   X(refcount)                                                                  \
   X(ctxswitch)                                                                 \
   X(wake)                                                                      \
+  X(stack)                                                                     \
+  X(sleep)                                                                     \
+  X(oversub)                                                                   \
   X(spawn_vs_pool)                                                             \
   X(channel)                                                                   \
   X(backpressure)                                                              \
