@@ -88,16 +88,23 @@ impl<T: Send + 'static> Tx<T> for mpsc::SyncSender<T> {
     }
 }
 
-/// What the threads of one run share.
+/// A value on a cache line of its own (128 bytes, as the C family's
+/// SM_CACHE_ALIGNED), so the consumer's count does not share a line with
+/// the flag every producer reads per message.
+#[repr(align(128))]
+struct Line<T>(T);
+
+/// What the threads of one run share; the hot atomics each on their own
+/// cache line, laid out as the C family's.
 struct Shared {
     epoch: Instant,
     ready: AtomicUsize,
-    go: AtomicBool,
+    go: Line<AtomicBool>,
     open_ns: AtomicU64, // gate opening, ns since epoch
-    stop: AtomicBool,
+    stop: Line<AtomicBool>,
     capped: AtomicBool,
-    sent_total: AtomicU64, // in steps of CHECK_EVERY
-    received: AtomicU64,   // the consumer's count
+    sent_total: Line<AtomicU64>, // in steps of CHECK_EVERY
+    received: Line<AtomicU64>,   // the consumer's count
     max_in_flight: u64,
     warmup_ns: u64,
     duration_ns: u64,
@@ -112,7 +119,7 @@ impl Shared {
     /// Announces the calling thread and waits for the gate.
     fn wait_gate(&self) {
         self.ready.fetch_add(1, Ordering::Release);
-        while !self.go.load(Ordering::Acquire) {
+        while !self.go.0.load(Ordering::Acquire) {
             thread::yield_now();
         }
     }
@@ -133,12 +140,12 @@ fn produce<S: Tx<[u64; N]>, const N: usize>(s: &Shared, tx: S, id: u64, pu: i64)
     }
     s.wait_gate();
     let mut seq: u64 = 0;
-    while !s.stop.load(Ordering::Relaxed) {
+    while !s.stop.0.load(Ordering::Relaxed) {
         if seq % CHECK_EVERY == 0 && seq > 0 {
-            let total = s.sent_total.fetch_add(CHECK_EVERY, Ordering::Relaxed) + CHECK_EVERY;
-            if total.saturating_sub(s.received.load(Ordering::Relaxed)) > s.max_in_flight {
+            let total = s.sent_total.0.fetch_add(CHECK_EVERY, Ordering::Relaxed) + CHECK_EVERY;
+            if total.saturating_sub(s.received.0.load(Ordering::Relaxed)) > s.max_in_flight {
                 s.capped.store(true, Ordering::Relaxed);
-                s.stop.store(true, Ordering::Relaxed);
+                s.stop.0.store(true, Ordering::Relaxed);
                 break;
             }
         }
@@ -180,7 +187,7 @@ fn consume<const N: usize>(s: &Shared, rx: Receiver<[u64; N]>, p: usize, pu: i64
     let mut count: u64 = 0;
     while let Ok(m) = rx.recv() {
         count += 1;
-        s.received.store(count, Ordering::Relaxed);
+        s.received.0.store(count, Ordering::Relaxed);
         let w0 = m[0];
         let id = (w0 >> SEQ_BITS & (MAX_PRODUCERS - 1)) as usize;
         if id >= p || w0 & SEQ_MASK != seen.next[id] & SEQ_MASK || (N >= 2 && m[N - 1] != !w0) {
@@ -205,7 +212,7 @@ fn consume<const N: usize>(s: &Shared, rx: Receiver<[u64; N]>, p: usize, pu: i64
         if (1..N - 1).any(|i| m[i] != pattern(i)) && seen.error.is_none() {
             seen.error = Some(format!("message {}: payload corrupted", count));
         }
-        if now >= win_start && !s.stop.load(Ordering::Relaxed) && seen.samples.len() < MAX_SAMPLES {
+        if now >= win_start && !s.stop.0.load(Ordering::Relaxed) && seen.samples.len() < MAX_SAMPLES {
             seen.samples.push((now as u32).wrapping_sub((w0 >> 32) as u32));
         }
     }
@@ -216,15 +223,15 @@ fn consume<const N: usize>(s: &Shared, rx: Receiver<[u64; N]>, p: usize, pu: i64
 /// stop, and past the deadline (up to `limit`) while fewer than `enough`
 /// messages arrived; then returns the consumer's count and the time.
 fn sample_at(s: &Shared, deadline: u64, limit: u64, enough: u64) -> (u64, u64) {
-    while !s.stop.load(Ordering::Relaxed) {
+    while !s.stop.0.load(Ordering::Relaxed) {
         let now = s.now();
-        if now >= limit || (now >= deadline && s.received.load(Ordering::Relaxed) >= enough) {
+        if now >= limit || (now >= deadline && s.received.0.load(Ordering::Relaxed) >= enough) {
             break;
         }
         let until = if now < deadline { deadline } else { limit };
         thread::sleep(Duration::from_nanos((until - now).min(1_000_000)));
     }
-    (s.received.load(Ordering::Relaxed), s.now())
+    (s.received.0.load(Ordering::Relaxed), s.now())
 }
 
 /// Percentile p (0..=100) of sorted values, type 7 (as syncmark's stats).
@@ -264,12 +271,12 @@ fn run<S: Tx<[u64; N]>, const N: usize>(
     }
     let open = s.now();
     s.open_ns.store(open, Ordering::Release);
-    s.go.store(true, Ordering::Release);
+    s.go.0.store(true, Ordering::Release);
     let start = open + s.warmup_ns;
     let (c0, t0) = sample_at(&s, start, start, 0);
     let end = start + s.duration_ns;
     let (c1, t1) = sample_at(&s, end, end + WINDOW_GRACE_NS, c0 + MIN_WINDOW_MSGS);
-    s.stop.store(true, Ordering::Relaxed);
+    s.stop.0.store(true, Ordering::Relaxed);
     for h in producers {
         if h.join().is_err() {
             fail(1, "self-check failed: a producer panicked");
@@ -369,12 +376,12 @@ fn main() {
     let s = Arc::new(Shared {
         epoch: Instant::now(),
         ready: AtomicUsize::new(0),
-        go: AtomicBool::new(false),
+        go: Line(AtomicBool::new(false)),
         open_ns: AtomicU64::new(0),
-        stop: AtomicBool::new(false),
+        stop: Line(AtomicBool::new(false)),
         capped: AtomicBool::new(false),
-        sent_total: AtomicU64::new(0),
-        received: AtomicU64::new(0),
+        sent_total: Line(AtomicU64::new(0)),
+        received: Line(AtomicU64::new(0)),
         max_in_flight: parse_int("max-in-flight", get(5), 1, u64::MAX),
         warmup_ns: parse_int("warmup-ns", get(3), 0, 1 << 40),
         duration_ns: parse_int("duration-ns", get(4), 1, 1 << 40),
