@@ -12,9 +12,11 @@ enum sm_direction {
 };
 
 /* Returns the direction of `metric` measured in `unit`: higher is better
- * for a rate (unit ending in "/s" or a name ending in "_per_s"), lower is
- * better for a time or a size (unit ns, us, ms, s, KiB, MiB or bytes), and
- * no direction otherwise. Unknown names are never guessed at. */
+ * for a rate of work (a unit ending in "/s", switch rates excepted), lower
+ * is better for a time or a size (unit ns, us, ms, s, KiB, MiB or bytes)
+ * unless the metric describes the setting rather than the strategy
+ * (wait_ns, timer_slack_ns, cpu_probe_ns, time_to_deadlock_ms), and no
+ * direction otherwise (counts, ratios, switch rates). */
 enum sm_direction sm_metric_direction(const char *metric, const char *unit);
 
 /* Returns "higher", "lower" or "none". */

@@ -117,6 +117,17 @@ Test(compare, direction_threshold_and_informational_metrics) {
   sm_comparison_free(&c);
 }
 
+Test(compare, metric_directions) {
+  cr_assert_eq(sm_metric_direction("ops_per_s", "ops/s"), SM_HIGHER_IS_BETTER);
+  cr_assert_eq(sm_metric_direction("p99_ns", "ns"), SM_LOWER_IS_BETTER);
+  cr_assert_eq(sm_metric_direction("rss_kib_per_thread", "KiB"),
+               SM_LOWER_IS_BETTER);
+  cr_assert_eq(sm_metric_direction("ivcsw_per_s", "switches/s"),
+               SM_NO_DIRECTION);
+  cr_assert_eq(sm_metric_direction("wait_ns", "ns"), SM_NO_DIRECTION);
+  cr_assert_eq(sm_metric_direction("fairness_jain", "ratio"), SM_NO_DIRECTION);
+}
+
 /* Rows in only one run are listed, after the matched ones. */
 Test(compare, unmatched_rows_are_listed) {
   rng_state = 5;
