@@ -9,12 +9,20 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* Metrics in a time unit that describe the setting or the measurement, not
+ * the strategy: a regression check must not judge them. */
+static const char *const SETTINGS[] = {"wait_ns", "timer_slack_ns",
+                                       "cpu_probe_ns", "time_to_deadlock_ms"};
+
 enum sm_direction sm_metric_direction(const char *metric, const char *unit) {
   static const char *const lower_units[] = {"ns",  "us",  "ms",   "s",
                                             "KiB", "MiB", "bytes"};
-  if (!metric || !unit)
+  if (!metric || !unit || strncmp(unit, "switches", 8) == 0)
     return SM_NO_DIRECTION;
-  if (ends_with(unit, "/s") || ends_with(metric, "_per_s"))
+  for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
+    if (strcmp(metric, SETTINGS[i]) == 0)
+      return SM_NO_DIRECTION;
+  if (ends_with(unit, "/s"))
     return SM_HIGHER_IS_BETTER;
   for (size_t i = 0; i < sizeof lower_units / sizeof lower_units[0]; i++)
     if (strcmp(unit, lower_units[i]) == 0)
