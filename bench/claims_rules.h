@@ -9,6 +9,9 @@
 #include "claims.h"
 
 void sm_rule_c1(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c2(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c3(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c4(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c5(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c6(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c7(const struct sm_run_view *v, struct sm_claim_result *out);
@@ -20,6 +23,7 @@ void sm_rule_c12(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c14(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c15(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c16(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c17(const struct sm_run_view *v, struct sm_claim_result *out);
 
 /* The summary row of (benchmark, variant, params, threads, placement,

@@ -20,6 +20,42 @@ const struct sm_claim sm_claims[] = {
      "any comparison comes out the other way; inconclusive otherwise (also "
      "when the machine offers no two-PU placement).",
      sm_rule_c1},
+    {"C2",
+     "A thread reserves a large stack (2 MB in the lesson, RLIMIT_STACK "
+     "with glibc), so 10,000 threads cost ~20 GB",
+     "resident against virtual memory of K idle threads per stack size",
+     "stack",
+     "For idle threads that touch nothing, at stack sizes 2048 and 8192 KiB "
+     "(those measured): holds when each thread's resident memory is at "
+     "least half its stack; does not hold when it is under a tenth of the "
+     "stack while the virtual memory is at least 90% of it (reserved, not "
+     "used); inconclusive otherwise, or when fewer threads than planned "
+     "could be created or the VmRSS figure disagrees with mincore over the "
+     "stacks by more than 10%.",
+     sm_rule_c2},
+    {"C3", "A smaller stack saves memory and creation time for many threads",
+     "resident memory and creation time per idle thread at 256 KiB against "
+     "8192 KiB stacks",
+     "stack",
+     "Idle threads touching nothing: holds when a 256 KiB stack's resident "
+     "memory per thread is under 90% of an 8192 KiB stack's and its "
+     "creation time per thread (batch spawn) beats it (95% CIs apart); does "
+     "not hold when the resident memory is not 10% smaller or the creation "
+     "time is worse (CIs apart); inconclusive otherwise.",
+     sm_rule_c3},
+    {"C4",
+     "More CPU-bound threads than cores only adds switching: best count = "
+     "physical cores",
+     "the same CPU-bound work by 2x the PUs threads against as many "
+     "threads as PUs, in the same repetition",
+     "oversub",
+     "At 2x the allowed PUs, for every placement measured: holds when the "
+     "work takes longer than with PUs threads (slowdown CI above 1.02) and "
+     "involuntary switches per second are at least 1.5x the reference's; "
+     "does not hold when the median slowdown is within 0.95-1.05 with its "
+     "CI under 1.10 (oversubscription cost nothing measurable); "
+     "inconclusive otherwise.",
+     sm_rule_c4},
     {"C5",
      "RwLock costs more than Mutex; it wins only when reads clearly "
      "dominate",
@@ -147,6 +183,17 @@ const struct sm_claim sm_claims[] = {
      "otherwise. Smaller tasks are reported, not judged: there the shared "
      "queue's lock is the whole cost.",
      sm_rule_c15},
+    {"C16", "sleep() may wake slightly late",
+     "requested against actual duration of nanosleep from 10 us to 10 ms, "
+     "with the thread's timer slack as it is",
+     "sleep",
+     "For every requested length (default timer slack): the claim fits when "
+     "the median overshoot is above 0 and under 10% of the request; it is "
+     "contradicted when the median overshoot exceeds the request itself "
+     "(late by more than the whole sleep is not 'slightly'). Holds when "
+     "every length fits; does not hold when any length contradicts it; "
+     "inconclusive otherwise.",
+     sm_rule_c16},
     {"C17", "Lock ordering prevents deadlock; timeouts let a thread back off",
      "the lesson's two-lock pattern unordered (caught by a watchdog), "
      "ordered, and trylock with back-off",
