@@ -9,7 +9,9 @@ style_of(v) = word_index(all_variants, v, 1)
 row_ok(v, m) = strcol("benchmark") eq "sleep" && strcol("variant") eq v && \
   strcol("metric") eq m
 sel(v, m, col) = row_ok(v, m) ? column(col) : NaN
-sleep_us(x) = real(substr(strcol("params"), 10, 20))
+# The requested length of a sleep row (NaN for rows of other families).
+sleep_us(x) = strcol("benchmark") eq "sleep" ? \
+  real(substr(strcol("params"), 10, 20)) : NaN
 # The default slack the run recorded, for the title.
 stats summary using (row_ok("slack_default", "timer_slack_ns") ? column("median") : 0) nooutput
 slack_note = STATS_max > 0 ? sprintf("default timer slack %.0f us", STATS_max / 1000) : "default timer slack not measured"

@@ -9,7 +9,9 @@ touch_all = "0 4 16 64 256 1024 4096 16384 65536"
 row_ok(v, m, t) = strcol("benchmark") eq "stack" && strcol("variant") eq v && \
   strcol("metric") eq m && params_has("touch_kib=".t)
 sel(v, m, t, col) = row_ok(v, m, t) ? column(col) : NaN
-stack_kib(x) = real(substr(strcol("params"), 11, strstrt(strcol("params"), ";") - 1))
+# The stack size of a stack row (NaN for rows of other families).
+stack_kib(x) = strcol("benchmark") eq "stack" ? \
+  real(substr(strcol("params"), 11, strstrt(strcol("params"), ";") - 1)) : NaN
 touches = ""
 do for [t in touch_all] {
   stats summary using (row_ok("idle", "rss_kib_per_thread", t) || \
