@@ -5,7 +5,7 @@
 # operation (sleep) and one for busy work (C10). Grey dashes: one slow
 # operation at a time (the most a lock held across it allows) and as
 # many at a time as threads (sleep) or PUs (busy work) allow.
-# split: blocking
+# split: blocking placement
 load dir."/common.gp"
 
 all_variants = "held_across update_only"

@@ -14,7 +14,8 @@ shown = ""
 do for [v in all_variants] {
   if (strstrt(" ".variants." ", " ".v." ") > 0) { shown = shown." ".v }
 }
-chans(x) = real(substr(strcol("params"), strstrt(strcol("params"), "channels=") + 9, 99))
+chans(x) = strcol("benchmark") eq "select" ? \
+  real(substr(strcol("params"), strstrt(strcol("params"), "channels=") + 9, 99)) : NaN
 sel(v, m, col) = (strcol("benchmark") eq "select" && strcol("variant") eq v && \
   strcol("metric") eq m && split_ok(0)) ? column(col) : NaN
 selx(v, m) = (strcol("benchmark") eq "select" && strcol("variant") eq v && \

@@ -3,13 +3,14 @@
 # end (p99), vs CPU work per task; one panel per pool size (1x, 2x, 4x the
 # allowed PUs), one colour per strategy (C9, C15). One figure per blocking
 # sleep of the task.
-# split: sleep_ns
+# split: sleep_ns placement
 load dir."/common.gp"
 
 all_variants = "thread_per_task shared_queue fast"
 if (!exists("variants") || variants eq "") { variants = all_variants }
 style_of(v) = v eq "thread_per_task" ? 7 : word_index(all_variants, v, 1)
-spin_of(x) = real(substr(strcol("params"), 9, strstrt(strcol("params"), ";") - 1))
+spin_of(x) = strcol("benchmark") eq "spawn_vs_pool" ? \
+  real(substr(strcol("params"), 9, strstrt(strcol("params"), ";") - 1)) : NaN
 spin_x(x) = spin_of(0) > 0 ? spin_of(0) : 100
 metrics = "start_p50_ns start_p99_ns done_p99_ns"
 metric_names = "start-p50 start-p99 done-p99"

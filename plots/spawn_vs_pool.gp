@@ -3,7 +3,7 @@
 # per task, the lesson's shared-queue pool, the fast pool (C9, C15); the
 # grey dashes are the best a pool of that size could do. One figure per
 # blocking sleep of the task.
-# split: sleep_ns
+# split: sleep_ns placement
 load dir."/common.gp"
 
 all_variants = "thread_per_task shared_queue fast"
@@ -11,7 +11,8 @@ if (!exists("variants") || variants eq "") { variants = all_variants }
 style_of(v) = v eq "thread_per_task" ? 7 : word_index(all_variants, v, 1)
 # The task's CPU work (params "spin_ns=N;...") on a log axis: 0 ns is
 # drawn at 100 ns.
-spin_of(x) = real(substr(strcol("params"), 9, strstrt(strcol("params"), ";") - 1))
+spin_of(x) = strcol("benchmark") eq "spawn_vs_pool" ? \
+  real(substr(strcol("params"), 9, strstrt(strcol("params"), ";") - 1)) : NaN
 spin_x(x) = spin_of(0) > 0 ? spin_of(0) : 100
 fam_ok(x) = strcol("benchmark") eq "spawn_vs_pool" && \
   strcol("metric") eq "tasks_per_s" && split_ok(0)
