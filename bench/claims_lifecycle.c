@@ -51,8 +51,7 @@ static int c1_mechanism(const struct sm_run_view *v, const char *m,
   double switches = vcsw.median + ivcsw.median;
   sm_claim_printf(out, ", %.2f switches per round trip", switches);
   int part = 1;
-  if (one.found)
-    sm_rule_fold(&part, sm_stat_cmp(&same, &one));
+  sm_rule_fold(&part, sm_stat_cmp(&same, &one)); /* 0 when not measured */
   sm_rule_fold(&part, switches >= 1.8 ? 1 : 0);
   sm_rule_fold(&part, sm_stat_cmp(&same, &cross));
   return part;

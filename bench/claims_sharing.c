@@ -206,7 +206,16 @@ void sm_rule_c17(const struct sm_run_view *v, struct sm_claim_result *out) {
     sm_claim_printf(out, "%s%s deadlocked in %u of %u repetitions",
                     i ? "; " : "", variants[i], deadlocks[i], reps[i]);
   }
-  if (reps[1] == 0 || reps[2] == 0)
+  size_t failed =
+      sm_run_view_problems(v, "deadlock", "ordered", "failed") +
+      sm_run_view_problems(v, "deadlock", "trylock_backoff", "failed");
+  if (failed > 0)
+    sm_claim_printf(out,
+                    "; %zu case(s) of ordered or trylock_backoff "
+                    "failed (problems.csv): a deadlock there fails its "
+                    "self-check",
+                    failed);
+  if (reps[1] == 0 || reps[2] == 0 || failed > 0)
     out->verdict = SM_CLAIM_INCONCLUSIVE;
   else if (deadlocks[1] > 0 || deadlocks[2] > 0)
     out->verdict = SM_CLAIM_DOES_NOT_HOLD;

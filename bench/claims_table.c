@@ -1,6 +1,6 @@
-/* claims_table.c: the lesson's claims (see ../shared/CLAIMS.md), each with
- * its test and its verdict rule stated in words; the rules are coded in
- * claims_lifecycle.c and claims_sharing.c. */
+/* claims_table.c: the lesson's claims, each with its test and its verdict
+ * rule stated in words; the rules are coded in claims_lifecycle.c,
+ * claims_resources.c, claims_sharing.c and claims_messages.c. */
 #include "claims.h"
 #include "claims_rules.h"
 
@@ -167,8 +167,9 @@ const struct sm_claim sm_claims[] = {
      "For every channel count and placement: select's median latency to "
      "notice a message is under a tenth of the 10 ms polling loop's, and "
      "its CPU share while nothing arrives is lower (95% CIs apart). Holds "
-     "when all hold; does not hold when either comparison is reversed with "
-     "CIs apart; inconclusive otherwise.",
+     "when all hold; does not hold when select's latency CI lies entirely "
+     "above a tenth of polling's, or its CPU share is higher (CIs apart); "
+     "inconclusive otherwise.",
      sm_rule_c14},
     {"C15",
      "The lesson's pool (workers share one receiver behind a mutex) is a "
@@ -201,7 +202,9 @@ const struct sm_claim sm_claims[] = {
      "Holds when ordered and trylock-with-back-off never deadlock in any "
      "repetition and unordered deadlocks in at least one (showing the "
      "hazard is real here); does not hold when ordered or trylock deadlock "
-     "even once; inconclusive when unordered never deadlocked.",
+     "even once; inconclusive when unordered never deadlocked or a case of "
+     "ordered or trylock failed (a deadlock there fails the family's "
+     "self-check; problems.csv says why).",
      sm_rule_c17},
 };
 const size_t sm_nclaims = sizeof sm_claims / sizeof sm_claims[0];

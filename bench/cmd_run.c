@@ -103,7 +103,8 @@ static void explain_placement(const struct run *r, enum sm_placement p,
 }
 
 /* Resolves placements; exits with status 2 when none of the named ones is
- * possible, and warns about those skipped. */
+ * possible, and warns about those skipped. The impossible ones stay in the
+ * list, so the planner records them in skipped_placements. */
 static void resolve_placements(struct run *r) {
   const struct sm_options *o = r->o;
   if (o->nplacements == 0) {
@@ -112,18 +113,20 @@ static void resolve_placements(struct run *r) {
     return;
   }
   r->nplacements = 0;
+  size_t possible = 0;
   char why[256] = "";
   for (size_t i = 0; i < o->nplacements; i++) {
     int pu;
+    r->placements[r->nplacements++] = o->placements[i];
     if (sm_topology_plan_threads(r->topo, o->placements[i], 1, &pu) == 0) {
-      r->placements[r->nplacements++] = o->placements[i];
+      possible++;
       continue;
     }
     explain_placement(r, o->placements[i], why, sizeof why);
     if (o->nplacements > 1)
       fprintf(stderr, "syncmark: skipped: %s\n", why);
   }
-  if (r->nplacements == 0)
+  if (possible == 0)
     sm_usage_error("%s (allowed here: compact, scatter, none)", why);
 }
 
@@ -305,7 +308,7 @@ static void run_repetition(struct run *r, const struct sm_window_config *cfg,
       sm_seconds_to_ns(r->watchdog_s), &elapsed, msg, sizeof msg);
   if (rc == SM_MEASURE_SKIP)
     drop_case(r, c, SM_OUTCOME_SKIPPED, rep, elapsed, rc, msg);
-  else if (rc == -ETIMEDOUT)
+  else if (rc == SM_REPETITION_HUNG)
     drop_case(r, c, SM_OUTCOME_TIMED_OUT, rep, elapsed, rc, msg);
   else if (rc != 0)
     drop_case(r, c, SM_OUTCOME_FAILED, rep, elapsed, rc, msg);
@@ -549,6 +552,9 @@ int sm_cmd_run(const struct sm_options *o) {
   fflush(stdout);
   int status = finish(&r, rc);
   sm_interrupt_release();
+  if (!r.stopped_by && sm_interrupt_signal())
+    status = 128 + sm_interrupt_signal(); /* arrived while files were
+                                             written: they are whole */
   free(fields);
   free(r.dropped);
   free(r.outcomes);

@@ -84,20 +84,24 @@ static void write_context(FILE *out, const struct sm_field *f, size_t n,
           without_time);
 }
 
-/* Returns the case's time metric (ns_per_op or its first metric in ns), or
- * NULL. */
+/* Returns the case's time metric: ns_per_op, else a median latency (a
+ * metric ending in "p50_ns"), else its first metric in ns; NULL when it
+ * has none. */
 static const char *time_metric(const struct sm_results *r, size_t c) {
-  const char *first = NULL;
+  const char *first = NULL, *median = NULL;
   for (size_t i = 0; i < r->nrows; i++) {
     const struct sm_raw_row *row = &r->rows[i];
     if (row->case_index != c || strcmp(row->unit, "ns") != 0)
       continue;
     if (strcmp(row->metric, "ns_per_op") == 0)
       return row->metric;
+    size_t len = strlen(row->metric);
+    if (!median && len >= 6 && strcmp(row->metric + len - 6, "p50_ns") == 0)
+      median = row->metric;
     if (!first)
       first = row->metric;
   }
-  return first;
+  return median ? median : first;
 }
 
 /* Writes the case's name into buf. */

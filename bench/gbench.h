@@ -16,12 +16,12 @@
  * and in "benchmarks" one "iteration" entry per repetition and "aggregate"
  * entries (mean, median, stddev, cv) per case. A case is named
  * "family/variant/key:value/.../threads:N/placement:P"; real_time and
- * cpu_time are its time metric in ns (ns_per_op, or its first metric in
- * ns), cpu_time equal to real_time since syncmark does not measure CPU time
- * per operation; every metric of the case is a user counter. Cases without
- * a metric in ns, and those marked in `dropped`, are left out and counted in
- * context.syncmark_cases_without_time. Returns 0 or a negative errno with
- * nothing at path. */
+ * cpu_time are its time metric in ns (ns_per_op, else a median latency
+ * *p50_ns, else its first metric in ns), cpu_time equal to real_time since
+ * syncmark does not measure CPU time per operation; every metric of the case is
+ * a user counter. Cases without a metric in ns, and those marked in `dropped`,
+ * are left out and counted in context.syncmark_cases_without_time. Returns 0 or
+ * a negative errno with nothing at path. */
 int sm_gbench_write(const char *path, const struct sm_case *cases,
                     size_t ncases, const bool *dropped,
                     const struct sm_results *results,

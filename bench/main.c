@@ -66,7 +66,7 @@ static const struct option_spec {
     {"watchdog", "S", CMD_RUN, parse_watchdog,
      "seconds a repetition may run before it is declared hung (default "
      "120)"},
-    {"format", "gbench-json", CMD_RUN, parse_format,
+    {"format", "csv|gbench-json", CMD_RUN, parse_format,
      "also write the run as Google Benchmark JSON (gbench.json); CSV is "
      "always written"},
     {"inject-delay-ns", "N", CMD_RUN, parse_inject_delay,
@@ -75,7 +75,7 @@ static const struct option_spec {
     {"inject-into", "FAMILY/VARIANT", CMD_RUN, parse_inject_into,
      "the strategy --inject-delay-ns slows down (a window family's variant)"},
     {"inject-hang", "FAMILY/VARIANT", CMD_RUN, parse_inject_hang,
-     "make that strategy's first repetition hang (to test --watchdog)"},
+     "make every repetition of that strategy hang (to test --watchdog)"},
     {"threshold", "PCT", CMD_COMPARE, parse_threshold,
      "compare: change that counts as a regression, in % (default 5)"},
     {"alpha", "P", CMD_COMPARE, parse_alpha,
@@ -132,15 +132,24 @@ static void print_help(void) {
   puts("usage: syncmark COMMAND [options]\n\ncommands:");
   for (int i = 0; i < NCOMMANDS; i++)
     printf("  syncmark %s\n", COMMANDS[i].usage);
-  puts("\noptions of run:");
-  for (int i = 0; i < NOPTIONS; i++) {
-    char left[40];
-    snprintf(left, sizeof left, "--%s%s%s", OPTIONS[i].name,
-             OPTIONS[i].arg ? " " : "", OPTIONS[i].arg ? OPTIONS[i].arg : "");
-    printf("  %-22s %s\n", left, OPTIONS[i].help);
+  for (int c = 0; c < NCOMMANDS; c++) {
+    bool header = false;
+    for (int i = 0; i < NOPTIONS; i++) {
+      if (!(OPTIONS[i].commands & COMMANDS[c].bit))
+        continue;
+      if (!header)
+        printf("\noptions of %s:\n", COMMANDS[c].name);
+      header = true;
+      char left[48];
+      snprintf(left, sizeof left, "--%s%s%s", OPTIONS[i].name,
+               OPTIONS[i].arg ? " " : "", OPTIONS[i].arg ? OPTIONS[i].arg : "");
+      printf("  %-29s %s\n", left, OPTIONS[i].help);
+    }
   }
   puts("\nFILTER is a glob on a family or family/variant (syncmark list).\n"
-       "Exit status: 0 success, 1 a benchmark failed, 2 bad input.");
+       "Exit status: 0 success; 1 a case failed or hung (run) or a row "
+       "regressed (compare);\n2 bad input; 130/143 run stopped by "
+       "SIGINT/SIGTERM.");
 }
 
 /* Parses a number of seconds in [min, 3600] for option `name`. */
@@ -149,9 +158,9 @@ static double parse_seconds(const char *name, const char *arg, double min) {
   errno = 0;
   double v = strtod(arg, &end);
   if (errno || end == arg || *end || !isfinite(v) || v < min || v > 3600)
-    sm_usage_error("--%s: '%s' is not allowed (a number of seconds, %s%g "
+    sm_usage_error("--%s: '%s' is not allowed (a number of seconds from %g "
                    "to 3600)",
-                   name, arg, min > 0 ? "above " : "", min > 0 ? 0.0 : min);
+                   name, arg, min);
   return v;
 }
 
@@ -396,6 +405,9 @@ int main(int argc, char **argv) {
     parse_options(&o, COMMANDS[i].bit, argc - 1, argv + 1);
     return COMMANDS[i].run(&o);
   }
-  sm_usage_error("unknown command '%s' (allowed: run, info, list, plot)",
-                 argv[1]);
+  char names[128] = "";
+  for (int i = 0; i < NCOMMANDS; i++)
+    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+             i ? ", " : "", COMMANDS[i].name);
+  sm_usage_error("unknown command '%s' (allowed: %s)", argv[1], names);
 }

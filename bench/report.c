@@ -18,9 +18,16 @@ static void write_header(FILE *out, const struct sm_run_view *v) {
   fprintf(out, "# syncmark report: %s\n\n", mv(v, "hostname"));
   fprintf(out,
           "Run folder `%s`, started %s, finished %s, status **%s** (%s "
-          "cases, %s failed, %s skipped).\n\n",
+          "cases, %s failed, %s timed out, %s skipped).\n\n",
           v->dir, mv(v, "started_at"), mv(v, "finished_at"), mv(v, "status"),
-          mv(v, "cases"), mv(v, "failed_cases"), mv(v, "skipped_cases"));
+          mv(v, "cases"), mv(v, "failed_cases"), mv(v, "timed_out_cases"),
+          mv(v, "skipped_cases"));
+  if (strcmp(mv(v, "failed_cases"), "0") != 0 ||
+      strcmp(mv(v, "timed_out_cases"), "0") != 0 ||
+      strcmp(mv(v, "skipped_cases"), "0") != 0)
+    fputs("Cases without numbers, and why, are listed in "
+          "[problems.csv](problems.csv).\n\n",
+          out);
   fprintf(out,
           "Command: `%s`; %s repetitions of %s s windows after %s s "
           "warmup; syncmark %s (commit %s).\n\n",

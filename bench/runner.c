@@ -432,7 +432,7 @@ int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
              "no result after %.1f s: the repetition hangs "
              "(its threads are abandoned)",
              (double)*elapsed_ns / 1e9);
-    return -ETIMEDOUT;
+    return SM_REPETITION_HUNG;
   }
   rc = job->rc;
   snprintf(msg, msg_size, "%s", job->msg);

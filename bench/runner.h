@@ -61,11 +61,16 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
                          unsigned rep, struct sm_results *results, char *msg,
                          size_t msg_size);
 
+/* What sm_runner_repetition_bounded returns when the watchdog fired (a
+ * family's own -ETIMEDOUT stays a failure). */
+#define SM_REPETITION_HUNG 2
+
 /* sm_runner_repetition with a watchdog: runs the repetition on its own
  * thread (with SIGINT and SIGTERM blocked there, so only the main thread
  * takes them) into a private result buffer, and waits at most timeout_ns.
  * On time, its rows are appended to `results` and its return value is
- * returned. Past the limit, returns -ETIMEDOUT and abandons the thread: it
+ * returned. Past the limit, returns SM_REPETITION_HUNG and abandons the
+ * thread: it
  * may stay blocked (or spinning) for the rest of the process, and whatever
  * it still writes goes to its own buffer, never to `results`. *elapsed_ns
  * is the time waited. -EAGAIN when the thread cannot be created. */

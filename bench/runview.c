@@ -71,6 +71,7 @@ int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
 void sm_run_view_free(struct sm_run_view *view) {
   sm_csv_table_free(&view->summary);
   sm_csv_table_free(&view->machine);
+  sm_csv_table_free(&view->problems);
 }
 
 /* Returns true when every ';'-separated item of `want` is an item of
@@ -207,6 +208,22 @@ size_t sm_run_view_placements(const struct sm_run_view *view,
       i++;
     if (i == n && n < max)
       out[n++] = p;
+  }
+  return n;
+}
+
+size_t sm_run_view_problems(const struct sm_run_view *view,
+                            const char *benchmark, const char *variant,
+                            const char *status) {
+  int cb = sm_csv_column(&view->problems, "benchmark");
+  int cv = sm_csv_column(&view->problems, "variant");
+  int cs = sm_csv_column(&view->problems, "status");
+  size_t n = 0;
+  for (size_t r = 0; cb >= 0 && cv >= 0 && cs >= 0 && r < view->problems.nrows;
+       r++) {
+    char **row = view->problems.rows[r];
+    n += strcmp(row[cb], benchmark) == 0 && strcmp(row[cv], variant) == 0 &&
+         strcmp(row[cs], status) == 0;
   }
   return n;
 }

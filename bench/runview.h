@@ -12,6 +12,7 @@
 struct sm_run_view {
   const char *dir;
   struct sm_csv_table summary, machine;
+  struct sm_csv_table problems; /* ncols == 0 when the run had none */
   int col[8]; /* benchmark, variant, params, threads, placement, metric,
                  median, ci_lo (ci_hi follows via col_ci_hi) */
   int col_ci_hi, col_n, col_cv, col_unit, col_mean;
@@ -74,6 +75,12 @@ size_t sm_run_view_param_values(const struct sm_run_view *view,
 size_t sm_run_view_placements(const struct sm_run_view *view,
                               const struct sm_query *q, const char **out,
                               size_t max);
+
+/* Returns how many problems.csv rows name benchmark/variant with `status`
+ * ("failed", "timed_out", "skipped"); 0 when the run has no such file. */
+size_t sm_run_view_problems(const struct sm_run_view *view,
+                            const char *benchmark, const char *variant,
+                            const char *status);
 
 /* Returns a machine.csv value, or NULL. */
 const char *sm_run_view_machine(const struct sm_run_view *view,
