@@ -412,9 +412,11 @@ int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
   uint64_t start = sm_now_ns(), deadline = start + timeout_ns;
   int rc = start_job(job);
   if (rc != 0) {
-    snprintf(msg, msg_size, "could not start the repetition's thread: %s",
-             strerror(-rc));
+    /* No thread to spare (RLIMIT_NPROC, memory): run it here, unguarded,
+     * so the family itself meets and reports the limit. */
     job_free(job);
+    rc = sm_runner_repetition(cfg, c, case_index, rep, results, msg, msg_size);
+    *elapsed_ns = sm_now_ns() - start;
     return rc;
   }
   struct timespec until = {.tv_sec = (time_t)(deadline / 1000000000u),

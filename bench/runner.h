@@ -73,7 +73,9 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
  * thread: it
  * may stay blocked (or spinning) for the rest of the process, and whatever
  * it still writes goes to its own buffer, never to `results`. *elapsed_ns
- * is the time waited. -EAGAIN when the thread cannot be created. */
+ * is the time waited. When the OS refuses the thread (RLIMIT_NPROC,
+ * memory), the repetition runs on the calling thread without a watchdog,
+ * so the family meets the limit itself and reports it. */
 int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
                                  const struct sm_case *c, size_t case_index,
                                  unsigned rep, struct sm_results *results,
