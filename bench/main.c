@@ -1,98 +1,10 @@
-/* main.c: the syncmark binary's only main(): subcommands and the one
- * option table. */
-#include <errno.h>
-#include <getopt.h>
-#include <math.h>
-#include <stdarg.h>
+/* main.c: the syncmark binary's only main(): the subcommands and --help;
+ * the options are parsed in options.c. */
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
-
-/* Subcommands an option applies to, as a bit mask. */
-enum {
-  CMD_RUN = 1,
-  CMD_INFO = 2,
-  CMD_LIST = 4,
-  CMD_PLOT = 8,
-  CMD_COMPARE = 16,
-  CMD_REPORT = 32
-};
-
-/* Parses an option's argument into *o. Exits with status 2 on bad input. */
-typedef void (*option_parser)(struct sm_options *o, const char *arg);
-
-static void parse_quick(struct sm_options *o, const char *arg);
-static void parse_threads(struct sm_options *o, const char *arg);
-static void parse_placement(struct sm_options *o, const char *arg);
-static void parse_duration(struct sm_options *o, const char *arg);
-static void parse_warmup(struct sm_options *o, const char *arg);
-static void parse_reps(struct sm_options *o, const char *arg);
-static void parse_out(struct sm_options *o, const char *arg);
-static void parse_param(struct sm_options *o, const char *arg);
-static void parse_threshold(struct sm_options *o, const char *arg);
-static void parse_alpha(struct sm_options *o, const char *arg);
-static void parse_markdown(struct sm_options *o, const char *arg);
-static void parse_all(struct sm_options *o, const char *arg);
-static void parse_inject_delay(struct sm_options *o, const char *arg);
-static void parse_format(struct sm_options *o, const char *arg);
-static void parse_watchdog(struct sm_options *o, const char *arg);
-static void parse_inject_hang(struct sm_options *o, const char *arg);
-static void parse_inject_into(struct sm_options *o, const char *arg);
-
-/* The one option table: --help is generated from it. */
-static const struct option_spec {
-  const char *name;
-  const char *arg; /* NULL: takes no argument */
-  unsigned commands;
-  option_parser parse;
-  const char *help;
-} OPTIONS[] = {
-    {"quick", NULL, CMD_RUN, parse_quick,
-     "short run: 3 reps, 0.02 s windows, fewer parameter values"},
-    {"threads", "LIST|auto", CMD_RUN, parse_threads,
-     "thread counts, e.g. 1,2,4 (auto: 1, cores, PUs, 2x PUs)"},
-    {"placement", "P[,P..]", CMD_RUN, parse_placement,
-     "compact|scatter|smt-first|none (default compact)"},
-    {"duration", "S", CMD_RUN, parse_duration,
-     "seconds per timed window (default 0.25; quick 0.02)"},
-    {"warmup", "S", CMD_RUN, parse_warmup,
-     "seconds of warmup before each window (default 0.05; quick 0.01)"},
-    {"reps", "N", CMD_RUN, parse_reps, "repetitions (default 10; quick 3)"},
-    {"param", "KEY=V[,V..]", CMD_RUN, parse_param,
-     "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
-     "and ranges: syncmark list)"},
-    {"watchdog", "S", CMD_RUN, parse_watchdog,
-     "seconds a repetition may run before it is declared hung (default "
-     "120)"},
-    {"format", "csv|gbench-json", CMD_RUN, parse_format,
-     "also write the run as Google Benchmark JSON (gbench.json); CSV is "
-     "always written"},
-    {"inject-delay-ns", "N", CMD_RUN, parse_inject_delay,
-     "add N ns of busy work to every operation of --inject-into (to test "
-     "regression checks; recorded in machine.csv)"},
-    {"inject-into", "FAMILY/VARIANT", CMD_RUN, parse_inject_into,
-     "the strategy --inject-delay-ns slows down (a window family's variant)"},
-    {"inject-hang", "FAMILY/VARIANT", CMD_RUN, parse_inject_hang,
-     "make every repetition of that strategy hang (to test --watchdog)"},
-    {"threshold", "PCT", CMD_COMPARE, parse_threshold,
-     "compare: change that counts as a regression, in % (default 5)"},
-    {"alpha", "P", CMD_COMPARE, parse_alpha,
-     "compare: significance level of the Mann-Whitney U test (default "
-     "0.05)"},
-    {"markdown", "FILE", CMD_COMPARE, parse_markdown,
-     "compare: also write the result as Markdown (for CI comments)"},
-    {"all", NULL, CMD_COMPARE, parse_all,
-     "compare: list unchanged and informational rows too"},
-    {"out", "DIR", CMD_RUN, parse_out,
-     "results folder; the run goes to DIR/<host>/<stamp>/ (default results)"},
-};
-enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
-
-/* getopt_long's value for OPTIONS[i] is OPTION_VAL_BASE + i, clear of the
- * characters it returns for errors. */
-enum { OPTION_VAL_BASE = 256 };
 
 static const struct {
   const char *name;
@@ -117,274 +29,22 @@ static const struct {
 };
 enum { NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 
-_Noreturn void sm_usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("syncmark: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(2);
-}
-
 /* Prints --help to stdout. */
 static void print_help(void) {
   puts("usage: syncmark COMMAND [options]\n\ncommands:");
   for (int i = 0; i < NCOMMANDS; i++)
     printf("  syncmark %s\n", COMMANDS[i].usage);
-  for (int c = 0; c < NCOMMANDS; c++) {
-    bool header = false;
-    for (int i = 0; i < NOPTIONS; i++) {
-      if (!(OPTIONS[i].commands & COMMANDS[c].bit))
-        continue;
-      if (!header)
-        printf("\noptions of %s:\n", COMMANDS[c].name);
-      header = true;
-      char left[48];
-      snprintf(left, sizeof left, "--%s%s%s", OPTIONS[i].name,
-               OPTIONS[i].arg ? " " : "", OPTIONS[i].arg ? OPTIONS[i].arg : "");
-      printf("  %-29s %s\n", left, OPTIONS[i].help);
-    }
-  }
+  for (int c = 0; c < NCOMMANDS; c++)
+    sm_options_print(stdout, COMMANDS[c].bit, COMMANDS[c].name);
   puts("\nFILTER is a glob on a family or family/variant (syncmark list).\n"
        "Exit status: 0 success; 1 a case failed or hung (run) or a row "
        "regressed (compare);\n2 bad input; 130/143 run stopped by "
        "SIGINT/SIGTERM.");
 }
 
-/* Parses a number of seconds in [min, 3600] for option `name`. */
-static double parse_seconds(const char *name, const char *arg, double min) {
-  char *end;
-  errno = 0;
-  double v = strtod(arg, &end);
-  if (errno || end == arg || *end || !isfinite(v) || v < min || v > 3600)
-    sm_usage_error("--%s: '%s' is not allowed (a number of seconds from %g "
-                   "to 3600)",
-                   name, arg, min);
-  return v;
-}
-
-static void parse_quick(struct sm_options *o, const char *arg) {
-  (void)arg;
-  o->quick = true;
-}
-
-static void parse_duration(struct sm_options *o, const char *arg) {
-  o->duration_s = parse_seconds("duration", arg, 1e-3);
-}
-
-static void parse_warmup(struct sm_options *o, const char *arg) {
-  o->warmup_s = parse_seconds("warmup", arg, 0);
-}
-
-static void parse_reps(struct sm_options *o, const char *arg) {
-  char *end;
-  errno = 0;
-  long v = strtol(arg, &end, 10);
-  if (errno || end == arg || *end || v < 1 || v > 1000)
-    sm_usage_error("--reps: '%s' is not allowed (an integer from 1 to 1000)",
-                   arg);
-  o->reps = v;
-}
-
-static void parse_out(struct sm_options *o, const char *arg) {
-  if (!*arg)
-    sm_usage_error("--out: the folder name is empty (a writable folder)");
-  o->out_dir = arg;
-}
-
-/* Parses --param KEY=V[,V..]: the key's form and the integers; whether a
- * selected family has the key and the values' range is checked when the
- * run is planned. */
-static void parse_param(struct sm_options *o, const char *arg) {
-  const char *eq = strchr(arg, '=');
-  size_t klen = eq ? (size_t)(eq - arg) : 0;
-  if (!eq || klen == 0 || klen >= sizeof o->params[0].key ||
-      strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_") != klen)
-    sm_usage_error("--param: '%s' is not allowed (KEY=V[,V..] with a "
-                   "lower-case key, e.g. capacity=0,16)",
-                   arg);
-  if (o->nparams == sizeof o->params / sizeof o->params[0])
-    sm_usage_error("--param: '%s' is one too many (at most %zu)", arg,
-                   sizeof o->params / sizeof o->params[0]);
-  struct sm_axis_override *p = &o->params[o->nparams++];
-  memcpy(p->key, arg, klen);
-  p->key[klen] = '\0';
-  p->nvalues = 0;
-  for (const char *v = eq + 1;;) {
-    char *end;
-    errno = 0;
-    long value = strtol(v, &end, 10);
-    if (errno || end == v || (*end && *end != ',') ||
-        p->nvalues == SM_MAX_OVERRIDE_VALUES)
-      sm_usage_error("--param: '%s' is not allowed (up to %d integers after "
-                     "'%s=', separated by commas)",
-                     arg, SM_MAX_OVERRIDE_VALUES, p->key);
-    p->values[p->nvalues++] = value;
-    if (!*end)
-      break;
-    v = end + 1;
-  }
-}
-
-/* Parses a number in [lo, hi] for option `name`; exits 2 otherwise. */
-static double parse_number(const char *name, const char *arg, double lo,
-                           double hi, const char *what) {
-  char *end;
-  errno = 0;
-  double v = strtod(arg, &end);
-  if (errno || end == arg || *end || !(v >= lo && v <= hi))
-    sm_usage_error("--%s: '%s' is not allowed (%s)", name, arg, what);
-  return v;
-}
-
-static void parse_threshold(struct sm_options *o, const char *arg) {
-  o->threshold =
-      parse_number("threshold", arg, 0, 1000, "a percentage from 0 to 1000") /
-      100.0;
-}
-
-static void parse_alpha(struct sm_options *o, const char *arg) {
-  o->alpha = parse_number("alpha", arg, 1e-9, 0.5,
-                          "a probability above 0 and at most 0.5");
-}
-
-static void parse_markdown(struct sm_options *o, const char *arg) {
-  if (!*arg)
-    sm_usage_error("--markdown: the file name is empty (a file to write)");
-  o->markdown = arg;
-}
-
-static void parse_inject_delay(struct sm_options *o, const char *arg) {
-  o->inject_delay_ns = (uint64_t)parse_number("inject-delay-ns", arg, 1, 1e7,
-                                              "an integer from 1 to 10000000");
-  if ((double)o->inject_delay_ns != strtod(arg, NULL))
-    sm_usage_error("--inject-delay-ns: '%s' is not allowed (an integer from "
-                   "1 to 10000000)",
-                   arg);
-}
-
-static void parse_watchdog(struct sm_options *o, const char *arg) {
-  o->watchdog_s = parse_seconds("watchdog", arg, 0.1);
-}
-
-static void parse_inject_hang(struct sm_options *o, const char *arg) {
-  o->inject_hang = arg;
-}
-
-static void parse_format(struct sm_options *o, const char *arg) {
-  if (strcmp(arg, "gbench-json") == 0)
-    o->gbench_json = true;
-  else if (strcmp(arg, "csv") != 0)
-    sm_usage_error("--format: '%s' is not a format (allowed: csv, "
-                   "gbench-json)",
-                   arg);
-}
-
-static void parse_inject_into(struct sm_options *o, const char *arg) {
-  o->inject_into = arg;
-}
-
-static void parse_all(struct sm_options *o, const char *arg) {
-  (void)arg;
-  o->all = true;
-}
-
-static void parse_threads(struct sm_options *o, const char *arg) {
-  o->nthreads = 0;
-  o->threads_auto = strcmp(arg, "auto") == 0;
-  if (o->threads_auto)
-    return;
-  const char *p = arg;
-  for (;;) {
-    char *end;
-    errno = 0;
-    long v = strtol(p, &end, 10);
-    if (errno || end == p || (*end && *end != ',') || v < 1 ||
-        v > SM_MAX_THREADS || o->nthreads == SM_MAX_THREAD_COUNTS)
-      sm_usage_error("--threads: '%s' is not allowed ('auto' or a comma-"
-                     "separated list of at most %d integers from 1 to %d)",
-                     arg, SM_MAX_THREAD_COUNTS, SM_MAX_THREADS);
-    o->threads[o->nthreads++] = (unsigned)v;
-    if (!*end)
-      return;
-    p = end + 1;
-  }
-}
-
-static void parse_placement(struct sm_options *o, const char *arg) {
-  char copy[128];
-  if (strlen(arg) >= sizeof copy)
-    sm_usage_error("--placement: '%.40s...' is too long", arg);
-  strcpy(copy, arg);
-  o->nplacements = 0;
-  o->placement_explicit = true;
-  char *save = NULL;
-  for (char *tok = strtok_r(copy, ",", &save); tok;
-       tok = strtok_r(NULL, ",", &save)) {
-    enum sm_placement p;
-    if (sm_placement_parse(tok, &p) != 0)
-      sm_usage_error("--placement: '%s' is not a placement (allowed: "
-                     "compact, scatter, smt-first, none)",
-                     tok);
-    bool dup = false;
-    for (size_t i = 0; i < o->nplacements; i++)
-      dup = dup || o->placements[i] == p;
-    if (!dup)
-      o->placements[o->nplacements++] = p;
-  }
-  if (o->nplacements == 0)
-    sm_usage_error("--placement: '%s' names no placement (allowed: compact, "
-                   "scatter, smt-first, none)",
-                   arg);
-}
-
-/* Parses the options after the command; positional arguments are kept in
- * order. Exits with status 2 on an unknown option, a missing argument or
- * an option the command does not take. */
-static void parse_options(struct sm_options *o, unsigned command_bit, int argc,
-                          char **argv) {
-  struct option longopts[NOPTIONS + 2];
-  for (int i = 0; i < NOPTIONS; i++)
-    longopts[i] = (struct option){
-        OPTIONS[i].name, OPTIONS[i].arg ? required_argument : no_argument, NULL,
-        OPTION_VAL_BASE + i};
-  longopts[NOPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
-  longopts[NOPTIONS + 1] = (struct option){0};
-  opterr = 0;
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-    if (c == 'h') {
-      print_help();
-      exit(0);
-    }
-    if (c == ':')
-      sm_usage_error("option '%s' needs a value (see syncmark --help)",
-                     argv[optind - 1]);
-    if (c < OPTION_VAL_BASE)
-      sm_usage_error("unknown option '%s' (see syncmark --help)",
-                     argv[optind - 1]);
-    const struct option_spec *spec = &OPTIONS[c - OPTION_VAL_BASE];
-    if (!(spec->commands & command_bit))
-      sm_usage_error("option '--%s' does not apply to '%s' (see syncmark "
-                     "--help)",
-                     spec->name, o->command);
-    spec->parse(o, optarg);
-  }
-  o->args = argv + optind;
-  o->nargs = (size_t)(argc - optind);
-}
-
 int main(int argc, char **argv) {
-  struct sm_options o = {.duration_s = -1,
-                         .warmup_s = -1,
-                         .threads_auto = true,
-                         .out_dir = "results",
-                         .threshold = 0.05,
-                         .alpha = 0.05,
-                         .argc = argc,
-                         .argv = argv};
+  struct sm_options o;
+  sm_options_init(&o, argc, argv);
   if (argc < 2) {
     print_help();
     return 2;
@@ -402,7 +62,11 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], COMMANDS[i].name) != 0)
       continue;
     o.command = COMMANDS[i].name;
-    parse_options(&o, COMMANDS[i].bit, argc - 1, argv + 1);
+    if (sm_options_parse(&o, COMMANDS[i].bit, argc - 1, argv + 1) ==
+        SM_OPTIONS_HELP) {
+      print_help();
+      return 0;
+    }
     return COMMANDS[i].run(&o);
   }
   char names[128] = "";

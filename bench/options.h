@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "family.h"
 #include "syncmark/topology.h"
@@ -42,6 +43,39 @@ struct sm_options {
   int argc;                 /* the whole command line, for the machine */
   char **argv;              /* file */
 };
+
+/* Subcommands an option applies to, as a bit mask. */
+enum {
+  CMD_RUN = 1,
+  CMD_INFO = 2,
+  CMD_LIST = 4,
+  CMD_PLOT = 8,
+  CMD_COMPARE = 16,
+  CMD_REPORT = 32
+};
+
+/* What sm_options_parse returns when it met --help (nothing else is
+ * parsed; the caller prints the help). */
+#define SM_OPTIONS_HELP 1
+
+/* Sets the defaults of every option and records the command line. */
+void sm_options_init(struct sm_options *o, int argc, char **argv);
+
+/* Parses the options after the command (argv[0] is the command) for the
+ * command whose bit is `command_bit`; positional arguments are kept in
+ * order in o->args. Returns 0, or SM_OPTIONS_HELP. An unknown option, a
+ * missing or bad value, or an option the command does not take ends in
+ * sm_usage_error. */
+int sm_options_parse(struct sm_options *o, unsigned command_bit, int argc,
+                     char **argv);
+
+/* Prints the options of one command ("options of run:" and one line each)
+ * to `out`; nothing when it has none. */
+void sm_options_print(FILE *out, unsigned command_bit, const char *command);
+
+/* Makes sm_usage_error call `hook` (which must not return: e.g. a longjmp)
+ * instead of exit(2), for the option fuzzer; NULL restores exit(2). */
+void sm_usage_set_exit_hook(void (*hook)(void));
 
 /* Prints the message "syncmark: <fmt>" to stderr and exits with status 2:
  * the one way bad input ends the program. */

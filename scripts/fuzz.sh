@@ -18,14 +18,22 @@ mkdir -p "$out"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -D_GNU_SOURCE -std=c11 -Icore/include)
 clang "${flags[@]}" core/src/csv.c tests/fuzz/fuzz_csv.c -o "$out/fuzz_csv"
+# The option parser links the core library (placement names need hwloc).
+# shellcheck disable=SC2046
+clang "${flags[@]}" -Ibench core/src/*.c bench/options.c bench/text.c \
+  tests/fuzz/fuzz_options.c $(pkg-config --cflags --libs hwloc libcpuid) \
+  -lpthread -lm -o "$out/fuzz_options"
 
-for target in csv; do
+for target in csv options; do
   corpus="$out/corpus-$target"
   rm -rf "$corpus"
   cp -r "tests/fuzz/corpus/$target" "$corpus"
   echo "fuzz.sh: $target for ${seconds} s"
   status=0
+  # close_fd_mask=2: the targets' own stderr (bad-input messages) is
+  # dropped; libFuzzer's report still reaches the log.
   "$out/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 \
+    -close_fd_mask=2 \
     -artifact_prefix="$out/crash-$target-" "$corpus" >"$out/$target.log" 2>&1 ||
     status=$?
   grep -E "^Done|number_of_executed_units|ERROR|SUMMARY" "$out/$target.log" || true
