@@ -29,6 +29,8 @@ static void parse_inject_delay(struct sm_options *o, const char *arg);
 static void parse_format(struct sm_options *o, const char *arg);
 static void parse_watchdog(struct sm_options *o, const char *arg);
 static void parse_inject_hang(struct sm_options *o, const char *arg);
+static void parse_inject_crash(struct sm_options *o, const char *arg);
+static void parse_isolate(struct sm_options *o, const char *arg);
 static void parse_inject_into(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
@@ -66,6 +68,11 @@ static const struct option_spec {
      "the strategy --inject-delay-ns slows down (a window family's variant)"},
     {"inject-hang", "FAMILY/VARIANT", CMD_RUN, parse_inject_hang,
      "make every repetition of that strategy hang (to test --watchdog)"},
+    {"inject-crash", "FAMILY/VARIANT", CMD_RUN, parse_inject_crash,
+     "make every repetition of that strategy abort (to test --isolate)"},
+    {"isolate", NULL, CMD_RUN, parse_isolate,
+     "run each family in a child process: a crash loses one repetition, "
+     "not the run (no interleaving across families)"},
     {"threshold", "PCT", CMD_COMPARE, parse_threshold,
      "compare: change that counts as a regression, in % (default 5)"},
     {"alpha", "P", CMD_COMPARE, parse_alpha,
@@ -247,6 +254,15 @@ static void parse_watchdog(struct sm_options *o, const char *arg) {
 
 static void parse_inject_hang(struct sm_options *o, const char *arg) {
   o->inject_hang = arg;
+}
+
+static void parse_inject_crash(struct sm_options *o, const char *arg) {
+  o->inject_crash = arg;
+}
+
+static void parse_isolate(struct sm_options *o, const char *arg) {
+  (void)arg;
+  o->isolate = true;
 }
 
 static void parse_format(struct sm_options *o, const char *arg) {

@@ -33,6 +33,8 @@ struct sm_options {
   size_t nparams;
   double watchdog_s;        /* run: --watchdog, 0: the default */
   const char *inject_hang;  /* run: variant made to hang, or NULL */
+  const char *inject_crash; /* run: variant made to abort, or NULL */
+  bool isolate;             /* run: one child process per family */
   bool gbench_json;         /* run: also write gbench.json */
   uint64_t inject_delay_ns; /* run: --inject-delay-ns, 0: none */
   const char *inject_into;  /* run: "family/variant" it applies to */

@@ -6,8 +6,9 @@
 #include "syncmark/csv.h"
 
 const char *sm_outcome_name(enum sm_outcome_kind kind) {
-  static const char *const names[] = {"ok", "skipped", "failed", "timed_out"};
-  return kind <= SM_OUTCOME_TIMED_OUT ? names[kind] : "?";
+  static const char *const names[] = {"ok", "skipped", "failed", "timed_out",
+                                      "crashed"};
+  return kind <= SM_OUTCOME_CRASHED ? names[kind] : "?";
 }
 
 int sm_outcome_write_problems(const char *path, const struct sm_case *cases,

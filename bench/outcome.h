@@ -14,6 +14,7 @@ enum sm_outcome_kind {
                            left out of every output */
   SM_OUTCOME_FAILED,    /* an error or a failed self-check */
   SM_OUTCOME_TIMED_OUT, /* a repetition outlived the watchdog */
+  SM_OUTCOME_CRASHED    /* the process running it died (--isolate) */
 };
 
 /* The outcome of one case; only OK cases keep rows. */
@@ -24,7 +25,7 @@ struct sm_outcome {
   char reason[256];
 };
 
-/* Returns "ok", "skipped", "failed" or "timed_out". */
+/* Returns "ok", "skipped", "failed", "timed_out" or "crashed". */
 const char *sm_outcome_name(enum sm_outcome_kind kind);
 
 /* Writes problems.csv at `path` (temp file + rename): one row per case whose

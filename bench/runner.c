@@ -300,6 +300,8 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
   msg[0] = '\0';
   while (c->variant == cfg->hang_variant)
     pause(); /* a hang on purpose: only the watchdog ends it */
+  if (c->variant == cfg->crash_variant)
+    abort(); /* a crash on purpose: only --isolate survives it */
   if (c->family->measure) {
     struct sm_measure_config mc = {.warmup_ns = cfg->warmup_ns,
                                    .duration_ns = cfg->duration_ns,

@@ -23,6 +23,9 @@ struct sm_window_config {
   /* --inject-hang: the variant whose repetitions block forever instead of
    * running (NULL: none), to exercise the watchdog. */
   const struct sm_variant *hang_variant;
+  /* --inject-crash: the variant whose repetitions abort the process (NULL:
+   * none), to exercise --isolate. */
+  const struct sm_variant *crash_variant;
 };
 
 /* What one window measured, before it becomes metric rows. */

@@ -57,9 +57,10 @@ void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
             k->placement_name);
     if (o->kind != SM_OUTCOME_OK) {
       fprintf(out, "%s: %s\n",
-              o->kind == SM_OUTCOME_SKIPPED  ? "SKIPPED"
-              : o->kind == SM_OUTCOME_FAILED ? "FAILED"
-                                             : "TIMED_OUT",
+              o->kind == SM_OUTCOME_SKIPPED     ? "SKIPPED"
+              : o->kind == SM_OUTCOME_FAILED    ? "FAILED"
+              : o->kind == SM_OUTCOME_TIMED_OUT ? "TIMED_OUT"
+                                                : "CRASHED",
               o->reason);
       continue;
     }

@@ -718,6 +718,33 @@ Test(cli, watchdog_turns_a_hang_into_a_timed_out_row) {
   cr_assert(strstr(slurp(path), "status,timed out"), "%s", slurp(path));
 }
 
+/* --isolate: a family that crashes loses the repetition it crashed in; the
+ * other family's rows are written and the run exits 1. */
+Test(cli, isolate_survives_a_crashing_family) {
+  struct child c;
+  run_cli(&c, "crash",
+          (const char *const[]){
+              "run", "contention/mutex", "refcount/rc_private", "--threads",
+              "1", "--param", "read_pct=0", "--quick", "--isolate",
+              "--inject-crash", "contention/mutex", "--out", out_dir, NULL});
+  const char *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
+  cr_assert(strstr(err, "crashed: the isolated process died of signal"), "%s",
+            err);
+  char rundir[600];
+  only_run_dir(rundir, sizeof rundir);
+  struct sm_csv_table t;
+  read_csv(rundir, "problems.csv", SM_CSV_PROBLEMS_HEADER, &t);
+  cr_assert_eq(t.nrows, 1);
+  cr_assert_str_eq(t.rows[0][column(&t, "status")], "crashed");
+  sm_csv_table_free(&t);
+  read_csv(rundir, "raw.csv", SM_CSV_RAW_HEADER, &t);
+  cr_assert_gt(t.nrows, 0, "the surviving family's rows are kept");
+  for (size_t r = 0; r < t.nrows; r++)
+    cr_assert_str_eq(t.rows[r][column(&t, "benchmark")], "refcount");
+  sm_csv_table_free(&t);
+}
+
 Test(cli, run_writes_result_files) {
   char rundir[600];
   tiny_run(rundir, sizeof rundir);
