@@ -627,6 +627,24 @@ static int write_series(const struct run *r, const char *path) {
   return sm_results_write_series(&r->results, r->plan.cases, path);
 }
 
+/* Removes what a run whose files could not all be written left in its
+ * folder, and the folder: a run folder is either whole or absent. */
+static void discard_run_dir(const struct run *r) {
+  static const char *const names[] = {"raw.csv",     "summary.csv",
+                                      "series.csv",  "problems.csv",
+                                      "gbench.json", "machine.csv"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char path[4200];
+    if (sm_path_join(path, sizeof path, r->dir, names[i]) == 0)
+      unlink(path);
+  }
+  if (rmdir(r->dir) == 0)
+    fprintf(stderr,
+            "syncmark: %s removed: a run folder is kept only whole (the "
+            "table above has the medians)\n",
+            r->dir);
+}
+
 /* Writes raw.csv, summary.csv, series.csv and problems.csv (when there is
  * something to put in them) and machine.csv into the run folder. */
 static int write_files(struct run *r, struct sm_field *fields, size_t n,
@@ -640,21 +658,23 @@ static int write_files(struct run *r, struct sm_field *fields, size_t n,
     rc = write_one(r, "series.csv", write_series);
   if (rc == 0 && r->nskipped + r->nfailed + r->nhung + r->ncrashed > 0)
     rc = write_one(r, "problems.csv", write_problems);
+  char path[4200];
   if (rc == 0 && r->o->gbench_json) {
-    char path[4200];
     rc = sm_path_join(path, sizeof path, r->dir, "gbench.json");
     if (rc == 0)
       rc = sm_gbench_write(path, r->plan.cases, r->plan.ncases, r->dropped,
                            &r->results, fields, n);
+    if (rc != 0)
+      fprintf(stderr, "syncmark: cannot write %s/gbench.json: %s\n", r->dir,
+              strerror(-rc));
   }
-  char path[4200];
-  if (rc == 0)
-    rc = sm_path_join(path, sizeof path, r->dir, "machine.csv");
-  if (rc == 0)
-    rc = sm_env_write(path, fields, n);
-  if (rc != 0)
-    fprintf(stderr, "syncmark: cannot write the files of %s: %s\n", r->dir,
+  if (rc == 0 &&
+      (rc = sm_path_join(path, sizeof path, r->dir, "machine.csv")) == 0 &&
+      (rc = sm_env_write(path, fields, n)) != 0)
+    fprintf(stderr, "syncmark: cannot write %s/machine.csv: %s\n", r->dir,
             strerror(-rc));
+  if (rc != 0)
+    discard_run_dir(r);
   return rc;
 }
 
