@@ -122,7 +122,7 @@ void sm_rule_c7(const struct sm_run_view *v, struct sm_claim_result *out) {
  * smallest measured. */
 static unsigned pool_threads(const struct sm_run_view *v) {
   const char *pus = sm_run_view_machine(v, "allowed_pus");
-  unsigned list[64], want = pus ? (unsigned)atoi(pus) : 0;
+  unsigned list[64], want = pus ? (unsigned)strtoul(pus, NULL, 10) : 0;
   struct sm_query q = {.benchmark = "spawn_vs_pool", .variant = "fast"};
   size_t n = sm_run_view_threads(v, &q, list, 64);
   for (size_t i = 0; i < n; i++)

@@ -98,7 +98,7 @@ static int c4_at(const struct sm_run_view *v, unsigned threads,
 
 void sm_rule_c4(const struct sm_run_view *v, struct sm_claim_result *out) {
   const char *pus = sm_run_view_machine(v, "allowed_pus");
-  unsigned threads = 2 * (pus ? (unsigned)atoi(pus) : 0);
+  unsigned threads = 2 * (pus ? (unsigned)strtoul(pus, NULL, 10) : 0);
   const char *places[8];
   struct sm_query q = {.benchmark = "oversub", .threads = threads};
   size_t n = threads ? sm_run_view_placements(v, &q, places, 8) : 0;

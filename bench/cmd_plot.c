@@ -283,7 +283,7 @@ static void load_run(struct plot_run *run, const char *dir) {
         pus = m.rows[r][1];
     }
   }
-  run->pus = atoi(pus);
+  run->pus = (int)strtol(pus, NULL, 10);
   snprintf(run->machine, sizeof run->machine, "%s, %s, %d PUs", host, brand,
            run->pus);
   strip_quotes(run->machine);

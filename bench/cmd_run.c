@@ -546,8 +546,7 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
   for (size_t i = 0; i < r->nthreads; i++)
     sm_appendf(list, sizeof list, "%s%u", i ? " " : "", r->threads[i]);
   now_iso(finished, sizeof finished);
-  int rc = 0;
-  rc = rc ? rc : sm_field_add(fields, n, max, "command", "%s", command);
+  int rc = sm_field_add(fields, n, max, "command", "%s", command);
   rc =
       rc ? rc : sm_field_add(fields, n, max, "started_at", "%s", r->started_at);
   rc = rc ? rc : sm_field_add(fields, n, max, "finished_at", "%s", finished);

@@ -38,7 +38,7 @@ static void json_number(FILE *out, double v) {
 static double field_number(const struct sm_field *f, size_t n,
                            const char *key) {
   const char *v = sm_field_get(f, n, key);
-  return v ? atof(v) : 0;
+  return v ? strtod(v, NULL) : 0;
 }
 
 /* Writes the "context" object. */

@@ -25,7 +25,7 @@ static void warn(struct sm_noise *n, const char *fmt, ...) {
 static void machine_warnings(const struct sm_field *fields, size_t nfields,
                              struct sm_noise *out) {
   const char *load = sm_field_get(fields, nfields, "load_1m");
-  if (load && atof(load) > SM_NOISE_MAX_LOAD)
+  if (load && strtod(load, NULL) > SM_NOISE_MAX_LOAD)
     warn(out,
          "the 1-minute load average was %s at the start (above %.1f): other "
          "work competed for the CPUs",

@@ -309,7 +309,7 @@ static void parse_placement(struct sm_options *o, const char *arg) {
   char copy[128];
   if (strlen(arg) >= sizeof copy)
     sm_usage_error("--placement: '%.40s...' is too long", arg);
-  strcpy(copy, arg);
+  snprintf(copy, sizeof copy, "%s", arg);
   o->nplacements = 0;
   o->placement_explicit = true;
   char *save = NULL;

@@ -30,7 +30,7 @@ static int ensure_parents(const char *path) {
   char tmp[4096];
   if (strlen(path) >= sizeof tmp)
     return -ENAMETOOLONG;
-  strcpy(tmp, path);
+  snprintf(tmp, sizeof tmp, "%s", path);
   for (char *p = tmp + 1; *p; p++) {
     if (*p != '/')
       continue;

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # deps.sh: installs the Debian/Ubuntu packages syncmark needs, when missing.
 # Uses sudo when not run as root. Safe to run again: installs nothing twice.
+# Usage: scripts/deps.sh [lint] (lint: also what scripts/lint.sh runs).
 set -euo pipefail
 
 packages=(cmake gcc make pkg-config libhwloc-dev libcpuid-dev libcriterion-dev
           gnuplot-nox)
+case "${1:-}" in
+  "") ;;
+  lint) packages+=(cppcheck clang-tidy) ;;
+  *) echo "usage: scripts/deps.sh [lint] (got '$1')" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

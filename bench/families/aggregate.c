@@ -595,7 +595,7 @@ static int job_check(struct job *j, char *msg, size_t size) {
     snprintf(msg, size,
              "total is %llu (expected %llu), checksum %llu (expected %llu), "
              "end %llu ns after the start",
-             (unsigned long long)total, (unsigned long long)(n * m),
+             (unsigned long long)total, (unsigned long long)n * m,
              (unsigned long long)j->sum,
              (unsigned long long)(pipeline ? n * m * (m + 1) : 0),
              (unsigned long long)(j->end_ns - j->start_ns));

@@ -33,7 +33,6 @@ struct contention_state {
   struct shard *shards;   /* one per thread */
   uint64_t cs_iterations; /* sm_work_spin steps of the critical section */
   unsigned read_pct;      /* share of operations that read, 0..100 */
-  void (*destroy)(struct contention_state *s);
 };
 
 /* Per-thread choice between read and write: an error-diffusion sequence

@@ -238,7 +238,7 @@ static int oversub_measure(const struct sm_measure_config *cfg,
   if (rc == 0)
     rc = run_team(p, ref_pus, n * k, iters, one, &ref[0], msg, msg_size);
   if (rc == 0)
-    rc = run_team(n, c->os_pus, 2 * p * k, iters, one, &n_team, msg, msg_size);
+    rc = run_team(n, c->os_pus, 2 * k * p, iters, one, &n_team, msg, msg_size);
   if (rc == 0)
     rc = run_team(p, ref_pus, n * k, iters, one, &ref[1], msg, msg_size);
   free(ref_pus);

@@ -92,6 +92,7 @@ static int read_proc_kib(const char *path, const char *key, uint64_t *kib) {
   int rc = -ENOENT;
   while (rc != 0 && fgets(line, sizeof line, f))
     if (strncmp(line, key, klen) == 0 && line[klen] == ':' &&
+        /* NOLINTNEXTLINE(cert-err34-c): kernel-written kB counts fit */
         sscanf(line + klen + 1, "%" SCNu64, kib) == 1)
       rc = 0;
   fclose(f);
@@ -109,6 +110,7 @@ static int read_number_file(const char *path, uint64_t *value) {
   fclose(f);
   if (rc == 0 && strcmp(word, "max") == 0)
     *value = UINT64_MAX;
+  /* NOLINTNEXTLINE(cert-err34-c): a cgroup file holds a uint64 or "max" */
   else if (rc == 0 && sscanf(word, "%" SCNu64, value) != 1)
     rc = -EIO;
   return rc;
@@ -168,6 +170,7 @@ static int mapping_resident_kib(uintptr_t lo, uintptr_t hi, size_t page,
   unsigned char *vec = malloc(pages ? pages : 1);
   if (!vec)
     return -ENOMEM;
+  /* NOLINTNEXTLINE(performance-no-int-to-ptr): lo is read from the maps */
   int rc = mincore((void *)lo, hi - lo, vec) == 0 ? 0 : -errno;
   uint64_t resident = 0;
   for (size_t i = 0; rc == 0 && i < pages; i++)
@@ -203,6 +206,7 @@ static int stacks_resident_kib(uintptr_t *addrs, size_t n, uint64_t *kib,
   int rc = 0;
   while (rc == 0 && next < n && fgets(line, sizeof line, f)) {
     uintptr_t lo, hi;
+    /* NOLINTNEXTLINE(cert-err34-c): the kernel writes addresses that fit */
     if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
       continue;
     while (next < n && addrs[next] < lo)
@@ -402,11 +406,11 @@ static void *idle_main(void *arg) {
 static unsigned idle_target(const struct sm_measure_config *cfg,
                             const struct sm_case *c, uint64_t vm_kib) {
   uint64_t k = cfg->quick ? IDLE_THREADS_QUICK : IDLE_THREADS_FULL;
-  uint64_t per_thread =
+  uint64_t per_thread_kib =
       (uint64_t)c->param[AXIS_TOUCH_KIB] + RESIDENT_ESTIMATE_KIB;
   uint64_t budget = memory_budget_kib();
-  if (budget / per_thread < k)
-    k = budget / per_thread;
+  if (budget / per_thread_kib < k)
+    k = budget / per_thread_kib;
   struct rlimit as;
   if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
     uint64_t limit_kib = (uint64_t)as.rlim_cur / 1024;

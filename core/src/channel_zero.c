@@ -43,7 +43,7 @@ static struct zero_waiter *pop_sender(struct zero_flavor *z) {
 
 /* Removes w from the sender queue. Returns true when it was there (nobody
  * has paired with it). Caller holds the lock. */
-static bool unlink_sender(struct zero_flavor *z, struct zero_waiter *w) {
+static bool unlink_sender(struct zero_flavor *z, const struct zero_waiter *w) {
   struct zero_waiter *prev = NULL;
   for (struct zero_waiter *p = z->senders; p; prev = p, p = p->next) {
     if (p != w)
@@ -118,7 +118,7 @@ int sm__zero_send(struct sm_channel *ch, const void *msg, uint64_t deadline,
     sm__channel_copy(r->buf, msg, ch->message_size);
   }
   struct zero_waiter w;
-  if (rc == QUEUED && (rc = prepare_waiter(&w, (void *)(uintptr_t)msg)) == 0) {
+  if (rc == QUEUED && (rc = prepare_waiter(&w, (void *)msg)) == 0) {
     if (z->senders_last)
       z->senders_last->next = &w;
     else

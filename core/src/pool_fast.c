@@ -553,6 +553,8 @@ static unsigned lane_claim(struct worker *w, struct lane *l, bool batch_only) {
         return 0;
     }
     size_t n = avail < BATCH_MAX ? avail : BATCH_MAX;
+    /* cppcheck-suppress knownConditionTrueFalse ; true near the end of a
+     * block (cppcheck wrongly takes n, at least `want` here, for 0). */
     if (n > BLOCK_SLOTS - offset)
       n = BLOCK_SLOTS - offset;
     size_t new_head = head + n; /* the marker when the block is used up */
