@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # deps.sh: installs the Debian/Ubuntu packages syncmark needs, when missing.
 # Uses sudo when not run as root. Safe to run again: installs nothing twice.
-# Usage: scripts/deps.sh [lint] (lint: also what scripts/lint.sh runs).
+# Usage: scripts/deps.sh [lint] (lint: also what scripts/lint.sh and
+# scripts/fuzz.sh run: cppcheck, clang-tidy, clang).
 set -euo pipefail
 
 packages=(cmake gcc make pkg-config libhwloc-dev libcpuid-dev libcriterion-dev
           gnuplot-nox)
 case "${1:-}" in
   "") ;;
-  lint) packages+=(cppcheck clang-tidy) ;;
+  lint) packages+=(cppcheck clang-tidy clang) ;;
   *) echo "usage: scripts/deps.sh [lint] (got '$1')" >&2; exit 2 ;;
 esac
 missing=()
@@ -16,9 +17,10 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
-# Optional: Concurrency Kit for the channel family's ck_ring variant. Its
-# absence (or a failed install) only makes that variant skip.
-optional=(libck-dev)
+# Optional: Concurrency Kit for the channel family's ck_ring variant, and
+# perf for ctxswitch's perf_pipe cross-check. Their absence (or a failed
+# install) only makes those variants skip, saying why.
+optional=(libck-dev linux-perf)
 install_optional() {
   for p in "${optional[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue

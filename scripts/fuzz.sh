@@ -11,6 +11,7 @@ case "$seconds" in
   ''|*[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS] (got '$seconds')" >&2
                exit 2 ;;
 esac
+scripts/deps.sh lint
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed" >&2; exit 1; }
 
 out=build-fuzz
