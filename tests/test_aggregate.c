@@ -10,27 +10,9 @@
 #include "registry.h"
 #include "results.h"
 #include "runner.h"
-
-static struct sm_topology *topo;
-
-static void load_machine(void) {
-  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
-  cr_assert_eq(sm_topology_load(&opts, &topo), 0);
-}
-
-static void free_machine(void) {
-  sm_topology_free(topo);
-}
+#include "test_support.h"
 
 TestSuite(aggregate, .init = load_machine, .fini = free_machine, .timeout = 60);
-
-/* Returns the one value of `metric` that case i's repetition added. */
-static double metric_of(const struct sm_results *r, size_t i,
-                        const char *metric) {
-  double v[2];
-  cr_assert_eq(sm_results_values(r, i, metric, v, 2), 1, "no %s", metric);
-  return v[0];
-}
 
 Test(aggregate, every_variant_passes_with_the_longest_work) {
   const char *filter = "aggregate";

@@ -10,17 +10,7 @@
 #include "registry.h"
 #include "results.h"
 #include "runner.h"
-
-static struct sm_topology *topo;
-
-static void load_machine(void) {
-  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
-  cr_assert_eq(sm_topology_load(&opts, &topo), 0);
-}
-
-static void free_machine(void) {
-  sm_topology_free(topo);
-}
+#include "test_support.h"
 
 TestSuite(lifecycle, .init = load_machine, .fini = free_machine,
           .timeout = 120);

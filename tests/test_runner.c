@@ -12,6 +12,7 @@
 #include "results.h"
 #include "runner.h"
 #include "syncmark/csv.h"
+#include "test_support.h"
 
 /* A family whose workers bump a shared atomic once per loop pass, so the
  * runner's counts can be compared with work that really happened. */
@@ -77,17 +78,6 @@ static const struct sm_family probe_family = {.name = "probe",
                                               .setup = probe_setup,
                                               .check = probe_check,
                                               .teardown = probe_teardown};
-
-static struct sm_topology *topo;
-
-static void load_machine(void) {
-  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
-  cr_assert_eq(sm_topology_load(&opts, &topo), 0);
-}
-
-static void free_machine(void) {
-  sm_topology_free(topo);
-}
 
 /* Runs one probe window with `threads` threads pinned by `placement`. */
 static int probe_window(unsigned threads, enum sm_placement placement,

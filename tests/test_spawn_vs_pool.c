@@ -9,17 +9,7 @@
 #include "registry.h"
 #include "results.h"
 #include "runner.h"
-
-static struct sm_topology *topo;
-
-static void load_machine(void) {
-  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
-  cr_assert_eq(sm_topology_load(&opts, &topo), 0);
-}
-
-static void free_machine(void) {
-  sm_topology_free(topo);
-}
+#include "test_support.h"
 
 TestSuite(families, .init = load_machine, .fini = free_machine, .timeout = 60);
 
@@ -55,14 +45,6 @@ static void run_case(const struct sm_plan *plan, uint64_t duration_ns,
   cr_assert_eq(rc, 0, "%s: %s", plan->cases[0].params, msg);
 }
 
-/* Returns the value of `metric` in r, or NaN when absent. */
-static double metric_of(const struct sm_results *r, const char *metric) {
-  for (size_t i = 0; i < r->nrows; i++)
-    if (strcmp(r->rows[i].metric, metric) == 0)
-      return r->rows[i].value;
-  return NAN;
-}
-
 /* A task that sleeps 1 ms cannot finish less than 1 ms after its submit,
  * in any strategy; its thread blocks at least once (a voluntary switch per
  * task, process-wide). */
@@ -77,12 +59,12 @@ Test(families, blocking_tasks_take_their_sleep_in_every_strategy) {
     build(filters[f], o, 2, 2, &plan);
     struct sm_results r = {0};
     run_case(&plan, 5000000, &r);
-    double done_p50 = metric_of(&r, "done_p50_ns");
+    double done_p50 = metric_of(&r, 0, "done_p50_ns");
     cr_assert_geq(done_p50, 1e6, "%s: p50 submit-to-done %.0f ns < 1 ms",
                   filters[f], done_p50);
-    double batch = metric_of(&r, "batch_tasks");
+    double batch = metric_of(&r, 0, "batch_tasks");
     cr_assert_geq(batch, 32, "%s: batch of %.0f tasks", filters[f], batch);
-    double vcsw = metric_of(&r, "vcsw_per_task");
+    double vcsw = metric_of(&r, 0, "vcsw_per_task");
     cr_assert_geq(vcsw, 1.0, "%s: %.2f voluntary switches per task", filters[f],
                   vcsw);
     sm_results_free(&r);
@@ -104,7 +86,7 @@ Test(families, lock_held_across_a_sleep_serializes_the_threads) {
   struct sm_results r = {0};
   const uint64_t window_ns = 20000000;
   run_case(&plan, window_ns, &r);
-  double ops_per_s = metric_of(&r, "ops_per_s");
+  double ops_per_s = metric_of(&r, 0, "ops_per_s");
   double bound = ((double)window_ns / 1e6 + 3 + 1) * 1e9 / (double)window_ns;
   cr_assert_gt(ops_per_s, 0, "no operation completed");
   cr_assert_leq(ops_per_s, bound * 1.01,
