@@ -733,6 +733,7 @@ int sm_cmd_run(const struct sm_options *o) {
            "run is slowed down on purpose)\n",
            (unsigned long long)o->inject_delay_ns, o->inject_into);
   fflush(stdout);
+  sm_interrupt_set_run_dir(r.dir);
   sm_interrupt_install();
   r.started_ns = sm_now_ns();
   execute(&r);

@@ -8,6 +8,10 @@
  * errno from sigaction. */
 int sm_interrupt_install(void);
 
+/* Names the run folder a second signal removes (while it is still empty,
+ * before any result file is written). A path too long is ignored. */
+void sm_interrupt_set_run_dir(const char *dir);
+
 /* Returns the signal that asked the run to stop, or 0. */
 int sm_interrupt_signal(void);
 

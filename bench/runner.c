@@ -241,8 +241,10 @@ int sm_runner_window(const struct sm_window_config *cfg,
                                    state, &spawn_error);
   wait_ready(&start, spawned);
   if (spawned < c->threads) {
-    snprintf(msg, msg_size, "could not create thread %u of %u: %s", spawned,
-             c->threads, strerror(-spawn_error));
+    snprintf(msg, msg_size,
+             "could not create thread %u of %u: %s (the OS refused it: "
+             "RLIMIT_NPROC, RLIMIT_AS, threads-max or memory)",
+             spawned, c->threads, strerror(-spawn_error));
     rc = spawn_error;
   } else {
     rc = first_bind_error(threads, spawned, msg, msg_size);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,6 +81,11 @@ TestSuite(cli, .init = setup, .fini = teardown);
  * included) in the working folder, its stdout and stderr going to
  * <tmp>/<tag>.out and <tmp>/<tag>.err. Fails the test when fork fails; a
  * child that cannot exec exits with status 127. */
+/* A resource limit the next spawned child gets (resource < 0: none), for
+ * the fault-injection tests; spawn_cli clears it after use. */
+static int child_limit_resource = -1;
+static rlim_t child_limit_value;
+
 static void spawn_cli(struct child *c, const char *tag,
                       const char *const *args) {
   const char *argv[64];
@@ -101,9 +107,18 @@ static void spawn_cli(struct child *c, const char *tag,
     if (out < 0 || err < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
         dup2(err, 2) < 0 || chdir(cwd_dir) != 0)
       _exit(126);
+    if (child_limit_resource >= 0) {
+      struct rlimit lim = {child_limit_value, child_limit_value};
+      signal(SIGXFSZ, SIG_IGN); /* a write past RLIMIT_FSIZE fails, EFBIG */
+      /* LeakSanitizer cannot start its thread under a lowered limit. */
+      setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+      if (setrlimit(child_limit_resource, &lim) != 0)
+        _exit(125);
+    }
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
+  child_limit_resource = -1;
 }
 
 /* Waits for the child started by spawn_cli, killing it after
@@ -686,6 +701,77 @@ Test(cli, sigint_keeps_completed_repetitions) {
 
 Test(cli, sigterm_keeps_completed_repetitions) {
   check_interrupt(SIGTERM, "sigterm");
+}
+
+/* A second SIGINT ends the run at once: exit 130, nothing written, the
+ * empty run folder removed. */
+Test(cli, second_sigint_exits_at_once) {
+  struct child c;
+  /* 3 s windows: both signals land inside the first repetition. */
+  spawn_cli(&c, "sigint2",
+            (const char *const[]){"run", "refcount", "--reps", "2",
+                                  "--duration", "3", "--warmup", "0",
+                                  "--out", out_dir, NULL});
+  struct timespec settle = {1, 0}, gap = {0, 50000000};
+  nanosleep(&settle, NULL);
+  cr_assert_eq(kill(c.pid, SIGINT), 0);
+  nanosleep(&gap, NULL);
+  cr_assert_eq(kill(c.pid, SIGINT), 0);
+  wait_cli(&c);
+  cr_assert_eq(c.status, 130, "status %d; stderr: %s", c.status,
+               slurp(c.err_path));
+  cr_assert(strstr(slurp(c.err_path), "stopped at once"), "%s",
+            slurp(c.err_path));
+  char host[64], hostdir[320];
+  safe_hostname(host, sizeof host);
+  snprintf(hostdir, sizeof hostdir, "%s/%s", out_dir, host);
+  cr_assert_leq(count_entries(hostdir), 0, "the run folder must be gone");
+  cr_assert_eq(count_tmp_files(out_dir), 0, "leftover temporary files");
+}
+
+/* Memory refused (a lowered RLIMIT_AS): the threads cannot be created, the
+ * cases fail with a message naming the limit, nothing crashes. */
+Test(cli, memory_refused_is_reported) {
+  child_limit_resource = RLIMIT_AS;
+  child_limit_value = 64u << 20;
+  struct child c;
+  run_cli(&c, "nomem",
+          (const char *const[]){"run", "contention/mutex", "--threads", "2",
+                                "--param", "read_pct=0", "--quick", "--out",
+                                out_dir, NULL});
+  const char *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
+  cr_assert(strstr(err, "could not create thread") && strstr(err, "RLIMIT_AS"),
+            "stderr should name the refused resource: %s", err);
+  char rundir[600], path[700];
+  only_run_dir(rundir, sizeof rundir);
+  snprintf(path, sizeof path, "%s/machine.csv", rundir);
+  cr_assert(strstr(slurp(path), "status,failed"), "%s", slurp(path));
+  struct sm_csv_table t;
+  read_csv(rundir, "problems.csv", SM_CSV_PROBLEMS_HEADER, &t);
+  cr_assert_eq(t.nrows, 1);
+  sm_csv_table_free(&t);
+}
+
+/* A result file that cannot be written (RLIMIT_FSIZE stands in for a full
+ * disk): the file is named, the run folder removed, exit 1. */
+Test(cli, unwritable_results_remove_the_run_folder) {
+  child_limit_resource = RLIMIT_FSIZE;
+  child_limit_value = 1024;
+  struct child c;
+  run_cli(&c, "full",
+          (const char *const[]){"run", "contention/mutex", "--threads", "1",
+                                "--param", "read_pct=0", "--quick", "--out",
+                                out_dir, NULL});
+  const char *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
+  cr_assert(strstr(err, "raw.csv: File too large"), "%s", err);
+  cr_assert(strstr(err, "removed"), "%s", err);
+  char host[64], hostdir[320];
+  safe_hostname(host, sizeof host);
+  snprintf(hostdir, sizeof hostdir, "%s/%s", out_dir, host);
+  cr_assert_leq(count_entries(hostdir), 0, "no run folder may remain");
+  cr_assert_eq(count_tmp_files(out_dir), 0, "leftover temporary files");
 }
 
 /* A repetition that hangs becomes a timed-out row; the others are kept and
