@@ -133,8 +133,9 @@ const struct sm_claim sm_claims[] = {
      "ordering",
      "For each of store, load, fetch_add and compare-exchange (1 thread, "
      "shared=0, ns per op): the operation agrees with the claim when seq_cst "
-     "is slower than acquire/release (CIs apart) and relaxed is not slower "
-     "than acquire/release; it contradicts the claim when seq_cst costs no "
+     "is slower than acquire/release (CIs apart) and relaxed is not more "
+     "than 10% slower than acquire/release; it contradicts the claim when "
+     "seq_cst costs no "
      "more than 1.1x acquire/release. Holds when all four agree; does not "
      "hold when any contradicts; inconclusive otherwise.",
      sm_rule_c11},
