@@ -732,6 +732,9 @@ Test(cli, second_sigint_exits_at_once) {
 /* Memory refused (a lowered RLIMIT_AS): the threads cannot be created, the
  * cases fail with a message naming the limit, nothing crashes. */
 Test(cli, memory_refused_is_reported) {
+#ifdef SYNCMARK_SANITIZED
+  cr_skip_test("a sanitizer's shadow memory does not fit under RLIMIT_AS");
+#endif
   child_limit_resource = RLIMIT_AS;
   child_limit_value = 64u << 20;
   struct child c;
