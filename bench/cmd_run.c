@@ -1,5 +1,5 @@
-/* cmd_run.c: `syncmark run`: validate, plan, run repetitions interleaved
- * over cases, write raw.csv, summary.csv and machine.csv. */
+/* cmd_run.c: `syncmark run`: validate the options, plan the cases, run them
+ * (execute.c), and write the run folder's files. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -7,23 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "environment.h"
 #include "gbench.h"
 #include "interrupt.h"
-#include "isolate.h"
-#include "noise.h"
-#include "outcome.h"
-#include "syncmark/csv.h"
-#include "options.h"
-#include "plan.h"
 #include "registry.h"
-#include "results.h"
+#include "run.h"
 #include "rundir.h"
 #include "runner.h"
 #include "syncmark/clock.h"
+#include "syncmark/csv.h"
 #include "syncmark/work.h"
 #include "table.h"
 #include "text.h"
@@ -38,37 +32,6 @@
 /* A repetition that gives no result for this long is declared hung. */
 #define DEFAULT_WATCHDOG_S 120.0
 
-/* Everything one run needs, resolved from the options. */
-struct run {
-  const struct sm_options *o;
-  struct sm_topology *topo;
-  struct sm_topology_counts counts;
-  unsigned threads[SM_MAX_THREAD_COUNTS];
-  size_t nthreads;
-  enum sm_placement placements[SM_PLACE_COUNT];
-  size_t nplacements;
-  double duration_s, warmup_s;
-  unsigned reps;
-  struct sm_plan plan;
-  struct sm_results results;
-  struct sm_outcome *outcomes; /* per case */
-  bool *dropped;               /* per case: outcome not OK, no rows kept */
-  size_t nfailed, nskipped, nhung, ncrashed;
-  int report_fd; /* in an isolated child: the pipe to the parent, else -1 */
-  unsigned reps_done;           /* repetitions every live case completed */
-  size_t runs_done, runs_total; /* repetitions of single cases */
-  int stopped_by;               /* the signal that stopped the run, or 0 */
-  double watchdog_s;            /* longest a repetition may take */
-  char dir[4096];
-  char started_at[32];
-  uint64_t started_ns; /* sm_now_ns() when the first repetition began */
-  const struct sm_variant *inject_variant; /* --inject-into, or NULL */
-  uint64_t inject_iters;                   /* its calibrated delay */
-  const struct sm_variant *hang_variant;   /* --inject-hang, or NULL */
-  const struct sm_variant *crash_variant;  /* --inject-crash, or NULL */
-  struct sm_noise noise;
-};
-
 /* Appends n to the list unless it is there already. */
 static void add_unique(unsigned *list, size_t *n, unsigned value) {
   for (size_t i = 0; i < *n; i++)
@@ -79,7 +42,7 @@ static void add_unique(unsigned *list, size_t *n, unsigned value) {
 
 /* Resolves thread counts: the user's list, or auto = 1, physical cores,
  * allowed PUs, 2x allowed PUs. */
-static void resolve_threads(struct run *r) {
+static void resolve_threads(struct sm_run *r) {
   if (!r->o->threads_auto) {
     memcpy(r->threads, r->o->threads, sizeof r->threads);
     r->nthreads = r->o->nthreads;
@@ -93,7 +56,7 @@ static void resolve_threads(struct run *r) {
 }
 
 /* Says why this machine cannot provide placement p, for an error line. */
-static void explain_placement(const struct run *r, enum sm_placement p,
+static void explain_placement(const struct sm_run *r, enum sm_placement p,
                               char *buf, size_t size) {
   if (p == SM_PLACE_SMT_FIRST)
     snprintf(buf, size,
@@ -109,7 +72,7 @@ static void explain_placement(const struct run *r, enum sm_placement p,
 /* Resolves placements; exits with status 2 when none of the named ones is
  * possible, and warns about those skipped. The impossible ones stay in the
  * list, so the planner records them in skipped_placements. */
-static void resolve_placements(struct run *r) {
+static void resolve_placements(struct sm_run *r) {
   const struct sm_options *o = r->o;
   if (o->nplacements == 0) {
     r->placements[0] = SM_PLACE_COMPACT;
@@ -162,7 +125,7 @@ static const struct sm_variant *fault_variant(const char *option,
 }
 
 /* Resolves --inject-hang and --inject-crash. */
-static void resolve_hang(struct run *r) {
+static void resolve_hang(struct sm_run *r) {
   r->hang_variant = fault_variant("inject-hang", r->o->inject_hang);
   r->crash_variant = fault_variant("inject-crash", r->o->inject_crash);
 }
@@ -170,7 +133,7 @@ static void resolve_hang(struct run *r) {
 /* Finds the variant named by --inject-into and calibrates the injected
  * delay; exits with status 2 when the two options do not come together or
  * the name is not a window family's variant. */
-static void resolve_injection(struct run *r) {
+static void resolve_injection(struct sm_run *r) {
   const struct sm_options *o = r->o;
   if (!o->inject_delay_ns && !o->inject_into)
     return;
@@ -198,7 +161,7 @@ static void resolve_injection(struct run *r) {
 
 /* Validates and resolves the options, the filters and the plan; exits with
  * status 2 on bad input before anything is written. */
-static void prepare(struct run *r) {
+static void prepare(struct sm_run *r) {
   const struct sm_options *o = r->o;
   r->topo = sm_env_topology_or_exit();
   sm_topology_counts(r->topo, &r->counts);
@@ -253,272 +216,6 @@ static void prepare(struct run *r) {
   }
 }
 
-/* Shows a progress line on stderr when it is a terminal: the repetition,
- * the case, elapsed time and the remaining time estimated from the pace so
- * far. `done` counts repetitions of cases finished in this run. */
-static void progress(const struct run *r, unsigned rep, size_t c, size_t done,
-                     size_t total) {
-  static int tty = -1;
-  if (tty < 0)
-    tty = isatty(STDERR_FILENO);
-  if (!tty)
-    return;
-  double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
-  char label[96], eta[32] = "?";
-  if (done > 0)
-    snprintf(eta, sizeof eta, "%.0f s",
-             elapsed * (double)(total - done) / (double)done);
-  fprintf(stderr,
-          "\r\033[K%s %s threads=%u  rep %u/%u  case %zu/%zu  %.0f s elapsed, "
-          "about %s left",
-          sm_case_label(&r->plan.cases[c], label, sizeof label),
-          r->plan.cases[c].params, r->plan.cases[c].threads, rep, r->reps,
-          c + 1, r->plan.ncases, elapsed, eta);
-}
-
-/* Clears the progress line, if one was shown. */
-static void progress_done(void) {
-  if (isatty(STDERR_FILENO))
-    fputs("\r\033[K", stderr);
-}
-
-/* Records that case c yields no numbers: its outcome and why (an empty
- * reason: a silent skip, the case does not apply). Returns true when the
- * outcome is worth a line to the user. */
-static bool record_outcome(struct run *r, size_t c, enum sm_outcome_kind kind,
-                           unsigned rep, uint64_t elapsed_ns,
-                           const char *reason) {
-  struct sm_outcome *o = &r->outcomes[c];
-  r->dropped[c] = true;
-  *o = (struct sm_outcome){
-      .kind = kind, .rep = rep, .elapsed_s = (double)elapsed_ns / 1e9};
-  snprintf(o->reason, sizeof o->reason, "%s", reason);
-  if (!o->reason[0])
-    return false;
-  r->nskipped += kind == SM_OUTCOME_SKIPPED;
-  r->nfailed += kind == SM_OUTCOME_FAILED;
-  r->nhung += kind == SM_OUTCOME_TIMED_OUT;
-  r->ncrashed += kind == SM_OUTCOME_CRASHED;
-  return true;
-}
-
-/* Records a case that yields no numbers (see record_outcome) and says so
- * on stderr. */
-static void drop_case(struct run *r, size_t c, enum sm_outcome_kind kind,
-                      unsigned rep, uint64_t elapsed_ns, int rc,
-                      const char *msg) {
-  if (!record_outcome(r, c, kind, rep, elapsed_ns,
-                      msg[0] || kind == SM_OUTCOME_SKIPPED ? msg
-                                                           : strerror(-rc)))
-    return;
-  const struct sm_outcome *o = &r->outcomes[c];
-  char label[96];
-  const struct sm_case *k = &r->plan.cases[c];
-  fprintf(stderr, "%ssyncmark: %s %s threads=%u placement=%s rep %u %s: %s\n",
-          isatty(STDERR_FILENO) ? "\r\033[K" : "",
-          sm_case_label(k, label, sizeof label), k->params, k->threads,
-          k->placement_name, rep, sm_outcome_name(kind), o->reason);
-}
-
-/* In an isolated child, sends one record to the parent; a parent gone
- * (a broken pipe) ends the child. Does nothing in the parent. */
-static void report(const struct run *r, const struct sm_record *rec) {
-  if (r->report_fd >= 0 && sm_record_send(r->report_fd, rec) != 0)
-    _exit(1);
-}
-
-/* In an isolated child, sends what the repetition of case c added (rows
- * from index `rows`, points from `points`) and its outcome if it has one. */
-static void report_repetition(const struct run *r, size_t c, size_t rows,
-                              size_t points) {
-  if (r->report_fd < 0)
-    return;
-  for (size_t i = rows; i < r->results.nrows; i++) {
-    const struct sm_raw_row *row = &r->results.rows[i];
-    report(r, &(struct sm_record){.kind = SM_RECORD_ROW,
-                                  .case_index = row->case_index,
-                                  .rep = row->rep,
-                                  .metric = row->metric,
-                                  .unit = row->unit,
-                                  .value = row->value});
-  }
-  for (size_t i = points; i < r->results.npoints; i++) {
-    const struct sm_series_point *p = &r->results.points[i];
-    report(r, &(struct sm_record){.kind = SM_RECORD_POINT,
-                                  .case_index = p->case_index,
-                                  .rep = p->rep,
-                                  .metric = p->series,
-                                  .unit = p->unit,
-                                  .value = p->value,
-                                  .t_s = p->t_s});
-  }
-  if (!r->dropped[c])
-    return;
-  const struct sm_outcome *o = &r->outcomes[c];
-  struct sm_record rec = {.kind = SM_RECORD_OUTCOME,
-                          .case_index = c,
-                          .rep = o->rep,
-                          .outcome = (int)o->kind,
-                          .elapsed_ns = (uint64_t)(o->elapsed_s * 1e9)};
-  snprintf(rec.reason, sizeof rec.reason, "%s", o->reason);
-  report(r, &rec);
-}
-
-/* Runs one repetition of case c under the watchdog and records what became
- * of it. */
-static void run_repetition(struct run *r, const struct sm_window_config *cfg,
-                           size_t c, unsigned rep) {
-  char msg[256];
-  uint64_t elapsed = 0;
-  size_t rows = r->results.nrows, points = r->results.npoints;
-  report(r, &(struct sm_record){
-                .kind = SM_RECORD_BEGIN, .case_index = c, .rep = rep});
-  int rc = sm_runner_repetition_bounded(
-      cfg, &r->plan.cases[c], c, rep, &r->results,
-      sm_seconds_to_ns(r->watchdog_s), &elapsed, msg, sizeof msg);
-  if (rc == SM_MEASURE_SKIP)
-    drop_case(r, c, SM_OUTCOME_SKIPPED, rep, elapsed, rc, msg);
-  else if (rc == SM_REPETITION_HUNG)
-    drop_case(r, c, SM_OUTCOME_TIMED_OUT, rep, elapsed, rc, msg);
-  else if (rc != 0)
-    drop_case(r, c, SM_OUTCOME_FAILED, rep, elapsed, rc, msg);
-  report_repetition(r, c, rows, points);
-}
-
-/* Runs every repetition of cases [lo, hi), interleaving them so that drift
- * of the machine hits every case alike, until done or stopped by a signal.
- * A case that is skipped, fails or hangs is dropped. */
-static void execute_batch(struct run *r, const struct sm_window_config *cfg,
-                          size_t lo, size_t hi) {
-  size_t done = 0, total = (hi - lo) * r->reps;
-  for (unsigned rep = 1; rep <= r->reps && !r->stopped_by; rep++) {
-    for (size_t c = lo; c < hi; c++, done++) {
-      if ((r->stopped_by = sm_interrupt_signal()) != 0)
-        break;
-      if (r->dropped[c]) {
-        total--;
-        done--;
-        continue;
-      }
-      progress(r, rep, c, done, total);
-      run_repetition(r, cfg, c, rep);
-      r->runs_done++;
-    }
-    if (!r->stopped_by)
-      r->reps_done = rep;
-  }
-  r->runs_total += total;
-}
-
-/* Applies one record of an isolated child to the run; *running tracks the
- * repetition in progress (case index, or SIZE_MAX). */
-static void apply_record(struct run *r, const struct sm_record *rec,
-                         size_t *running, unsigned *running_rep) {
-  switch (rec->kind) {
-  case SM_RECORD_BEGIN:
-    *running = rec->case_index;
-    *running_rep = rec->rep;
-    break;
-  case SM_RECORD_ROW:
-    sm_results_add(&r->results, rec->case_index, rec->rep, rec->metric,
-                   rec->unit, rec->value);
-    break;
-  case SM_RECORD_POINT:
-    sm_results_add_point(&r->results, rec->case_index, rec->rep, rec->metric,
-                         rec->unit, rec->t_s, rec->value);
-    break;
-  case SM_RECORD_OUTCOME:
-    record_outcome(r, rec->case_index, (enum sm_outcome_kind)rec->outcome,
-                   rec->rep, rec->elapsed_ns, rec->reason);
-    break;
-  case SM_RECORD_STATE:
-    *running = SIZE_MAX;
-    r->reps_done = rec->reps_done;
-    r->runs_done += rec->runs_done;
-    r->stopped_by = rec->stopped_by;
-    break;
-  }
-}
-
-/* Runs cases [lo, hi) in a child process (--isolate) and takes its
- * results; a child that dies marks the case it was running as crashed. */
-static void execute_isolated(struct run *r, const struct sm_window_config *cfg,
-                             size_t lo, size_t hi) {
-  int fds[2];
-  fflush(NULL);
-  pid_t pid = pipe(fds) == 0 ? fork() : -1;
-  if (pid == 0) {
-    close(fds[0]);
-    r->report_fd = fds[1];
-    r->runs_done = 0;
-    execute_batch(r, cfg, lo, hi);
-    report(r, &(struct sm_record){.kind = SM_RECORD_STATE,
-                                  .reps_done = r->reps_done,
-                                  .runs_done = r->runs_done,
-                                  .stopped_by = r->stopped_by});
-    _exit(0);
-  }
-  if (pid < 0) {
-    fprintf(stderr,
-            "syncmark: cannot start an isolated process (%s); "
-            "running in this one\n",
-            strerror(errno));
-    execute_batch(r, cfg, lo, hi);
-    return;
-  }
-  close(fds[1]);
-  r->runs_total += (hi - lo) * r->reps;
-  struct sm_record rec;
-  size_t running = SIZE_MAX;
-  unsigned running_rep = 0;
-  while (sm_record_receive(fds[0], &rec) == 1)
-    apply_record(r, &rec, &running, &running_rep);
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (running == SIZE_MAX)
-    return;
-  char why[160];
-  if (WIFSIGNALED(status))
-    snprintf(why, sizeof why, "the isolated process died of signal %d (%s)",
-             WTERMSIG(status), strsignal(WTERMSIG(status)));
-  else
-    snprintf(why, sizeof why, "the isolated process exited with status %d",
-             WEXITSTATUS(status));
-  drop_case(r, running, SM_OUTCOME_CRASHED, running_rep, 0, 0, why);
-}
-
-/* Runs the plan: all cases interleaved in this process, or (--isolate) one
- * child process per family. Rows of dropped cases are removed. */
-static void execute(struct run *r) {
-  struct sm_window_config cfg = {.warmup_ns = sm_seconds_to_ns(r->warmup_s),
-                                 .duration_ns = sm_seconds_to_ns(r->duration_s),
-                                 .topo = r->topo,
-                                 .quick = r->o->quick,
-                                 .inject_variant = r->inject_variant,
-                                 .inject_iters = r->inject_iters,
-                                 .hang_variant = r->hang_variant,
-                                 .crash_variant = r->crash_variant};
-  r->report_fd = -1;
-  if (!r->o->isolate) {
-    execute_batch(r, &cfg, 0, r->plan.ncases);
-  } else {
-    for (size_t lo = 0; lo < r->plan.ncases && !r->stopped_by;) {
-      size_t hi = lo + 1;
-      while (hi < r->plan.ncases &&
-             r->plan.cases[hi].family == r->plan.cases[lo].family)
-        hi++;
-      execute_isolated(r, &cfg, lo, hi);
-      if (!r->stopped_by)
-        r->stopped_by = sm_interrupt_signal();
-      lo = hi;
-    }
-  }
-  progress_done();
-  sm_results_drop_cases(&r->results, r->dropped);
-}
-
 /* Writes the current local time in ISO 8601 form into buf. */
 static void now_iso(char *buf, size_t size) {
   time_t now = time(NULL);
@@ -528,7 +225,7 @@ static void now_iso(char *buf, size_t size) {
 }
 
 /* The run's status word for machine.csv. */
-static const char *run_status(const struct run *r) {
+static const char *run_status(const struct sm_run *r) {
   if (r->stopped_by)
     return r->stopped_by == SIGINT ? "interrupted (SIGINT)"
                                    : "interrupted (SIGTERM)";
@@ -538,8 +235,8 @@ static const char *run_status(const struct run *r) {
 }
 
 /* Appends the run's own fields (command, settings, status) to fields. */
-static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
-                        size_t max) {
+static int describe_run(const struct sm_run *r, struct sm_field *fields,
+                        size_t *n, size_t max) {
   char command[448] = "syncmark", finished[32], list[160] = "";
   for (int i = 1; i < r->o->argc; i++)
     sm_appendf(command, sizeof command, " %s", r->o->argv[i]);
@@ -594,15 +291,15 @@ static int describe_run(const struct run *r, struct sm_field *fields, size_t *n,
 }
 
 /* Writes problems.csv: the cases that yielded no numbers, and why. */
-static int write_problems(const struct run *r, const char *path) {
+static int write_problems(const struct sm_run *r, const char *path) {
   return sm_outcome_write_problems(path, r->plan.cases, r->outcomes,
                                    r->plan.ncases);
 }
 
 /* Writes one result file of the run folder with `writer`, naming the file
  * in the error message on failure. */
-static int write_one(const struct run *r, const char *name,
-                     int (*writer)(const struct run *, const char *)) {
+static int write_one(const struct sm_run *r, const char *name,
+                     int (*writer)(const struct sm_run *, const char *)) {
   char path[4200];
   int rc = sm_path_join(path, sizeof path, r->dir, name);
   if (rc == 0)
@@ -613,22 +310,22 @@ static int write_one(const struct run *r, const char *name,
   return rc;
 }
 
-static int write_raw(const struct run *r, const char *path) {
+static int write_raw(const struct sm_run *r, const char *path) {
   return sm_results_write_raw(&r->results, r->plan.cases, path);
 }
 
-static int write_summary(const struct run *r, const char *path) {
+static int write_summary(const struct sm_run *r, const char *path) {
   return sm_results_write_summary(&r->results, r->plan.cases, r->plan.ncases,
                                   path);
 }
 
-static int write_series(const struct run *r, const char *path) {
+static int write_series(const struct sm_run *r, const char *path) {
   return sm_results_write_series(&r->results, r->plan.cases, path);
 }
 
 /* Removes what a run whose files could not all be written left in its
  * folder, and the folder: a run folder is either whole or absent. */
-static void discard_run_dir(const struct run *r) {
+static void discard_run_dir(const struct sm_run *r) {
   static const char *const names[] = {"raw.csv",     "summary.csv",
                                       "series.csv",  "problems.csv",
                                       "gbench.json", "machine.csv"};
@@ -646,7 +343,7 @@ static void discard_run_dir(const struct run *r) {
 
 /* Writes raw.csv, summary.csv, series.csv and problems.csv (when there is
  * something to put in them) and machine.csv into the run folder. */
-static int write_files(struct run *r, struct sm_field *fields, size_t n,
+static int write_files(struct sm_run *r, struct sm_field *fields, size_t n,
                        size_t max) {
   int rc = describe_run(r, fields, &n, max);
   if (rc == 0)
@@ -680,7 +377,7 @@ static int write_files(struct run *r, struct sm_field *fields, size_t n,
 /* Says how the run ended, on stderr, and returns the exit status: 130 or
  * 143 after SIGINT or SIGTERM, 1 when a case failed or hung or a file could
  * not be written, else 0. */
-static int finish(const struct run *r, int write_rc) {
+static int finish(const struct sm_run *r, int write_rc) {
   if (r->nfailed + r->ncrashed)
     fprintf(stderr,
             "syncmark: %zu case(s) failed, %zu crashed; see the messages "
@@ -709,7 +406,7 @@ static int finish(const struct run *r, int write_rc) {
 }
 
 int sm_cmd_run(const struct sm_options *o) {
-  struct run r = {.o = o};
+  struct sm_run r = {.o = o};
   prepare(&r);
   int rc = sm_rundir_create(o->out_dir, r.dir, sizeof r.dir);
   if (rc != 0)
@@ -736,7 +433,7 @@ int sm_cmd_run(const struct sm_options *o) {
   sm_interrupt_set_run_dir(r.dir);
   sm_interrupt_install();
   r.started_ns = sm_now_ns();
-  execute(&r);
+  sm_run_execute(&r);
   sm_interrupt_hold();
   sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.outcomes);
   sm_noise_collect(fields, n, r.plan.cases, r.plan.ncases, &r.results,

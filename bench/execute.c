@@ -1,0 +1,280 @@
+/* execute.c: the repetitions of a run: interleaved over cases, under the
+ * watchdog, optionally one child process per family (--isolate), with
+ * every case's outcome recorded. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "interrupt.h"
+#include "isolate.h"
+#include "run.h"
+#include "runner.h"
+#include "syncmark/clock.h"
+
+/* Shows a progress line on stderr when it is a terminal: the repetition,
+ * the case, elapsed time and the remaining time estimated from the pace so
+ * far. `done` counts repetitions of cases finished in this run. */
+static void progress(const struct sm_run *r, unsigned rep, size_t c,
+                     size_t done, size_t total) {
+  static int tty = -1;
+  if (tty < 0)
+    tty = isatty(STDERR_FILENO);
+  if (!tty)
+    return;
+  double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
+  char label[96], eta[32] = "?";
+  if (done > 0)
+    snprintf(eta, sizeof eta, "%.0f s",
+             elapsed * (double)(total - done) / (double)done);
+  fprintf(stderr,
+          "\r\033[K%s %s threads=%u  rep %u/%u  case %zu/%zu  %.0f s elapsed, "
+          "about %s left",
+          sm_case_label(&r->plan.cases[c], label, sizeof label),
+          r->plan.cases[c].params, r->plan.cases[c].threads, rep, r->reps,
+          c + 1, r->plan.ncases, elapsed, eta);
+}
+
+/* Clears the progress line, if one was shown. */
+static void progress_done(void) {
+  if (isatty(STDERR_FILENO))
+    fputs("\r\033[K", stderr);
+}
+
+/* Records that case c yields no numbers: its outcome and why (an empty
+ * reason: a silent skip, the case does not apply). Returns true when the
+ * outcome is worth a line to the user. */
+static bool record_outcome(struct sm_run *r, size_t c,
+                           enum sm_outcome_kind kind, unsigned rep,
+                           uint64_t elapsed_ns, const char *reason) {
+  struct sm_outcome *o = &r->outcomes[c];
+  r->dropped[c] = true;
+  *o = (struct sm_outcome){
+      .kind = kind, .rep = rep, .elapsed_s = (double)elapsed_ns / 1e9};
+  snprintf(o->reason, sizeof o->reason, "%s", reason);
+  if (!o->reason[0])
+    return false;
+  r->nskipped += kind == SM_OUTCOME_SKIPPED;
+  r->nfailed += kind == SM_OUTCOME_FAILED;
+  r->nhung += kind == SM_OUTCOME_TIMED_OUT;
+  r->ncrashed += kind == SM_OUTCOME_CRASHED;
+  return true;
+}
+
+/* Records a case that yields no numbers (see record_outcome) and says so
+ * on stderr. */
+static void drop_case(struct sm_run *r, size_t c, enum sm_outcome_kind kind,
+                      unsigned rep, uint64_t elapsed_ns, int rc,
+                      const char *msg) {
+  if (!record_outcome(r, c, kind, rep, elapsed_ns,
+                      msg[0] || kind == SM_OUTCOME_SKIPPED ? msg
+                                                           : strerror(-rc)))
+    return;
+  const struct sm_outcome *o = &r->outcomes[c];
+  char label[96];
+  const struct sm_case *k = &r->plan.cases[c];
+  fprintf(stderr, "%ssyncmark: %s %s threads=%u placement=%s rep %u %s: %s\n",
+          isatty(STDERR_FILENO) ? "\r\033[K" : "",
+          sm_case_label(k, label, sizeof label), k->params, k->threads,
+          k->placement_name, rep, sm_outcome_name(kind), o->reason);
+}
+
+/* In an isolated child, sends one record to the parent; a parent gone
+ * (a broken pipe) ends the child. Does nothing in the parent. */
+static void report(const struct sm_run *r, const struct sm_record *rec) {
+  if (r->report_fd >= 0 && sm_record_send(r->report_fd, rec) != 0)
+    _exit(1);
+}
+
+/* In an isolated child, sends what the repetition of case c added (rows
+ * from index `rows`, points from `points`) and its outcome if it has one. */
+static void report_repetition(const struct sm_run *r, size_t c, size_t rows,
+                              size_t points) {
+  if (r->report_fd < 0)
+    return;
+  for (size_t i = rows; i < r->results.nrows; i++) {
+    const struct sm_raw_row *row = &r->results.rows[i];
+    report(r, &(struct sm_record){.kind = SM_RECORD_ROW,
+                                  .case_index = row->case_index,
+                                  .rep = row->rep,
+                                  .metric = row->metric,
+                                  .unit = row->unit,
+                                  .value = row->value});
+  }
+  for (size_t i = points; i < r->results.npoints; i++) {
+    const struct sm_series_point *p = &r->results.points[i];
+    report(r, &(struct sm_record){.kind = SM_RECORD_POINT,
+                                  .case_index = p->case_index,
+                                  .rep = p->rep,
+                                  .metric = p->series,
+                                  .unit = p->unit,
+                                  .value = p->value,
+                                  .t_s = p->t_s});
+  }
+  if (!r->dropped[c])
+    return;
+  const struct sm_outcome *o = &r->outcomes[c];
+  struct sm_record rec = {.kind = SM_RECORD_OUTCOME,
+                          .case_index = c,
+                          .rep = o->rep,
+                          .outcome = (int)o->kind,
+                          .elapsed_ns = (uint64_t)(o->elapsed_s * 1e9)};
+  snprintf(rec.reason, sizeof rec.reason, "%s", o->reason);
+  report(r, &rec);
+}
+
+/* Runs one repetition of case c under the watchdog and records what became
+ * of it. */
+static void run_repetition(struct sm_run *r, const struct sm_window_config *cfg,
+                           size_t c, unsigned rep) {
+  char msg[256];
+  uint64_t elapsed = 0;
+  size_t rows = r->results.nrows, points = r->results.npoints;
+  report(r, &(struct sm_record){
+                .kind = SM_RECORD_BEGIN, .case_index = c, .rep = rep});
+  int rc = sm_runner_repetition_bounded(
+      cfg, &r->plan.cases[c], c, rep, &r->results,
+      sm_seconds_to_ns(r->watchdog_s), &elapsed, msg, sizeof msg);
+  if (rc == SM_MEASURE_SKIP)
+    drop_case(r, c, SM_OUTCOME_SKIPPED, rep, elapsed, rc, msg);
+  else if (rc == SM_REPETITION_HUNG)
+    drop_case(r, c, SM_OUTCOME_TIMED_OUT, rep, elapsed, rc, msg);
+  else if (rc != 0)
+    drop_case(r, c, SM_OUTCOME_FAILED, rep, elapsed, rc, msg);
+  report_repetition(r, c, rows, points);
+}
+
+/* Runs every repetition of cases [lo, hi), interleaving them so that drift
+ * of the machine hits every case alike, until done or stopped by a signal.
+ * A case that is skipped, fails or hangs is dropped. */
+static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
+                          size_t lo, size_t hi) {
+  size_t done = 0, total = (hi - lo) * r->reps;
+  for (unsigned rep = 1; rep <= r->reps && !r->stopped_by; rep++) {
+    for (size_t c = lo; c < hi; c++, done++) {
+      if ((r->stopped_by = sm_interrupt_signal()) != 0)
+        break;
+      if (r->dropped[c]) {
+        total--;
+        done--;
+        continue;
+      }
+      progress(r, rep, c, done, total);
+      run_repetition(r, cfg, c, rep);
+      r->runs_done++;
+    }
+    if (!r->stopped_by)
+      r->reps_done = rep;
+  }
+  r->runs_total += total;
+}
+
+/* Applies one record of an isolated child to the run; *running tracks the
+ * repetition in progress (case index, or SIZE_MAX). */
+static void apply_record(struct sm_run *r, const struct sm_record *rec,
+                         size_t *running, unsigned *running_rep) {
+  switch (rec->kind) {
+  case SM_RECORD_BEGIN:
+    *running = rec->case_index;
+    *running_rep = rec->rep;
+    break;
+  case SM_RECORD_ROW:
+    sm_results_add(&r->results, rec->case_index, rec->rep, rec->metric,
+                   rec->unit, rec->value);
+    break;
+  case SM_RECORD_POINT:
+    sm_results_add_point(&r->results, rec->case_index, rec->rep, rec->metric,
+                         rec->unit, rec->t_s, rec->value);
+    break;
+  case SM_RECORD_OUTCOME:
+    record_outcome(r, rec->case_index, (enum sm_outcome_kind)rec->outcome,
+                   rec->rep, rec->elapsed_ns, rec->reason);
+    break;
+  case SM_RECORD_STATE:
+    *running = SIZE_MAX;
+    r->reps_done = rec->reps_done;
+    r->runs_done += rec->runs_done;
+    r->stopped_by = rec->stopped_by;
+    break;
+  }
+}
+
+/* Runs cases [lo, hi) in a child process (--isolate) and takes its
+ * results; a child that dies marks the case it was running as crashed. */
+static void execute_isolated(struct sm_run *r,
+                             const struct sm_window_config *cfg, size_t lo,
+                             size_t hi) {
+  int fds[2];
+  fflush(NULL);
+  pid_t pid = pipe(fds) == 0 ? fork() : -1;
+  if (pid == 0) {
+    close(fds[0]);
+    r->report_fd = fds[1];
+    r->runs_done = 0;
+    execute_batch(r, cfg, lo, hi);
+    report(r, &(struct sm_record){.kind = SM_RECORD_STATE,
+                                  .reps_done = r->reps_done,
+                                  .runs_done = r->runs_done,
+                                  .stopped_by = r->stopped_by});
+    _exit(0);
+  }
+  if (pid < 0) {
+    fprintf(stderr,
+            "syncmark: cannot start an isolated process (%s); "
+            "running in this one\n",
+            strerror(errno));
+    execute_batch(r, cfg, lo, hi);
+    return;
+  }
+  close(fds[1]);
+  r->runs_total += (hi - lo) * r->reps;
+  struct sm_record rec;
+  size_t running = SIZE_MAX;
+  unsigned running_rep = 0;
+  while (sm_record_receive(fds[0], &rec) == 1)
+    apply_record(r, &rec, &running, &running_rep);
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (running == SIZE_MAX)
+    return;
+  char why[160];
+  if (WIFSIGNALED(status))
+    snprintf(why, sizeof why, "the isolated process died of signal %d (%s)",
+             WTERMSIG(status), strsignal(WTERMSIG(status)));
+  else
+    snprintf(why, sizeof why, "the isolated process exited with status %d",
+             WEXITSTATUS(status));
+  drop_case(r, running, SM_OUTCOME_CRASHED, running_rep, 0, 0, why);
+}
+
+void sm_run_execute(struct sm_run *r) {
+  struct sm_window_config cfg = {.warmup_ns = sm_seconds_to_ns(r->warmup_s),
+                                 .duration_ns = sm_seconds_to_ns(r->duration_s),
+                                 .topo = r->topo,
+                                 .quick = r->o->quick,
+                                 .inject_variant = r->inject_variant,
+                                 .inject_iters = r->inject_iters,
+                                 .hang_variant = r->hang_variant,
+                                 .crash_variant = r->crash_variant};
+  r->report_fd = -1;
+  if (!r->o->isolate) {
+    execute_batch(r, &cfg, 0, r->plan.ncases);
+  } else {
+    for (size_t lo = 0; lo < r->plan.ncases && !r->stopped_by;) {
+      size_t hi = lo + 1;
+      while (hi < r->plan.ncases &&
+             r->plan.cases[hi].family == r->plan.cases[lo].family)
+        hi++;
+      execute_isolated(r, &cfg, lo, hi);
+      if (!r->stopped_by)
+        r->stopped_by = sm_interrupt_signal();
+      lo = hi;
+    }
+  }
+  progress_done();
+  sm_results_drop_cases(&r->results, r->dropped);
+}

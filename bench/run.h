@@ -1,0 +1,55 @@
+/* run.h: the state of one `syncmark run`, shared by cmd_run.c (options,
+ * plan, files) and execute.c (the repetitions). */
+#ifndef SYNCMARK_BENCH_RUN_H
+#define SYNCMARK_BENCH_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "noise.h"
+#include "options.h"
+#include "outcome.h"
+#include "plan.h"
+#include "results.h"
+#include "syncmark/topology.h"
+
+/* Everything one run needs, resolved from the options. */
+struct sm_run {
+  const struct sm_options *o;
+  struct sm_topology *topo;
+  struct sm_topology_counts counts;
+  unsigned threads[SM_MAX_THREAD_COUNTS];
+  size_t nthreads;
+  enum sm_placement placements[SM_PLACE_COUNT];
+  size_t nplacements;
+  double duration_s, warmup_s;
+  unsigned reps;
+  struct sm_plan plan;
+  struct sm_results results;
+  struct sm_outcome *outcomes; /* per case */
+  bool *dropped;               /* per case: outcome not OK, no rows kept */
+  size_t nfailed, nskipped, nhung, ncrashed;
+  int report_fd; /* in an isolated child: the pipe to the parent, else -1 */
+  unsigned reps_done;           /* repetitions every live case completed */
+  size_t runs_done, runs_total; /* repetitions of single cases */
+  int stopped_by;               /* the signal that stopped the run, or 0 */
+  double watchdog_s;            /* longest a repetition may take */
+  char dir[4096];
+  char started_at[32];
+  uint64_t started_ns; /* sm_now_ns() when the first repetition began */
+  const struct sm_variant *inject_variant; /* --inject-into, or NULL */
+  uint64_t inject_iters;                   /* its calibrated delay */
+  const struct sm_variant *hang_variant;   /* --inject-hang, or NULL */
+  const struct sm_variant *crash_variant;  /* --inject-crash, or NULL */
+  struct sm_noise noise;
+};
+
+/* Runs the plan's repetitions: all cases interleaved in this process, or
+ * (--isolate) one child process per family; records every case's outcome
+ * and removes the rows of the cases that yield no numbers. Stops early when
+ * SIGINT or SIGTERM arrived (r->stopped_by). Never fails: a problem is a
+ * case outcome. */
+void sm_run_execute(struct sm_run *r);
+
+#endif
