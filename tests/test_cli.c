@@ -710,8 +710,8 @@ Test(cli, second_sigint_exits_at_once) {
   /* 3 s windows: both signals land inside the first repetition. */
   spawn_cli(&c, "sigint2",
             (const char *const[]){"run", "refcount", "--reps", "2",
-                                  "--duration", "3", "--warmup", "0",
-                                  "--out", out_dir, NULL});
+                                  "--duration", "3", "--warmup", "0", "--out",
+                                  out_dir, NULL});
   struct timespec settle = {1, 0}, gap = {0, 50000000};
   nanosleep(&settle, NULL);
   cr_assert_eq(kill(c.pid, SIGINT), 0);
