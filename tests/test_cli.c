@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "syncmark/csv.h"
+#include "test_support.h"
 
 /* How long one child may run before it is killed and the test fails. */
 #define CHILD_TIMEOUT_S 20
@@ -37,19 +38,6 @@ struct child {
   char out_path[256];
   char err_path[256];
 };
-
-/* Removes one entry during the post-order walk of teardown; errors are
- * ignored since the test's outcome is already decided. */
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  if (flag == FTW_DP)
-    rmdir(path);
-  else
-    unlink(path);
-  return 0;
-}
 
 /* Creates the temporary folder and the child's working folder; fails the
  * test when it cannot. */

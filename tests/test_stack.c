@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "syncmark/csv.h"
+#include "test_support.h"
 
 /* How long one child may run before it is killed and the test fails. */
 #define CHILD_TIMEOUT_S 60
@@ -29,18 +30,6 @@
  * run folder there) and the child's output files. */
 static char tmp[128];
 static char out_path[192], err_path[192];
-
-/* Removes one entry during the post-order walk of teardown. */
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  if (flag == FTW_DP)
-    rmdir(path);
-  else
-    unlink(path);
-  return 0;
-}
 
 /* Creates the temporary folder, open to every user. */
 static void setup(void) {

@@ -1,10 +1,14 @@
 /* test_support.h: fixtures the Criterion test files share: this machine's
- * topology (loaded once per suite) and the one value of a metric that a
- * repetition added. Included by test files only (static definitions). */
+ * topology (loaded once per suite), the one value of a metric that a
+ * repetition added, and removal of a temporary tree. Included by test files
+ * only (static definitions). */
 #ifndef SYNCMARK_TEST_SUPPORT_H
 #define SYNCMARK_TEST_SUPPORT_H
 
 #include <criterion/criterion.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "results.h"
 #include "syncmark/topology.h"
@@ -31,6 +35,19 @@ static inline double metric_of(const struct sm_results *r, size_t i,
   double v[2];
   cr_assert_eq(sm_results_values(r, i, metric, v, 2), 1, "no %s", metric);
   return v[0];
+}
+
+/* nftw callback that removes one entry of a post-order (FTW_DEPTH) walk,
+ * for teardowns; errors are ignored since the test's outcome is decided. */
+static inline int remove_entry(const char *path, const struct stat *st,
+                               int flag, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (flag == FTW_DP)
+    rmdir(path);
+  else
+    unlink(path);
+  return 0;
 }
 
 #endif
