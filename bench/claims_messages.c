@@ -123,6 +123,8 @@ static int c14_at(const struct sm_run_view *v, long k, const char *placement,
   snprintf(label, sizeof label, "K=%ld %s: select p50", k, placement);
   sm_claim_note(out, label, &sel);
   sm_claim_note(out, "polling p50", &poll);
+  sm_claim_note(out, "select CPU share", &sel_cpu);
+  sm_claim_note(out, "polling CPU share", &poll_cpu);
   if (!sel.found || !poll.found || !sel_cpu.found || !poll_cpu.found)
     return 0;
   int latency = sel.ci_hi < poll.ci_lo / 10   ? 1
