@@ -15,20 +15,23 @@
 #include "syncmark/clock.h"
 
 /* Shows a progress line on stderr when it is a terminal: the repetition,
- * the case, elapsed time and the remaining time estimated from the pace so
- * far. `done` counts repetitions of cases finished in this run. */
+ * the case, elapsed time and the remaining time of the batch estimated from
+ * its pace so far. `done` counts repetitions finished in the batch, which
+ * began at batch_ns. */
 static void progress(const struct sm_run *r, unsigned rep, size_t c,
-                     size_t done, size_t total) {
+                     size_t done, size_t total, uint64_t batch_ns) {
   static int tty = -1;
   if (tty < 0)
     tty = isatty(STDERR_FILENO);
   if (!tty)
     return;
-  double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
+  uint64_t now = sm_now_ns();
+  double elapsed = (double)(now - r->started_ns) / 1e9;
+  double batch = (double)(now - batch_ns) / 1e9;
   char label[96], eta[32] = "?";
   if (done > 0)
     snprintf(eta, sizeof eta, "%.0f s",
-             elapsed * (double)(total - done) / (double)done);
+             batch * (double)(total - done) / (double)done);
   fprintf(stderr,
           "\r\033[K%s %s threads=%u  rep %u/%u  case %zu/%zu  %.0f s elapsed, "
           "about %s left",
@@ -152,6 +155,7 @@ static void run_repetition(struct sm_run *r, const struct sm_window_config *cfg,
 static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
                           size_t lo, size_t hi) {
   size_t done = 0, total = (hi - lo) * r->reps;
+  uint64_t batch_ns = sm_now_ns();
   for (unsigned rep = 1; rep <= r->reps && !r->stopped_by; rep++) {
     for (size_t c = lo; c < hi; c++, done++) {
       if ((r->stopped_by = sm_interrupt_signal()) != 0)
@@ -161,7 +165,7 @@ static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
         done--;
         continue;
       }
-      progress(r, rep, c, done, total);
+      progress(r, rep, c, done, total, batch_ns);
       run_repetition(r, cfg, c, rep);
       r->runs_done++;
     }
