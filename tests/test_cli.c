@@ -69,10 +69,13 @@ TestSuite(cli, .init = setup, .fini = teardown);
  * included) in the working folder, its stdout and stderr going to
  * <tmp>/<tag>.out and <tmp>/<tag>.err. Fails the test when fork fails; a
  * child that cannot exec exits with status 127. */
-/* A resource limit the next spawned child gets (resource < 0: none), for
- * the fault-injection tests; spawn_cli clears it after use. */
-static int child_limit_resource = -1;
-static rlim_t child_limit_value;
+/* Resource limits the next spawned child gets (resource < 0: none), for
+ * the fault-injection tests; spawn_cli clears them after use. */
+struct child_limit {
+  int resource;
+  rlim_t value;
+};
+static struct child_limit child_limits[2] = {{-1, 0}, {-1, 0}};
 
 static void spawn_cli(struct child *c, const char *tag,
                       const char *const *args) {
@@ -95,18 +98,20 @@ static void spawn_cli(struct child *c, const char *tag,
     if (out < 0 || err < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
         dup2(err, 2) < 0 || chdir(cwd_dir) != 0)
       _exit(126);
-    if (child_limit_resource >= 0) {
-      struct rlimit lim = {child_limit_value, child_limit_value};
+    for (size_t i = 0; i < 2; i++) {
+      if (child_limits[i].resource < 0)
+        continue;
+      struct rlimit lim = {child_limits[i].value, child_limits[i].value};
       signal(SIGXFSZ, SIG_IGN); /* a write past RLIMIT_FSIZE fails, EFBIG */
       /* LeakSanitizer cannot start its thread under a lowered limit. */
       setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-      if (setrlimit(child_limit_resource, &lim) != 0)
+      if (setrlimit(child_limits[i].resource, &lim) != 0)
         _exit(125);
     }
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
-  child_limit_resource = -1;
+  child_limits[0].resource = child_limits[1].resource = -1;
 }
 
 /* Waits for the child started by spawn_cli, killing it after
@@ -717,19 +722,53 @@ Test(cli, second_sigint_exits_at_once) {
   cr_assert_eq(count_tmp_files(out_dir), 0, "leftover temporary files");
 }
 
-/* Memory refused (a lowered RLIMIT_AS): the threads cannot be created, the
- * cases fail with a message naming the limit, nothing crashes. */
+/* The address space the memory test allows syncmark: far more than the
+ * process needs to start and run a case on one thread, and by itself less
+ * than one thread stack when RLIMIT_STACK (glibc's default thread stack
+ * size) is set to the same value. */
+#define MEMORY_TEST_AS (1024ul << 20)
+
+/* The memory test's case, run by the refusal and by its control. */
+static const char *const memory_test_args[] = {
+    "run",     "contention/mutex", "--threads", "2",
+    "--param", "read_pct=0",       "--quick",   "--duration",
+    "0.01",    "--reps",           "1",         NULL};
+
+/* Starts the memory test's case with RLIMIT_AS = MEMORY_TEST_AS and
+ * RLIMIT_STACK = stack, writing to out_dir. */
+static void run_memory_case(struct child *c, const char *tag, rlim_t stack) {
+  const char *args[32];
+  size_t n = 0;
+  for (; memory_test_args[n]; n++)
+    args[n] = memory_test_args[n];
+  args[n++] = "--out";
+  args[n++] = out_dir;
+  args[n] = NULL;
+  child_limits[0] = (struct child_limit){RLIMIT_AS, MEMORY_TEST_AS};
+  child_limits[1] = (struct child_limit){RLIMIT_STACK, stack};
+  run_cli(c, tag, args);
+}
+
+/* Memory refused: every thread stack is as large as the whole address space
+ * allowed (RLIMIT_STACK = RLIMIT_AS), so no thread can be created whatever
+ * the machine's headroom; the cases fail with a message naming the limit,
+ * nothing crashes. A control run under the same RLIMIT_AS with a 1 MiB
+ * default stack must succeed, so the failure is the stacks' and not the
+ * limit being too small for syncmark itself on this machine. */
 Test(cli, memory_refused_is_reported) {
 #ifdef SYNCMARK_SANITIZED
   cr_skip_test("a sanitizer's shadow memory does not fit under RLIMIT_AS");
 #endif
-  child_limit_resource = RLIMIT_AS;
-  child_limit_value = 64u << 20;
   struct child c;
-  run_cli(&c, "nomem",
-          (const char *const[]){"run", "contention/mutex", "--threads", "2",
-                                "--param", "read_pct=0", "--quick", "--out",
-                                out_dir, NULL});
+  run_memory_case(&c, "memok", 1ul << 20);
+  cr_assert_eq(c.status, 0,
+               "control under RLIMIT_AS %lu MiB with 1 MiB stacks: status "
+               "%d; stderr: %s",
+               MEMORY_TEST_AS >> 20, c.status, slurp(c.err_path));
+  char okdir[600];
+  only_run_dir(okdir, sizeof okdir);
+  nftw(okdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  run_memory_case(&c, "nomem", MEMORY_TEST_AS);
   const char *err = slurp(c.err_path);
   cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
   cr_assert(strstr(err, "could not create thread") && strstr(err, "RLIMIT_AS"),
@@ -747,8 +786,7 @@ Test(cli, memory_refused_is_reported) {
 /* A result file that cannot be written (RLIMIT_FSIZE stands in for a full
  * disk): the file is named, the run folder removed, exit 1. */
 Test(cli, unwritable_results_remove_the_run_folder) {
-  child_limit_resource = RLIMIT_FSIZE;
-  child_limit_value = 1024;
+  child_limits[0] = (struct child_limit){RLIMIT_FSIZE, 1024};
   struct child c;
   run_cli(&c, "full",
           (const char *const[]){"run", "contention/mutex", "--threads", "1",
