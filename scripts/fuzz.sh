@@ -21,7 +21,8 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 clang "${flags[@]}" core/src/csv.c tests/fuzz/fuzz_csv.c -o "$out/fuzz_csv"
 # The option parser links the core library (placement names need hwloc).
 # shellcheck disable=SC2046
-clang "${flags[@]}" -Ibench core/src/*.c bench/options.c bench/text.c \
+clang "${flags[@]}" -Ibench -Ibench/cli core/src/*.c bench/cli/options.c \
+  bench/cli/text.c \
   tests/fuzz/fuzz_options.c $(pkg-config --cflags --libs hwloc libcpuid) \
   -lpthread -lm -o "$out/fuzz_options"
 

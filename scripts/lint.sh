@@ -20,8 +20,9 @@ scripts/deps.sh lint
 
 # The sources; the headers of core/include, core/src and bench are checked
 # where these include them.
-files=(core/src/*.c bench/*.c bench/families/*.c)
-what="${#files[@]} files: core/src/*.c, bench/*.c, bench/families/*.c and"
+files=(core/src/*.c bench/*.c bench/cli/*.c bench/harness/*.c bench/report/*.c
+       bench/families/*.c)
+what="${#files[@]} files: core/src/*.c, bench/{,cli,harness,report,families}/*.c and"
 what+=" the headers they include"
 status=0
 start=$SECONDS
@@ -31,7 +32,8 @@ if [ -z "$only" ] || [ "$only" = cppcheck ]; then
   echo "lint.sh: $(cppcheck --version) ($classes) on $what"
   t=$SECONDS
   cppcheck --quiet --enable="$classes" --std=c11 -D_GNU_SOURCE -D__CPPCHECK__ \
-    -Icore/include -Ibench --inline-suppr --error-exitcode=1 -j"$jobs" \
+    -Icore/include -Ibench -Ibench/cli -Ibench/harness -Ibench/report \
+    --inline-suppr --error-exitcode=1 -j"$jobs" \
     "${files[@]}" 2>&1 || status=1
   echo "lint.sh: cppcheck $([ "$status" -eq 0 ] && echo clean ||
     echo found the above), $((SECONDS - t)) s"
