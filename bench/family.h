@@ -25,6 +25,9 @@ struct sm_gate {
   SM_CACHE_ALIGNED atomic_uint phase;
 };
 
+/* Most roles a variant has. */
+#define SM_MAX_ROLES 4
+
 /* Most family-specific parameters a case carries (axes of a family). */
 #define SM_MAX_AXES 4
 
@@ -61,22 +64,43 @@ struct sm_case {
   char *cpus;  /* the CSV column: OS PUs used, space-separated */
 };
 
+struct sm_role;
+struct sm_reservoir;
+
 /* Per-thread state of one window. Each worker owns its slot; the runner
  * reads it only after joining the thread. */
 struct sm_worker {
   SM_CACHE_ALIGNED const struct sm_gate *gate;
   const struct sm_case *bench_case;
-  void *state;             /* the family's shared state for this window */
-  unsigned index;          /* 0 .. threads - 1 */
-  uint64_t ops_at_measure; /* loop count when MEASURE was seen */
-  uint64_t ops_at_stop;    /* loop count when STOP was seen (all phases) */
-  uint64_t family_count;   /* a second count a family may publish (e.g.
-                              writes), used by its self-check */
+  void *state;                /* the family's shared state for this window */
+  unsigned index;             /* 0 .. all threads of the case - 1 */
+  const struct sm_role *role; /* the role this thread plays */
+  unsigned role_index;        /* 0 .. threads of its role - 1 */
+  uint64_t ops_per_pass;      /* operations one pass of the loop does (a batch
+                                 of tasks); set by the worker before its loop,
+                                 1 by default */
+  uint64_t ops_at_measure;    /* loop count when MEASURE was seen */
+  uint64_t ops_at_stop;       /* loop count when STOP was seen (all phases) */
+  uint64_t family_count;      /* a second count a family may publish (e.g.
+                                 writes), used by its self-check */
+  uint64_t ns_at_begin;       /* when the loop began (WARMUP or later) */
+  uint64_t ns_at_measure;     /* when this thread saw MEASURE */
+  uint64_t ns_at_stop;        /* when this thread saw STOP */
   struct rusage usage_at_measure;
   struct rusage usage_at_stop;
   int saw_measure;       /* 1 once the MEASURE phase was observed */
+  int in_measure;        /* 1 between this thread's MEASURE and STOP edges */
   uint64_t inject_iters; /* sm_work_spin iterations added to every pass
                             (--inject-delay-ns); 0 normally */
+  /* Manual time (sm_manual_stop): time and operations the worker timed
+   * itself inside the MEASURE phase. */
+  uint64_t manual_ns, manual_ops;
+  /* Sampling (sm_sample_due): a pass is sampled when (count & sample_mask)
+   * is 0; the runner sets the mask at the MEASURE edge from the warm-up's
+   * pace so that sampling costs under SM_SAMPLE_BUDGET of an operation. */
+  uint64_t sample_mask;
+  uint64_t samples_taken;         /* samples offered in the MEASURE phase */
+  struct sm_reservoir *reservoir; /* NULL: the role does not sample */
 };
 
 /* Starts the loop: returns the phase the worker finds. */
@@ -126,11 +150,95 @@ void sm__inject_delay(uint64_t iterations);
  * loop ends. */
 typedef void (*sm_worker_fn)(struct sm_worker *w);
 
+/* Threads of a role: SM_ROLE_CASE_THREADS takes the case's thread count
+ * (the --threads axis: producers, updaters, pool size), any other value is
+ * that many threads whatever the case. */
+#define SM_ROLE_CASE_THREADS 0u
+
+/* A variant with one kind of thread: name, summary, worker function. */
+#define SM_VARIANT(name_, summary_, worker_)                                   \
+  { .name = (name_), .summary = (summary_), .worker = (worker_) }
+
+/* The share of an operation's cost that latency sampling may take: the
+ * runner spaces samples so that one sample's measured cost, spread over
+ * the passes between two samples, stays below it. */
+#define SM_SAMPLE_BUDGET 0.05
+
+/* 1 when pass `count` (the loop's count) of w's loop is to be sampled: one
+ * mask test, no call. */
+static inline int sm_sample_due(const struct sm_worker *w, uint64_t count) {
+  return (count & w->sample_mask) == 0;
+}
+
+/* Starts timing a sampled operation; returns the runner's clock. Call only
+ * on passes sm_sample_due chose. */
+uint64_t sm_sample_start(const struct sm_worker *w);
+
+/* Ends the timing begun at `start` and offers the elapsed nanoseconds to
+ * w's reservoir (kept only inside the MEASURE phase, and only when w's role
+ * samples). Never fails. */
+void sm_sample_stop(struct sm_worker *w, uint64_t start);
+
+/* Offers a latency measured otherwise (e.g. sm_sample_clock() minus a stamp
+ * another thread put in a message) to w's reservoir, under the same rules
+ * as sm_sample_stop. A negative value is dropped. */
+void sm_worker_sample(struct sm_worker *w, double value_ns);
+
+/* The runner's clock, for a stamp that a sampled operation carries to
+ * another thread (a message's send time). */
+uint64_t sm_sample_clock(void);
+
+/* Runs `op` (a statement), timed into w's reservoir when pass `count` is
+ * due for a sample: SM_SAMPLED(w, count, op_once(s)). */
+#define SM_SAMPLED(w, count, op)                                               \
+  do {                                                                         \
+    if (sm_sample_due((w), (count))) {                                         \
+      uint64_t sm_sample_t0_ = sm_sample_start(w);                             \
+      op;                                                                      \
+      sm_sample_stop((w), sm_sample_t0_);                                      \
+    } else {                                                                   \
+      op;                                                                      \
+    }                                                                          \
+  } while (0)
+
+/* Manual time, as Google Benchmark's SetIterationTime: a pass whose work
+ * must be timed apart from its preparation (a batch whose tasks are reset
+ * first) brackets the timed part with sm_manual_start and sm_manual_stop.
+ * When a counting role's workers report manual time, the case's rate is
+ * their operations over their manual time instead of over the window. */
+uint64_t sm_manual_start(const struct sm_worker *w);
+
+/* Ends a manually timed part begun at `start` that did `ops` operations;
+ * counted only inside the MEASURE phase. Never fails. */
+void sm_manual_stop(struct sm_worker *w, uint64_t start, uint64_t ops);
+
+/* One kind of thread of a case (producer, consumer, initiator, responder,
+ * submitter, waker, sleeper). The runner starts every role's threads under
+ * one start gate and one phase word, pinned in role order to c->os_pus. */
+struct sm_role {
+  const char *name; /* [a-z_]+, unique within the variant */
+  sm_worker_fn worker;
+  unsigned count; /* SM_ROLE_CASE_THREADS or a fixed number of threads */
+  /* 1: this role's passes are the case's operations (ops_per_s,
+   * ns_per_op, fairness); a role that only serves (a consumer whose
+   * receives mirror the sends) is 0. At least one role of a variant
+   * counts. */
+  int counts_ops;
+  /* Non-NULL: the role samples latencies (sm_sample_start/stop or
+   * sm_worker_sample) and the runner adds <sample_metric>_p50_ns, _p99_ns,
+   * _p999_ns and _max_ns ("" gives p50_ns ...). */
+  const char *sample_metric;
+};
+
 /* One strategy of a family. */
 struct sm_variant {
   const char *name;    /* [a-z0-9_]+, unique within the family */
   const char *summary; /* one line for `syncmark list` */
+  /* The one role of a variant with a single kind of thread (c->threads of
+   * it, counting operations); ignored when roles is set. */
   sm_worker_fn worker;
+  const struct sm_role *roles; /* NULL: the single role above */
+  size_t nroles;
 };
 
 /* Timing and machine of one repetition, as the runner hands them to a
@@ -213,6 +321,13 @@ struct sm_family {
    * otherwise -EPROTO with a sentence in msg. */
   int (*check)(const struct sm_case *c, void *state,
                const struct sm_worker *workers, char *msg, size_t msg_size);
+  /* Optional: adds the family's own metrics of a checked window to `sink`
+   * (sm_sink_metric), from what its n workers published (family_count,
+   * counts in the state), never from timings of its own. Returns 0 or a
+   * negative errno with a sentence in msg. */
+  int (*metrics)(const struct sm_case *c, void *state,
+                 const struct sm_worker *workers, unsigned n,
+                 struct sm_sink *sink, char *msg, size_t msg_size);
   /* Frees the state; called after check, also after a failed window. */
   void (*teardown)(void *state);
   /* When set, every repetition calls it instead of running a timed window

@@ -741,29 +741,34 @@ static int aggregate_measure(const struct sm_measure_config *cfg,
 }
 
 static const struct sm_variant variants[] = {
-    [ATOMIC] = {"atomic", "fetch_add (seq_cst) on one shared total", NULL},
-    [MUTEX] = {"mutex", "total behind the futex mutex (Rust std's algorithm)",
-               NULL},
-    [RWLOCK] = {"rwlock",
-                "total behind the futex rwlock's write lock (Rust std's)",
-                NULL},
-    [CHANNEL] = {"channel",
-                 "one message per update to an aggregating thread "
-                 "(unbounded channel)",
-                 NULL},
-    [MERGE] = {"merge", "per-thread partial sums, merged at the end", NULL},
-    [PIPE_CHANNEL] = {"pipeline_channel",
-                      "N producers -> transform -> consumer over unbounded "
-                      "channels (the lesson's pipeline)",
-                      NULL},
-    [PIPE_LOCKED] = {"pipeline_locked",
-                     "the same stages through one shared queue pair behind "
-                     "a pthread mutex + condvars",
-                     NULL},
-    [PIPE_SINGLE] = {"pipeline_single",
-                     "the same items produced, transformed, consumed by one "
-                     "thread",
-                     NULL},
+    [ATOMIC] =
+        SM_VARIANT("atomic", "fetch_add (seq_cst) on one shared total", NULL),
+    [MUTEX] = SM_VARIANT(
+        "mutex", "total behind the futex mutex (Rust std's algorithm)", NULL),
+    [RWLOCK] = SM_VARIANT(
+        "rwlock", "total behind the futex rwlock's write lock (Rust std's)",
+        NULL),
+    [CHANNEL] = SM_VARIANT("channel",
+                           "one message per update to an aggregating thread "
+                           "(unbounded channel)",
+                           NULL),
+    [MERGE] =
+        SM_VARIANT("merge", "per-thread partial sums, merged at the end", NULL),
+    [PIPE_CHANNEL] =
+        SM_VARIANT("pipeline_channel",
+                   "N producers -> transform -> consumer over unbounded "
+                   "channels (the lesson's pipeline)",
+                   NULL),
+    [PIPE_LOCKED] =
+        SM_VARIANT("pipeline_locked",
+                   "the same stages through one shared queue pair behind "
+                   "a pthread mutex + condvars",
+                   NULL),
+    [PIPE_SINGLE] =
+        SM_VARIANT("pipeline_single",
+                   "the same items produced, transformed, consumed by one "
+                   "thread",
+                   NULL),
 };
 
 static enum strategy strategy_of(const struct sm_case *c) {

@@ -306,8 +306,8 @@ static const struct sm_axis axes[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {"syncmark", "syncmark's channel, a producer faster than its consumer",
-     NULL},
+    SM_VARIANT("syncmark",
+               "syncmark's channel, a producer faster than its consumer", NULL),
 };
 
 const struct sm_family sm_family_backpressure = {

@@ -868,6 +868,9 @@ static int measure_in_process(struct run *r, const struct sm_case *c,
 
 /* ---- the Rust peer ---- */
 
+/* The peer's helpers exist only where the peer was built (rustc found). */
+#if defined(SYNCMARK_MPSC_RUST)
+
 /* Fills buf with the peer's --pus argument: the case's PUs, producers then
  * consumer, comma-separated, or "none". Returns 0 or -ENOSPC. */
 static int peer_pus(const struct sm_case *c, char *buf, size_t size) {
@@ -932,6 +935,8 @@ static int peer_failure(const struct sm_peer_result *pr, char *msg,
          : pr->exit_status == 1 ? -EPROTO
                                 : -EIO;
 }
+
+#endif
 
 /* One repetition of Rust's std::sync::mpsc, in the peer process. */
 static int measure_rust(const struct run *r, const struct sm_case *c,
@@ -1073,12 +1078,16 @@ static const struct sm_axis axes[] = {
 
 /* In enum kind order. */
 static const struct sm_variant variants[] = {
-    {"syncmark", "syncmark's channel (core channel.h)", NULL},
-    {"rust_std", "Rust's std::sync::mpsc (peer process bench/peers/mpsc.rs)",
-     NULL},
-    {"pipe", "a pipe (bounded capacities; sized with F_SETPIPE_SZ)", NULL},
-    {"mutex_condvar", "the lesson's Mutex<VecDeque> + Condvar queue", NULL},
-    {"ck_ring", "Concurrency Kit's SPSC ck_ring, spinning (1 producer)", NULL},
+    SM_VARIANT("syncmark", "syncmark's channel (core channel.h)", NULL),
+    SM_VARIANT("rust_std",
+               "Rust's std::sync::mpsc (peer process bench/peers/mpsc.rs)",
+               NULL),
+    SM_VARIANT("pipe", "a pipe (bounded capacities; sized with F_SETPIPE_SZ)",
+               NULL),
+    SM_VARIANT("mutex_condvar", "the lesson's Mutex<VecDeque> + Condvar queue",
+               NULL),
+    SM_VARIANT("ck_ring",
+               "Concurrency Kit's SPSC ck_ring, spinning (1 producer)", NULL),
 };
 
 const struct sm_family sm_family_channel = {

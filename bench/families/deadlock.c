@@ -481,16 +481,18 @@ static int deadlock_measure(const struct sm_measure_config *cfg,
 }
 
 static const struct sm_variant variants[] = {
-    [MODE_UNORDERED] = {"unordered",
-                        "two threads take two locks in opposite orders "
-                        "(may deadlock)",
-                        NULL},
-    [MODE_ORDERED] = {"ordered", "both threads take the locks in one order",
-                      NULL},
-    [MODE_TRYLOCK] = {"trylock_backoff",
-                      "opposite orders; the second lock by trylock, "
-                      "releasing the first and backing off on failure",
-                      NULL},
+    [MODE_UNORDERED] =
+        SM_VARIANT("unordered",
+                   "two threads take two locks in opposite orders "
+                   "(may deadlock)",
+                   NULL),
+    [MODE_ORDERED] =
+        SM_VARIANT("ordered", "both threads take the locks in one order", NULL),
+    [MODE_TRYLOCK] =
+        SM_VARIANT("trylock_backoff",
+                   "opposite orders; the second lock by trylock, "
+                   "releasing the first and backing off on failure",
+                   NULL),
 };
 
 static const long hold_values[] = {0, 1000, 100000};

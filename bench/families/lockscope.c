@@ -117,10 +117,12 @@ static void lockscope_teardown(void *state) {
 }
 
 static const struct sm_variant variants[] = {
-    {"held_across", "futex mutex held across the slow operation and update",
-     held_across_worker},
-    {"update_only", "slow operation outside; futex mutex only around update",
-     update_only_worker},
+    SM_VARIANT("held_across",
+               "futex mutex held across the slow operation and update",
+               held_across_worker),
+    SM_VARIANT("update_only",
+               "slow operation outside; futex mutex only around update",
+               update_only_worker),
 };
 
 static const long slow_values[] = {10, 100, 1000};

@@ -250,8 +250,9 @@ static int oversub_measure(const struct sm_measure_config *cfg,
 static const unsigned pu_multiples[] = {1, 2, 4, 8};
 
 static const struct sm_variant variants[] = {
-    {"spin", "CPU-bound threads, fixed total work, vs as many threads as PUs",
-     NULL},
+    SM_VARIANT("spin",
+               "CPU-bound threads, fixed total work, vs as many threads as PUs",
+               NULL),
 };
 
 const struct sm_family sm_family_oversub = {

@@ -134,12 +134,15 @@ static int refcount_check(const struct sm_case *c, void *state,
 }
 
 static const struct sm_variant variants[] = {
-    {"arc_shared", "Arc clone+release, one object shared by all threads",
-     arc_shared_worker},
-    {"arc_private", "Arc clone+release, one object per thread (uncontended)",
-     arc_private_worker},
-    {"rc_private", "Rc (non-atomic) clone+release, one object per thread",
-     rc_private_worker},
+    SM_VARIANT("arc_shared",
+               "Arc clone+release, one object shared by all threads",
+               arc_shared_worker),
+    SM_VARIANT("arc_private",
+               "Arc clone+release, one object per thread (uncontended)",
+               arc_private_worker),
+    SM_VARIANT("rc_private",
+               "Rc (non-atomic) clone+release, one object per thread",
+               rc_private_worker),
 };
 
 const struct sm_family sm_family_refcount = {

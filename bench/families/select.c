@@ -435,14 +435,16 @@ static int select_measure(const struct sm_measure_config *cfg,
 }
 
 static const struct sm_variant variants[] = {
-    [SELECT] = {"select", "blocking select over the K receivers", NULL},
-    [POLL_10MS] = {"poll_sleep_10ms",
-                   "try_recv on each channel, then sleep 10 ms (the lesson)",
-                   NULL},
-    [POLL_1MS] = {"poll_sleep_1ms", "try_recv on each channel, then sleep 1 ms",
-                  NULL},
-    [POLL_SPIN] = {"poll_spin",
-                   "try_recv on each channel, no sleep (busy reference)", NULL},
+    [SELECT] =
+        SM_VARIANT("select", "blocking select over the K receivers", NULL),
+    [POLL_10MS] = SM_VARIANT(
+        "poll_sleep_10ms",
+        "try_recv on each channel, then sleep 10 ms (the lesson)", NULL),
+    [POLL_1MS] = SM_VARIANT("poll_sleep_1ms",
+                            "try_recv on each channel, then sleep 1 ms", NULL),
+    [POLL_SPIN] =
+        SM_VARIANT("poll_spin",
+                   "try_recv on each channel, no sleep (busy reference)", NULL),
 };
 
 static const long channel_counts[] = {1, 2, 4, 8, 16, 32, 64};

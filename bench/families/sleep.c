@@ -142,8 +142,9 @@ static const struct sm_axis axes[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {"slack_default", "nanosleep with the thread's timer slack as it is", NULL},
-    {"slack_1ns", "nanosleep with the timer slack set to 1 ns", NULL},
+    SM_VARIANT("slack_default",
+               "nanosleep with the thread's timer slack as it is", NULL),
+    SM_VARIANT("slack_1ns", "nanosleep with the timer slack set to 1 ns", NULL),
 };
 
 const struct sm_family sm_family_sleep = {

@@ -430,14 +430,16 @@ static int spawn_vs_pool_measure(const struct sm_measure_config *cfg,
 }
 
 static const struct sm_variant variants[] = {
-    [THREAD_PER_TASK] = {"thread_per_task",
-                         "spawn a thread per task, join them all (unpinned; "
-                         "ignores the pool size)",
-                         NULL},
-    [SHARED_QUEUE] = {"shared_queue",
-                      "the lesson's pool: one channel receiver behind a mutex",
-                      NULL},
-    [FAST] = {"fast", "per-submitter lanes, stealable batches, parking", NULL},
+    [THREAD_PER_TASK] =
+        SM_VARIANT("thread_per_task",
+                   "spawn a thread per task, join them all (unpinned; "
+                   "ignores the pool size)",
+                   NULL),
+    [SHARED_QUEUE] = SM_VARIANT(
+        "shared_queue",
+        "the lesson's pool: one channel receiver behind a mutex", NULL),
+    [FAST] = SM_VARIANT(
+        "fast", "per-submitter lanes, stealable batches, parking", NULL),
 };
 
 static const long spin_values[] = {0, 1000, 10000, 100000};

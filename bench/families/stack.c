@@ -678,8 +678,9 @@ static const struct sm_axis axes[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {"spawn_join", "spawn + join of one thread after another", NULL},
-    {"idle", "memory of many idle threads: resident vs virtual", NULL},
+    SM_VARIANT("spawn_join", "spawn + join of one thread after another", NULL),
+    SM_VARIANT("idle", "memory of many idle threads: resident vs virtual",
+               NULL),
 };
 
 const struct sm_family sm_family_stack = {

@@ -289,13 +289,13 @@ static const struct variant_kind kinds[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {"park", "park / unpark (Rust's futex parker)", NULL},
-    {"condvar", "pthread condition variable + mutex", NULL},
-    {"futex", "FUTEX_WAIT / store + FUTEX_WAKE on the flag", NULL},
-    {"spin_park", "spin 50 us on the flag, then park", NULL},
-    {"poll_10ms", "sleep 10 ms between looks at the flag", NULL},
-    {"poll_1ms", "sleep 1 ms between looks at the flag", NULL},
-    {"poll_100us", "sleep 100 us between looks at the flag", NULL},
+    SM_VARIANT("park", "park / unpark (Rust's futex parker)", NULL),
+    SM_VARIANT("condvar", "pthread condition variable + mutex", NULL),
+    SM_VARIANT("futex", "FUTEX_WAIT / store + FUTEX_WAKE on the flag", NULL),
+    SM_VARIANT("spin_park", "spin 50 us on the flag, then park", NULL),
+    SM_VARIANT("poll_10ms", "sleep 10 ms between looks at the flag", NULL),
+    SM_VARIANT("poll_1ms", "sleep 1 ms between looks at the flag", NULL),
+    SM_VARIANT("poll_100us", "sleep 100 us between looks at the flag", NULL),
 };
 _Static_assert(sizeof kinds / sizeof kinds[0] ==
                    sizeof variants / sizeof variants[0],

@@ -9,6 +9,7 @@
 
 #include "options.h"
 #include "runner.h"
+#include "sampling.h"
 #include "syncmark/clock.h"
 #include "syncmark/csv.h"
 #include "text.h"
@@ -68,6 +69,9 @@ int sm_env_describe(const struct sm_topology *topo, struct sm_field *fields,
   if (rc == 0)
     rc = sm_field_add(fields, count, max, "runner_overhead_ns_per_op", "%.3f",
                       sm_runner_overhead_ns(topo, OVERHEAD_PROBE_NS));
+  if (rc == 0)
+    rc = sm_field_add(fields, count, max, "sample_cost_ns", "%.2f",
+                      sm_sample_cost_ns());
   char others[256];
   other_syncmark_pids(others, sizeof others);
   if (rc == 0)

@@ -13,19 +13,34 @@
 #include <unistd.h>
 
 #include "results.h"
+#include "sampling.h"
 #include "syncmark/clock.h"
 #include "syncmark/stats.h"
 #include "syncmark/work.h"
 
-/* Records the MEASURE edge of a worker at loop count `count`. */
-static void mark_measure(struct sm_worker *w, uint64_t count) {
+/* Records the MEASURE edge of a worker at loop count `count` (passes done
+ * in the warm-up) and chooses its sampling interval from the warm-up's
+ * pace: after a warm-up without a whole pass, every pass is sampled (a
+ * pass is longer than the warm-up); without a warm-up, the default. */
+static void mark_measure(struct sm_worker *w, uint64_t count,
+                         int after_warmup) {
+  uint64_t now = sm_now_ns();
+  if (after_warmup && count > 0)
+    w->sample_mask =
+        sm_sample_mask_for((double)(now - w->ns_at_begin) / (double)count);
+  else if (after_warmup)
+    w->sample_mask = 0;
   w->ops_at_measure = count;
   w->saw_measure = 1;
+  w->in_measure = 1;
   getrusage(RUSAGE_THREAD, &w->usage_at_measure);
+  w->ns_at_measure = sm_now_ns();
 }
 
 /* Records the STOP edge of a worker at loop count `count`. */
 static void mark_stop(struct sm_worker *w, uint64_t count) {
+  w->ns_at_stop = sm_now_ns();
+  w->in_measure = 0;
   w->ops_at_stop = count;
   getrusage(RUSAGE_THREAD, &w->usage_at_stop);
 }
@@ -36,8 +51,9 @@ void sm__inject_delay(uint64_t iterations) {
 
 unsigned sm__worker_begin(struct sm_worker *w) {
   unsigned phase = atomic_load_explicit(&w->gate->phase, memory_order_acquire);
+  w->ns_at_begin = sm_now_ns();
   if (phase >= SM_PHASE_MEASURE)
-    mark_measure(w, 0);
+    mark_measure(w, 0, 0);
   if (phase == SM_PHASE_STOP)
     mark_stop(w, 0);
   return phase;
@@ -47,7 +63,7 @@ unsigned sm__worker_advance(struct sm_worker *w, unsigned old_phase,
                             uint64_t count) {
   unsigned phase = atomic_load_explicit(&w->gate->phase, memory_order_acquire);
   if (old_phase == SM_PHASE_WARMUP && phase >= SM_PHASE_MEASURE)
-    mark_measure(w, count);
+    mark_measure(w, count, 1);
   if (phase == SM_PHASE_STOP)
     mark_stop(w, count);
   return phase;
@@ -71,7 +87,7 @@ struct worker_thread {
   int bind_error; /* 0 or the negative errno of pinning */
 };
 
-/* Thread body: pins itself, waits at the start gate, runs the variant's
+/* Thread body: pins itself, waits at the start gate, runs its role's
  * worker. A pinning failure is recorded; the runner then stops the window
  * before any work is counted. */
 static void *worker_main(void *arg) {
@@ -84,7 +100,7 @@ static void *worker_main(void *arg) {
   while (!t->start->open)
     pthread_cond_wait(&t->start->cond, &t->start->mutex);
   pthread_mutex_unlock(&t->start->mutex);
-  t->worker->bench_case->variant->worker(t->worker);
+  t->worker->role->worker(t->worker);
   return NULL;
 }
 
@@ -114,6 +130,39 @@ static void name_worker(pthread_t thread, const struct sm_case *c,
   pthread_setname_np(thread, name);
 }
 
+/* The roles of c's variant: its own, or the single counting role of a
+ * variant with one worker function (built in *single). */
+struct role_list {
+  const struct sm_role *roles;
+  size_t n;
+  struct sm_role single;
+};
+
+/* Fills *out with the roles of c's variant. */
+static void roles_of(const struct sm_case *c, struct role_list *out) {
+  const struct sm_variant *v = c->variant;
+  out->single = (struct sm_role){.name = v->name,
+                                 .worker = v->worker,
+                                 .count = SM_ROLE_CASE_THREADS,
+                                 .counts_ops = 1};
+  out->roles = v->nroles ? v->roles : &out->single;
+  out->n = v->nroles ? v->nroles : 1;
+}
+
+/* Threads of role r in case c. */
+static unsigned role_threads(const struct sm_role *r, const struct sm_case *c) {
+  return r->count == SM_ROLE_CASE_THREADS ? c->threads : r->count;
+}
+
+unsigned sm_runner_case_threads(const struct sm_case *c) {
+  struct role_list roles;
+  roles_of(c, &roles);
+  unsigned n = 0;
+  for (size_t i = 0; i < roles.n; i++)
+    n += role_threads(&roles.roles[i], c);
+  return n;
+}
+
 /* Difference of a context-switch counter between the two edges. */
 static double switches(const struct rusage *a, const struct rusage *b,
                        int voluntary) {
@@ -121,61 +170,130 @@ static double switches(const struct rusage *a, const struct rusage *b,
                    : (double)(b->ru_nivcsw - a->ru_nivcsw);
 }
 
+/* Operations worker w did inside its MEASURE phase, and the time they
+ * took: its manual time where it timed itself, else the span between the
+ * edges it saw. */
+static void worker_ops(const struct sm_worker *w, double *ops, double *ns) {
+  if (w->manual_ops > 0) {
+    *ops = (double)w->manual_ops;
+    *ns = (double)w->manual_ns;
+    return;
+  }
+  *ops = (double)(w->ops_at_stop - w->ops_at_measure) *
+         (double)(w->ops_per_pass ? w->ops_per_pass : 1);
+  *ns = (double)(w->ns_at_stop - w->ns_at_measure);
+}
+
+/* The percentiles of the latencies that the workers of one role kept, merged
+ * into `scratch` (capacity cap). */
+static void role_samples(const struct sm_worker *workers, unsigned n,
+                         const struct sm_role *role, double *scratch,
+                         size_t cap, struct sm_window_samples *out) {
+  size_t k = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const struct sm_reservoir *r = workers[i].reservoir;
+    if (workers[i].role != role || !r)
+      continue;
+    for (size_t j = 0; j < r->n && k < cap; j++)
+      scratch[k++] = r->values[j];
+  }
+  *out = (struct sm_window_samples){.prefix = role->sample_metric, .n = k};
+  if (k == 0)
+    return;
+  sm_stats_sort(scratch, k);
+  out->p50 = sm_stats_percentile_sorted(scratch, k, 50.0);
+  out->p99 = sm_stats_percentile_sorted(scratch, k, 99.0);
+  out->p999 = sm_stats_percentile_sorted(scratch, k, 99.9);
+  out->max = scratch[k - 1];
+}
+
 /* Turns the joined workers of one window into its metrics; per_thread is
- * scratch space for n values. */
+ * scratch space for n values. The counted workers are those whose role
+ * counts operations. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
                            uint64_t window_ns, double *per_thread,
                            struct sm_window *out) {
-  double total = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
+  double total = 0, rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
+  double cost = sm_sample_cost_ns(), share = 0, manual = 0;
+  unsigned counted = 0, every = 0;
   for (unsigned i = 0; i < n; i++) {
     const struct sm_worker *w = &workers[i];
-    per_thread[i] = (double)(w->ops_at_stop - w->ops_at_measure);
-    total += per_thread[i];
-    lo = fmin(lo, per_thread[i]);
-    hi = fmax(hi, per_thread[i]);
+    double ns = (double)(w->ns_at_stop - w->ns_at_measure);
+    if (w->reservoir && ns > 0)
+      share = fmax(share, (double)w->samples_taken * cost / ns);
     vcsw += switches(&w->usage_at_measure, &w->usage_at_stop, 1);
     ivcsw += switches(&w->usage_at_measure, &w->usage_at_stop, 0);
+    if (!w->role->counts_ops)
+      continue;
+    double ops;
+    worker_ops(w, &ops, &ns);
+    per_thread[counted++] = ops;
+    total += ops;
+    rate += ns > 0 ? ops * 1e9 / ns : 0;
+    manual += w->manual_ops > 0;
+    lo = fmin(lo, ops);
+    hi = fmax(hi, ops);
+    if (w->reservoir && (every == 0 || w->sample_mask + 1 < every))
+      every = (unsigned)(w->sample_mask + 1);
   }
-  double fair = total / n;
+  double fair = counted ? total / counted : 0;
   out->window_ns = window_ns;
   out->ops = (uint64_t)total;
-  out->ops_per_s = total / ((double)window_ns / 1e9);
-  out->ns_per_op = total > 0 ? (double)n * (double)window_ns / total : NAN;
-  out->fairness_jain = sm_stats_jain(per_thread, n);
+  out->ops_per_s = rate;
+  out->ns_per_op = rate > 0 ? (double)counted * 1e9 / rate : NAN;
+  out->fairness_jain = sm_stats_jain(per_thread, counted);
   out->share_min = fair > 0 ? lo / fair : NAN;
   out->share_max = fair > 0 ? hi / fair : NAN;
   out->vcsw_per_op = total > 0 ? vcsw / total : NAN;
   out->ivcsw_per_op = total > 0 ? ivcsw / total : NAN;
+  out->sample_share = share;
+  out->sample_every = every;
+  out->manual_time = manual > 0;
+  if (share > SM_SAMPLE_BUDGET) /* the instrument, not the primitive */
+    out->ops_per_s = out->ns_per_op = NAN;
 }
 
-/* Spawns the workers of a window. Returns how many threads were created;
- * fewer than c->threads means creation failed and *error holds why. */
+/* Spawns the workers of a window, role by role, thread i pinned to
+ * c->os_pus[i]. Returns how many threads were created; fewer than n means
+ * creation failed and *error holds why. */
 static unsigned spawn_workers(const struct sm_window_config *cfg,
                               const struct sm_case *c,
+                              const struct role_list *roles, unsigned n,
                               struct worker_thread *threads,
                               struct sm_worker *workers, struct sm_gate *gate,
                               struct start_gate *start, void *state,
                               int *error) {
-  for (unsigned i = 0; i < c->threads; i++) {
-    workers[i] = (struct sm_worker){
-        .gate = gate,
-        .bench_case = c,
-        .state = state,
-        .index = i,
-        .inject_iters =
-            c->variant == cfg->inject_variant ? cfg->inject_iters : 0};
-    threads[i] = (struct worker_thread){.worker = &workers[i],
-                                        .start = start,
-                                        .os_pu = c->os_pus[i],
-                                        .topo = cfg->topo};
-    int rc = pthread_create(&threads[i].thread, NULL, worker_main, &threads[i]);
-    if (rc != 0) {
-      *error = -rc;
-      return i;
+  unsigned i = 0;
+  for (size_t r = 0; r < roles->n; r++) {
+    const struct sm_role *role = &roles->roles[r];
+    for (unsigned k = 0; k < role_threads(role, c) && i < n; k++, i++) {
+      struct sm_reservoir *res = workers[i].reservoir;
+      workers[i] = (struct sm_worker){
+          .gate = gate,
+          .bench_case = c,
+          .state = state,
+          .index = i,
+          .role = role,
+          .role_index = k,
+          .ops_per_pass = 1,
+          .sample_mask = SM_SAMPLE_DEFAULT_EVERY - 1,
+          .reservoir = res,
+          .inject_iters =
+              c->variant == cfg->inject_variant ? cfg->inject_iters : 0};
+      threads[i] = (struct worker_thread){.worker = &workers[i],
+                                          .start = start,
+                                          .os_pu = c->os_pus[i],
+                                          .topo = cfg->topo};
+      int rc =
+          pthread_create(&threads[i].thread, NULL, worker_main, &threads[i]);
+      if (rc != 0) {
+        *error = -rc;
+        return i;
+      }
+      name_worker(threads[i].thread, c, i);
     }
-    name_worker(threads[i].thread, c, i);
   }
-  return c->threads;
+  return i;
 }
 
 /* Returns the first pinning error among the spawned threads, or 0, and
@@ -207,68 +325,179 @@ static uint64_t drive_phases(const struct sm_window_config *cfg,
   return sm_now_ns() - t0;
 }
 
+/* The per-window memory of n workers: their slots, threads, the gate and
+ * the scratch for per-thread counts and merged samples. */
+struct window_memory {
+  struct sm_worker *workers;
+  struct worker_thread *threads;
+  struct sm_gate *gate;
+  double *scratch;
+  size_t scratch_cap;
+};
+
+/* Frees what window_alloc allocated (also a partial allocation). */
+static void window_free(struct window_memory *m, unsigned n) {
+  for (unsigned i = 0; m->workers && i < n; i++)
+    free(m->workers[i].reservoir);
+  free(m->scratch);
+  free(m->workers);
+  free(m->threads);
+  free(m->gate);
+}
+
+/* Allocates the memory of a window of n workers, with a reservoir for
+ * each thread of a sampling role. Returns 0 or -ENOMEM. */
+static int window_alloc(struct window_memory *m, const struct sm_case *c,
+                        const struct role_list *roles, unsigned n) {
+  *m = (struct window_memory){0};
+  m->workers = aligned_alloc(SM_CACHE_LINE, sizeof(struct sm_worker) * n);
+  m->threads = calloc(n, sizeof *m->threads);
+  m->gate = aligned_alloc(SM_CACHE_LINE, sizeof *m->gate);
+  if (!m->workers || !m->threads || !m->gate)
+    return -ENOMEM;
+  memset(m->workers, 0, sizeof(struct sm_worker) * n);
+  unsigned sampled = 0, i = 0;
+  for (size_t r = 0; r < roles->n; r++) {
+    const struct sm_role *role = &roles->roles[r];
+    for (unsigned k = 0; k < role_threads(role, c); k++, i++) {
+      if (!role->sample_metric)
+        continue;
+      m->workers[i].reservoir = malloc(sizeof(struct sm_reservoir));
+      if (!m->workers[i].reservoir)
+        return -ENOMEM;
+      sm_reservoir_init(m->workers[i].reservoir, i + 1);
+      sampled++;
+    }
+  }
+  m->scratch_cap = (size_t)n + (size_t)sampled * SM_RESERVOIR_CAP;
+  m->scratch = malloc(sizeof(double) * m->scratch_cap);
+  return m->scratch ? 0 : -ENOMEM;
+}
+
+/* Fills out->samples with the percentiles of every sampling role. */
+static void window_samples(const struct window_memory *m, unsigned n,
+                           const struct role_list *roles,
+                           struct sm_window *out) {
+  out->nsamples = 0;
+  for (size_t r = 0; r < roles->n && out->nsamples < SM_MAX_ROLES; r++)
+    if (roles->roles[r].sample_metric)
+      role_samples(m->workers, n, &roles->roles[r], m->scratch, m->scratch_cap,
+                   &out->samples[out->nsamples++]);
+}
+
+/* Starts the window's threads, drives its phases (or stops it at once when
+ * a thread could not be created or pinned), joins them. Returns 0 or the
+ * error (msg set); *window_ns is the measured length. */
+static int run_threads(const struct sm_window_config *cfg,
+                       const struct sm_case *c, const struct role_list *roles,
+                       unsigned n, struct window_memory *m, void *state,
+                       uint64_t *window_ns, char *msg, size_t msg_size) {
+  atomic_init(&m->gate->phase, SM_PHASE_WARMUP);
+  struct start_gate start = {.mutex = PTHREAD_MUTEX_INITIALIZER,
+                             .cond = PTHREAD_COND_INITIALIZER};
+  int spawn_error = 0, rc;
+  unsigned spawned = spawn_workers(cfg, c, roles, n, m->threads, m->workers,
+                                   m->gate, &start, state, &spawn_error);
+  wait_ready(&start, spawned);
+  if (spawned < n) {
+    snprintf(msg, msg_size,
+             "could not create thread %u of %u: %s (the OS refused it: "
+             "RLIMIT_NPROC, RLIMIT_AS, threads-max or memory)",
+             spawned, n, strerror(-spawn_error));
+    rc = spawn_error;
+  } else {
+    rc = first_bind_error(m->threads, spawned, msg, msg_size);
+  }
+  *window_ns = 0;
+  if (rc == 0) {
+    *window_ns = drive_phases(cfg, m->gate, &start);
+  } else {
+    atomic_store_explicit(&m->gate->phase, SM_PHASE_STOP, memory_order_release);
+    open_start_gate(&start);
+  }
+  for (unsigned i = 0; i < spawned; i++)
+    pthread_join(m->threads[i].thread, NULL);
+  return rc;
+}
+
+/* Checks that the case's roles fit the PUs the planner gave it (threads
+ * plus the family's extra threads). Returns 0 or -EINVAL (msg set). */
+static int check_role_threads(const struct sm_case *c, unsigned n, char *msg,
+                              size_t msg_size) {
+  unsigned planned = c->threads + c->family->extra_threads;
+  if (n > 0 && n <= planned)
+    return 0;
+  snprintf(msg, msg_size,
+           "the roles of %s/%s need %u threads, the plan gave %u PUs",
+           c->family->name, c->variant->name, n, planned);
+  return -EINVAL;
+}
+
 int sm_runner_window(const struct sm_window_config *cfg,
-                     const struct sm_case *c, struct sm_window *out, char *msg,
-                     size_t msg_size) {
+                     const struct sm_case *c, struct sm_window *out,
+                     struct sm_sink *sink, char *msg, size_t msg_size) {
   const struct sm_family *f = c->family;
   msg[0] = '\0';
+  struct role_list roles;
+  roles_of(c, &roles);
+  unsigned n = sm_runner_case_threads(c);
+  int rc = check_role_threads(c, n, msg, msg_size);
+  if (rc != 0)
+    return rc;
   void *state = NULL;
-  int rc = f->setup ? f->setup(c, &state) : 0;
+  rc = f->setup ? f->setup(c, &state) : 0;
   if (rc != 0) {
     snprintf(msg, msg_size, "setup failed: %s", strerror(-rc));
     return rc;
   }
-  struct sm_worker *workers = aligned_alloc(
-      SM_CACHE_LINE, sizeof(struct sm_worker) * (size_t)c->threads);
-  struct worker_thread *threads = calloc(c->threads, sizeof *threads);
-  struct sm_gate *gate = aligned_alloc(SM_CACHE_LINE, sizeof *gate);
-  double *per_thread = calloc(c->threads, sizeof *per_thread);
-  if (!workers || !threads || !gate || !per_thread) {
-    free(per_thread);
-    free(workers);
-    free(threads);
-    free(gate);
+  (void)sm_sample_cost_ns(); /* calibrated before any thread starts */
+  struct window_memory m;
+  rc = window_alloc(&m, c, &roles, n);
+  if (rc != 0) {
+    window_free(&m, n);
     if (f->teardown)
       f->teardown(state);
-    snprintf(msg, msg_size, "out of memory for %u workers", c->threads);
-    return -ENOMEM;
+    snprintf(msg, msg_size, "out of memory for %u workers", n);
+    return rc;
   }
-  atomic_init(&gate->phase, SM_PHASE_WARMUP);
-  struct start_gate start = {.mutex = PTHREAD_MUTEX_INITIALIZER,
-                             .cond = PTHREAD_COND_INITIALIZER};
-  int spawn_error = 0;
-  unsigned spawned = spawn_workers(cfg, c, threads, workers, gate, &start,
-                                   state, &spawn_error);
-  wait_ready(&start, spawned);
-  if (spawned < c->threads) {
-    snprintf(msg, msg_size,
-             "could not create thread %u of %u: %s (the OS refused it: "
-             "RLIMIT_NPROC, RLIMIT_AS, threads-max or memory)",
-             spawned, c->threads, strerror(-spawn_error));
-    rc = spawn_error;
-  } else {
-    rc = first_bind_error(threads, spawned, msg, msg_size);
-  }
-  uint64_t window_ns = 0;
-  if (rc == 0) {
-    window_ns = drive_phases(cfg, gate, &start);
-  } else {
-    atomic_store_explicit(&gate->phase, SM_PHASE_STOP, memory_order_release);
-    open_start_gate(&start);
-  }
-  for (unsigned i = 0; i < spawned; i++)
-    pthread_join(threads[i].thread, NULL);
+  uint64_t window_ns;
+  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, msg, msg_size);
   if (rc == 0 && f->check)
-    rc = f->check(c, state, workers, msg, msg_size);
-  if (rc == 0)
-    compute_window(workers, c->threads, window_ns, per_thread, out);
+    rc = f->check(c, state, m.workers, msg, msg_size);
+  if (rc == 0) {
+    compute_window(m.workers, n, window_ns, m.scratch, out);
+    window_samples(&m, n, &roles, out);
+  }
+  if (rc == 0 && sink && f->metrics)
+    rc = f->metrics(c, state, m.workers, n, sink, msg, msg_size);
   if (f->teardown)
     f->teardown(state);
-  free(per_thread);
-  free(workers);
-  free(threads);
-  free(gate);
+  window_free(&m, n);
   return rc;
+}
+
+/* Adds the metric rows of one role's latency samples: <prefix>_p50_ns,
+ * _p99_ns, _p999_ns, _max_ns and _samples. Returns 0 or a negative errno. */
+static int record_samples(struct sm_results *results, size_t case_index,
+                          unsigned rep, const struct sm_window_samples *s) {
+  static const char *const suffix[] = {"p50_ns", "p99_ns", "p999_ns", "max_ns",
+                                       "samples"};
+  const double value[] = {s->p50, s->p99, s->p999, s->max, (double)s->n};
+  if (s->n == 0)
+    return 0;
+  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+    char name[96];
+    snprintf(name, sizeof name, "%s%s%s", s->prefix, s->prefix[0] ? "_" : "",
+             suffix[i]);
+    const char *metric = sm_intern(name);
+    if (!metric)
+      return -ENOMEM;
+    int rc = sm_results_add(results, case_index, rep, metric,
+                            i == 4 ? "samples" : "ns", value[i]);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
 }
 
 /* Adds the metric rows of one successful window. */
@@ -285,10 +514,19 @@ static int record_window(struct sm_results *results, size_t case_index,
       {"share_max", "ratio", w->share_max},
       {"vcsw_per_op", "switches/op", w->vcsw_per_op},
       {"ivcsw_per_op", "switches/op", w->ivcsw_per_op},
+      {"sample_share", "ratio", w->nsamples ? w->sample_share : NAN},
+      {"sample_every", "passes", w->sample_every ? w->sample_every : NAN},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    if (i >= 7 && isnan(rows[i].value))
+      continue; /* no role sampled */
     int rc = sm_results_add(results, case_index, rep, rows[i].metric,
                             rows[i].unit, rows[i].value);
+    if (rc != 0)
+      return rc;
+  }
+  for (size_t i = 0; i < w->nsamples; i++) {
+    int rc = record_samples(results, case_index, rep, &w->samples[i]);
     if (rc != 0)
       return rc;
   }
@@ -304,17 +542,17 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
     pause(); /* a hang on purpose: only the watchdog ends it */
   if (c->variant == cfg->crash_variant)
     abort(); /* a crash on purpose: only --isolate survives it */
+  struct sm_sink sink = {
+      .results = results, .case_index = case_index, .rep = rep};
   if (c->family->measure) {
     struct sm_measure_config mc = {.warmup_ns = cfg->warmup_ns,
                                    .duration_ns = cfg->duration_ns,
                                    .topo = cfg->topo,
                                    .quick = cfg->quick};
-    struct sm_sink sink = {
-        .results = results, .case_index = case_index, .rep = rep};
     return c->family->measure(&mc, c, &sink, msg, msg_size);
   }
   struct sm_window w;
-  int rc = sm_runner_window(cfg, c, &w, msg, msg_size);
+  int rc = sm_runner_window(cfg, c, &w, &sink, msg, msg_size);
   return rc == 0 ? record_window(results, case_index, rep, &w) : rc;
 }
 
@@ -462,7 +700,7 @@ static void empty_worker(struct sm_worker *w) {
 
 double sm_runner_overhead_ns(const struct sm_topology *topo,
                              uint64_t duration_ns) {
-  static const struct sm_variant empty = {"empty", "", empty_worker};
+  static const struct sm_variant empty = SM_VARIANT("empty", "", empty_worker);
   static const struct sm_family probe = {
       .name = "overhead", .variants = &empty, .nvariants = 1};
   int os_pu = -1;
@@ -480,7 +718,7 @@ double sm_runner_overhead_ns(const struct sm_topology *topo,
   for (int i = 0; i < OVERHEAD_PROBE_WINDOWS; i++) {
     struct sm_window w;
     char msg[160];
-    if (sm_runner_window(&cfg, &c, &w, msg, sizeof msg) != 0)
+    if (sm_runner_window(&cfg, &c, &w, NULL, msg, sizeof msg) != 0)
       return -1.0;
     if (w.ops == 0)
       continue; /* the thread got no CPU in this window (a loaded machine) */

@@ -28,6 +28,13 @@ struct sm_window_config {
   const struct sm_variant *crash_variant;
 };
 
+/* The latency percentiles of one sampling role in one window. */
+struct sm_window_samples {
+  const char *prefix; /* the role's sample_metric */
+  size_t n;           /* samples kept (0: none, the rest undefined) */
+  double p50, p99, p999, max;
+};
+
 /* What one window measured, before it becomes metric rows. */
 struct sm_window {
   uint64_t window_ns; /* time between the MEASURE and STOP edges */
@@ -40,18 +47,32 @@ struct sm_window {
   double share_max;     /* most productive thread, same unit */
   double vcsw_per_op;   /* voluntary context switches per op */
   double ivcsw_per_op;  /* involuntary context switches per op */
+  /* The largest share of a sampling worker's window that its samples cost
+   * (measured cost per sample x samples / window); above SM_SAMPLE_BUDGET
+   * the rates are NAN: they would measure the instrument. */
+  double sample_share;
+  unsigned sample_every; /* passes between samples of the counting roles */
+  int manual_time;       /* 1: the rates come from the workers' manual time */
+  struct sm_window_samples samples[SM_MAX_ROLES];
+  size_t nsamples;
 };
 
-/* Runs one window of `c`: creates the family state, spawns and pins one
- * thread per c->threads (verifying each binding), holds them at a start
- * gate, lets them warm up, times the MEASURE phase, stops them through the
- * gate, joins them and runs the family's self-check. Returns 0 and fills
- * *out; or a negative errno with a sentence in `msg`: -EAGAIN when a thread
- * could not be created, -EIO when pinning failed, -EPROTO when the
- * self-check failed, or the family setup's error. */
+/* Runs one window of `c`: creates the family state, spawns and pins the
+ * threads of every role of the variant (thread i on c->os_pus[i], each
+ * binding verified), holds them at one start gate, lets them warm up, times
+ * the MEASURE phase, stops them through the gate, joins them, runs the
+ * family's self-check and adds the family's own metrics (sm_family.metrics)
+ * to `sink` (NULL: not asked for). Returns 0 and fills *out; or a negative
+ * errno with a sentence in `msg`: -EINVAL when the roles need more threads
+ * than the plan gave PUs, -EAGAIN when a thread could not be created, -EIO
+ * when pinning failed, -EPROTO when the self-check failed, or the family
+ * setup's error. */
 int sm_runner_window(const struct sm_window_config *cfg,
-                     const struct sm_case *c, struct sm_window *out, char *msg,
-                     size_t msg_size);
+                     const struct sm_case *c, struct sm_window *out,
+                     struct sm_sink *sink, char *msg, size_t msg_size);
+
+/* Threads case c runs: the sum over its variant's roles. */
+unsigned sm_runner_case_threads(const struct sm_case *c);
 
 /* Runs repetition `rep` of case number `case_index` and adds its metric
  * rows to `results`: a timed window (ops_per_s, ns_per_op, fairness and
