@@ -28,6 +28,9 @@ struct sm_gate {
 /* Most roles a variant has. */
 #define SM_MAX_ROLES 4
 
+/* Most kinds of latency one role samples (a task's start and its end). */
+#define SM_SAMPLE_KINDS 2
+
 /* Most family-specific parameters a case carries (axes of a family). */
 #define SM_MAX_AXES 4
 
@@ -99,8 +102,10 @@ struct sm_worker {
    * is 0; the runner sets the mask at the MEASURE edge from the warm-up's
    * pace so that sampling costs under SM_SAMPLE_BUDGET of an operation. */
   uint64_t sample_mask;
-  uint64_t samples_taken;         /* samples offered in the MEASURE phase */
-  struct sm_reservoir *reservoir; /* NULL: the role does not sample */
+  uint64_t samples_taken; /* samples offered in the MEASURE phase */
+  /* One per kind of latency its role samples (sm_role.samples); NULL for
+   * a kind the role does not have. */
+  struct sm_reservoir *reservoir[SM_SAMPLE_KINDS];
 };
 
 /* Starts the loop: returns the phase the worker finds. */
@@ -180,9 +185,14 @@ uint64_t sm_sample_start(const struct sm_worker *w);
 void sm_sample_stop(struct sm_worker *w, uint64_t start);
 
 /* Offers a latency measured otherwise (e.g. sm_sample_clock() minus a stamp
- * another thread put in a message) to w's reservoir, under the same rules
- * as sm_sample_stop. A negative value is dropped. */
+ * another thread put in a message) to w's reservoir of its role's first
+ * kind (samples[0]), under the same rules as sm_sample_stop. A negative
+ * value is dropped. */
 void sm_worker_sample(struct sm_worker *w, double value_ns);
+
+/* The same for the role's kind number `kind` (< SM_SAMPLE_KINDS); a kind
+ * the role does not declare is dropped. */
+void sm_worker_sample_kind(struct sm_worker *w, unsigned kind, double value_ns);
 
 /* The runner's clock, for a stamp that a sampled operation carries to
  * another thread (a message's send time). */
@@ -224,10 +234,11 @@ struct sm_role {
    * receives mirror the sends) is 0. At least one role of a variant
    * counts. */
   int counts_ops;
-  /* Non-NULL: the role samples latencies (sm_sample_start/stop or
-   * sm_worker_sample) and the runner adds <sample_metric>_p50_ns, _p99_ns,
-   * _p999_ns and _max_ns ("" gives p50_ns ...). */
-  const char *sample_metric;
+  /* The kinds of latency the role samples, by name (NULL: none): for each,
+   * sm_sample_start/stop or sm_worker_sample_kind offer values and the
+   * runner adds <name>_p50_ns, _p99_ns, _p999_ns, _max_ns and _samples (""
+   * gives p50_ns ...). */
+  const char *samples[SM_SAMPLE_KINDS];
 };
 
 /* One strategy of a family. */
@@ -335,6 +346,10 @@ struct sm_family {
    * family may dispatch on c->variant inside). */
   sm_measure_fn measure;
   enum sm_shape shape;
+  /* 1: every repetition runs in a child process of its own family, as
+   * --isolate runs every family (a variant that may deadlock or crash by
+   * design); a hang there is ended by the one watchdog, a crash recorded. */
+  int isolated;
   /* Threads a case needs beyond c->threads (e.g. the one consumer of N
    * producers): they get the next PUs of the same placement plan. */
   unsigned extra_threads;

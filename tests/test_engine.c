@@ -54,10 +54,7 @@ static const struct sm_role two_roles[] = {
      .worker = producer,
      .count = SM_ROLE_CASE_THREADS,
      .counts_ops = 1},
-    {.name = "consumer",
-     .worker = consumer,
-     .count = 1,
-     .sample_metric = "inc"},
+    {.name = "consumer", .worker = consumer, .count = 1, .samples = {"inc"}},
 };
 
 static int roles_setup(const struct sm_case *c, void **state) {

@@ -1,6 +1,7 @@
 /* test_work.c: Criterion tests of the busy-work calibration and of the
  * monotonic clock helpers. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 
 #include <math.h>
 #include <stdint.h>
@@ -41,6 +42,27 @@ Test(work, calibrate_scales_with_the_target) {
   cr_assert(ratio >= 10.0 && ratio <= 1000.0,
             "calibrate(100000) = %llu, calibrate(1000) = %llu: ratio %g",
             (unsigned long long)large, (unsigned long long)small, ratio);
+}
+
+/* The cache measures a target once and hands out the same count after,
+ * also to other threads and past any fixed number of targets. */
+static void *cached_count_of_1000(void *arg) {
+  *(uint64_t *)arg = sm_work_iterations_for_ns(1000);
+  return NULL;
+}
+
+Test(work, cached_counts_are_measured_once_per_target) {
+  uint64_t first = sm_work_iterations_for_ns(1000);
+  cr_assert_geq(first, 1);
+  cr_assert_eq(sm_work_iterations_for_ns(1000), first);
+  for (uint64_t t = 1; t <= 40; t++) /* more targets than any fixed table */
+    cr_assert_geq(sm_work_iterations_for_ns(t * 100), 1);
+  uint64_t other = 0;
+  pthread_t thread;
+  cr_assert_eq(pthread_create(&thread, NULL, cached_count_of_1000, &other), 0);
+  cr_assert_eq(pthread_join(thread, NULL), 0);
+  cr_assert_eq(other, first);
+  cr_assert_eq(sm_work_iterations_for_ns(0), 0);
 }
 
 Test(clock, seconds_to_ns_edge_cases) {

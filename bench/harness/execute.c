@@ -265,19 +265,26 @@ void sm_run_execute(struct sm_run *r) {
                                  .hang_variant = r->hang_variant,
                                  .crash_variant = r->crash_variant};
   r->report_fd = -1;
-  if (!r->o->isolate) {
-    execute_batch(r, &cfg, 0, r->plan.ncases);
-  } else {
-    for (size_t lo = 0; lo < r->plan.ncases && !r->stopped_by;) {
-      size_t hi = lo + 1;
-      while (hi < r->plan.ncases &&
-             r->plan.cases[hi].family == r->plan.cases[lo].family)
-        hi++;
+  /* Cases come grouped by family. A family that must be isolated (its
+   * variants may deadlock or crash by design), or every family under
+   * --isolate, runs in a child process of its own; the cases between such
+   * families run here, their repetitions interleaved. */
+  for (size_t lo = 0; lo < r->plan.ncases && !r->stopped_by;) {
+    size_t hi = lo + 1;
+    const struct sm_family *f = r->plan.cases[lo].family;
+    int isolated = r->o->isolate || f->isolated;
+    while (hi < r->plan.ncases &&
+           (isolated ? r->plan.cases[hi].family == f
+                     : !r->plan.cases[hi].family->isolated))
+      hi++;
+    if (isolated) {
       execute_isolated(r, &cfg, lo, hi);
       if (!r->stopped_by)
         r->stopped_by = sm_interrupt_signal();
-      lo = hi;
+    } else {
+      execute_batch(r, &cfg, lo, hi);
     }
+    lo = hi;
   }
   progress_done();
   sm_results_drop_cases(&r->results, r->dropped);

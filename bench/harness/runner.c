@@ -184,20 +184,21 @@ static void worker_ops(const struct sm_worker *w, double *ops, double *ns) {
   *ns = (double)(w->ns_at_stop - w->ns_at_measure);
 }
 
-/* The percentiles of the latencies that the workers of one role kept, merged
- * into `scratch` (capacity cap). */
+/* The percentiles of the latencies of kind `kind` that the workers of one
+ * role kept, merged into `scratch` (capacity cap). */
 static void role_samples(const struct sm_worker *workers, unsigned n,
-                         const struct sm_role *role, double *scratch,
-                         size_t cap, struct sm_window_samples *out) {
+                         const struct sm_role *role, unsigned kind,
+                         double *scratch, size_t cap,
+                         struct sm_window_samples *out) {
   size_t k = 0;
   for (unsigned i = 0; i < n; i++) {
-    const struct sm_reservoir *r = workers[i].reservoir;
+    const struct sm_reservoir *r = workers[i].reservoir[kind];
     if (workers[i].role != role || !r)
       continue;
     for (size_t j = 0; j < r->n && k < cap; j++)
       scratch[k++] = r->values[j];
   }
-  *out = (struct sm_window_samples){.prefix = role->sample_metric, .n = k};
+  *out = (struct sm_window_samples){.prefix = role->samples[kind], .n = k};
   if (k == 0)
     return;
   sm_stats_sort(scratch, k);
@@ -219,7 +220,8 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
   for (unsigned i = 0; i < n; i++) {
     const struct sm_worker *w = &workers[i];
     double ns = (double)(w->ns_at_stop - w->ns_at_measure);
-    if (w->reservoir && ns > 0)
+    int sampling = w->reservoir[0] || w->reservoir[1];
+    if (sampling && ns > 0)
       share = fmax(share, (double)w->samples_taken * cost / ns);
     vcsw += switches(&w->usage_at_measure, &w->usage_at_stop, 1);
     ivcsw += switches(&w->usage_at_measure, &w->usage_at_stop, 0);
@@ -233,7 +235,7 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
     manual += w->manual_ops > 0;
     lo = fmin(lo, ops);
     hi = fmax(hi, ops);
-    if (w->reservoir && (every == 0 || w->sample_mask + 1 < every))
+    if (sampling && (every == 0 || w->sample_mask + 1 < every))
       every = (unsigned)(w->sample_mask + 1);
   }
   double fair = counted ? total / counted : 0;
@@ -267,7 +269,8 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
   for (size_t r = 0; r < roles->n; r++) {
     const struct sm_role *role = &roles->roles[r];
     for (unsigned k = 0; k < role_threads(role, c) && i < n; k++, i++) {
-      struct sm_reservoir *res = workers[i].reservoir;
+      struct sm_reservoir *res[SM_SAMPLE_KINDS];
+      memcpy(res, workers[i].reservoir, sizeof res);
       workers[i] = (struct sm_worker){
           .gate = gate,
           .bench_case = c,
@@ -277,9 +280,9 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
           .role_index = k,
           .ops_per_pass = 1,
           .sample_mask = SM_SAMPLE_DEFAULT_EVERY - 1,
-          .reservoir = res,
           .inject_iters =
               c->variant == cfg->inject_variant ? cfg->inject_iters : 0};
+      memcpy(workers[i].reservoir, res, sizeof res);
       threads[i] = (struct worker_thread){.worker = &workers[i],
                                           .start = start,
                                           .os_pu = c->os_pus[i],
@@ -338,7 +341,8 @@ struct window_memory {
 /* Frees what window_alloc allocated (also a partial allocation). */
 static void window_free(struct window_memory *m, unsigned n) {
   for (unsigned i = 0; m->workers && i < n; i++)
-    free(m->workers[i].reservoir);
+    for (unsigned k = 0; k < SM_SAMPLE_KINDS; k++)
+      free(m->workers[i].reservoir[k]);
   free(m->scratch);
   free(m->workers);
   free(m->threads);
@@ -346,7 +350,7 @@ static void window_free(struct window_memory *m, unsigned n) {
 }
 
 /* Allocates the memory of a window of n workers, with a reservoir for
- * each thread of a sampling role. Returns 0 or -ENOMEM. */
+ * each kind of latency each thread's role samples. Returns 0 or -ENOMEM. */
 static int window_alloc(struct window_memory *m, const struct sm_case *c,
                         const struct role_list *roles, unsigned n) {
   *m = (struct window_memory){0};
@@ -360,13 +364,16 @@ static int window_alloc(struct window_memory *m, const struct sm_case *c,
   for (size_t r = 0; r < roles->n; r++) {
     const struct sm_role *role = &roles->roles[r];
     for (unsigned k = 0; k < role_threads(role, c); k++, i++) {
-      if (!role->sample_metric)
-        continue;
-      m->workers[i].reservoir = malloc(sizeof(struct sm_reservoir));
-      if (!m->workers[i].reservoir)
-        return -ENOMEM;
-      sm_reservoir_init(m->workers[i].reservoir, i + 1);
-      sampled++;
+      for (unsigned kind = 0; kind < SM_SAMPLE_KINDS; kind++) {
+        if (!role->samples[kind])
+          continue;
+        struct sm_reservoir *res = malloc(sizeof *res);
+        m->workers[i].reservoir[kind] = res;
+        if (!res)
+          return -ENOMEM;
+        sm_reservoir_init(res, i * SM_SAMPLE_KINDS + kind + 1);
+        sampled++;
+      }
     }
   }
   m->scratch_cap = (size_t)n + (size_t)sampled * SM_RESERVOIR_CAP;
@@ -379,10 +386,11 @@ static void window_samples(const struct window_memory *m, unsigned n,
                            const struct role_list *roles,
                            struct sm_window *out) {
   out->nsamples = 0;
-  for (size_t r = 0; r < roles->n && out->nsamples < SM_MAX_ROLES; r++)
-    if (roles->roles[r].sample_metric)
-      role_samples(m->workers, n, &roles->roles[r], m->scratch, m->scratch_cap,
-                   &out->samples[out->nsamples++]);
+  for (size_t r = 0; r < roles->n && r < SM_MAX_ROLES; r++)
+    for (unsigned kind = 0; kind < SM_SAMPLE_KINDS; kind++)
+      if (roles->roles[r].samples[kind])
+        role_samples(m->workers, n, &roles->roles[r], kind, m->scratch,
+                     m->scratch_cap, &out->samples[out->nsamples++]);
 }
 
 /* Starts the window's threads, drives its phases (or stops it at once when

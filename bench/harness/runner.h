@@ -30,7 +30,7 @@ struct sm_window_config {
 
 /* The latency percentiles of one sampling role in one window. */
 struct sm_window_samples {
-  const char *prefix; /* the role's sample_metric */
+  const char *prefix; /* the name of the role's kind of latency */
   size_t n;           /* samples kept (0: none, the rest undefined) */
   double p50, p99, p999, max;
 };
@@ -53,7 +53,7 @@ struct sm_window {
   double sample_share;
   unsigned sample_every; /* passes between samples of the counting roles */
   int manual_time;       /* 1: the rates come from the workers' manual time */
-  struct sm_window_samples samples[SM_MAX_ROLES];
+  struct sm_window_samples samples[SM_MAX_ROLES * SM_SAMPLE_KINDS];
   size_t nsamples;
 };
 

@@ -133,11 +133,17 @@ void sm_sample_stop(struct sm_worker *w, uint64_t start) {
   sm_worker_sample(w, (double)(end - start));
 }
 
-void sm_worker_sample(struct sm_worker *w, double value_ns) {
-  if (!w->in_measure || !w->reservoir || !(value_ns >= 0))
+void sm_worker_sample_kind(struct sm_worker *w, unsigned kind,
+                           double value_ns) {
+  if (kind >= SM_SAMPLE_KINDS || !w->in_measure || !w->reservoir[kind] ||
+      !(value_ns >= 0))
     return;
   w->samples_taken++;
-  sm_reservoir_offer(w->reservoir, value_ns);
+  sm_reservoir_offer(w->reservoir[kind], value_ns);
+}
+
+void sm_worker_sample(struct sm_worker *w, double value_ns) {
+  sm_worker_sample_kind(w, 0, value_ns);
 }
 
 uint64_t sm_sample_clock(void) {

@@ -23,4 +23,11 @@ static inline uint64_t sm_work_spin(uint64_t iterations) {
  * beyond what 64 bits can count saturates at UINT64_MAX. */
 uint64_t sm_work_calibrate(uint64_t target_ns);
 
+/* sm_work_calibrate(target_ns), measured once per process for each distinct
+ * target and remembered: the cached count of every later call for the same
+ * target. Thread-safe; call it outside measured loops (the first call for a
+ * target takes about a millisecond). When memory for the cache runs out,
+ * the count is measured again instead of remembered. */
+uint64_t sm_work_iterations_for_ns(uint64_t target_ns);
+
 #endif
