@@ -1,0 +1,56 @@
+/* plain.h: what every plain reference program shares: it does a family's
+ * headline work the plain way (N operations, total time, no harness),
+ * repeats it, and prints the median rate and the syncmark case that must
+ * agree with it (read by scripts/plain_check.sh). */
+#ifndef SYNCMARK_PLAIN_H
+#define SYNCMARK_PLAIN_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syncmark/clock.h"
+#include "syncmark/stats.h"
+
+/* Rounds a plain program runs; it reports their median. */
+#define SM_PLAIN_ROUNDS 5
+
+/* One plain measurement: does the work once and returns how many
+ * operations it did (0: it failed, with a message on stderr). */
+typedef double (*sm_plain_round_fn)(void *arg);
+
+/* Runs `round` SM_PLAIN_ROUNDS times, each timed from before its first
+ * operation to after its last, and returns the median rate in operations
+ * per second, or a negative value when a round failed. */
+static inline double sm_plain_median_rate(sm_plain_round_fn round,
+                                          void *arg) {
+  double rates[SM_PLAIN_ROUNDS];
+  for (int i = 0; i < SM_PLAIN_ROUNDS; i++) {
+    uint64_t t0 = sm_now_ns();
+    double ops = round(arg);
+    uint64_t t1 = sm_now_ns();
+    if (!(ops > 0))
+      return -1.0;
+    rates[i] = ops * 1e9 / (double)(t1 - t0);
+  }
+  sm_stats_sort(rates, SM_PLAIN_ROUNDS);
+  return rates[SM_PLAIN_ROUNDS / 2];
+}
+
+/* Prints the lines scripts/plain_check.sh reads:
+ *   case: <syncmark run arguments selecting one case>
+ *   metric: <the syncmark metric to compare>
+ *   plain: <median rate of the plain program>
+ * and returns the program's exit status (0, or 1 when rate < 0). */
+static inline int sm_plain_report(const char *syncmark_args,
+                                  const char *metric, double rate) {
+  printf("case: %s\nmetric: %s\n", syncmark_args, metric);
+  if (rate < 0) {
+    fprintf(stderr, "plain: a round failed\n");
+    return 1;
+  }
+  printf("plain: %.6g\n", rate);
+  return 0;
+}
+
+#endif
