@@ -241,17 +241,6 @@ struct sm_role {
   const char *samples[SM_SAMPLE_KINDS];
 };
 
-/* One strategy of a family. */
-struct sm_variant {
-  const char *name;    /* [a-z0-9_]+, unique within the family */
-  const char *summary; /* one line for `syncmark list` */
-  /* The one role of a variant with a single kind of thread (c->threads of
-   * it, counting operations); ignored when roles is set. */
-  sm_worker_fn worker;
-  const struct sm_role *roles; /* NULL: the single role above */
-  size_t nroles;
-};
-
 /* Timing and machine of one repetition, as the runner hands them to a
  * family that measures on its own (sm_family.measure). */
 struct sm_measure_config {
@@ -292,6 +281,21 @@ int sm_sink_series(struct sm_sink *sink, const char *series, const char *unit,
 typedef int (*sm_measure_fn)(const struct sm_measure_config *cfg,
                              const struct sm_case *c, struct sm_sink *sink,
                              char *msg, size_t msg_size);
+
+/* One strategy of a family. */
+struct sm_variant {
+  const char *name;    /* [a-z0-9_]+, unique within the family */
+  const char *summary; /* one line for `syncmark list` */
+  /* The one role of a variant with a single kind of thread (c->threads of
+   * it, counting operations); ignored when roles is set. */
+  sm_worker_fn worker;
+  const struct sm_role *roles; /* NULL: the single role above */
+  size_t nroles;
+  /* Only for a variant that cannot be a worker loop (an out-of-process peer
+   * program: perf, the Rust peer): it measures its repetitions itself, as
+   * sm_family.measure does for a whole family. NULL: the runner's window. */
+  sm_measure_fn measure;
+};
 
 /* One family-specific parameter axis. */
 struct sm_axis {

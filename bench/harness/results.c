@@ -105,7 +105,7 @@ const char *sm_results_headline(const struct sm_results *r, size_t case_index,
                                 const struct sm_case *c) {
   if (c->family->headline_metric)
     return c->family->headline_metric;
-  if (!c->family->measure)
+  if (!c->family->measure && !c->variant->measure)
     return "ops_per_s";
   for (size_t i = 0; i < r->nrows; i++)
     if (r->rows[i].case_index == case_index)

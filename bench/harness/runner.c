@@ -552,12 +552,14 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
     abort(); /* a crash on purpose: only --isolate survives it */
   struct sm_sink sink = {
       .results = results, .case_index = case_index, .rep = rep};
-  if (c->family->measure) {
+  sm_measure_fn measure =
+      c->variant->measure ? c->variant->measure : c->family->measure;
+  if (measure) {
     struct sm_measure_config mc = {.warmup_ns = cfg->warmup_ns,
                                    .duration_ns = cfg->duration_ns,
                                    .topo = cfg->topo,
                                    .quick = cfg->quick};
-    return c->family->measure(&mc, c, &sink, msg, msg_size);
+    return measure(&mc, c, &sink, msg, msg_size);
   }
   struct sm_window w;
   int rc = sm_runner_window(cfg, c, &w, &sink, msg, msg_size);

@@ -75,7 +75,7 @@ void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
              sm_format_si(s.ci_hi, hi, 16));
     fprintf(out, "%-14.14s %8s %19s %5.1f%%", metric,
             sm_format_si(s.median, m, 16), ci, s.cv * 100.0);
-    if (!k->family->measure)
+    if (!k->family->measure && !k->variant->measure)
       print_window_columns(out, r, c);
     fputc('\n', out);
   }
