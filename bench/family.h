@@ -87,6 +87,7 @@ struct sm_worker {
   uint64_t family_count;      /* a second count a family may publish (e.g.
                                  writes), used by its self-check */
   uint64_t ns_at_begin;       /* when the loop began (WARMUP or later) */
+  uint64_t cpu_ns_at_begin;   /* the thread CPU time then */
   uint64_t ns_at_measure;     /* when this thread saw MEASURE */
   uint64_t ns_at_stop;        /* when this thread saw STOP */
   struct rusage usage_at_measure;

@@ -18,17 +18,28 @@
 #include "syncmark/stats.h"
 #include "syncmark/work.h"
 
+/* CPU time of the calling thread in ns (0 when it cannot be read). */
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Records the MEASURE edge of a worker at loop count `count` (passes done
  * in the warm-up) and chooses its sampling interval from the warm-up's
- * pace: after a warm-up without a whole pass, every pass is sampled (a
- * pass is longer than the warm-up); without a warm-up, the default. */
+ * pace in CPU time (preemption by other threads does not make a pass look
+ * longer, so the interval keeps the samples' cost within budget of the
+ * pass's own cost): after a warm-up without a whole pass, every pass is
+ * sampled (a pass is longer than the warm-up); without a warm-up, the
+ * default. */
 static void mark_measure(struct sm_worker *w, uint64_t count,
                          int after_warmup) {
-  uint64_t now = sm_now_ns();
-  if (after_warmup && count > 0)
+  uint64_t cpu = thread_cpu_ns();
+  if (after_warmup && count > 0 && cpu > w->cpu_ns_at_begin)
     w->sample_mask =
-        sm_sample_mask_for((double)(now - w->ns_at_begin) / (double)count);
-  else if (after_warmup)
+        sm_sample_mask_for((double)(cpu - w->cpu_ns_at_begin) / (double)count);
+  else if (after_warmup && count == 0)
     w->sample_mask = 0;
   w->ops_at_measure = count;
   w->saw_measure = 1;
@@ -52,6 +63,7 @@ void sm__inject_delay(uint64_t iterations) {
 unsigned sm__worker_begin(struct sm_worker *w) {
   unsigned phase = atomic_load_explicit(&w->gate->phase, memory_order_acquire);
   w->ns_at_begin = sm_now_ns();
+  w->cpu_ns_at_begin = thread_cpu_ns();
   if (phase >= SM_PHASE_MEASURE)
     mark_measure(w, 0, 0);
   if (phase == SM_PHASE_STOP)

@@ -87,7 +87,7 @@ double sm_sample_cost_ns(void) {
 uint64_t sm_sample_mask_for(double pass_ns) {
   if (!(pass_ns > 0))
     return SM_SAMPLE_DEFAULT_EVERY - 1;
-  double every = sm_sample_cost_ns() / (SM_SAMPLE_BUDGET * pass_ns);
+  double every = sm_sample_cost_ns() / (SM_SAMPLE_TARGET * pass_ns);
   uint64_t k = 1;
   while ((double)k < every && k < (1ull << 40))
     k <<= 1;

@@ -31,9 +31,14 @@ void sm_reservoir_offer(struct sm_reservoir *r, double value);
  * hook, in ns; at least 1. */
 double sm_sample_cost_ns(void);
 
+/* The share of a pass that the sampling interval aims at: half the budget,
+ * so that a sample dearer in the loop than in the calibration (a colder
+ * cache), or a pace misjudged by the warm-up, still stays within it. */
+#define SM_SAMPLE_TARGET (SM_SAMPLE_BUDGET / 2)
+
 /* The sampling mask for a worker whose passes took pass_ns each during the
  * warm-up (<= 0: unknown): the smallest power of two k - 1 such that
- * sm_sample_cost_ns() / k <= SM_SAMPLE_BUDGET * pass_ns. An unknown pace
+ * sm_sample_cost_ns() / k <= SM_SAMPLE_TARGET * pass_ns. An unknown pace
  * gives SM_SAMPLE_DEFAULT_EVERY - 1. */
 uint64_t sm_sample_mask_for(double pass_ns);
 
