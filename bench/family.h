@@ -90,8 +90,12 @@ struct sm_worker {
   uint64_t cpu_ns_at_begin;   /* the thread CPU time then */
   uint64_t ns_at_measure;     /* when this thread saw MEASURE */
   uint64_t ns_at_stop;        /* when this thread saw STOP */
-  struct rusage usage_at_measure;
+  struct rusage usage_at_measure; /* this thread's, at its edges */
   struct rusage usage_at_stop;
+  struct rusage process_at_measure; /* the whole process's (threads the
+                                       family's primitives own, e.g. a
+                                       pool's workers), at the same edges */
+  struct rusage process_at_stop;
   int saw_measure;       /* 1 once the MEASURE phase was observed */
   int in_measure;        /* 1 between this thread's MEASURE and STOP edges */
   uint64_t inject_iters; /* sm_work_spin iterations added to every pass
@@ -170,8 +174,9 @@ typedef void (*sm_worker_fn)(struct sm_worker *w);
  * the passes between two samples, stays below it. */
 #define SM_SAMPLE_BUDGET 0.05
 
-/* 1 when pass `count` (the loop's count) of w's loop is to be sampled: one
- * mask test, no call. */
+/* 1 when operation number `count` of w's loop is to be sampled (the loop's
+ * pass count, or for a pass of ops_per_pass operations the index of the
+ * operation): one mask test, no call. */
 static inline int sm_sample_due(const struct sm_worker *w, uint64_t count) {
   return (count & w->sample_mask) == 0;
 }

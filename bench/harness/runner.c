@@ -28,23 +28,27 @@ static uint64_t thread_cpu_ns(void) {
 
 /* Records the MEASURE edge of a worker at loop count `count` (passes done
  * in the warm-up) and chooses its sampling interval from the warm-up's
- * pace in CPU time (preemption by other threads does not make a pass look
- * longer, so the interval keeps the samples' cost within budget of the
- * pass's own cost): after a warm-up without a whole pass, every pass is
+ * pace per operation in CPU time (preemption by other threads does not make a
+ * pass look longer, so the interval keeps the samples' cost within budget of
+ * the pass's own cost): after a warm-up without a whole pass, every pass is
  * sampled (a pass is longer than the warm-up); without a warm-up, the
  * default. */
 static void mark_measure(struct sm_worker *w, uint64_t count,
                          int after_warmup) {
   uint64_t cpu = thread_cpu_ns();
+  /* The mask applies to operations: a pass of a batch offers one chance
+   * per operation (sm_sample_due(w, operation index)). */
+  double ops = (double)count * (double)(w->ops_per_pass ? w->ops_per_pass : 1);
   if (after_warmup && count > 0 && cpu > w->cpu_ns_at_begin)
     w->sample_mask =
-        sm_sample_mask_for((double)(cpu - w->cpu_ns_at_begin) / (double)count);
+        sm_sample_mask_for((double)(cpu - w->cpu_ns_at_begin) / ops);
   else if (after_warmup && count == 0)
     w->sample_mask = 0;
   w->ops_at_measure = count;
   w->saw_measure = 1;
   w->in_measure = 1;
   getrusage(RUSAGE_THREAD, &w->usage_at_measure);
+  getrusage(RUSAGE_SELF, &w->process_at_measure);
   w->ns_at_measure = sm_now_ns();
 }
 
@@ -54,6 +58,7 @@ static void mark_stop(struct sm_worker *w, uint64_t count) {
   w->in_measure = 0;
   w->ops_at_stop = count;
   getrusage(RUSAGE_THREAD, &w->usage_at_stop);
+  getrusage(RUSAGE_SELF, &w->process_at_stop);
 }
 
 void sm__inject_delay(uint64_t iterations) {
