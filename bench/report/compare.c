@@ -232,8 +232,8 @@ static double group_median(const struct sm_row_group *g) {
 /* Fills the statistics and verdict of a matched row. */
 static void judge(struct sm_compare_row *row,
                   const struct sm_compare_opts *opts) {
-  row->direction =
-      sm_metric_direction(row->current->metric, row->current->unit);
+  row->direction = sm_metric_direction(
+      row->current->benchmark, row->current->metric, row->current->unit);
   double b = row->base_median, c = row->current_median;
   row->ratio = (b == 0 && c == 0) ? 1.0 : c / b;
   if (row->direction == SM_HIGHER_IS_BETTER)
