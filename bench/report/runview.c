@@ -93,6 +93,13 @@ static bool params_contain(const char *have, const char *want) {
   return true;
 }
 
+/* Tells the view's observer, if any, of a lookup. */
+static void observe(const struct sm_run_view *v, const struct sm_query *q,
+                    const char *key) {
+  if (v->observe)
+    v->observe(v->observe_ctx, q, key);
+}
+
 /* Returns true when summary row r matches q (threads too when check_threads).
  */
 static bool row_matches(const struct sm_run_view *v, size_t r,
@@ -124,6 +131,7 @@ static struct sm_stat row_stat(const struct sm_run_view *view, size_t r) {
 
 struct sm_stat sm_run_view_find(const struct sm_run_view *view,
                                 const struct sm_query *q) {
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, q, true))
       return row_stat(view, r);
@@ -134,6 +142,7 @@ size_t sm_run_view_find_all(const struct sm_run_view *view,
                             const struct sm_query *q, struct sm_stat *out,
                             size_t max) {
   size_t n = 0;
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, q, true)) {
       if (n < max)
@@ -145,6 +154,7 @@ size_t sm_run_view_find_all(const struct sm_run_view *view,
 
 bool sm_run_view_has(const struct sm_run_view *view, const char *benchmark) {
   struct sm_query q = {.benchmark = benchmark};
+  observe(view, &q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, &q, false))
       return true;
@@ -168,6 +178,7 @@ size_t sm_run_view_threads(const struct sm_run_view *view,
                            size_t max) {
   long values[64];
   size_t n = 0;
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, q, false))
       insert_sorted(values, &n, max < 64 ? max : 64,
@@ -181,6 +192,7 @@ size_t sm_run_view_param_values(const struct sm_run_view *view,
                                 const struct sm_query *q, const char *key,
                                 long *out, size_t max) {
   size_t n = 0, klen = strlen(key);
+  observe(view, q, key);
   for (size_t r = 0; r < view->summary.nrows; r++) {
     if (!row_matches(view, r, q, true))
       continue;
@@ -199,6 +211,7 @@ size_t sm_run_view_placements(const struct sm_run_view *view,
                               const struct sm_query *q, const char **out,
                               size_t max) {
   size_t n = 0;
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++) {
     if (!row_matches(view, r, q, true))
       continue;
@@ -215,6 +228,8 @@ size_t sm_run_view_placements(const struct sm_run_view *view,
 size_t sm_run_view_problems(const struct sm_run_view *view,
                             const char *benchmark, const char *variant,
                             const char *status) {
+  struct sm_query q = {.benchmark = benchmark, .variant = variant};
+  observe(view, &q, NULL);
   int cb = sm_csv_column(&view->problems, "benchmark");
   int cv = sm_csv_column(&view->problems, "variant");
   int cs = sm_csv_column(&view->problems, "status");

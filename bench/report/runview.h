@@ -8,9 +8,16 @@
 
 #include "syncmark/csv.h"
 
+struct sm_query;
+
 /* A run folder's summary and machine files. */
 struct sm_run_view {
   const char *dir;
+  /* Optional: told of every lookup (the query, and the params key asked
+   * for by sm_run_view_param_values, else NULL), so a test can check that
+   * everything the claim rules name exists. NULL normally. */
+  void (*observe)(void *ctx, const struct sm_query *q, const char *key);
+  void *observe_ctx;
   struct sm_csv_table summary, machine;
   struct sm_csv_table problems; /* ncols == 0 when the run had none */
   int col[8]; /* benchmark, variant, params, threads, placement, metric,
