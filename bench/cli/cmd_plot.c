@@ -255,7 +255,7 @@ static void load_run(struct plot_run *run, const char *dir) {
                    "cannot take (rename the folder)",
                    dir);
   if (sm_path_join(run->summary_path, sizeof run->summary_path, dir,
-                   "summary.csv") != 0 ||
+                   SM_RUN_SUMMARY) != 0 ||
       sm_csv_read(run->summary_path, &run->summary) != 0)
     sm_usage_error("plot: '%s' is not a run folder (allowed: a folder "
                    "holding a readable summary.csv written by syncmark run)",
@@ -271,7 +271,7 @@ static void load_run(struct plot_run *run, const char *dir) {
   char machine_path[4200];
   struct sm_csv_table m = {0};
   const char *host = "?", *brand = "?", *pus = "0";
-  if (sm_path_join(machine_path, sizeof machine_path, dir, "machine.csv") ==
+  if (sm_path_join(machine_path, sizeof machine_path, dir, SM_RUN_MACHINE) ==
           0 &&
       sm_csv_read(machine_path, &m) == 0 && m.ncols == 2) {
     for (size_t r = 0; r < m.nrows; r++) {

@@ -28,7 +28,7 @@ int sm_cmd_report(const struct sm_options *o) {
   }
   sm_report_write(mem, &view);
   fclose(mem);
-  int rc = sm_path_join(path, sizeof path, o->args[0], "REPORT.md");
+  int rc = sm_path_join(path, sizeof path, o->args[0], SM_RUN_REPORT);
   if (rc == 0)
     rc = sm_file_write_atomic(path, text, len);
   free(text);

@@ -151,8 +151,8 @@ static int resolve_paths(const char *path, struct sm_run_rows *out,
              slash ? (int)(slash - path + 1) : 0, path);
     return 0;
   }
-  if (sm_path_join(out->raw_path, sizeof out->raw_path, path, "raw.csv") ||
-      sm_path_join(machine, machine_size, path, "machine.csv")) {
+  if (sm_path_join(out->raw_path, sizeof out->raw_path, path, SM_RUN_RAW) ||
+      sm_path_join(machine, machine_size, path, SM_RUN_MACHINE)) {
     snprintf(msg, size, "%s: the path is too long", path);
     return -ENAMETOOLONG;
   }

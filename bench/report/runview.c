@@ -39,7 +39,7 @@ static int read_file(const char *dir, const char *name, struct sm_csv_table *t,
 int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
                      size_t msg_size) {
   *view = (struct sm_run_view){.dir = dir};
-  int rc = read_file(dir, "summary.csv", &view->summary, msg, msg_size);
+  int rc = read_file(dir, SM_RUN_SUMMARY, &view->summary, msg, msg_size);
   if (rc != 0)
     return rc;
   char header[512] = "";
@@ -62,7 +62,7 @@ int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
   view->col_unit = sm_csv_column(&view->summary, "unit");
   view->col_mean = sm_csv_column(&view->summary, "mean");
   char ignored[256];
-  if (read_file(dir, "machine.csv", &view->machine, ignored, sizeof ignored) !=
+  if (read_file(dir, SM_RUN_MACHINE, &view->machine, ignored, sizeof ignored) !=
       0)
     view->machine = (struct sm_csv_table){0};
   return 0;
