@@ -65,6 +65,10 @@ int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
   if (read_file(dir, SM_RUN_MACHINE, &view->machine, ignored, sizeof ignored) !=
       0)
     view->machine = (struct sm_csv_table){0};
+  /* problems.csv exists only when a case was skipped, failed or hung. */
+  if (read_file(dir, SM_RUN_PROBLEMS, &view->problems, ignored,
+                sizeof ignored) != 0)
+    view->problems = (struct sm_csv_table){0};
   return 0;
 }
 

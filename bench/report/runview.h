@@ -42,10 +42,10 @@ struct sm_query {
   const char *placement, *metric;
 };
 
-/* Loads dir/summary.csv (required) and dir/machine.csv (optional). Returns
- * 0, or a negative errno with a sentence naming the file in msg: a folder
- * without summary.csv, a malformed file (with its line), a header that is
- * not this version's summary.csv header. */
+/* Loads dir/summary.csv (required), dir/machine.csv and dir/problems.csv
+ * (optional). Returns 0, or a negative errno with a sentence naming the
+ * file in msg: a folder without summary.csv, a malformed file (with its
+ * line), a header that is not this version's summary.csv header. */
 int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
                      size_t msg_size);
 
