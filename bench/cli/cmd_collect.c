@@ -99,3 +99,37 @@ int sm_cmd_collect(const struct sm_options *o) {
   struct sm_db_run last;
   return sm_cmd_collect_folders(o, o->args, o->nargs, &last);
 }
+
+int sm_cmd_save_baseline(const struct sm_options *o, char *dir) {
+  struct sm_db_run run;
+  char *dirs[] = {dir};
+  if (sm_cmd_collect_folders(o, dirs, 1, &run) != 0)
+    return 1;
+  struct sm_db *db = open_for_writing(o, "run --save-baseline");
+  char msg[1024];
+  int rc = sm_db_set_baseline(db, o->save_baseline, run.id, msg, sizeof msg);
+  if (rc == 0)
+    printf("baseline %s: run %lld (%s, commit %s) in %s\n", o->save_baseline,
+           run.id, run.source, run.git_commit, sm_db_path(db));
+  else
+    fprintf(stderr, "syncmark: run --save-baseline: %s\n", msg);
+  sm_db_close(db);
+  return rc == 0 ? 0 : 1;
+}
+
+void sm_cmd_check_baseline_db(const struct sm_options *o) {
+  if (o->db && !o->save_baseline)
+    sm_usage_error("run: --db applies with --save-baseline NAME only");
+  if (!o->save_baseline)
+    return;
+  struct stat st;
+  const char *path = sm_options_db(o);
+  if (stat(path, &st) != 0)
+    return; /* created after the run */
+  struct sm_db *db;
+  char msg[1024];
+  if (sm_db_open(path, SM_DB_READ, &db, msg, sizeof msg) != 0 &&
+      !(S_ISREG(st.st_mode) && st.st_size == 0))
+    sm_usage_error("run: --save-baseline: %s", msg);
+  sm_db_close(db);
+}

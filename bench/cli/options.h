@@ -112,6 +112,15 @@ struct sm_db_run;
 int sm_cmd_collect_folders(const struct sm_options *o, char **dirs, size_t n,
                            struct sm_db_run *last);
 
+/* Collects the finished run folder `dir` into the database of o (--db) and
+ * names it baseline o->save_baseline. Returns 0, or 1 after saying why. */
+int sm_cmd_save_baseline(const struct sm_options *o, char *dir);
+
+/* Before a run with --save-baseline: exits 2 when the database exists but
+ * is not a results database of this version, or when --db is given
+ * without --save-baseline. */
+void sm_cmd_check_baseline_db(const struct sm_options *o);
+
 /* Returns the results database path of the command: --db or the default
  * (results/syncmark.db). */
 const char *sm_options_db(const struct sm_options *o);
