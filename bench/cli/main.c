@@ -23,13 +23,13 @@ static const struct {
     {"compare", CMD_COMPARE, sm_cmd_compare,
      "compare BASE CURRENT         flag regressions between two runs (exit "
      "1)\n"
-     "  syncmark compare --baseline NAME CURRENT   ... against a saved "
+     "  syncmark compare --baseline NAME CURRENT  the same against a saved "
      "baseline"},
     {"report", CMD_REPORT, sm_cmd_report,
      "report RUN_DIR               write RUN_DIR/REPORT.md: claims, machine, "
      "figures\n"
-     "  syncmark report --across DB   the claims' verdicts per machine, side "
-     "by side"},
+     "  syncmark report --across DB           the claims' verdicts per "
+     "machine, side by side"},
     {"collect", CMD_COLLECT, sm_cmd_collect,
      "collect RUN_DIR...           load run folders into the results "
      "database"},

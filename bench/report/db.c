@@ -125,6 +125,9 @@ static int quick_check(struct sm_db *db, char *msg, size_t msg_size) {
   sqlite3_finalize(st);
   if (rc == SQLITE_OK)
     return 0;
+  for (char *p = finding; *p; p++)
+    if (*p == '\n')
+      *p = ' '; /* one line: "*** in database main *** Page 15: ..." */
   snprintf(msg, msg_size,
            "%s: the database is corrupt (SQLite's quick_check: %s); it is "
            "left as it is (collect the run folders into a new file with "
