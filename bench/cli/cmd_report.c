@@ -13,15 +13,17 @@
 #include "report.h"
 #include "rundir.h"
 
-/* Writes the --across table as Markdown to --markdown's file; exits 2 when
- * it cannot be written. */
-static void save_markdown(const struct sm_options *o, const struct sm_across *a,
-                          const char *db_path) {
+/* Writes the --across table as Markdown to --markdown's file. Returns 0,
+ * or 1 when out of memory; exits 2 when the file cannot be written. */
+static int save_markdown(const struct sm_options *o, const struct sm_across *a,
+                         const char *db_path) {
   char *text = NULL;
   size_t len = 0;
   FILE *mem = open_memstream(&text, &len);
-  if (!mem)
-    sm_usage_error("report: out of memory");
+  if (!mem) {
+    fputs("syncmark: report: out of memory\n", stderr);
+    return 1;
+  }
   sm_across_markdown(mem, a, db_path);
   fclose(mem);
   int rc = sm_file_write_atomic(o->markdown, text, len);
@@ -30,6 +32,7 @@ static void save_markdown(const struct sm_options *o, const struct sm_across *a,
     sm_usage_error("--markdown: cannot write '%s': %s (a writable file "
                    "path)",
                    o->markdown, strerror(-rc));
+  return 0;
 }
 
 /* `report --across DB`: the table of verdicts per machine. */
@@ -52,14 +55,13 @@ static int report_across(const struct sm_options *o) {
     sm_usage_error("report: %s holds no run (syncmark collect RUN_DIR --db "
                    "%s adds one)",
                    o->across, o->across);
-  if (o->markdown)
-    save_markdown(o, &a, o->across);
+  int status = o->markdown ? save_markdown(o, &a, o->across) : 0;
   sm_across_print(stdout, &a, o->across);
   if (o->markdown)
     printf("markdown: %s\n", o->markdown);
   sm_across_free(&a);
   sm_db_close(db);
-  return 0;
+  return status;
 }
 
 int sm_cmd_report(const struct sm_options *o) {

@@ -41,7 +41,7 @@ static const struct column PROBLEMS[] = {
     {"threads", I},   {"placement", T}, {"rep", I},
     {"status", T},    {"elapsed_s", R}, {"reason", T}};
 
-#define N(a) (sizeof a / sizeof a[0])
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 static const struct file_table FILES[] = {
     [SM_DB_RAW] = {"raw", "raw.csv", SM_CSV_RAW_HEADER, RAW, N(RAW)},
     [SM_DB_SUMMARY] = {"summary", "summary.csv", SM_CSV_SUMMARY_HEADER, SUMMARY,
@@ -275,8 +275,8 @@ static int dup_field(char **row, size_t c, const char *s) {
 /* Formats column c of a stepped statement as the file wrote it. */
 static int field_text(sqlite3_stmt *st, int c, enum col_type type, char **row,
                       size_t i) {
-  char buf[40];
   if (type == R) {
+    char buf[40];
     double d = sqlite3_column_type(st, c) == SQLITE_NULL
                    ? NAN
                    : sqlite3_column_double(st, c);
@@ -288,7 +288,7 @@ static int field_text(sqlite3_stmt *st, int c, enum col_type type, char **row,
 
 /* Fills the header of an empty table from a file's columns. */
 static int make_header(struct sm_csv_table *out, const struct file_table *f) {
-  out->header = calloc(f->ncols, sizeof *out->header);
+  out->header = calloc(f->ncols + 1, sizeof *out->header);
   if (!out->header)
     return -ENOMEM;
   out->ncols = f->ncols;
@@ -309,7 +309,7 @@ static int append_row(struct sm_csv_table *out, sqlite3_stmt *st,
     out->rows = rows;
     *cap = ncap;
   }
-  char **row = calloc(f->ncols, sizeof *row);
+  char **row = calloc(f->ncols + 1, sizeof *row);
   if (!row)
     return -ENOMEM;
   out->rows[out->nrows++] = row;
