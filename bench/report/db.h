@@ -133,6 +133,7 @@ struct sm_db_history_row {
                                                      start of the commit's
                                                      runs on that machine */
   long long first_unix; /* first_at in Unix time (0 when unknown) */
+  long long first_id;   /* the commit's first run_id there (ties) */
   const char *benchmark, *variant, *params, *placement, *metric, *unit;
   long long threads;
   double value; /* NaN when undefined */
@@ -140,8 +141,8 @@ struct sm_db_history_row {
 
 /* Calls cb for every raw value (of one machine, or all when machine_id is
  * NULL), ordered by machine, benchmark, variant, params, threads,
- * placement, metric, then commit by first_at. A non-zero return of cb stops
- * and is returned. Returns 0, cb's value, or -EIO with msg. */
+ * placement, metric, then commit by first_unix and first_id. A non-zero return
+ * of cb stops and is returned. Returns 0, cb's value, or -EIO with msg. */
 int sm_db_each_history_row(struct sm_db *db, const char *machine_id,
                            int (*cb)(const struct sm_db_history_row *row,
                                      void *ctx),

@@ -188,7 +188,8 @@ int sm_db_each_history_row(struct sm_db *db, const char *machine_id,
       "FROM runs GROUP BY machine_id, git_commit) "
       "SELECT r.machine_id, r.git_commit, c.first_at, w.benchmark, "
       "w.variant, w.params, w.threads, w.placement, w.metric, w.unit, "
-      "w.value, c.first_unix FROM raw AS w JOIN runs AS r ON r.run_id = "
+      "w.value, c.first_unix, c.first_id FROM raw AS w JOIN runs AS r ON "
+      "r.run_id = "
       "w.run_id "
       "JOIN c ON c.machine_id = r.machine_id AND c.git_commit = r.git_commit "
       "WHERE ?1 IS NULL OR r.machine_id = ?1 "
@@ -222,7 +223,8 @@ int sm_db_each_history_row(struct sm_db *db, const char *machine_id,
         .value = sqlite3_column_type(st, 10) == SQLITE_NULL
                      ? NAN
                      : sqlite3_column_double(st, 10),
-        .first_unix = sqlite3_column_int64(st, 11)};
+        .first_unix = sqlite3_column_int64(st, 11),
+        .first_id = sqlite3_column_int64(st, 12)};
     status = cb(&row, ctx);
   }
   if (status == 0 && rc != SQLITE_DONE)

@@ -108,6 +108,7 @@ static int note_commit(struct loader *l, const struct sm_db_history_row *r) {
   snprintf(c->commit, sizeof c->commit, "%s", r->git_commit);
   snprintf(c->first_at, sizeof c->first_at, "%s", r->first_at);
   c->first_unix = r->first_unix;
+  c->first_id = r->first_id;
   return 0;
 }
 
@@ -194,13 +195,13 @@ static int judge_series(struct sm_history_series *s,
   return 0;
 }
 
-/* Orders commits by first start (then name). */
+/* Orders commits as the database query does: by first start, then by
+ * first run. */
 static int commit_cmp(const void *a, const void *b) {
   const struct sm_history_commit *x = a, *y = b;
   if (x->first_unix != y->first_unix)
     return x->first_unix < y->first_unix ? -1 : 1;
-  int c = strcmp(x->first_at, y->first_at);
-  return c ? c : strcmp(x->commit, y->commit);
+  return (x->first_id > y->first_id) - (x->first_id < y->first_id);
 }
 
 /* Sorts every machine's commits and numbers the points by them. */

@@ -42,6 +42,7 @@ struct sm_history_commit {
   char commit[64];
   char first_at[40];
   long long first_unix;
+  long long first_id; /* the first run of the commit there, for ties */
 };
 
 /* A machine's commits, oldest first (index i is commit_index i + 1). */
