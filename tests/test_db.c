@@ -22,6 +22,12 @@
 #include "fingerprint.h"
 #include "test_support.h"
 
+/* The slowdown the regression tests inject into every operation: a few
+ * hundred times a refcount operation, so that a repetition of the fast run
+ * would have to lose more than 99% of its window to the scheduler to look
+ * as slow (8 repetitions a side leave room for a few such outliers). */
+#define INJECTED_NS "2000"
+
 /* How long one child may run before the test fails. */
 #define CHILD_TIMEOUT_S 30
 
@@ -400,7 +406,7 @@ Test(db, baseline_is_saved_and_compared) {
   char out[256];
   snprintf(out, sizeof out, "%s/base", tmp);
   RUN(&r, "run", "refcount/arc_private", "--threads", "1", "--quick",
-      "--duration", "0.01", "--reps", "5", "--out", out, "--save-baseline",
+      "--duration", "0.01", "--reps", "8", "--out", out, "--save-baseline",
       "main", "--db", db_path);
   cr_assert_eq(r.status, 0, "run exited %d: %s", r.status, r.err);
   cr_assert(strstr(r.out, "baseline main: run 1"), "%s", r.out);
@@ -409,8 +415,13 @@ Test(db, baseline_is_saved_and_compared) {
   cr_assert(r.status == 0 || r.status == 1, "compare exited %d: %s", r.status,
             r.err);
   cr_assert(strstr(r.out, "baseline main (run 1"), "%s", r.out);
-  const char *inject[] = {"--inject-delay-ns", "200", "--inject-into",
-                          "refcount/arc_private", NULL};
+  const char *inject[] = {"--inject-delay-ns",
+                          INJECTED_NS,
+                          "--inject-into",
+                          "refcount/arc_private",
+                          "--reps",
+                          "8",
+                          NULL};
   make_run_with(slow, sizeof slow, "slow", false, inject);
   RUN(&r, "compare", "--baseline", "main", slow, "--db", db_path);
   cr_assert_eq(r.status, 1, "an injected slowdown should regress: %s", r.out);
@@ -444,9 +455,15 @@ static void set_commit(const char *dir, const char *commit) {
 
 Test(db, history_marks_a_regression_and_draws_it) {
   char a[1100], slow[1100], out[256], path[400];
-  make_run(a, sizeof a, "a");
-  const char *inject[] = {"--inject-delay-ns", "200", "--inject-into",
-                          "refcount/arc_private", NULL};
+  const char *reps[] = {"--reps", "8", NULL};
+  make_run_with(a, sizeof a, "a", false, reps);
+  const char *inject[] = {"--inject-delay-ns",
+                          INJECTED_NS,
+                          "--inject-into",
+                          "refcount/arc_private",
+                          "--reps",
+                          "8",
+                          NULL};
   make_run_with(slow, sizeof slow, "slow", false, inject);
   set_commit(slow, "0123456789ab");
   static struct result r;
