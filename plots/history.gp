@@ -25,7 +25,8 @@ set xrange [0.5:words(commits) + 0.5]
 set xtics () rotate by -30 noenhanced
 do for [i = 1:words(commits)] { set xtics add (word(commits, i) i) }
 set mxtics 1
-set offsets 0, 0, graph 0.08, graph 0.08
+set offsets 0, 0, graph 0.08, 0
+set yrange [0:*]
 set key outside below center horizontal box spacing 1.3 width 2
 set bmargin 8
 set arrow 2 from graph 0, first 1 to graph 1, first 1 nohead dt 3 lc rgb "#888888"
@@ -41,5 +42,6 @@ plot for [v in variants] NaN with linespoints lt style_of(v) title v, \
     with points pt 6 ps 3.5 lw 3 lc rgb "#d62828" \
     title "REGRESSED vs the commit before (compare's rule)", \
   data using (regressed("commit_index")):(regressed("relative")):\
-    (sprintf("%s %+.0f%%", strcol("variant"), 100 * column("change"))) \
+    (sprintf("%s t=%d %+.0f%%", strcol("variant"), column("threads"), \
+             100 * column("change"))) \
     with labels offset 0, 2.2 tc rgb "#d62828" font ",10" noenhanced notitle
