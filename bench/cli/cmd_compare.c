@@ -1,5 +1,6 @@
-/* cmd_compare.c: `syncmark compare BASE CURRENT`: the rows of two runs side
- * by side, regressions first, as a table and optionally Markdown. */
+/* cmd_compare.c: `syncmark compare BASE CURRENT` (or `--baseline NAME
+ * CURRENT`, BASE from the results database): the rows of two runs side by
+ * side, regressions first, as a table and optionally Markdown. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "compare.h"
+#include "db.h"
 #include "options.h"
 #include "rundir.h"
 #include "table.h"
@@ -103,9 +105,10 @@ static void print_counts(FILE *out, const struct sm_comparison *c) {
 
 /* Writes the comparison as Markdown to `out`. */
 static void write_markdown(FILE *out, const struct sm_options *o,
+                           const char *const labels[2],
                            const struct sm_comparison *c,
                            const char *differences) {
-  fprintf(out, "### syncmark compare\n\n`%s` → `%s`: ", o->args[0], o->args[1]);
+  fprintf(out, "### syncmark compare\n\n`%s` → `%s`: ", labels[0], labels[1]);
   print_counts(out, c);
   fprintf(out,
           "\nA row regressed when the Mann-Whitney U test on its "
@@ -128,6 +131,7 @@ static void write_markdown(FILE *out, const struct sm_options *o,
 /* Writes the Markdown file named by --markdown. Returns 0 or exits 2 (bad
  * output path). */
 static int save_markdown(const struct sm_options *o,
+                         const char *const labels[2],
                          const struct sm_comparison *c,
                          const char *differences) {
   char *text = NULL;
@@ -135,7 +139,7 @@ static int save_markdown(const struct sm_options *o,
   FILE *mem = open_memstream(&text, &len);
   if (!mem)
     return -ENOMEM;
-  write_markdown(mem, o, c, differences);
+  write_markdown(mem, o, labels, c, differences);
   if (fclose(mem) != 0) {
     free(text);
     return -ENOMEM;
@@ -171,11 +175,12 @@ static void load_or_exit(const char *path, struct sm_run_rows *run) {
 
 /* Prints the header lines and the table of the comparison. */
 static void print_comparison(const struct sm_options *o,
+                             const char *const labels[2],
                              const struct sm_comparison *c,
                              const char *differences) {
   printf("syncmark compare: %s -> %s (threshold %g%%, alpha %g, "
          "two-sided Mann-Whitney U)\n",
-         o->args[0], o->args[1], o->threshold * 100, o->alpha);
+         labels[0], labels[1], o->threshold * 100, o->alpha);
   if (differences[0])
     printf("WARNING: the runs come from different machines (%s); the "
            "comparison says little\n",
@@ -193,14 +198,51 @@ static void print_comparison(const struct sm_options *o,
   print_counts(stdout, c);
 }
 
+/* Loads baseline `name` from the database into *run (its raw rows and
+ * machine fields as stored) and names it in label; exits 2 when the
+ * database or the baseline is not there. */
+static void load_baseline(const struct sm_options *o, struct sm_run_rows *run,
+                          char *label, size_t size) {
+  struct sm_db *db;
+  char msg[1024];
+  const char *path = sm_options_db(o);
+  if (sm_db_open(path, SM_DB_READ, &db, msg, sizeof msg) != 0)
+    sm_usage_error("compare: --baseline: %s", msg);
+  struct sm_db_run r;
+  if (sm_db_get_baseline(db, o->baseline, &r, msg, sizeof msg) != 0)
+    sm_usage_error("compare: --baseline: %s", msg);
+  snprintf(label, size, "baseline %s (run %lld, %s, commit %s)", o->baseline,
+           r.id, r.source, r.git_commit);
+  struct sm_csv_table raw, machine;
+  if (sm_db_load_table(db, r.id, SM_DB_RAW, &raw, msg, sizeof msg) != 0 ||
+      sm_db_load_table(db, r.id, SM_DB_MACHINE, &machine, msg, sizeof msg) != 0)
+    sm_usage_error("compare: --baseline: %s", msg);
+  if (sm_run_rows_from_tables(label, &raw, &machine, run, msg, sizeof msg) != 0)
+    sm_usage_error("compare: %s", msg);
+  sm_db_close(db);
+}
+
 int sm_cmd_compare(const struct sm_options *o) {
-  if (o->nargs != 2)
+  if (o->baseline && o->nargs != 1)
+    sm_usage_error("compare: %zu argument(s) given with --baseline (allowed: "
+                   "exactly one, CURRENT, a run folder or a raw.csv file)",
+                   o->nargs);
+  if (!o->baseline && o->db)
+    sm_usage_error("compare: --db applies with --baseline NAME only");
+  if (!o->baseline && o->nargs != 2)
     sm_usage_error("compare: %zu argument(s) given (allowed: exactly two, "
                    "BASE and CURRENT, each a run folder or a raw.csv file)",
                    o->nargs);
   struct sm_run_rows base, current;
-  load_or_exit(o->args[0], &base);
-  load_or_exit(o->args[1], &current);
+  char base_label[768];
+  const char *labels[2] = {base_label, o->args[o->nargs - 1]};
+  if (o->baseline)
+    load_baseline(o, &base, base_label, sizeof base_label);
+  else {
+    load_or_exit(o->args[0], &base);
+    snprintf(base_label, sizeof base_label, "%s", o->args[0]);
+  }
+  load_or_exit(o->args[o->nargs - 1], &current);
   struct sm_compare_opts opts = {.threshold = o->threshold, .alpha = o->alpha};
   struct sm_comparison c;
   if (sm_compare_groups(base.groups, base.ngroups, current.groups,
@@ -215,9 +257,9 @@ int sm_cmd_compare(const struct sm_options *o) {
                    base.raw_path, current.raw_path);
   char differences[1024];
   machine_differences(&base, &current, differences, sizeof differences);
-  print_comparison(o, &c, differences);
+  print_comparison(o, labels, &c, differences);
   if (o->markdown)
-    save_markdown(o, &c, differences);
+    save_markdown(o, labels, &c, differences);
   int status = c.count[SM_REGRESSED] > 0 ? 1 : 0;
   sm_comparison_free(&c);
   sm_run_rows_free(&base);

@@ -408,6 +408,7 @@ static int finish(const struct sm_run *r, int write_rc) {
 int sm_cmd_run(const struct sm_options *o) {
   struct sm_run r = {.o = o};
   prepare(&r);
+  sm_cmd_check_baseline_db(o);
   int rc = sm_rundir_create(o->out_dir, r.dir, sizeof r.dir);
   if (rc != 0)
     sm_usage_error("--out: cannot create a run folder under '%s': %s (a "
@@ -449,6 +450,13 @@ int sm_cmd_run(const struct sm_options *o) {
   if (!r.stopped_by && sm_interrupt_signal())
     status = 128 + sm_interrupt_signal(); /* arrived while files were
                                              written: they are whole */
+  if (o->save_baseline && status == 0)
+    status = sm_cmd_save_baseline(o, r.dir);
+  else if (o->save_baseline)
+    fprintf(stderr,
+            "syncmark: baseline %s not saved: the run did not end "
+            "cleanly (exit status %d)\n",
+            o->save_baseline, status);
   free(fields);
   free(r.dropped);
   free(r.outcomes);

@@ -22,9 +22,19 @@ static const struct {
      "plot RUN_DIR                 render the figures of a run"},
     {"compare", CMD_COMPARE, sm_cmd_compare,
      "compare BASE CURRENT         flag regressions between two runs (exit "
-     "1)"},
+     "1)\n"
+     "  syncmark compare --baseline NAME CURRENT  the same against a saved "
+     "baseline"},
     {"report", CMD_REPORT, sm_cmd_report,
      "report RUN_DIR               write RUN_DIR/REPORT.md: claims, machine, "
+     "figures\n"
+     "  syncmark report --across DB           the claims' verdicts per "
+     "machine, side by side"},
+    {"collect", CMD_COLLECT, sm_cmd_collect,
+     "collect RUN_DIR...           load run folders into the results "
+     "database"},
+    {"history", CMD_HISTORY, sm_cmd_history,
+     "history [FILTER...]          medians over commits per machine, trend "
      "figures"},
 };
 enum { NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };

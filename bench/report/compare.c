@@ -195,6 +195,25 @@ int sm_run_rows_load(const char *path, struct sm_run_rows *out, char *msg,
   return rc;
 }
 
+int sm_run_rows_from_tables(const char *label, struct sm_csv_table *raw,
+                            struct sm_csv_table *machine,
+                            struct sm_run_rows *out, char *msg,
+                            size_t msg_size) {
+  *out = (struct sm_run_rows){.raw = *raw};
+  *raw = (struct sm_csv_table){0};
+  if (machine) {
+    out->machine = *machine;
+    *machine = (struct sm_csv_table){0};
+  }
+  snprintf(out->raw_path, sizeof out->raw_path, "%s", label);
+  int rc = check_raw(&out->raw, out->raw_path, msg, msg_size);
+  if (rc == 0 && (rc = group_rows(out)) != 0)
+    snprintf(msg, msg_size, "%s: out of memory", out->raw_path);
+  if (rc != 0)
+    sm_run_rows_free(out);
+  return rc;
+}
+
 void sm_run_rows_free(struct sm_run_rows *run) {
   sm_csv_table_free(&run->raw);
   sm_csv_table_free(&run->machine);

@@ -38,6 +38,17 @@ struct sm_run_rows {
 int sm_run_rows_load(const char *path, struct sm_run_rows *out, char *msg,
                      size_t msg_size);
 
+/* Builds a run from tables already in memory: `raw` in the raw.csv layout
+ * and `machine` (key,value; NULL or ncols 0 when unknown), for runs read
+ * from the results database. Takes both tables (they are zeroed, and freed
+ * on failure); `label` names the run in messages and in raw_path. Returns 0,
+ * or -EINVAL (a header that is not raw.csv's, no rows, a value that is not a
+ * number) or -ENOMEM with one sentence in msg. */
+int sm_run_rows_from_tables(const char *label, struct sm_csv_table *raw,
+                            struct sm_csv_table *machine,
+                            struct sm_run_rows *out, char *msg,
+                            size_t msg_size);
+
 /* Frees a loaded run. */
 void sm_run_rows_free(struct sm_run_rows *run);
 

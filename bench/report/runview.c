@@ -36,22 +36,19 @@ static int read_file(const char *dir, const char *name, struct sm_csv_table *t,
   return rc;
 }
 
-int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
-                     size_t msg_size) {
-  *view = (struct sm_run_view){.dir = dir};
-  int rc = read_file(dir, SM_RUN_SUMMARY, &view->summary, msg, msg_size);
-  if (rc != 0)
-    return rc;
+/* Checks the summary header of a view and finds its columns. Returns 0 or
+ * -EINVAL with a sentence naming `where` in msg. */
+static int index_columns(struct sm_run_view *view, const char *where, char *msg,
+                         size_t msg_size) {
   char header[512] = "";
   for (size_t i = 0; i < view->summary.ncols; i++)
     snprintf(header + strlen(header), sizeof header - strlen(header), "%s%s",
              i ? "," : "", view->summary.header[i]);
   if (strcmp(header, SM_CSV_SUMMARY_HEADER) != 0) {
     snprintf(msg, msg_size,
-             "%s/summary.csv line 1: the header is not the summary.csv "
+             "%s line 1: the header is not the summary.csv "
              "header of this syncmark (expected '%s')",
-             dir, SM_CSV_SUMMARY_HEADER);
-    sm_run_view_free(view);
+             where, SM_CSV_SUMMARY_HEADER);
     return -EINVAL;
   }
   for (int i = 0; i < 8; i++)
@@ -61,7 +58,22 @@ int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
   view->col_cv = sm_csv_column(&view->summary, "cv");
   view->col_unit = sm_csv_column(&view->summary, "unit");
   view->col_mean = sm_csv_column(&view->summary, "mean");
-  char ignored[256];
+  return 0;
+}
+
+int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
+                     size_t msg_size) {
+  *view = (struct sm_run_view){.dir = dir};
+  int rc = read_file(dir, SM_RUN_SUMMARY, &view->summary, msg, msg_size);
+  if (rc != 0)
+    return rc;
+  char where[4200];
+  snprintf(where, sizeof where, "%s/" SM_RUN_SUMMARY, dir);
+  if ((rc = index_columns(view, where, msg, msg_size)) != 0) {
+    sm_run_view_free(view);
+    return rc;
+  }
+  char ignored[8600]; /* room for any message read_file writes */
   if (read_file(dir, SM_RUN_MACHINE, &view->machine, ignored, sizeof ignored) !=
       0)
     view->machine = (struct sm_csv_table){0};
@@ -70,6 +82,27 @@ int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
                 sizeof ignored) != 0)
     view->problems = (struct sm_csv_table){0};
   return 0;
+}
+
+int sm_run_view_from_tables(const char *label, struct sm_csv_table *summary,
+                            struct sm_csv_table *machine,
+                            struct sm_csv_table *problems,
+                            struct sm_run_view *view, char *msg,
+                            size_t msg_size) {
+  *view = (struct sm_run_view){.dir = label, .summary = *summary};
+  *summary = (struct sm_csv_table){0};
+  if (machine) {
+    view->machine = *machine;
+    *machine = (struct sm_csv_table){0};
+  }
+  if (problems) {
+    view->problems = *problems;
+    *problems = (struct sm_csv_table){0};
+  }
+  int rc = index_columns(view, label, msg, msg_size);
+  if (rc != 0)
+    sm_run_view_free(view);
+  return rc;
 }
 
 void sm_run_view_free(struct sm_run_view *view) {

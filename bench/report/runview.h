@@ -49,6 +49,19 @@ struct sm_query {
 int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
                      size_t msg_size);
 
+/* Builds a view from tables already in memory (a run read from the results
+ * database): `summary` in the summary.csv layout, `machine` (key,value) and
+ * `problems` (problems.csv layout), either of the last two NULL or ncols 0
+ * when absent. Takes the tables (they are zeroed; freed on failure); `label`
+ * (kept, not copied) is the view's dir and names it in messages. Returns 0,
+ * or -EINVAL with a sentence in msg when the summary header is not this
+ * version's. */
+int sm_run_view_from_tables(const char *label, struct sm_csv_table *summary,
+                            struct sm_csv_table *machine,
+                            struct sm_csv_table *problems,
+                            struct sm_run_view *view, char *msg,
+                            size_t msg_size);
+
 /* Frees a loaded view. */
 void sm_run_view_free(struct sm_run_view *view);
 
