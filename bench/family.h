@@ -374,6 +374,11 @@ struct sm_family {
                  struct sm_sink *sink, char *msg, size_t msg_size);
   /* Frees the state; called after check, also after a failed window. */
   void (*teardown)(void *state);
+  /* Optional: says, before each repetition of `c` (window or measure),
+   * whether the case can run here. Returns 0, or SM_MEASURE_SKIP with the
+   * reason in msg (an empty msg: the case does not apply to its variant
+   * and is left out silently), as a measure function would. */
+  int (*applies)(const struct sm_case *c, char *msg, size_t msg_size);
   /* When set, every repetition calls it instead of running a timed window
    * (setup, check, teardown and the variants' workers are then unused; a
    * family may dispatch on c->variant inside). */

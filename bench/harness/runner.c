@@ -592,6 +592,11 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
     pause(); /* a hang on purpose: only the watchdog ends it */
   if (c->variant == cfg->crash_variant)
     abort(); /* a crash on purpose: only --isolate survives it */
+  if (c->family->applies) {
+    int rc = c->family->applies(c, msg, msg_size);
+    if (rc != 0)
+      return rc;
+  }
   struct sm_sink sink = {
       .results = results, .case_index = case_index, .rep = rep};
   sm_measure_fn measure =
