@@ -429,6 +429,17 @@ static const struct sm_variant variants[] = {
      .nroles = 2},
 };
 
+/* The metrics bp_metrics adds (the sampled lengths of refused sends are
+ * the runner's). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"blocked_share", "fraction", SM_NO_DIRECTION},
+    {"refused_share", "fraction", SM_NO_DIRECTION},
+    {"max_depth", "messages", SM_NO_DIRECTION},
+    {"rss_growth_mib", "MiB", SM_LOWER_IS_BETTER},
+    {"produced_per_s", "msgs/s", SM_HIGHER_IS_BETTER},
+    {"capped", "bool", SM_NO_DIRECTION},
+};
+
 const struct sm_family sm_family_backpressure = {
     .name = "backpressure",
     .summary = "a fast producer, a slow consumer: blocked share, queue depth "
@@ -447,4 +458,5 @@ const struct sm_family sm_family_backpressure = {
     .check = bp_check,
     .metrics = bp_metrics,
     .teardown = bp_teardown,
+    SM_METRIC_DECLS(metric_decls),
 };

@@ -1030,6 +1030,18 @@ static const struct sm_variant variants[] = {
      .nroles = CK_NROLES},
 };
 
+/* The metrics the family adds (the latencies of the in-process kinds are
+ * the runner's; the Rust peer reports its own under the same names). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"msgs_per_s", "msgs/s", SM_HIGHER_IS_BETTER},
+    {"cpu_ns_per_msg", "ns", SM_LOWER_IS_BETTER},
+    {"capped", "bool", SM_NO_DIRECTION},
+    {"backlog_msgs", "messages", SM_NO_DIRECTION},
+    {"p50_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p99_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p999_ns", "ns", SM_LOWER_IS_BETTER},
+};
+
 const struct sm_family sm_family_channel = {
     .name = "channel",
     .summary = "P producers into one consumer: msgs/s and latency per "
@@ -1045,4 +1057,5 @@ const struct sm_family sm_family_channel = {
     .applies = channel_applies,
     .extra_threads = 1,
     .headline_metric = "msgs_per_s",
+    SM_METRIC_DECLS(metric_decls),
 };

@@ -227,13 +227,18 @@ static void role_samples(const struct sm_worker *workers, unsigned n,
 
 /* Turns the joined workers of one window into its metrics; per_thread is
  * scratch space for n values. The counted workers are those whose role
- * counts operations. */
+ * counts operations. The rate is their operations over the span from the
+ * first MEASURE edge any of them saw to the last STOP edge (a batch pass
+ * that ends after the runner's STOP is inside it; a thread preempted
+ * across an edge does not inflate it), or, where they timed themselves,
+ * the sum of their manual rates. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
                            uint64_t window_ns, double *per_thread,
                            struct sm_window *out) {
-  double total = 0, rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
-  double cost = sm_sample_cost_ns(), share = 0, manual = 0;
-  unsigned counted = 0, every = 0;
+  double total = 0, manual_rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY;
+  double hi = 0, cost = sm_sample_cost_ns(), share = 0;
+  unsigned counted = 0, every = 0, manual = 0;
+  uint64_t first = UINT64_MAX, last = 0;
   for (unsigned i = 0; i < n; i++) {
     const struct sm_worker *w = &workers[i];
     double ns = (double)(w->ns_at_stop - w->ns_at_measure);
@@ -248,13 +253,19 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
     worker_ops(w, &ops, &ns);
     per_thread[counted++] = ops;
     total += ops;
-    rate += ns > 0 ? ops * 1e9 / ns : 0;
-    manual += w->manual_ops > 0;
+    if (w->manual_ops > 0) {
+      manual++;
+      manual_rate += ns > 0 ? ops * 1e9 / ns : 0;
+    }
+    first = w->ns_at_measure < first ? w->ns_at_measure : first;
+    last = w->ns_at_stop > last ? w->ns_at_stop : last;
     lo = fmin(lo, ops);
     hi = fmax(hi, ops);
     if (sampling && (every == 0 || w->sample_mask + 1 < every))
       every = (unsigned)(w->sample_mask + 1);
   }
+  double span = last > first ? (double)(last - first) : 0;
+  double rate = manual ? manual_rate : span > 0 ? total * 1e9 / span : 0;
   double fair = counted ? total / counted : 0;
   out->window_ns = window_ns;
   out->ops = (uint64_t)total;
