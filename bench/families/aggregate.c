@@ -477,13 +477,6 @@ static const struct sm_role pipe_single_roles[] = {
      .counts_ops = 1},
 };
 
-/* A variant with roles. */
-#define ROLES_VARIANT(name_, summary_, roles_)                                 \
-  {                                                                            \
-    .name = (name_), .summary = (summary_), .roles = (roles_),                 \
-    .nroles = sizeof(roles_) / sizeof((roles_)[0])                             \
-  }
-
 static const struct sm_variant variants[] = {
     [ATOMIC] = SM_VARIANT("atomic", "fetch_add (seq_cst) on one shared total",
                           atomic_worker),
@@ -493,27 +486,27 @@ static const struct sm_variant variants[] = {
     [RWLOCK] = SM_VARIANT(
         "rwlock", "total behind the futex rwlock's write lock (Rust std's)",
         rwlock_worker),
-    [CHANNEL] = ROLES_VARIANT("channel",
-                              "one message per update to an aggregating "
-                              "thread (unbounded channel)",
-                              channel_roles),
+    [CHANNEL] = SM_KIT_ROLES_VARIANT("channel",
+                                     "one message per update to an aggregating "
+                                     "thread (unbounded channel)",
+                                     channel_roles),
     [MERGE] = SM_VARIANT("merge", "per-thread partial sums, merged at the end",
                          merge_worker),
-    [PIPE_CHANNEL] =
-        ROLES_VARIANT("pipeline_channel",
-                      "N producers -> transform -> consumer over unbounded "
-                      "channels (the lesson's pipeline)",
-                      pipe_channel_roles),
-    [PIPE_LOCKED] =
-        ROLES_VARIANT("pipeline_locked",
-                      "the same stages through one shared queue pair behind "
-                      "a pthread mutex + condvars",
-                      pipe_locked_roles),
-    [PIPE_SINGLE] =
-        ROLES_VARIANT("pipeline_single",
-                      "the same items produced, transformed, consumed by one "
-                      "thread",
-                      pipe_single_roles),
+    [PIPE_CHANNEL] = SM_KIT_ROLES_VARIANT(
+        "pipeline_channel",
+        "N producers -> transform -> consumer over unbounded "
+        "channels (the lesson's pipeline)",
+        pipe_channel_roles),
+    [PIPE_LOCKED] = SM_KIT_ROLES_VARIANT(
+        "pipeline_locked",
+        "the same stages through one shared queue pair behind "
+        "a pthread mutex + condvars",
+        pipe_locked_roles),
+    [PIPE_SINGLE] = SM_KIT_ROLES_VARIANT(
+        "pipeline_single",
+        "the same items produced, transformed, consumed by one "
+        "thread",
+        pipe_single_roles),
 };
 
 /* Returns the strategy of a case's variant (its index in variants[]). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/lockops.h"
 #include "syncmark/work.h"
 
@@ -342,10 +343,9 @@ static int oversub_metrics(const struct sm_case *c, void *state,
 static const unsigned pu_multiples[] = {1, 2, 4, 8};
 
 static const struct sm_variant variants[] = {
-    {.name = "spin",
-     .summary = "CPU-bound threads, fixed work, vs as many threads as PUs",
-     .roles = roles,
-     .nroles = sizeof roles / sizeof roles[0]},
+    SM_KIT_ROLES_VARIANT(
+        "spin", "CPU-bound threads, fixed work, vs as many threads as PUs",
+        roles),
 };
 
 const struct sm_family sm_family_oversub = {

@@ -317,24 +317,17 @@ static int select_metrics(const struct sm_case *c, void *state,
                         busy / (double)(w->ns_at_measure - w->ns_at_begin));
 }
 
-/* A variant with roles. */
-#define ROLES_VARIANT(name_, summary_, roles_)                                 \
-  {                                                                            \
-    .name = (name_), .summary = (summary_), .roles = (roles_),                 \
-    .nroles = sizeof(roles_) / sizeof((roles_)[0])                             \
-  }
-
 static const struct sm_variant variants[] = {
-    [SELECT] = ROLES_VARIANT("select", "blocking select over the K receivers",
-                             select_roles),
-    [POLL_10MS] =
-        ROLES_VARIANT("poll_sleep_10ms",
-                      "try_recv on each channel, then sleep 10 ms (the lesson)",
-                      poll_10ms_roles),
-    [POLL_1MS] = ROLES_VARIANT("poll_sleep_1ms",
-                               "try_recv on each channel, then sleep 1 ms",
-                               poll_1ms_roles),
-    [POLL_SPIN] = ROLES_VARIANT(
+    [SELECT] = SM_KIT_ROLES_VARIANT(
+        "select", "blocking select over the K receivers", select_roles),
+    [POLL_10MS] = SM_KIT_ROLES_VARIANT(
+        "poll_sleep_10ms",
+        "try_recv on each channel, then sleep 10 ms (the lesson)",
+        poll_10ms_roles),
+    [POLL_1MS] = SM_KIT_ROLES_VARIANT(
+        "poll_sleep_1ms", "try_recv on each channel, then sleep 1 ms",
+        poll_1ms_roles),
+    [POLL_SPIN] = SM_KIT_ROLES_VARIANT(
         "poll_spin", "try_recv on each channel, no sleep (busy reference)",
         poll_spin_roles),
 };

@@ -1,6 +1,6 @@
 /* kit.h: small helpers families share for their metrics hooks: a thread's
  * CPU time from the rusage the runner recorded at its phase edges, and the
- * counting roles' rate as the runner computes it. */
+ * counting roles' rate as the runner computes it, a variant of roles. */
 #ifndef SYNCMARK_BENCH_KIT_H
 #define SYNCMARK_BENCH_KIT_H
 
@@ -8,6 +8,13 @@
 #include <sys/resource.h>
 
 #include "family.h"
+
+/* A variant whose threads play the roles of the array `roles_`. */
+#define SM_KIT_ROLES_VARIANT(name_, summary_, roles_)                          \
+  {                                                                            \
+    .name = (name_), .summary = (summary_), .roles = (roles_),                 \
+    .nroles = sizeof(roles_) / sizeof((roles_)[0])                             \
+  }
 
 /* CPU time (user + system) recorded in *u, in ns. Never fails. */
 static inline uint64_t sm_kit_usage_cpu_ns(const struct rusage *u) {
