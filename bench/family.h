@@ -25,6 +25,29 @@ struct sm_gate {
   SM_CACHE_ALIGNED atomic_uint phase;
 };
 
+/* Which way a metric gets better, as its family declares it. */
+enum sm_direction {
+  SM_HIGHER_IS_BETTER, /* throughput: ops/s, msgs/s, tasks/s */
+  SM_LOWER_IS_BETTER,  /* time and memory: ns, us, ms, s, KiB */
+  SM_NO_DIRECTION      /* diagnostics and settings (switch counts, shares,
+                          ratios, counts, a wait the case sets): reported,
+                          never a regression */
+};
+
+/* One metric a family adds (through its metrics hook or its variants'
+ * measure), declared next to its variants: compare judges it by its
+ * direction, the tests check every metric a family writes is declared. */
+struct sm_metric_decl {
+  const char *name; /* [a-z0-9_]+ */
+  const char *unit;
+  enum sm_direction direction;
+};
+
+/* In an sm_family initializer: its metric declarations from the array
+ * `decls`, counted. */
+#define SM_METRIC_DECLS(decls)                                                 \
+  .metric_decls = (decls), .nmetric_decls = sizeof(decls) / sizeof((decls)[0])
+
 /* Most roles a variant has. */
 #define SM_MAX_ROLES 4
 
@@ -90,8 +113,12 @@ struct sm_worker {
   uint64_t cpu_ns_at_begin;   /* the thread CPU time then */
   uint64_t ns_at_measure;     /* when this thread saw MEASURE */
   uint64_t ns_at_stop;        /* when this thread saw STOP */
-  struct rusage usage_at_measure;
+  struct rusage usage_at_measure; /* this thread's, at its edges */
   struct rusage usage_at_stop;
+  struct rusage process_at_measure; /* the whole process's (threads the
+                                       family's primitives own, e.g. a
+                                       pool's workers), at the same edges */
+  struct rusage process_at_stop;
   int saw_measure;       /* 1 once the MEASURE phase was observed */
   int in_measure;        /* 1 between this thread's MEASURE and STOP edges */
   uint64_t inject_iters; /* sm_work_spin iterations added to every pass
@@ -170,8 +197,9 @@ typedef void (*sm_worker_fn)(struct sm_worker *w);
  * the passes between two samples, stays below it. */
 #define SM_SAMPLE_BUDGET 0.05
 
-/* 1 when pass `count` (the loop's count) of w's loop is to be sampled: one
- * mask test, no call. */
+/* 1 when operation number `count` of w's loop is to be sampled (the loop's
+ * pass count, or for a pass of ops_per_pass operations the index of the
+ * operation): one mask test, no call. */
 static inline int sm_sample_due(const struct sm_worker *w, uint64_t count) {
   return (count & w->sample_mask) == 0;
 }
@@ -366,6 +394,10 @@ struct sm_family {
   /* The metric the end-of-run table shows for this family; NULL: ops_per_s
    * (window families) or the first metric a measurement added. */
   const char *headline_metric;
+  /* The metrics the family itself adds (SM_METRIC_DECLS); the runner's
+   * window metrics and its sampled latencies are declared by the runner. */
+  const struct sm_metric_decl *metric_decls;
+  size_t nmetric_decls;
 };
 
 #endif

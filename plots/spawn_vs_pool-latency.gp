@@ -1,4 +1,4 @@
-# spawn_vs_pool-latency.gp: latency of the tasks of one burst, from just
+# spawn_vs_pool-latency.gp: latency of the tasks of a batch, from just
 # before the submit (or spawn) to the task's start (p50, p99) and to its
 # end (p99), vs CPU work per task; one panel per pool size (1x, 2x, 4x the
 # allowed PUs), one colour per strategy (C9, C15). One figure per blocking
@@ -27,7 +27,7 @@ if (pus <= 0) { pus = 1 }
 stats summary using (fam_ok(0) ? column("median") : NaN) name "Y" nooutput
 set yrange [Y_min * 1e-9 / 2 : Y_max * 1e-9 * 3]
 
-set multiplot layout 2,2 title "spawn_vs_pool: latency of the tasks of one burst, from submit to start and to end".split_title."\n".machine font ",14" noenhanced
+set multiplot layout 2,2 title "spawn_vs_pool: latency of the tasks of a batch, from submit to start and to end".split_title."\n".machine font ",14" noenhanced
 set logscale x 10
 set logscale y 10
 set format y "%.0s %cs"

@@ -32,7 +32,7 @@ stats summary using (fam_ok(0) ? column("ci_lo") : NaN) name "LO" nooutput
 stats summary using (fam_ok(0) ? column("ci_hi") : NaN) name "HI" nooutput
 set yrange [LO_min / 2 : HI_max * 3]
 
-set multiplot layout 2,2 title "spawn_vs_pool: tasks per second, one burst of tasks submitted back to back, vs CPU work per task".split_title."\n".machine font ",14" noenhanced
+set multiplot layout 2,2 title "spawn_vs_pool: tasks per second, batches of tasks submitted back to back, vs CPU work per task".split_title."\n".machine font ",14" noenhanced
 set logscale x 10
 set logscale y 10
 set format y "10^{%T}"

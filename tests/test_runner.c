@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "plan.h"
 #include "registry.h"
 #include "results.h"
@@ -114,8 +115,7 @@ Test(runner, window_counts_only_the_measured_phase) {
   double plain = (double)w.ops / (w.window_ns / 1e9);
   cr_assert(w.ops_per_s > 0.5 * plain && w.ops_per_s < 2.0 * plain,
             "rate %g against ops over the window %g", w.ops_per_s, plain);
-  cr_assert_float_eq(w.ns_per_op, 2.0 * 1e9 / w.ops_per_s,
-                     w.ns_per_op * 1e-9);
+  cr_assert_float_eq(w.ns_per_op, 2.0 * 1e9 / w.ops_per_s, w.ns_per_op * 1e-9);
   cr_assert(w.fairness_jain > 0.5 && w.fairness_jain <= 1.0 + 1e-12);
   cr_assert_leq(w.share_min, 1.0 + 1e-12);
   cr_assert_geq(w.share_max, 1.0 - 1e-12);
@@ -301,6 +301,16 @@ Test(runner, every_registered_variant_passes_its_self_check) {
                   c->params, c->placement_name, msg);
         if (rc == 0)
           cr_assert_gt(r.nrows, 0, "%s %s gave no metric", label, c->params);
+        /* A family under the runner declares every metric it writes, in
+         * the unit it writes it. */
+        for (size_t k = 0; rc == 0 && !c->family->measure && k < r.nrows; k++) {
+          const struct sm_metric_decl *d =
+              sm_metric_declared(c->family->name, r.rows[k].metric);
+          cr_assert_not_null(d, "%s writes %s, which it does not declare",
+                             label, r.rows[k].metric);
+          cr_assert_str_eq(d->unit, r.rows[k].unit, "%s %s", label,
+                           r.rows[k].metric);
+        }
         bool idle = rc == 0 && !c->family->measure && !(r.rows[0].value > 0);
         sm_results_free(&r);
         if (!idle)

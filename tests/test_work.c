@@ -111,6 +111,13 @@ Test(clock, sleep_until_future_deadline_reaches_it) {
   cr_assert_geq(sm_now_ns(), deadline);
 }
 
+Test(clock, sleep_for_sleeps_at_least_that_long) {
+  uint64_t t0 = sm_now_ns();
+  cr_assert_eq(sm_sleep_for_ns(2000000), 0);
+  cr_assert_geq(sm_now_ns() - t0, 2000000);
+  cr_assert_eq(sm_sleep_for_ns(0), 0);
+}
+
 Test(clock, overhead) {
   cr_assert_lt(sm_clock_overhead_ns(0), 0.0);
   double one = sm_clock_overhead_ns(1);

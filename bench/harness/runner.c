@@ -28,23 +28,27 @@ static uint64_t thread_cpu_ns(void) {
 
 /* Records the MEASURE edge of a worker at loop count `count` (passes done
  * in the warm-up) and chooses its sampling interval from the warm-up's
- * pace in CPU time (preemption by other threads does not make a pass look
- * longer, so the interval keeps the samples' cost within budget of the
- * pass's own cost): after a warm-up without a whole pass, every pass is
+ * pace per operation in CPU time (preemption by other threads does not make a
+ * pass look longer, so the interval keeps the samples' cost within budget of
+ * the pass's own cost): after a warm-up without a whole pass, every pass is
  * sampled (a pass is longer than the warm-up); without a warm-up, the
  * default. */
 static void mark_measure(struct sm_worker *w, uint64_t count,
                          int after_warmup) {
   uint64_t cpu = thread_cpu_ns();
+  /* The mask applies to operations: a pass of a batch offers one chance
+   * per operation (sm_sample_due(w, operation index)). */
+  double ops = (double)count * (double)(w->ops_per_pass ? w->ops_per_pass : 1);
   if (after_warmup && count > 0 && cpu > w->cpu_ns_at_begin)
     w->sample_mask =
-        sm_sample_mask_for((double)(cpu - w->cpu_ns_at_begin) / (double)count);
+        sm_sample_mask_for((double)(cpu - w->cpu_ns_at_begin) / ops);
   else if (after_warmup && count == 0)
     w->sample_mask = 0;
   w->ops_at_measure = count;
   w->saw_measure = 1;
   w->in_measure = 1;
   getrusage(RUSAGE_THREAD, &w->usage_at_measure);
+  getrusage(RUSAGE_SELF, &w->process_at_measure);
   w->ns_at_measure = sm_now_ns();
 }
 
@@ -54,6 +58,7 @@ static void mark_stop(struct sm_worker *w, uint64_t count) {
   w->in_measure = 0;
   w->ops_at_stop = count;
   getrusage(RUSAGE_THREAD, &w->usage_at_stop);
+  getrusage(RUSAGE_SELF, &w->process_at_stop);
 }
 
 void sm__inject_delay(uint64_t iterations) {
@@ -496,52 +501,77 @@ int sm_runner_window(const struct sm_window_config *cfg,
   return rc;
 }
 
+const struct sm_metric_decl sm_runner_window_metrics[] = {
+    {"ops_per_s", "ops/s", SM_HIGHER_IS_BETTER},
+    {"ns_per_op", "ns", SM_LOWER_IS_BETTER},
+    {"fairness_jain", "ratio", SM_NO_DIRECTION},
+    {"share_min", "ratio", SM_NO_DIRECTION},
+    {"share_max", "ratio", SM_NO_DIRECTION},
+    {"vcsw_per_op", "switches/op", SM_NO_DIRECTION},
+    {"ivcsw_per_op", "switches/op", SM_NO_DIRECTION},
+    {"sample_share", "ratio", SM_NO_DIRECTION},
+    {"sample_every", "passes", SM_NO_DIRECTION},
+};
+const size_t sm_runner_nwindow_metrics =
+    sizeof sm_runner_window_metrics / sizeof sm_runner_window_metrics[0];
+
+const struct sm_metric_decl sm_runner_sample_metrics[] = {
+    {"p50_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p99_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p999_ns", "ns", SM_LOWER_IS_BETTER},
+    {"max_ns", "ns", SM_NO_DIRECTION},
+    {"samples", "samples", SM_NO_DIRECTION},
+};
+const size_t sm_runner_nsample_metrics =
+    sizeof sm_runner_sample_metrics / sizeof sm_runner_sample_metrics[0];
+
 /* Adds the metric rows of one role's latency samples: <prefix>_p50_ns,
- * _p99_ns, _p999_ns, _max_ns and _samples. Returns 0 or a negative errno. */
+ * _p99_ns, _p999_ns, _max_ns and _samples (sm_runner_sample_metrics).
+ * Returns 0 or a negative errno. */
 static int record_samples(struct sm_results *results, size_t case_index,
                           unsigned rep, const struct sm_window_samples *s) {
-  static const char *const suffix[] = {"p50_ns", "p99_ns", "p999_ns", "max_ns",
-                                       "samples"};
   const double value[] = {s->p50, s->p99, s->p999, s->max, (double)s->n};
   if (s->n == 0)
     return 0;
-  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+  for (size_t i = 0; i < sm_runner_nsample_metrics; i++) {
+    const struct sm_metric_decl *d = &sm_runner_sample_metrics[i];
     char name[96];
     snprintf(name, sizeof name, "%s%s%s", s->prefix, s->prefix[0] ? "_" : "",
-             suffix[i]);
+             d->name);
     const char *metric = sm_intern(name);
     if (!metric)
       return -ENOMEM;
-    int rc = sm_results_add(results, case_index, rep, metric,
-                            i == 4 ? "samples" : "ns", value[i]);
+    int rc =
+        sm_results_add(results, case_index, rep, metric, d->unit, value[i]);
     if (rc != 0)
       return rc;
   }
   return 0;
 }
 
-/* Adds the metric rows of one successful window. */
+/* Adds the metric rows of one successful window, in the order and units of
+ * sm_runner_window_metrics (the sampling rows only when a role sampled). */
 static int record_window(struct sm_results *results, size_t case_index,
                          unsigned rep, const struct sm_window *w) {
-  const struct {
-    const char *metric, *unit;
-    double value;
-  } rows[] = {
-      {"ops_per_s", "ops/s", w->ops_per_s},
-      {"ns_per_op", "ns", w->ns_per_op},
-      {"fairness_jain", "ratio", w->fairness_jain},
-      {"share_min", "ratio", w->share_min},
-      {"share_max", "ratio", w->share_max},
-      {"vcsw_per_op", "switches/op", w->vcsw_per_op},
-      {"ivcsw_per_op", "switches/op", w->ivcsw_per_op},
-      {"sample_share", "ratio", w->nsamples ? w->sample_share : NAN},
-      {"sample_every", "passes", w->sample_every ? w->sample_every : NAN},
-  };
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    if (i >= 7 && isnan(rows[i].value))
-      continue; /* no role sampled */
-    int rc = sm_results_add(results, case_index, rep, rows[i].metric,
-                            rows[i].unit, rows[i].value);
+  const double values[] = {w->ops_per_s,
+                           w->ns_per_op,
+                           w->fairness_jain,
+                           w->share_min,
+                           w->share_max,
+                           w->vcsw_per_op,
+                           w->ivcsw_per_op,
+                           w->sample_share,
+                           w->sample_every ? (double)w->sample_every : NAN};
+  _Static_assert(sizeof values / sizeof values[0] ==
+                     sizeof sm_runner_window_metrics /
+                         sizeof sm_runner_window_metrics[0],
+                 "one value per declared window metric");
+  size_t n =
+      w->nsamples ? sm_runner_nwindow_metrics : sm_runner_nwindow_metrics - 2;
+  for (size_t i = 0; i < n; i++) {
+    const struct sm_metric_decl *d = &sm_runner_window_metrics[i];
+    int rc =
+        sm_results_add(results, case_index, rep, d->name, d->unit, values[i]);
     if (rc != 0)
       return rc;
   }

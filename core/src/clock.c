@@ -45,6 +45,10 @@ int sm_sleep_until_ns(uint64_t deadline_ns) {
   }
 }
 
+int sm_sleep_for_ns(uint64_t ns) {
+  return sm_sleep_until_ns(sm_now_ns() + ns);
+}
+
 uint64_t sm_seconds_to_ns(double seconds) {
   if (!(seconds > 0.0))
     return 0;

@@ -27,6 +27,11 @@ int64_t sm_clock_resolution_ns(void);
  * signals. Returns 0, or a negative errno from clock_nanosleep. */
 int sm_sleep_until_ns(uint64_t deadline_ns);
 
+/* Sleeps for `ns` nanoseconds from now (a relative sleep, for an operation
+ * that sleeps, without the caller reading the clock), resuming after
+ * signals. Returns 0, or a negative errno from clock_nanosleep. */
+int sm_sleep_for_ns(uint64_t ns);
+
 /* Converts seconds to nanoseconds, saturating at UINT64_MAX; negative or NaN
  * input gives 0. */
 uint64_t sm_seconds_to_ns(double seconds);
