@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "family.h"
 #include "kit.h"
 #include "syncmark/channel.h"
+#include "syncmark/clock.h"
 #include "syncmark/lockops.h"
 #include "syncmark/work.h"
 
@@ -238,12 +238,6 @@ static inline void do_work(const struct agg_state *s) {
   SM_KEEP(sm_work_spin(s->work_iterations));
 }
 
-/* Sleeps BACKLOG_NAP_NS (a sleep, not a clock read). */
-static void nap(void) {
-  struct timespec ts = {0, BACKLOG_NAP_NS};
-  nanosleep(&ts, NULL);
-}
-
 /* A producer's backlog control (see BACKLOG_CAP): claims the next
  * BACKLOG_EVERY items and waits while the backlog is above the cap, until
  * the consumer caught up or the runner stops the window. */
@@ -254,7 +248,7 @@ static void hold_backlog(struct agg_state *s, const struct sm_worker *w) {
              (int64_t)BACKLOG_CAP &&
          atomic_load_explicit(&w->gate->phase, memory_order_relaxed) !=
              SM_PHASE_STOP)
-    nap();
+    sm_sleep_for_ns(BACKLOG_NAP_NS);
 }
 
 /* Accepts one received item: it must be the next of its producer, with
@@ -711,6 +705,15 @@ static const struct sm_axis axes[] = {
     [AXIS_WORK_NS] = {"work_ns", work_values, 2, work_values, 2, 0, 1000000},
 };
 
+/* The metrics aggregate_metrics adds. */
+static const struct sm_metric_decl metric_decls[] = {
+    {"updates_per_s", "updates/s", SM_HIGHER_IS_BETTER},
+    {"ns_per_update", "ns", SM_LOWER_IS_BETTER},
+    {"cpu_ns_per_update", "ns", SM_LOWER_IS_BETTER},
+    {"vcsw_per_update", "switches/update", SM_NO_DIRECTION},
+    {"job_updates", "updates", SM_NO_DIRECTION},
+};
+
 const struct sm_family sm_family_aggregate = {
     .name = "aggregate",
     .summary = "N threads x M updates to one total: atomic, mutex, rwlock, "
@@ -725,4 +728,5 @@ const struct sm_family sm_family_aggregate = {
     .teardown = aggregate_teardown,
     .extra_threads = 2,
     .headline_metric = "updates_per_s",
+    SM_METRIC_DECLS(metric_decls),
 };

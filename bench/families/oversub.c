@@ -348,6 +348,18 @@ static const struct sm_variant variants[] = {
         roles),
 };
 
+/* The metrics oversub_metrics adds. */
+static const struct sm_metric_decl metric_decls[] = {
+    {"slowdown_vs_pus", "ratio", SM_NO_DIRECTION},
+    {"completion_ns", "ns", SM_LOWER_IS_BETTER},
+    {"ref_completion_ns", "ns", SM_LOWER_IS_BETTER},
+    {"thread_throughput_vs_pus", "ratio", SM_NO_DIRECTION},
+    {"ivcsw_per_s", "switches/s", SM_NO_DIRECTION},
+    {"ref_ivcsw_per_s", "switches/s", SM_NO_DIRECTION},
+    {"finish_spread", "ratio", SM_NO_DIRECTION},
+    {"half_work_chunks", "chunks", SM_NO_DIRECTION},
+};
+
 const struct sm_family sm_family_oversub = {
     .name = "oversub",
     .summary = "oversubscription: N CPU-bound threads vs as many as PUs, "
@@ -363,4 +375,5 @@ const struct sm_family sm_family_oversub = {
     .auto_pu_multiples = pu_multiples,
     .nauto_pu_multiples = sizeof pu_multiples / sizeof pu_multiples[0],
     .headline_metric = "slowdown_vs_pus",
+    SM_METRIC_DECLS(metric_decls),
 };

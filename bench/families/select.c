@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "family.h"
 #include "kit.h"
 #include "syncmark/channel.h"
+#include "syncmark/clock.h"
 
 /* Axis indexes into sm_case.param. */
 enum { AXIS_CHANNELS };
@@ -73,12 +73,6 @@ static uint64_t next_random(uint64_t *x) {
   return *x;
 }
 
-/* Sleeps `ns` (a sleep is the operation here, not a clock read). */
-static void nap(uint64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
-  nanosleep(&ts, NULL);
-}
-
 /* The sender: in the warm-up it only sleeps (the consumer's quiet wait);
  * in the MEASURE phase a pass is a random gap, one message on a random
  * channel, stamped on sampled passes, and the wait for its acknowledgment.
@@ -89,9 +83,9 @@ static void sender_worker(struct sm_worker *w) {
   uint64_t rng = s->seed, count = 0, seq = 0, ack;
   SM_MEASURED_LOOP(w, count) {
     if (!w->saw_measure) {
-      nap(QUIET_NAP_NS);
+      sm_sleep_for_ns(QUIET_NAP_NS);
     } else {
-      nap(GAP_MIN_NS + next_random(&rng) % s->gap_span_ns);
+      sm_sleep_for_ns(GAP_MIN_NS + next_random(&rng) % s->gap_span_ns);
       struct select_msg m = {
           .seq = seq, .channel = (uint32_t)(next_random(&rng) % s->nchannels)};
       m.sent_ns = sm_sample_due(w, count) ? sm_sample_clock() : 0;
@@ -140,7 +134,7 @@ static inline int wait_poll(struct select_state *s, uint64_t sleep_ns,
         return rc;
     }
     if (sleep_ns)
-      nap(sleep_ns);
+      sm_sleep_for_ns(sleep_ns);
     else
       sm_cpu_relax();
   }
@@ -341,6 +335,11 @@ static const struct sm_axis axes[] = {
                        1024},
 };
 
+/* The metric select_metrics adds (the latencies are the runner's). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"wait_cpu_share", "ratio", SM_NO_DIRECTION},
+};
+
 const struct sm_family sm_family_select = {
     .name = "select",
     .summary = "notice a message on 1 of K channels: blocking select vs "
@@ -355,4 +354,5 @@ const struct sm_family sm_family_select = {
     .teardown = select_teardown,
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "p50_ns",
+    SM_METRIC_DECLS(metric_decls),
 };
