@@ -42,9 +42,10 @@ enum { RAW, DONE };
  * time until the consumer caught up or the window stops. It bounds the
  * memory an unbounded queue holds when producers outrun the consumer (as
  * the old fixed-size job did), and the consumer, which counts, always has
- * work then. */
+ * work then; small enough that a window reaches the steady state (its CPU
+ * per update is that of the items it consumed, not of a growing backlog). */
 enum { BACKLOG_EVERY = 64, BACKLOG_NAP_NS = 20000 };
-#define BACKLOG_CAP ((uint64_t)1 << 16)
+#define BACKLOG_CAP ((uint64_t)1 << 14)
 
 /* One message of the channel aggregation, one item of the pipeline. */
 struct item {
