@@ -9,6 +9,9 @@ block per case it measures:
     case: <syncmark run arguments selecting exactly one case>
     metric: <the syncmark metric to compare>
     plain: <median rate of the plain program>
+and, before its case line, optionally
+    placement: <the placement column of the row to compare>
+for a family whose run gives one row per placement (the pair families).
 Exit status: 0, or 2 for bad input or a missing build.
 """
 import argparse
@@ -22,26 +25,30 @@ import tempfile
 
 
 def blocks(text):
-    """The (case, metric, plain) triples a plain program printed."""
+    """The (case, metric, placement, plain) tuples a plain program printed
+    (placement None: the case's only row)."""
     out, cur = [], {}
     for line in text.splitlines():
         key, _, value = line.partition(": ")
-        if key in ("case", "metric", "plain"):
+        if key in ("case", "metric", "plain", "placement"):
             cur[key] = value
             if key == "plain":
-                out.append((cur["case"], cur["metric"], float(value)))
+                out.append((cur["case"], cur["metric"], cur.get("placement"),
+                            float(value)))
                 cur = {}
     return out
 
 
-def syncmark_median(syncmark, args, metric, tmp):
-    """The summary median of `metric` for the one case `args` selects."""
+def syncmark_median(syncmark, args, metric, placement, tmp):
+    """The summary median of `metric` for the one case `args` selects (at
+    `placement` when not None)."""
     out = os.path.join(tmp, "run")
     subprocess.run(["rm", "-rf", out], check=True)
     subprocess.run([syncmark, "run", *args.split(), "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
     summary = glob.glob(os.path.join(out, "*", "*", "summary.csv"))[0]
-    rows = [r for r in csv.DictReader(open(summary)) if r["metric"] == metric]
+    rows = [r for r in csv.DictReader(open(summary)) if r["metric"] == metric
+            and placement in (None, r["placement"])]
     if len(rows) != 1:
         sys.exit(f"plain_check.py: '{args}' gave {len(rows)} rows of {metric}")
     return float(rows[0]["median"])
@@ -73,12 +80,12 @@ def main():
                 return 2
             ours, plains = {}, {}
             for _ in range(a.rounds):
-                for case, metric, rate in blocks(
+                for case, metric, place, rate in blocks(
                         subprocess.run([prog], check=True, text=True,
                                        stdout=subprocess.PIPE).stdout):
                     plains.setdefault((case, metric), []).append(rate)
                     ours.setdefault((case, metric), []).append(
-                        syncmark_median(syncmark, case, metric, tmp))
+                        syncmark_median(syncmark, case, metric, place, tmp))
             for (case, metric), p in plains.items():
                 o = statistics.median(ours[(case, metric)])
                 pm = statistics.median(p)
