@@ -65,6 +65,8 @@ struct sm_case {
   int *os_pus; /* threads + family->extra_threads entries; -1 when not
                   pinned */
   char *cpus;  /* the CSV column: OS PUs used, space-separated */
+  int quick;   /* 1 under --quick: a family sizes its own work per pass
+                  small (as its axes take their quick values) */
 };
 
 struct sm_role;
@@ -339,7 +341,9 @@ struct sm_family {
   int (*setup)(const struct sm_case *c, void **state);
   /* Self-check after the window's workers were joined: returns 0 when the
    * work really happened (e.g. the protected counter equals the writes),
-   * otherwise -EPROTO with a sentence in msg. */
+   * otherwise -EPROTO with a sentence in msg; SM_MEASURE_SKIP with the
+   * reason in msg when the case turned out not to run here (the OS
+   * refused the threads its operation starts). */
   int (*check)(const struct sm_case *c, void *state,
                const struct sm_worker *workers, char *msg, size_t msg_size);
   /* Optional: adds the family's own metrics of a checked window to `sink`

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 # Families that still measure themselves (each to move onto the runner).
 PENDING=(aggregate backpressure channel ctxswitch deadlock oversub select
-         sleep stack wake)
+         sleep wake)
 
 status=0
 for f in bench/families/*.c; do

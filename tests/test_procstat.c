@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "syncmark/procstat.h"
 
@@ -44,4 +46,19 @@ Test(procstat, missing_line_or_file) {
   cr_assert_eq(sm_procstat_kib("/proc/meminfo", "Mem", &kib), -ENOENT);
   cr_assert_eq(sm_procstat_kib("/nonexistent/status", "VmRSS", &kib), -ENOENT);
   cr_assert_eq(kib, 42);
+}
+
+/* A thread's first touch of fresh pages counts as its minor faults. */
+Test(procstat, thread_faults_count_touched_pages) {
+  size_t pages = 64, page = (size_t)sysconf(_SC_PAGESIZE);
+  char *block = mmap(NULL, pages * page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  cr_assert_neq(block, MAP_FAILED);
+  uint64_t before = sm_procstat_thread_minflt();
+  for (size_t i = 0; i < pages; i++)
+    block[i * page] = 1;
+  uint64_t faults = sm_procstat_thread_minflt() - before;
+  cr_assert(faults >= pages / 2 && faults <= pages + 8, "%llu faults",
+            (unsigned long long)faults);
+  munmap(block, pages * page);
 }

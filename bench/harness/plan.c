@@ -167,7 +167,7 @@ static struct sm_case *push_case(const struct sm_plan_request *req,
     *cap = grown;
   }
   struct sm_case *c = &plan->cases[plan->ncases++];
-  *c = (struct sm_case){.family = f, .variant = v};
+  *c = (struct sm_case){.family = f, .variant = v, .quick = req->quick};
   set_params(req, c, k);
   return c;
 }
@@ -245,7 +245,9 @@ static int add_pair_cases(const struct sm_plan_request *req,
   return 0;
 }
 
-/* Appends the one case of combination k of a SM_SHAPE_SINGLE family. */
+/* Appends the one case of combination k of a SM_SHAPE_SINGLE family: one
+ * thread and the family's extra ones (a variant with more than one role),
+ * none of them pinned. */
 static int add_single_case(const struct sm_plan_request *req,
                            const struct sm_topology *topo,
                            const struct sm_family *f,
@@ -253,7 +255,7 @@ static int add_single_case(const struct sm_plan_request *req,
                            struct sm_plan *plan, size_t *cap) {
   struct sm_case *c = push_case(req, f, v, k, plan, cap);
   size_t size;
-  if (!c || alloc_cpus(c, 1, &size) != 0)
+  if (!c || alloc_cpus(c, 1 + f->extra_threads, &size) != 0)
     return -ENOMEM;
   c->threads = 1;
   c->placement = SM_PLACE_NONE;

@@ -1,10 +1,12 @@
-/* procstat.c: reading kB lines of /proc files (the process's memory). */
+/* procstat.c: reading kB lines of /proc files (the process's memory) and
+ * a thread's page-fault count. */
 #include "syncmark/procstat.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Parses `line` as "key: <number> ..." into *value. Returns 1 when the line
  * is key's, else 0. */
@@ -45,4 +47,9 @@ int sm_procstat_memory(struct sm_proc_memory *m) {
         found |= 1u << i;
   fclose(f);
   return found == 0xf ? 0 : -ENOENT;
+}
+
+uint64_t sm_procstat_thread_minflt(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_THREAD, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
 }

@@ -1,5 +1,5 @@
 /* procstat.h: the process's memory as Linux shows it in /proc (kB lines of
- * /proc/self/status, /proc/meminfo). */
+ * /proc/self/status, /proc/meminfo), and a thread's page faults. */
 #ifndef SYNCMARK_PROCSTAT_H
 #define SYNCMARK_PROCSTAT_H
 
@@ -23,5 +23,10 @@ int sm_procstat_kib(const char *path, const char *key, uint64_t *kib);
  * pass over /proc/self/status. Returns 0, -ENOENT when a line is missing
  * (a kernel without it), or the negative errno of opening the file. */
 int sm_procstat_memory(struct sm_proc_memory *m);
+
+/* Returns the minor page faults of the calling thread so far (its
+ * RUSAGE_THREAD count): how many pages it touched first. 0 when it cannot
+ * be read, which for the calling thread does not happen. */
+uint64_t sm_procstat_thread_minflt(void);
 
 #endif
