@@ -98,6 +98,9 @@ struct sm_worker {
                                        family's primitives own, e.g. a
                                        pool's workers), at the same edges */
   struct rusage process_at_stop;
+  int joined;            /* 1 once the runner joined the thread; 0 for a
+                            thread of an isolated family left behind still
+                            running after the window (see isolated) */
   int saw_measure;       /* 1 once the MEASURE phase was observed */
   int in_measure;        /* 1 between this thread's MEASURE and STOP edges */
   uint64_t inject_iters; /* sm_work_spin iterations added to every pass
@@ -360,9 +363,11 @@ struct sm_family {
    * family may dispatch on c->variant inside). */
   sm_measure_fn measure;
   enum sm_shape shape;
-  /* 1: every repetition runs in a child process of its own family, as
-   * --isolate runs every family (a variant that may deadlock or crash by
-   * design); a hang there is ended by the one watchdog, a crash recorded. */
+  /* 1: every repetition runs in a child process of its own (a variant
+   * that may deadlock or crash by design); a hang there is ended by the one
+   * watchdog, a crash recorded. Workers that have not returned max(4
+   * windows, 100 ms) after the window's end are left behind (joined 0) and
+   * the check decides what that means; the child then ends with them. */
   int isolated;
   /* Threads a case needs beyond c->threads (e.g. the one consumer of N
    * producers): they get the next PUs of the same placement plan. */
