@@ -474,12 +474,17 @@ static void idle_pass(struct sm_worker *w, struct stack_state *s) {
   s->passes++;
 }
 
-/* The idle spawner: one pass of idle threads after another (idle_pass),
- * until the window ends or a pass fails or creates no thread; then tells
- * the joiner that no more threads come. */
+/* The idle spawner: creates glibc's malloc arenas once per process (here,
+ * not in setup: a thread that has just exited may still count against
+ * RLIMIT_NPROC for a moment, and the runner creates the case's threads
+ * right after setup), then runs one pass of idle threads after another
+ * (idle_pass), until the window ends or a pass fails or creates no thread;
+ * then tells the joiner that no more threads come. */
 static void idle_spawner(struct sm_worker *w) {
   struct stack_state *s = w->state;
   uint64_t count = 0;
+  if (!s->skip[0])
+    warm_arenas();
   SM_MEASURED_LOOP(w, count) {
     if (s->skip[0] || s->error[0] || s->spawn_error)
       continue;
@@ -581,8 +586,8 @@ static void stack_teardown(void *state) {
 }
 
 /* Creates the state of one window of c: the case's stack and depth, why it
- * cannot run here (if so), and for idle the planned threads' slots, after
- * glibc's malloc arenas were created once. Returns 0 or -ENOMEM. */
+ * cannot run here (if so), and for idle the planned threads' slots.
+ * Returns 0 or -ENOMEM. */
 static int stack_setup(const struct sm_case *c, void **state) {
   struct stack_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
   if (!s)
@@ -598,7 +603,6 @@ static int stack_setup(const struct sm_case *c, void **state) {
   atomic_init(&s->spawner_wake.state, SM_PARKER_EMPTY);
   check_case(c, s);
   if (strcmp(c->variant->name, "idle") == 0 && !s->skip[0]) {
-    warm_arenas();
     s->target = idle_target(c);
     size_t cap = s->target ? s->target : 1;
     s->slots = calloc(cap, sizeof *s->slots);
