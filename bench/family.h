@@ -25,6 +25,29 @@ struct sm_gate {
   SM_CACHE_ALIGNED atomic_uint phase;
 };
 
+/* Which way a metric gets better, as its family declares it. */
+enum sm_direction {
+  SM_HIGHER_IS_BETTER, /* throughput: ops/s, msgs/s, tasks/s */
+  SM_LOWER_IS_BETTER,  /* time and memory: ns, us, ms, s, KiB */
+  SM_NO_DIRECTION      /* diagnostics and settings (switch counts, shares,
+                          ratios, counts, a wait the case sets): reported,
+                          never a regression */
+};
+
+/* One metric a family adds (through its metrics hook or its variants'
+ * measure), declared next to its variants: compare judges it by its
+ * direction, the tests check every metric a family writes is declared. */
+struct sm_metric_decl {
+  const char *name; /* [a-z0-9_]+ */
+  const char *unit;
+  enum sm_direction direction;
+};
+
+/* In an sm_family initializer: its metric declarations from the array
+ * `decls`, counted. */
+#define SM_METRIC_DECLS(decls)                                                 \
+  .metric_decls = (decls), .nmetric_decls = sizeof(decls) / sizeof((decls)[0])
+
 /* Most roles a variant has. */
 #define SM_MAX_ROLES 4
 
@@ -358,6 +381,11 @@ struct sm_family {
                  struct sm_sink *sink, char *msg, size_t msg_size);
   /* Frees the state; called after check, also after a failed window. */
   void (*teardown)(void *state);
+  /* Optional: says, before each repetition of `c` (window or measure),
+   * whether the case can run here. Returns 0, or SM_MEASURE_SKIP with the
+   * reason in msg (an empty msg: the case does not apply to its variant
+   * and is left out silently), as a measure function would. */
+  int (*applies)(const struct sm_case *c, char *msg, size_t msg_size);
   /* When set, every repetition calls it instead of running a timed window
    * (setup, check, teardown and the variants' workers are then unused; a
    * family may dispatch on c->variant inside). */
@@ -380,6 +408,10 @@ struct sm_family {
   /* The metric the end-of-run table shows for this family; NULL: ops_per_s
    * (window families) or the first metric a measurement added. */
   const char *headline_metric;
+  /* The metrics the family itself adds (SM_METRIC_DECLS); the runner's
+   * window metrics and its sampled latencies are declared by the runner. */
+  const struct sm_metric_decl *metric_decls;
+  size_t nmetric_decls;
 };
 
 #endif

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(cmake gcc make pkg-config libhwloc-dev libcpuid-dev libcriterion-dev
-          gnuplot-nox)
+          gnuplot-nox libsqlite3-dev sqlite3)
 case "${1:-}" in
   "") ;;
   lint) packages+=(cppcheck clang-tidy clang) ;;

@@ -117,15 +117,28 @@ Test(compare, direction_threshold_and_informational_metrics) {
   sm_comparison_free(&c);
 }
 
+/* Directions come from declarations: the runner's window and sampled
+ * metrics, a family's own; a family that declares none yet falls back to
+ * the unit rule; an unknown family or an undeclared metric of a declaring
+ * family has none. */
 Test(compare, metric_directions) {
-  cr_assert_eq(sm_metric_direction("ops_per_s", "ops/s"), SM_HIGHER_IS_BETTER);
-  cr_assert_eq(sm_metric_direction("p99_ns", "ns"), SM_LOWER_IS_BETTER);
-  cr_assert_eq(sm_metric_direction("rss_kib_per_thread", "KiB"),
-               SM_LOWER_IS_BETTER);
-  cr_assert_eq(sm_metric_direction("ivcsw_per_s", "switches/s"),
+  cr_assert_eq(sm_metric_direction("contention", "ops_per_s", "ops/s"),
+               SM_HIGHER_IS_BETTER);
+  cr_assert_eq(sm_metric_direction("contention", "fairness_jain", "ratio"),
                SM_NO_DIRECTION);
-  cr_assert_eq(sm_metric_direction("wait_ns", "ns"), SM_NO_DIRECTION);
-  cr_assert_eq(sm_metric_direction("fairness_jain", "ratio"), SM_NO_DIRECTION);
+  cr_assert_eq(sm_metric_direction("spawn_vs_pool", "tasks_per_s", "tasks/s"),
+               SM_HIGHER_IS_BETTER);
+  cr_assert_eq(sm_metric_direction("spawn_vs_pool", "start_p99_ns", "ns"),
+               SM_LOWER_IS_BETTER);
+  cr_assert_eq(sm_metric_direction("spawn_vs_pool", "batch_tasks", "tasks"),
+               SM_NO_DIRECTION);
+  cr_assert_eq(sm_metric_direction("spawn_vs_pool", "rss_peak_kib", "KiB"),
+               SM_LOWER_IS_BETTER);
+  cr_assert_eq(sm_metric_direction("spawn_vs_pool", "made_up_ns", "ns"),
+               SM_NO_DIRECTION);
+  cr_assert_not_null(sm_metric_declared("spawn_vs_pool", "done_max_ns"));
+  cr_assert_null(sm_metric_declared("spawn_vs_pool", "made_up_ns"));
+  cr_assert_null(sm_metric_declared("no_such_family", "ops_per_s"));
 }
 
 /* Rows in only one run are listed, after the matched ones. */

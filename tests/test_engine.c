@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "registry.h"
 #include "results.h"
 #include "runner.h"
@@ -248,6 +249,78 @@ Test(engine, sampling_interval_respects_the_budget) {
       cr_assert_gt(cost / (double)(every / 2), SM_SAMPLE_TARGET * paces[i]);
   }
   cr_assert_eq(sm_sample_mask_for(0), SM_SAMPLE_DEFAULT_EVERY - 1);
+}
+
+/* A family's applies hook is asked before every repetition: a case it
+ * skips is never set up, and its reason comes back with SM_MEASURE_SKIP. */
+static int refuse_case(const struct sm_case *c, char *msg, size_t size) {
+  (void)c;
+  snprintf(msg, size, "not on this machine");
+  return SM_MEASURE_SKIP;
+}
+static int setup_not_called(const struct sm_case *c, void **state) {
+  (void)c, (void)state;
+  cr_assert_fail("setup of a skipped case");
+  return -EINVAL;
+}
+
+Test(engine, applies_skips_before_setup) {
+  static const struct sm_family skipping = {.name = "roles",
+                                            .variants = &roles_variant,
+                                            .nvariants = 1,
+                                            .setup = setup_not_called,
+                                            .applies = refuse_case,
+                                            .extra_threads = 1};
+  struct sm_results r = {0};
+  char msg[200];
+  cr_assert_eq(run_one(&skipping, 1, &r, msg, sizeof msg), SM_MEASURE_SKIP);
+  cr_assert_str_eq(msg, "not on this machine");
+  cr_assert_eq(r.nrows, 0);
+  sm_results_free(&r);
+}
+
+/* A single-shape family with threads of its own (roles beyond its one
+ * case thread) gets an unpinned PU entry for each, and its roles run. */
+Test(engine, single_shape_roles_get_their_pus) {
+  static const struct sm_role single_roles[] = {
+      {.name = "producer", .worker = producer, .count = 1, .counts_ops = 1},
+      {.name = "consumer", .worker = consumer, .count = 1, .samples = {"inc"}},
+  };
+  static const struct sm_variant single_variant = {
+      .name = "roles", .summary = "test", .roles = single_roles, .nroles = 2};
+  static const struct sm_family single_family = {.name = "single",
+                                                 .variants = &single_variant,
+                                                 .nvariants = 1,
+                                                 .setup = roles_setup,
+                                                 .teardown = roles_teardown,
+                                                 .shape = SM_SHAPE_SINGLE,
+                                                 .extra_threads = 1};
+  const struct sm_family *const families[] = {&single_family};
+  const unsigned threads[] = {1};
+  const enum sm_placement compact = SM_PLACE_COMPACT;
+  struct sm_plan_request req = {.threads = threads,
+                                .nthreads = 1,
+                                .placements = &compact,
+                                .nplacements = 1,
+                                .quick = true,
+                                .families = families,
+                                .nfamilies = 1};
+  struct sm_plan plan;
+  cr_assert_eq(sm_plan_build(&req, topo, &plan), 0);
+  cr_assert_eq(plan.ncases, 1);
+  const struct sm_case *c = &plan.cases[0];
+  cr_assert_eq(c->threads, 1);
+  cr_assert_eq(c->os_pus[0], -1);
+  cr_assert_eq(c->os_pus[1], -1);
+  struct sm_window_config cfg = window_cfg;
+  cfg.topo = topo;
+  struct sm_results r = {0};
+  char msg[200];
+  cr_assert_eq(sm_runner_repetition(&cfg, c, 0, 1, &r, msg, sizeof msg), 0,
+               "%s", msg);
+  cr_assert_gt(metric_of(&r, 0, "ops_per_s"), 0);
+  sm_results_free(&r);
+  sm_plan_free(&plan);
 }
 
 /* A worker of an isolated family that never returns (it waits forever on

@@ -2,20 +2,15 @@
  * has rows in the run, with the gnuplot scripts in plots/, as PNG and SVG. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "gnuplot.h"
 #include "options.h"
 #include "rundir.h"
 #include "syncmark/csv.h"
 #include "text.h"
-
-extern char **environ;
 
 /* Most split keys a script may declare, and most figures per script. */
 enum { MAX_SPLIT_KEYS = 4, MAX_SPLIT_VALUES = 64 };
@@ -77,62 +72,6 @@ static int read_split_keys(const char *script, char keys[][32]) {
   return n;
 }
 
-/* Copies the file at `path` to stderr (gnuplot's messages of a failed
- * figure). Missing files are ignored. */
-static void show_log(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return;
-  char line[512];
-  while (fgets(line, sizeof line, f))
-    fputs(line, stderr);
-  fclose(f);
-}
-
-/* Runs gnuplot on `script` with the given variable assignments, writing
- * `outfile` through a temporary name. gnuplot's own messages go to a
- * temporary log shown only when it fails (a figure without data for some
- * series warns harmlessly). Returns 0 or -1 after saying why. */
-static int run_gnuplot(const char *script, const char *assignments,
-                       const char *outfile) {
-  char tmp[4300], log[4300], expr[6000];
-  if (sm_format(tmp, sizeof tmp, "%s.tmp.%d", outfile, (int)getpid()) ||
-      sm_format(log, sizeof log, "%s.log.%d", outfile, (int)getpid()) ||
-      sm_format(expr, sizeof expr, "%s; outfile='%s'", assignments, tmp)) {
-    fprintf(stderr, "syncmark: path too long: %s\n", outfile);
-    return -1;
-  }
-  char *argv[] = {"gnuplot", "-e", expr, (char *)script, NULL};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log,
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, "gnuplot", &actions, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    unlink(log);
-    fprintf(stderr,
-            "syncmark: cannot run gnuplot: %s (install gnuplot-nox)"
-            "\n",
-            strerror(rc));
-    return -1;
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-      rename(tmp, outfile) != 0) {
-    show_log(log);
-    unlink(log);
-    unlink(tmp);
-    fprintf(stderr, "syncmark: gnuplot failed on %s for %s\n", script, outfile);
-    return -1;
-  }
-  unlink(log);
-  return 0;
-}
-
 /* Renders one figure (PNG and SVG) of `script` named base[-k=v...]. */
 static int render_figure(const struct plot_run *run, const char *script,
                          const char *plots_dir, const char *base,
@@ -163,7 +102,7 @@ static int render_figure(const struct plot_run *run, const char *script,
                   plots_dir, run->summary_path, run->dir, run->dir, formats[i],
                   run->machine, run->pus, variants, joined_keys,
                   joined_values) ||
-        run_gnuplot(script, assignments, out) != 0)
+        sm_gnuplot_run(script, assignments, out) != 0)
       failures++;
     else if (i == 0)
       printf("%s\n", out);
@@ -255,7 +194,7 @@ static void load_run(struct plot_run *run, const char *dir) {
                    "cannot take (rename the folder)",
                    dir);
   if (sm_path_join(run->summary_path, sizeof run->summary_path, dir,
-                   "summary.csv") != 0 ||
+                   SM_RUN_SUMMARY) != 0 ||
       sm_csv_read(run->summary_path, &run->summary) != 0)
     sm_usage_error("plot: '%s' is not a run folder (allowed: a folder "
                    "holding a readable summary.csv written by syncmark run)",
@@ -271,7 +210,7 @@ static void load_run(struct plot_run *run, const char *dir) {
   char machine_path[4200];
   struct sm_csv_table m = {0};
   const char *host = "?", *brand = "?", *pus = "0";
-  if (sm_path_join(machine_path, sizeof machine_path, dir, "machine.csv") ==
+  if (sm_path_join(machine_path, sizeof machine_path, dir, SM_RUN_MACHINE) ==
           0 &&
       sm_csv_read(machine_path, &m) == 0 && m.ncols == 2) {
     for (size_t r = 0; r < m.nrows; r++) {
@@ -297,9 +236,7 @@ int sm_cmd_plot(const struct sm_options *o) {
                    o->nargs);
   struct plot_run run = {0};
   load_run(&run, o->args[0]);
-  const char *plots_dir = getenv("SYNCMARK_PLOTS_DIR");
-  if (!plots_dir || !*plots_dir)
-    plots_dir = SYNCMARK_PLOTS_DIR;
+  const char *plots_dir = sm_plots_dir();
   DIR *d = opendir(plots_dir);
   if (!d) {
     fprintf(stderr, "syncmark: cannot open the plots folder '%s': %s\n",

@@ -326,9 +326,9 @@ static int write_series(const struct sm_run *r, const char *path) {
 /* Removes what a run whose files could not all be written left in its
  * folder, and the folder: a run folder is either whole or absent. */
 static void discard_run_dir(const struct sm_run *r) {
-  static const char *const names[] = {"raw.csv",     "summary.csv",
-                                      "series.csv",  "problems.csv",
-                                      "gbench.json", "machine.csv"};
+  static const char *const names[] = {SM_RUN_RAW,    SM_RUN_SUMMARY,
+                                      SM_RUN_SERIES, SM_RUN_PROBLEMS,
+                                      SM_RUN_GBENCH, SM_RUN_MACHINE};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     char path[4200];
     if (sm_path_join(path, sizeof path, r->dir, names[i]) == 0)
@@ -347,16 +347,16 @@ static int write_files(struct sm_run *r, struct sm_field *fields, size_t n,
                        size_t max) {
   int rc = describe_run(r, fields, &n, max);
   if (rc == 0)
-    rc = write_one(r, "raw.csv", write_raw);
+    rc = write_one(r, SM_RUN_RAW, write_raw);
   if (rc == 0)
-    rc = write_one(r, "summary.csv", write_summary);
+    rc = write_one(r, SM_RUN_SUMMARY, write_summary);
   if (rc == 0 && r->results.npoints > 0)
-    rc = write_one(r, "series.csv", write_series);
+    rc = write_one(r, SM_RUN_SERIES, write_series);
   if (rc == 0 && r->nskipped + r->nfailed + r->nhung + r->ncrashed > 0)
-    rc = write_one(r, "problems.csv", write_problems);
+    rc = write_one(r, SM_RUN_PROBLEMS, write_problems);
   char path[4200];
   if (rc == 0 && r->o->gbench_json) {
-    rc = sm_path_join(path, sizeof path, r->dir, "gbench.json");
+    rc = sm_path_join(path, sizeof path, r->dir, SM_RUN_GBENCH);
     if (rc == 0)
       rc = sm_gbench_write(path, r->plan.cases, r->plan.ncases, r->dropped,
                            &r->results, fields, n);
@@ -365,7 +365,7 @@ static int write_files(struct sm_run *r, struct sm_field *fields, size_t n,
               strerror(-rc));
   }
   if (rc == 0 &&
-      (rc = sm_path_join(path, sizeof path, r->dir, "machine.csv")) == 0 &&
+      (rc = sm_path_join(path, sizeof path, r->dir, SM_RUN_MACHINE)) == 0 &&
       (rc = sm_env_write(path, fields, n)) != 0)
     fprintf(stderr, "syncmark: cannot write %s/machine.csv: %s\n", r->dir,
             strerror(-rc));
@@ -408,6 +408,7 @@ static int finish(const struct sm_run *r, int write_rc) {
 int sm_cmd_run(const struct sm_options *o) {
   struct sm_run r = {.o = o};
   prepare(&r);
+  sm_cmd_check_baseline_db(o);
   int rc = sm_rundir_create(o->out_dir, r.dir, sizeof r.dir);
   if (rc != 0)
     sm_usage_error("--out: cannot create a run folder under '%s': %s (a "
@@ -449,6 +450,13 @@ int sm_cmd_run(const struct sm_options *o) {
   if (!r.stopped_by && sm_interrupt_signal())
     status = 128 + sm_interrupt_signal(); /* arrived while files were
                                              written: they are whole */
+  if (o->save_baseline && status == 0)
+    status = sm_cmd_save_baseline(o, r.dir);
+  else if (o->save_baseline)
+    fprintf(stderr,
+            "syncmark: baseline %s not saved: the run did not end "
+            "cleanly (exit status %d)\n",
+            o->save_baseline, status);
   free(fields);
   free(r.dropped);
   free(r.outcomes);

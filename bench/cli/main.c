@@ -22,9 +22,22 @@ static const struct {
      "plot RUN_DIR                 render the figures of a run"},
     {"compare", CMD_COMPARE, sm_cmd_compare,
      "compare BASE CURRENT         flag regressions between two runs (exit "
-     "1)"},
+     "1)\n"
+     "  syncmark compare --baseline NAME CURRENT  the same against a saved "
+     "baseline"},
+    {"ab", CMD_AB, sm_cmd_ab,
+     "ab BASE_BIN CURRENT_BIN [FILTER...]  two builds in alternating rounds, "
+     "paired verdicts (exit 1 on a regression)"},
     {"report", CMD_REPORT, sm_cmd_report,
      "report RUN_DIR               write RUN_DIR/REPORT.md: claims, machine, "
+     "figures\n"
+     "  syncmark report --across DB           the claims' verdicts per "
+     "machine, side by side"},
+    {"collect", CMD_COLLECT, sm_cmd_collect,
+     "collect RUN_DIR...           load run folders into the results "
+     "database"},
+    {"history", CMD_HISTORY, sm_cmd_history,
+     "history [FILTER...]          medians over commits per machine, trend "
      "figures"},
 };
 enum { NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
@@ -38,7 +51,7 @@ static void print_help(void) {
     sm_options_print(stdout, COMMANDS[c].bit, COMMANDS[c].name);
   puts("\nFILTER is a glob on a family or family/variant (syncmark list).\n"
        "Exit status: 0 success; 1 a case failed or hung (run) or a row "
-       "regressed (compare);\n2 bad input; 130/143 run stopped by "
+       "regressed (compare, ab);\n2 bad input; 130/143 run stopped by "
        "SIGINT/SIGTERM.");
 }
 

@@ -32,6 +32,11 @@ static void parse_inject_hang(struct sm_options *o, const char *arg);
 static void parse_inject_crash(struct sm_options *o, const char *arg);
 static void parse_isolate(struct sm_options *o, const char *arg);
 static void parse_inject_into(struct sm_options *o, const char *arg);
+static void parse_db(struct sm_options *o, const char *arg);
+static void parse_machine(struct sm_options *o, const char *arg);
+static void parse_baseline(struct sm_options *o, const char *arg);
+static void parse_save_baseline(struct sm_options *o, const char *arg);
+static void parse_across(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
 static const struct option_spec {
@@ -41,18 +46,20 @@ static const struct option_spec {
   option_parser parse;
   const char *help;
 } OPTIONS[] = {
-    {"quick", NULL, CMD_RUN, parse_quick,
+    {"quick", NULL, CMD_RUN | CMD_AB, parse_quick,
      "short run: 3 reps, 0.02 s windows, fewer parameter values"},
-    {"threads", "LIST|auto", CMD_RUN, parse_threads,
+    {"threads", "LIST|auto", CMD_RUN | CMD_AB, parse_threads,
      "thread counts, e.g. 1,2,4 (auto: 1, cores, PUs, 2x PUs)"},
-    {"placement", "P[,P..]", CMD_RUN, parse_placement,
+    {"placement", "P[,P..]", CMD_RUN | CMD_AB, parse_placement,
      "compact|scatter|smt-first|none (default compact)"},
-    {"duration", "S", CMD_RUN, parse_duration,
+    {"duration", "S", CMD_RUN | CMD_AB, parse_duration,
      "seconds per timed window (default 0.25; quick 0.02)"},
-    {"warmup", "S", CMD_RUN, parse_warmup,
+    {"warmup", "S", CMD_RUN | CMD_AB, parse_warmup,
      "seconds of warmup before each window (default 0.05; quick 0.01)"},
-    {"reps", "N", CMD_RUN, parse_reps, "repetitions (default 10; quick 3)"},
-    {"param", "KEY=V[,V..]", CMD_RUN, parse_param,
+    {"reps", "N", CMD_RUN | CMD_AB, parse_reps,
+     "repetitions (default 10; quick 3); ab: paired rounds (default 10; "
+     "quick 6)"},
+    {"param", "KEY=V[,V..]", CMD_RUN | CMD_AB, parse_param,
      "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
      "and ranges: syncmark list)"},
     {"watchdog", "S", CMD_RUN, parse_watchdog,
@@ -73,17 +80,34 @@ static const struct option_spec {
     {"isolate", NULL, CMD_RUN, parse_isolate,
      "run each family in a child process: a crash loses one repetition, "
      "not the run (no interleaving across families)"},
-    {"threshold", "PCT", CMD_COMPARE, parse_threshold,
-     "compare: change that counts as a regression, in % (default 5)"},
-    {"alpha", "P", CMD_COMPARE, parse_alpha,
-     "compare: significance level of the Mann-Whitney U test (default "
-     "0.05)"},
-    {"markdown", "FILE", CMD_COMPARE, parse_markdown,
-     "compare: also write the result as Markdown (for CI comments)"},
-    {"all", NULL, CMD_COMPARE, parse_all,
-     "compare: list unchanged and informational rows too"},
-    {"out", "DIR", CMD_RUN, parse_out,
-     "results folder; the run goes to DIR/<host>/<stamp>/ (default results)"},
+    {"save-baseline", "NAME", CMD_RUN, parse_save_baseline,
+     "after a clean run, collect it into the database (--db) as baseline "
+     "NAME (letters, digits, . _ -)"},
+    {"baseline", "NAME", CMD_COMPARE, parse_baseline,
+     "compare: the base is baseline NAME from the database (--db); then "
+     "only CURRENT is given"},
+    {"threshold", "PCT", CMD_COMPARE | CMD_HISTORY | CMD_AB, parse_threshold,
+     "compare, ab, history: change that counts as a regression, in % (default "
+     "5)"},
+    {"alpha", "P", CMD_COMPARE | CMD_HISTORY | CMD_AB, parse_alpha,
+     "compare, history: significance level of the Mann-Whitney U test; ab: "
+     "of the Wilcoxon signed-rank test (default 0.05)"},
+    {"markdown", "FILE", CMD_COMPARE | CMD_AB | CMD_REPORT, parse_markdown,
+     "compare, ab, report --across: also write the result as Markdown"},
+    {"all", NULL, CMD_COMPARE | CMD_AB | CMD_HISTORY, parse_all,
+     "compare: list unchanged and informational rows too; history: "
+     "metrics without a direction too"},
+    {"machine", "M", CMD_HISTORY, parse_machine,
+     "history: one machine only (a machine id, a prefix of one, or a host "
+     "name)"},
+    {"across", "DB", CMD_REPORT, parse_across,
+     "report: the claims' verdicts of every machine in database DB side by "
+     "side (latest run per machine), in place of RUN_DIR"},
+    {"db", "FILE", CMD_RUN | CMD_COMPARE | CMD_COLLECT | CMD_HISTORY, parse_db,
+     "results database (default results/syncmark.db)"},
+    {"out", "DIR", CMD_RUN | CMD_HISTORY, parse_out,
+     "run: the run goes to DIR/<host>/<stamp>/ (default results); history: "
+     "history.csv and figures go to DIR (default results/history)"},
 };
 enum { NOPTIONS = sizeof OPTIONS / sizeof OPTIONS[0] };
 
@@ -175,6 +199,51 @@ static void parse_out(struct sm_options *o, const char *arg) {
   if (!*arg)
     sm_usage_error("--out: the folder name is empty (a writable folder)");
   o->out_dir = arg;
+  o->out_given = true;
+}
+
+/* Checks that a file-name option's value is not empty. */
+static const char *nonempty(const char *name, const char *arg,
+                            const char *what) {
+  if (!*arg)
+    sm_usage_error("--%s: the value is empty (%s)", name, what);
+  return arg;
+}
+
+static void parse_db(struct sm_options *o, const char *arg) {
+  o->db = nonempty("db", arg, "a results database file");
+}
+
+static void parse_across(struct sm_options *o, const char *arg) {
+  o->across = nonempty("across", arg, "a results database file");
+}
+
+static void parse_machine(struct sm_options *o, const char *arg) {
+  o->machine = nonempty("machine", arg, "a machine id or a host name");
+}
+
+/* Checks a baseline name for option `name`. */
+static const char *baseline_name(const char *name, const char *arg) {
+  size_t n = strlen(arg);
+  if (n == 0 || n > 64 ||
+      strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789._-") != n)
+    sm_usage_error("--%s: '%s' is not allowed (1 to 64 letters, digits, "
+                   "'.', '_' or '-')",
+                   name, arg);
+  return arg;
+}
+
+static void parse_baseline(struct sm_options *o, const char *arg) {
+  o->baseline = baseline_name("baseline", arg);
+}
+
+static void parse_save_baseline(struct sm_options *o, const char *arg) {
+  o->save_baseline = baseline_name("save-baseline", arg);
+}
+
+const char *sm_options_db(const struct sm_options *o) {
+  return o->db ? o->db : "results/syncmark.db";
 }
 
 /* Parses --param KEY=V[,V..]: the key's form and the integers; whether a

@@ -15,7 +15,7 @@
 #define SM_MAX_THREADS       4096
 
 struct sm_options {
-  const char *command; /* "run", "info", "list", "plot" */
+  const char *command; /* "run", "info", "list", "plot", ... */
   char **args;         /* positional arguments after the command */
   size_t nargs;
   bool quick;
@@ -31,19 +31,25 @@ struct sm_options {
   const char *out_dir;     /* parent of <host>/<stamp>/ */
   struct sm_axis_override params[2 * SM_MAX_AXES]; /* --param */
   size_t nparams;
-  double watchdog_s;        /* run: --watchdog, 0: the default */
-  const char *inject_hang;  /* run: variant made to hang, or NULL */
-  const char *inject_crash; /* run: variant made to abort, or NULL */
-  bool isolate;             /* run: one child process per family */
-  bool gbench_json;         /* run: also write gbench.json */
-  uint64_t inject_delay_ns; /* run: --inject-delay-ns, 0: none */
-  const char *inject_into;  /* run: "family/variant" it applies to */
-  double threshold;         /* compare: relative change that counts */
-  double alpha;             /* compare: significance level */
-  const char *markdown;     /* compare: Markdown output file, or NULL */
-  bool all;                 /* compare: list every row */
-  int argc;                 /* the whole command line, for the machine */
-  char **argv;              /* file */
+  double watchdog_s;         /* run: --watchdog, 0: the default */
+  const char *inject_hang;   /* run: variant made to hang, or NULL */
+  const char *inject_crash;  /* run: variant made to abort, or NULL */
+  bool isolate;              /* run: one child process per family */
+  bool gbench_json;          /* run: also write gbench.json */
+  uint64_t inject_delay_ns;  /* run: --inject-delay-ns, 0: none */
+  const char *inject_into;   /* run: "family/variant" it applies to */
+  double threshold;          /* compare: relative change that counts */
+  double alpha;              /* compare: significance level */
+  const char *markdown;      /* compare: Markdown output file, or NULL */
+  bool all;                  /* compare, history: list every row */
+  const char *db;            /* --db: results database, NULL: the default */
+  const char *machine;       /* history: --machine, or NULL for all */
+  const char *baseline;      /* compare: --baseline NAME in place of BASE */
+  const char *save_baseline; /* run: --save-baseline NAME, or NULL */
+  const char *across;        /* report: --across DB, or NULL */
+  bool out_given;            /* --out was given */
+  int argc;                  /* the whole command line, for the machine */
+  char **argv;               /* file */
 };
 
 /* Subcommands an option applies to, as a bit mask. */
@@ -53,7 +59,10 @@ enum {
   CMD_LIST = 4,
   CMD_PLOT = 8,
   CMD_COMPARE = 16,
-  CMD_REPORT = 32
+  CMD_REPORT = 32,
+  CMD_COLLECT = 64,
+  CMD_HISTORY = 128,
+  CMD_AB = 256
 };
 
 /* What sm_options_parse returns when it met --help (nothing else is
@@ -91,5 +100,31 @@ int sm_cmd_list(const struct sm_options *o);
 int sm_cmd_plot(const struct sm_options *o);
 int sm_cmd_compare(const struct sm_options *o);
 int sm_cmd_report(const struct sm_options *o);
+int sm_cmd_collect(const struct sm_options *o);
+int sm_cmd_history(const struct sm_options *o);
+int sm_cmd_ab(const struct sm_options *o);
+
+/* Collects the run folders dirs[0..n) into the database of o (--db), one
+ * transaction per folder, printing a line per folder, and sets *last to the
+ * run of the last one (for run --save-baseline). Bad input exits 2 before
+ * anything is stored: every folder is read and checked, and every conflict
+ * with the database found, first. Returns 0, or 1 when SQLite failed while
+ * storing. */
+struct sm_db_run;
+int sm_cmd_collect_folders(const struct sm_options *o, char **dirs, size_t n,
+                           struct sm_db_run *last);
+
+/* Collects the finished run folder `dir` into the database of o (--db) and
+ * names it baseline o->save_baseline. Returns 0, or 1 after saying why. */
+int sm_cmd_save_baseline(const struct sm_options *o, char *dir);
+
+/* Before a run with --save-baseline: exits 2 when the database exists but
+ * is not a results database of this version, or when --db is given
+ * without --save-baseline. */
+void sm_cmd_check_baseline_db(const struct sm_options *o);
+
+/* Returns the results database path of the command: --db or the default
+ * (results/syncmark.db). */
+const char *sm_options_db(const struct sm_options *o);
 
 #endif

@@ -373,6 +373,15 @@ static const struct sm_variant variants[] = {
                       .nroles = 2},
 };
 
+/* The family's own metrics (the runner adds ops_per_s ... for a window
+ * that did not deadlock). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"deadlocked", "0/1", SM_NO_DIRECTION},
+    {"time_to_deadlock_ms", "ms", SM_NO_DIRECTION},
+    {"ops_before_deadlock", "ops", SM_NO_DIRECTION},
+    {"backoffs_per_op", "backoffs/op", SM_NO_DIRECTION},
+};
+
 static const long hold_values[] = {0, 1000, 100000};
 static const long hold_quick[] = {0};
 
@@ -396,4 +405,5 @@ const struct sm_family sm_family_deadlock = {
     .isolated = 1,
     .extra_threads = 1,
     .headline_metric = "deadlocked",
+    SM_METRIC_DECLS(metric_decls),
 };

@@ -402,6 +402,16 @@ static const struct sm_axis axes[] = {
 
 static const unsigned pu_multiples[] = {1, 2, 4};
 
+/* The metrics svp_metrics adds (the latencies are the runner's). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"tasks_per_s", "tasks/s", SM_HIGHER_IS_BETTER},
+    {"vcsw_per_task", "switches/task", SM_NO_DIRECTION},
+    {"ivcsw_per_task", "switches/task", SM_NO_DIRECTION},
+    {"batch_tasks", "tasks", SM_NO_DIRECTION},
+    {"rss_peak_kib", "KiB", SM_LOWER_IS_BETTER},
+    {"rss_added_kib", "KiB", SM_LOWER_IS_BETTER},
+};
+
 const struct sm_family sm_family_spawn_vs_pool = {
     .name = "spawn_vs_pool",
     .summary = "batches of tasks: thread per task vs the lesson's pool vs "
@@ -418,4 +428,5 @@ const struct sm_family sm_family_spawn_vs_pool = {
     .auto_pu_multiples = pu_multiples,
     .nauto_pu_multiples = sizeof pu_multiples / sizeof pu_multiples[0],
     .headline_metric = "tasks_per_s",
+    SM_METRIC_DECLS(metric_decls),
 };

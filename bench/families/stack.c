@@ -217,7 +217,8 @@ enum { BATCH_EMPTY, BATCH_READY, BATCH_QUIT };
 struct stack_state {
   size_t stack_bytes; /* the case's stack size */
   unsigned frames;    /* touch_stack depth (touch_kib) */
-  char skip[160];     /* non-empty: why the case cannot run here */
+  char skip[160];     /* non-empty: why the case cannot run here (no
+                         memory for even one idle thread) */
   char error[200];    /* non-empty: the first failed check or call */
   int spawn_error;    /* negative errno of a refused spawn, or 0 */
   uint64_t spawned;   /* spawn_join: threads spawned and joined */
@@ -532,24 +533,29 @@ static void idle_joiner(struct sm_worker *w) {
 
 /* ---- setup, check, metrics ------------------------------------------ */
 
-/* Writes into s->skip why case c cannot run here, if it cannot: a stack
- * under this system's minimum, or one too small for the depth the case
- * touches (that would overflow it). */
-static void check_case(const struct sm_case *c, struct stack_state *s) {
+/* Says whether case c can run here: SM_MEASURE_SKIP with the reason for a
+ * stack under this system's minimum, or one too small for the depth the
+ * case touches (that would overflow it); else 0. */
+static int stack_applies(const struct sm_case *c, char *msg, size_t size) {
   long min = sysconf(_SC_THREAD_STACK_MIN);
   long stack_kib = c->param[AXIS_STACK_KIB];
   long touch_kib = c->param[AXIS_TOUCH_KIB];
   long need_kib = touch_kib + touch_kib / 8 + STACK_RESERVE_KIB;
-  if (min > 0 && s->stack_bytes < (size_t)min)
-    snprintf(s->skip, sizeof s->skip,
+  if (min > 0 && (size_t)stack_kib * 1024 < (size_t)min) {
+    snprintf(msg, size,
              "a %ld KiB stack is under this system's thread stack minimum "
              "of %ld bytes",
              stack_kib, min);
-  else if (touch_kib > 0 && need_kib > stack_kib)
-    snprintf(s->skip, sizeof s->skip,
+    return SM_MEASURE_SKIP;
+  }
+  if (touch_kib > 0 && need_kib > stack_kib) {
+    snprintf(msg, size,
              "touching %ld KiB needs a stack of at least %ld KiB (frames, "
              "thread descriptor and TLS)",
              touch_kib, need_kib);
+    return SM_MEASURE_SKIP;
+  }
+  return 0;
 }
 
 /* Returns how many idle threads a pass of c plans: the mode's count,
@@ -585,9 +591,9 @@ static void stack_teardown(void *state) {
   free(s);
 }
 
-/* Creates the state of one window of c: the case's stack and depth, why it
- * cannot run here (if so), and for idle the planned threads' slots.
- * Returns 0 or -ENOMEM. */
+/* Creates the state of one window of c (one stack_applies admitted): the
+ * case's stack and depth, and for idle the planned threads' slots (or why
+ * not even one fits). Returns 0 or -ENOMEM. */
 static int stack_setup(const struct sm_case *c, void **state) {
   struct stack_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
   if (!s)
@@ -601,8 +607,7 @@ static int stack_setup(const struct sm_case *c, void **state) {
   atomic_init(&s->batch, BATCH_EMPTY);
   atomic_init(&s->joiner_wake.state, SM_PARKER_EMPTY);
   atomic_init(&s->spawner_wake.state, SM_PARKER_EMPTY);
-  check_case(c, s);
-  if (strcmp(c->variant->name, "idle") == 0 && !s->skip[0]) {
+  if (strcmp(c->variant->name, "idle") == 0) {
     s->target = idle_target(c);
     size_t cap = s->target ? s->target : 1;
     s->slots = calloc(cap, sizeof *s->slots);
@@ -621,10 +626,10 @@ static int stack_setup(const struct sm_case *c, void **state) {
   return 0;
 }
 
-/* Self-check and the case's fate: SM_MEASURE_SKIP with the reason when the
- * case cannot run here or the OS refused its first thread; -EPROTO with
- * the first failure (a wrong checksum, a stack mincore did not find, a
- * failed spawn after some succeeded, an idle window without a measured
+/* Self-check and the case's fate: SM_MEASURE_SKIP with the reason when
+ * memory allows no idle thread or the OS refused the case's first thread;
+ * -EPROTO with the first failure (a wrong checksum, a stack mincore did not
+ * find, a failed spawn after some succeeded, an idle window without a measured
  * pass); else 0. */
 static int stack_check(const struct sm_case *c, void *state,
                        const struct sm_worker *workers, char *msg,
@@ -726,6 +731,23 @@ static int stack_metrics(const struct sm_case *c, void *state,
   return add_rows(sink, rows, sizeof rows / sizeof rows[0]);
 }
 
+/* The family's own metrics (the runner adds ops_per_s ... and the sampled
+ * spawn_join_p50_ns ...). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"minflt_per_thread", "faults", SM_NO_DIRECTION},
+    {"rss_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"vm_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"stack_rss_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"rss_check_ratio", "ratio", SM_NO_DIRECTION},
+    {"pte_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"touch_minflt_per_thread", "faults", SM_NO_DIRECTION},
+    {"spawn_ns_per_thread", "ns", SM_LOWER_IS_BETTER},
+    {"join_ns_per_thread", "ns", SM_LOWER_IS_BETTER},
+    {"threads_reached", "threads", SM_NO_DIRECTION},
+    {"threads_planned", "threads", SM_NO_DIRECTION},
+    {"spawn_errno", "errno", SM_NO_DIRECTION},
+};
+
 static const long stack_values[] = {16,   32,   64,   128,  256,   512,
                                     1024, 2048, 4096, 8192, 16384, 65536};
 static const long stack_quick[] = {16, 256, 2048, 8192, 65536};
@@ -779,10 +801,12 @@ const struct sm_family sm_family_stack = {
     .nvariants = sizeof variants / sizeof variants[0],
     .axes = axes,
     .naxes = sizeof axes / sizeof axes[0],
+    .applies = stack_applies,
     .setup = stack_setup,
     .check = stack_check,
     .metrics = stack_metrics,
     .teardown = stack_teardown,
     .shape = SM_SHAPE_SINGLE,
     .extra_threads = 1,
+    SM_METRIC_DECLS(metric_decls),
 };

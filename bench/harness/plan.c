@@ -256,6 +256,8 @@ static int add_single_case(const struct sm_plan_request *req,
                            struct sm_plan *plan, size_t *cap) {
   struct sm_case *c = push_case(req, f, v, k, plan, cap);
   size_t size;
+  /* os_pus holds an unpinned entry for each of the family's own threads
+   * too: the runner reads one per thread of the roles it starts. */
   if (!c || alloc_cpus(c, 1 + f->extra_threads, &size) != 0)
     return -ENOMEM;
   c->threads = 1;

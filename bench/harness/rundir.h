@@ -1,8 +1,20 @@
-/* rundir.h: the folder a run writes, results/<host>/<YYYYmmdd-HHMMSS>/. */
+/* rundir.h: the folder a run writes, results/<host>/<YYYYmmdd-HHMMSS>/,
+ * and the names of the files in it (the only place they are spelled). */
 #ifndef SYNCMARK_BENCH_RUNDIR_H
 #define SYNCMARK_BENCH_RUNDIR_H
 
 #include <stddef.h>
+
+/* The files of a run folder (results/README.md describes each). */
+#define SM_RUN_RAW      "raw.csv"
+#define SM_RUN_SUMMARY  "summary.csv"
+#define SM_RUN_SERIES   "series.csv"
+#define SM_RUN_PROBLEMS "problems.csv"
+#define SM_RUN_MACHINE                                                         \
+  "machine.csv" /* written last: a run without it did                          \
+                   not finish writing */
+#define SM_RUN_GBENCH "gbench.json"
+#define SM_RUN_REPORT "REPORT.md"
 
 /* Creates `<out_dir>/<host>/<stamp>/` (parents included), where host is the
  * host name with characters other than [A-Za-z0-9._-] replaced by '_' and

@@ -227,13 +227,18 @@ static void role_samples(const struct sm_worker *workers, unsigned n,
 
 /* Turns the joined workers of one window into its metrics; per_thread is
  * scratch space for n values. The counted workers are those whose role
- * counts operations. */
+ * counts operations. The rate is their operations over the span from the
+ * first MEASURE edge any of them saw to the last STOP edge (a batch pass
+ * that ends after the runner's STOP is inside it; a thread preempted
+ * across an edge does not inflate it), or, where they timed themselves,
+ * the sum of their manual rates. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
                            uint64_t window_ns, double *per_thread,
                            struct sm_window *out) {
-  double total = 0, rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
-  double cost = sm_sample_cost_ns(), share = 0, manual = 0;
-  unsigned counted = 0, every = 0;
+  double total = 0, manual_rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY;
+  double hi = 0, cost = sm_sample_cost_ns(), share = 0;
+  unsigned counted = 0, every = 0, manual = 0;
+  uint64_t first = UINT64_MAX, last = 0;
   for (unsigned i = 0; i < n; i++) {
     const struct sm_worker *w = &workers[i];
     double ns = (double)(w->ns_at_stop - w->ns_at_measure);
@@ -248,13 +253,19 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
     worker_ops(w, &ops, &ns);
     per_thread[counted++] = ops;
     total += ops;
-    rate += ns > 0 ? ops * 1e9 / ns : 0;
-    manual += w->manual_ops > 0;
+    if (w->manual_ops > 0) {
+      manual++;
+      manual_rate += ns > 0 ? ops * 1e9 / ns : 0;
+    }
+    first = w->ns_at_measure < first ? w->ns_at_measure : first;
+    last = w->ns_at_stop > last ? w->ns_at_stop : last;
     lo = fmin(lo, ops);
     hi = fmax(hi, ops);
     if (sampling && (every == 0 || w->sample_mask + 1 < every))
       every = (unsigned)(w->sample_mask + 1);
   }
+  double span = last > first ? (double)(last - first) : 0;
+  double rate = manual ? manual_rate : span > 0 ? total * 1e9 / span : 0;
   double fair = counted ? total / counted : 0;
   out->window_ns = window_ns;
   out->ops = (uint64_t)total;
@@ -542,55 +553,81 @@ int sm_runner_window(const struct sm_window_config *cfg,
   return rc;
 }
 
+const struct sm_metric_decl sm_runner_window_metrics[] = {
+    {"ops_per_s", "ops/s", SM_HIGHER_IS_BETTER},
+    {"ns_per_op", "ns", SM_LOWER_IS_BETTER},
+    {"fairness_jain", "ratio", SM_NO_DIRECTION},
+    {"share_min", "ratio", SM_NO_DIRECTION},
+    {"share_max", "ratio", SM_NO_DIRECTION},
+    {"vcsw_per_op", "switches/op", SM_NO_DIRECTION},
+    {"ivcsw_per_op", "switches/op", SM_NO_DIRECTION},
+    {"sample_share", "ratio", SM_NO_DIRECTION},
+    {"sample_every", "passes", SM_NO_DIRECTION},
+};
+const size_t sm_runner_nwindow_metrics =
+    sizeof sm_runner_window_metrics / sizeof sm_runner_window_metrics[0];
+
+const struct sm_metric_decl sm_runner_sample_metrics[] = {
+    {"p50_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p99_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p999_ns", "ns", SM_LOWER_IS_BETTER},
+    {"max_ns", "ns", SM_NO_DIRECTION},
+    {"samples", "samples", SM_NO_DIRECTION},
+};
+const size_t sm_runner_nsample_metrics =
+    sizeof sm_runner_sample_metrics / sizeof sm_runner_sample_metrics[0];
+
 /* Adds the metric rows of one role's latency samples: <prefix>_p50_ns,
- * _p99_ns, _p999_ns, _max_ns and _samples. Returns 0 or a negative errno. */
+ * _p99_ns, _p999_ns, _max_ns and _samples (sm_runner_sample_metrics).
+ * Returns 0 or a negative errno. */
 static int record_samples(struct sm_results *results, size_t case_index,
                           unsigned rep, const struct sm_window_samples *s) {
-  static const char *const suffix[] = {"p50_ns", "p99_ns", "p999_ns", "max_ns",
-                                       "samples"};
   const double value[] = {s->p50, s->p99, s->p999, s->max, (double)s->n};
   if (s->n == 0)
     return 0;
-  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+  for (size_t i = 0; i < sm_runner_nsample_metrics; i++) {
+    const struct sm_metric_decl *d = &sm_runner_sample_metrics[i];
     char name[96];
     snprintf(name, sizeof name, "%s%s%s", s->prefix, s->prefix[0] ? "_" : "",
-             suffix[i]);
+             d->name);
     const char *metric = sm_intern(name);
     if (!metric)
       return -ENOMEM;
-    int rc = sm_results_add(results, case_index, rep, metric,
-                            i == 4 ? "samples" : "ns", value[i]);
+    int rc =
+        sm_results_add(results, case_index, rep, metric, d->unit, value[i]);
     if (rc != 0)
       return rc;
   }
   return 0;
 }
 
-/* Adds the metric rows of one successful window (none for a window whose
- * threads were left behind: their counts are not final). */
+/* Adds the metric rows of one successful window, in the order and units of
+ * sm_runner_window_metrics (the sampling rows only when a role sampled);
+ * none for a window whose threads were left behind: their counts are not
+ * final. */
 static int record_window(struct sm_results *results, size_t case_index,
                          unsigned rep, const struct sm_window *w) {
   if (w->left_behind > 0)
     return 0;
-  const struct {
-    const char *metric, *unit;
-    double value;
-  } rows[] = {
-      {"ops_per_s", "ops/s", w->ops_per_s},
-      {"ns_per_op", "ns", w->ns_per_op},
-      {"fairness_jain", "ratio", w->fairness_jain},
-      {"share_min", "ratio", w->share_min},
-      {"share_max", "ratio", w->share_max},
-      {"vcsw_per_op", "switches/op", w->vcsw_per_op},
-      {"ivcsw_per_op", "switches/op", w->ivcsw_per_op},
-      {"sample_share", "ratio", w->nsamples ? w->sample_share : NAN},
-      {"sample_every", "passes", w->sample_every ? w->sample_every : NAN},
-  };
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    if (i >= 7 && isnan(rows[i].value))
-      continue; /* no role sampled */
-    int rc = sm_results_add(results, case_index, rep, rows[i].metric,
-                            rows[i].unit, rows[i].value);
+  const double values[] = {w->ops_per_s,
+                           w->ns_per_op,
+                           w->fairness_jain,
+                           w->share_min,
+                           w->share_max,
+                           w->vcsw_per_op,
+                           w->ivcsw_per_op,
+                           w->sample_share,
+                           w->sample_every ? (double)w->sample_every : NAN};
+  _Static_assert(sizeof values / sizeof values[0] ==
+                     sizeof sm_runner_window_metrics /
+                         sizeof sm_runner_window_metrics[0],
+                 "one value per declared window metric");
+  size_t n =
+      w->nsamples ? sm_runner_nwindow_metrics : sm_runner_nwindow_metrics - 2;
+  for (size_t i = 0; i < n; i++) {
+    const struct sm_metric_decl *d = &sm_runner_window_metrics[i];
+    int rc =
+        sm_results_add(results, case_index, rep, d->name, d->unit, values[i]);
     if (rc != 0)
       return rc;
   }
@@ -611,6 +648,11 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
     pause(); /* a hang on purpose: only the watchdog ends it */
   if (c->variant == cfg->crash_variant)
     abort(); /* a crash on purpose: only --isolate survives it */
+  if (c->family->applies) {
+    int rc = c->family->applies(c, msg, msg_size);
+    if (rc != 0)
+      return rc;
+  }
   struct sm_sink sink = {
       .results = results, .case_index = case_index, .rep = rep};
   sm_measure_fn measure =

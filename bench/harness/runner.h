@@ -81,6 +81,15 @@ int sm_runner_window(const struct sm_window_config *cfg,
                      const struct sm_case *c, struct sm_window *out,
                      struct sm_sink *sink, char *msg, size_t msg_size);
 
+/* The metrics every window adds (ops_per_s ... sample_every), declared. */
+extern const struct sm_metric_decl sm_runner_window_metrics[];
+extern const size_t sm_runner_nwindow_metrics;
+
+/* The suffixes of a sampling role's metrics (p50_ns ... samples), declared:
+ * a role sampling kind "start" adds start_p50_ns etc. */
+extern const struct sm_metric_decl sm_runner_sample_metrics[];
+extern const size_t sm_runner_nsample_metrics;
+
 /* Threads case c runs: the sum over its variant's roles. */
 unsigned sm_runner_case_threads(const struct sm_case *c);
 

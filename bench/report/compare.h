@@ -38,6 +38,17 @@ struct sm_run_rows {
 int sm_run_rows_load(const char *path, struct sm_run_rows *out, char *msg,
                      size_t msg_size);
 
+/* Builds a run from tables already in memory: `raw` in the raw.csv layout
+ * and `machine` (key,value; NULL or ncols 0 when unknown), for runs read
+ * from the results database. Takes both tables (they are zeroed, and freed
+ * on failure); `label` names the run in messages and in raw_path. Returns 0,
+ * or -EINVAL (a header that is not raw.csv's, no rows, a value that is not a
+ * number) or -ENOMEM with one sentence in msg. */
+int sm_run_rows_from_tables(const char *label, struct sm_csv_table *raw,
+                            struct sm_csv_table *machine,
+                            struct sm_run_rows *out, char *msg,
+                            size_t msg_size);
+
 /* Frees a loaded run. */
 void sm_run_rows_free(struct sm_run_rows *run);
 
@@ -54,7 +65,14 @@ enum sm_verdict {
 /* Settings of a comparison. */
 struct sm_compare_opts {
   double threshold; /* relative change that counts, e.g. 0.05 */
-  double alpha;     /* significance level of the Mann-Whitney U test */
+  double alpha;     /* significance level of the test */
+  /* false: the repetitions of the two runs are independent samples
+   * (Mann-Whitney U). true: value i of a row in each run comes from the
+   * same round of an A/B alternation (syncmark ab): the ratio is the median
+   * of the rounds' ratios and the test Wilcoxon's signed-rank on their
+   * differences; a row whose counts differ (a round left its value
+   * undefined) is not tested. */
+  bool paired;
 };
 
 /* One compared row. */
@@ -64,7 +82,8 @@ struct sm_compare_row {
   double ratio;    /* current / base median (1 when both are 0) */
   double worse_by; /* relative change in the bad direction: 0.1 = 10%
                       worse, -0.1 = 10% better; 0 without a direction */
-  double p_value;  /* two-sided Mann-Whitney U; NaN when not tested */
+  double p_value;  /* two-sided Mann-Whitney U, or Wilcoxon signed-rank when
+                      paired; NaN when not tested */
   enum sm_direction direction;
   enum sm_verdict verdict;
 };

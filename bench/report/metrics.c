@@ -1,7 +1,12 @@
-/* metrics.c: the direction of a metric, decided from its name and unit. */
+/* metrics.c: a metric's declaration and direction: the family's, the
+ * runner's, or (for a family that declares none yet) the unit rule. */
 #include "metrics.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "registry.h"
+#include "runner.h"
 
 /* Returns true when s ends with suffix. */
 static int ends_with(const char *s, const char *suffix) {
@@ -9,18 +14,73 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Metrics in a time unit that describe the setting or the measurement, not
- * the strategy: a regression check must not judge them. */
-static const char *const SETTINGS[] = {"wait_ns", "timer_slack_ns",
-                                       "cpu_probe_ns", "time_to_deadlock_ms"};
+/* The family named `name`, or NULL. */
+static const struct sm_family *family_named(const char *name) {
+  for (size_t i = 0; i < sm_nfamilies; i++)
+    if (strcmp(sm_families[i]->name, name) == 0)
+      return sm_families[i];
+  return NULL;
+}
 
-enum sm_direction sm_metric_direction(const char *metric, const char *unit) {
+/* The entry of `decls` (n entries) named `metric`, or NULL. */
+static const struct sm_metric_decl *
+find_decl(const struct sm_metric_decl *decls, size_t n, const char *metric) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(decls[i].name, metric) == 0)
+      return &decls[i];
+  return NULL;
+}
+
+/* The runner's declaration of a sampled metric `metric` when some role of
+ * some variant of f samples the kind it names, else NULL. */
+static const struct sm_metric_decl *sampled_decl(const struct sm_family *f,
+                                                 const char *metric) {
+  for (size_t v = 0; v < f->nvariants; v++) {
+    const struct sm_variant *var = &f->variants[v];
+    for (size_t r = 0; r < var->nroles; r++) {
+      for (unsigned k = 0; k < SM_SAMPLE_KINDS; k++) {
+        const char *prefix = var->roles[r].samples[k];
+        size_t len = prefix ? strlen(prefix) : 0;
+        if (!prefix || strncmp(metric, prefix, len) != 0)
+          continue;
+        const char *rest = metric + len;
+        if (len > 0 && *rest++ != '_')
+          continue;
+        const struct sm_metric_decl *d = find_decl(
+            sm_runner_sample_metrics, sm_runner_nsample_metrics, rest);
+        if (d)
+          return d;
+      }
+    }
+  }
+  return NULL;
+}
+
+const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
+                                                const char *metric) {
+  const struct sm_family *f = benchmark ? family_named(benchmark) : NULL;
+  if (!f || !metric)
+    return NULL;
+  const struct sm_metric_decl *d =
+      find_decl(f->metric_decls, f->nmetric_decls, metric);
+  if (!d)
+    d = find_decl(sm_runner_window_metrics, sm_runner_nwindow_metrics, metric);
+  return d ? d : sampled_decl(f, metric);
+}
+
+/* The unit rule, for the metrics of a family that declares none yet, with
+ * the metrics in a time unit that describe the setting, not the strategy
+ * (their families' declarations will say so). */
+static enum sm_direction direction_from_unit(const char *metric,
+                                             const char *unit) {
   static const char *const lower_units[] = {"ns",  "us",  "ms",   "s",
                                             "KiB", "MiB", "bytes"};
-  if (!metric || !unit || strncmp(unit, "switches", 8) == 0)
+  static const char *const settings[] = {"wait_ns", "timer_slack_ns",
+                                         "cpu_probe_ns", "time_to_deadlock_ms"};
+  if (strncmp(unit, "switches", 8) == 0)
     return SM_NO_DIRECTION;
-  for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
-    if (strcmp(metric, SETTINGS[i]) == 0)
+  for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+    if (strcmp(metric, settings[i]) == 0)
       return SM_NO_DIRECTION;
   if (ends_with(unit, "/s"))
     return SM_HIGHER_IS_BETTER;
@@ -28,6 +88,21 @@ enum sm_direction sm_metric_direction(const char *metric, const char *unit) {
     if (strcmp(unit, lower_units[i]) == 0)
       return SM_LOWER_IS_BETTER;
   return SM_NO_DIRECTION;
+}
+
+enum sm_direction sm_metric_direction(const char *benchmark, const char *metric,
+                                      const char *unit) {
+  if (!metric || !unit)
+    return SM_NO_DIRECTION;
+  const struct sm_metric_decl *d = sm_metric_declared(benchmark, metric);
+  if (d)
+    return d->direction;
+  /* A family under the runner declares every metric it writes; the unit
+   * rule is only for a family that still measures itself. */
+  const struct sm_family *f = benchmark ? family_named(benchmark) : NULL;
+  if (f && !f->measure)
+    return SM_NO_DIRECTION;
+  return direction_from_unit(metric, unit);
 }
 
 const char *sm_direction_name(enum sm_direction d) {

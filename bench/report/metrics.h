@@ -1,23 +1,27 @@
-/* metrics.h: what a metric's value means for a comparison: whether higher
- * or lower is better, from its name and unit. */
+/* metrics.h: what a metric's value means for a comparison: its declared
+ * direction (the family's declarations, the runner's window and sampled
+ * metrics), with the unit rule for a family that declares none yet. */
 #ifndef SYNCMARK_BENCH_METRICS_H
 #define SYNCMARK_BENCH_METRICS_H
 
-/* Which way a metric gets better. */
-enum sm_direction {
-  SM_HIGHER_IS_BETTER, /* throughput: ops/s, msgs/s, tasks/s */
-  SM_LOWER_IS_BETTER,  /* time and memory: ns, us, ms, s, KiB */
-  SM_NO_DIRECTION      /* diagnostics (switch counts, fairness shares,
-                          ratios, counts): reported, never a regression */
-};
+#include "family.h"
 
-/* Returns the direction of `metric` measured in `unit`: higher is better
- * for a rate of work (a unit ending in "/s", switch rates excepted), lower
- * is better for a time or a size (unit ns, us, ms, s, KiB, MiB or bytes)
- * unless the metric describes the setting rather than the strategy
- * (wait_ns, timer_slack_ns, cpu_probe_ns, time_to_deadlock_ms), and no
- * direction otherwise (counts, ratios, switch rates). */
-enum sm_direction sm_metric_direction(const char *metric, const char *unit);
+/* The declaration of `metric` as family `benchmark` writes it: the
+ * family's own (sm_family.metric_decls), one of the runner's window
+ * metrics, or a sampled latency of one of its roles (<name>_p50_ns ...).
+ * NULL when the family is unknown or does not declare it. */
+const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
+                                                const char *metric);
+
+/* Returns the direction of `metric` (in `unit`) of family `benchmark`: its
+ * declaration's; for a family that still measures itself (sm_family.measure)
+ * and so declares nothing, the unit rule: higher is better for a rate of
+ * work (a unit ending in "/s", switch rates excepted), lower for a time or
+ * a size (ns, us, ms, s, KiB, MiB, bytes) except the settings wait_ns,
+ * timer_slack_ns, cpu_probe_ns and time_to_deadlock_ms, none otherwise. An
+ * undeclared metric of any other family, or of an unknown one, has none. */
+enum sm_direction sm_metric_direction(const char *benchmark, const char *metric,
+                                      const char *unit);
 
 /* Returns "higher", "lower" or "none". */
 const char *sm_direction_name(enum sm_direction d);

@@ -36,22 +36,19 @@ static int read_file(const char *dir, const char *name, struct sm_csv_table *t,
   return rc;
 }
 
-int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
-                     size_t msg_size) {
-  *view = (struct sm_run_view){.dir = dir};
-  int rc = read_file(dir, "summary.csv", &view->summary, msg, msg_size);
-  if (rc != 0)
-    return rc;
+/* Checks the summary header of a view and finds its columns. Returns 0 or
+ * -EINVAL with a sentence naming `where` in msg. */
+static int index_columns(struct sm_run_view *view, const char *where, char *msg,
+                         size_t msg_size) {
   char header[512] = "";
   for (size_t i = 0; i < view->summary.ncols; i++)
     snprintf(header + strlen(header), sizeof header - strlen(header), "%s%s",
              i ? "," : "", view->summary.header[i]);
   if (strcmp(header, SM_CSV_SUMMARY_HEADER) != 0) {
     snprintf(msg, msg_size,
-             "%s/summary.csv line 1: the header is not the summary.csv "
+             "%s line 1: the header is not the summary.csv "
              "header of this syncmark (expected '%s')",
-             dir, SM_CSV_SUMMARY_HEADER);
-    sm_run_view_free(view);
+             where, SM_CSV_SUMMARY_HEADER);
     return -EINVAL;
   }
   for (int i = 0; i < 8; i++)
@@ -61,11 +58,51 @@ int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
   view->col_cv = sm_csv_column(&view->summary, "cv");
   view->col_unit = sm_csv_column(&view->summary, "unit");
   view->col_mean = sm_csv_column(&view->summary, "mean");
-  char ignored[256];
-  if (read_file(dir, "machine.csv", &view->machine, ignored, sizeof ignored) !=
+  return 0;
+}
+
+int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
+                     size_t msg_size) {
+  *view = (struct sm_run_view){.dir = dir};
+  int rc = read_file(dir, SM_RUN_SUMMARY, &view->summary, msg, msg_size);
+  if (rc != 0)
+    return rc;
+  char where[4200];
+  snprintf(where, sizeof where, "%s/" SM_RUN_SUMMARY, dir);
+  if ((rc = index_columns(view, where, msg, msg_size)) != 0) {
+    sm_run_view_free(view);
+    return rc;
+  }
+  char ignored[8600]; /* room for any message read_file writes */
+  if (read_file(dir, SM_RUN_MACHINE, &view->machine, ignored, sizeof ignored) !=
       0)
     view->machine = (struct sm_csv_table){0};
+  /* problems.csv exists only when a case was skipped, failed or hung. */
+  if (read_file(dir, SM_RUN_PROBLEMS, &view->problems, ignored,
+                sizeof ignored) != 0)
+    view->problems = (struct sm_csv_table){0};
   return 0;
+}
+
+int sm_run_view_from_tables(const char *label, struct sm_csv_table *summary,
+                            struct sm_csv_table *machine,
+                            struct sm_csv_table *problems,
+                            struct sm_run_view *view, char *msg,
+                            size_t msg_size) {
+  *view = (struct sm_run_view){.dir = label, .summary = *summary};
+  *summary = (struct sm_csv_table){0};
+  if (machine) {
+    view->machine = *machine;
+    *machine = (struct sm_csv_table){0};
+  }
+  if (problems) {
+    view->problems = *problems;
+    *problems = (struct sm_csv_table){0};
+  }
+  int rc = index_columns(view, label, msg, msg_size);
+  if (rc != 0)
+    sm_run_view_free(view);
+  return rc;
 }
 
 void sm_run_view_free(struct sm_run_view *view) {
@@ -91,6 +128,13 @@ static bool params_contain(const char *have, const char *want) {
     p = end ? end + 1 : p + len;
   }
   return true;
+}
+
+/* Tells the view's observer, if any, of a lookup. */
+static void observe(const struct sm_run_view *v, const struct sm_query *q,
+                    const char *key) {
+  if (v->observe)
+    v->observe(v->observe_ctx, q, key);
 }
 
 /* Returns true when summary row r matches q (threads too when check_threads).
@@ -124,6 +168,7 @@ static struct sm_stat row_stat(const struct sm_run_view *view, size_t r) {
 
 struct sm_stat sm_run_view_find(const struct sm_run_view *view,
                                 const struct sm_query *q) {
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, q, true))
       return row_stat(view, r);
@@ -134,6 +179,7 @@ size_t sm_run_view_find_all(const struct sm_run_view *view,
                             const struct sm_query *q, struct sm_stat *out,
                             size_t max) {
   size_t n = 0;
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, q, true)) {
       if (n < max)
@@ -145,6 +191,7 @@ size_t sm_run_view_find_all(const struct sm_run_view *view,
 
 bool sm_run_view_has(const struct sm_run_view *view, const char *benchmark) {
   struct sm_query q = {.benchmark = benchmark};
+  observe(view, &q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, &q, false))
       return true;
@@ -168,6 +215,7 @@ size_t sm_run_view_threads(const struct sm_run_view *view,
                            size_t max) {
   long values[64];
   size_t n = 0;
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++)
     if (row_matches(view, r, q, false))
       insert_sorted(values, &n, max < 64 ? max : 64,
@@ -181,6 +229,7 @@ size_t sm_run_view_param_values(const struct sm_run_view *view,
                                 const struct sm_query *q, const char *key,
                                 long *out, size_t max) {
   size_t n = 0, klen = strlen(key);
+  observe(view, q, key);
   for (size_t r = 0; r < view->summary.nrows; r++) {
     if (!row_matches(view, r, q, true))
       continue;
@@ -199,6 +248,7 @@ size_t sm_run_view_placements(const struct sm_run_view *view,
                               const struct sm_query *q, const char **out,
                               size_t max) {
   size_t n = 0;
+  observe(view, q, NULL);
   for (size_t r = 0; r < view->summary.nrows; r++) {
     if (!row_matches(view, r, q, true))
       continue;
@@ -215,6 +265,8 @@ size_t sm_run_view_placements(const struct sm_run_view *view,
 size_t sm_run_view_problems(const struct sm_run_view *view,
                             const char *benchmark, const char *variant,
                             const char *status) {
+  struct sm_query q = {.benchmark = benchmark, .variant = variant};
+  observe(view, &q, NULL);
   int cb = sm_csv_column(&view->problems, "benchmark");
   int cv = sm_csv_column(&view->problems, "variant");
   int cs = sm_csv_column(&view->problems, "status");

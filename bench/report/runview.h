@@ -8,9 +8,16 @@
 
 #include "syncmark/csv.h"
 
+struct sm_query;
+
 /* A run folder's summary and machine files. */
 struct sm_run_view {
   const char *dir;
+  /* Optional: told of every lookup (the query, and the params key asked
+   * for by sm_run_view_param_values, else NULL), so a test can check that
+   * everything the claim rules name exists. NULL normally. */
+  void (*observe)(void *ctx, const struct sm_query *q, const char *key);
+  void *observe_ctx;
   struct sm_csv_table summary, machine;
   struct sm_csv_table problems; /* ncols == 0 when the run had none */
   int col[8]; /* benchmark, variant, params, threads, placement, metric,
@@ -35,12 +42,25 @@ struct sm_query {
   const char *placement, *metric;
 };
 
-/* Loads dir/summary.csv (required) and dir/machine.csv (optional). Returns
- * 0, or a negative errno with a sentence naming the file in msg: a folder
- * without summary.csv, a malformed file (with its line), a header that is
- * not this version's summary.csv header. */
+/* Loads dir/summary.csv (required), dir/machine.csv and dir/problems.csv
+ * (optional). Returns 0, or a negative errno with a sentence naming the
+ * file in msg: a folder without summary.csv, a malformed file (with its
+ * line), a header that is not this version's summary.csv header. */
 int sm_run_view_load(const char *dir, struct sm_run_view *view, char *msg,
                      size_t msg_size);
+
+/* Builds a view from tables already in memory (a run read from the results
+ * database): `summary` in the summary.csv layout, `machine` (key,value) and
+ * `problems` (problems.csv layout), either of the last two NULL or ncols 0
+ * when absent. Takes the tables (they are zeroed; freed on failure); `label`
+ * (kept, not copied) is the view's dir and names it in messages. Returns 0,
+ * or -EINVAL with a sentence in msg when the summary header is not this
+ * version's. */
+int sm_run_view_from_tables(const char *label, struct sm_csv_table *summary,
+                            struct sm_csv_table *machine,
+                            struct sm_csv_table *problems,
+                            struct sm_run_view *view, char *msg,
+                            size_t msg_size);
 
 /* Frees a loaded view. */
 void sm_run_view_free(struct sm_run_view *view);

@@ -49,12 +49,13 @@ static void check_ranges(const struct sm_options *o) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const unsigned bits[] = {CMD_RUN,  CMD_INFO,    CMD_LIST,
-                                  CMD_PLOT, CMD_COMPARE, CMD_REPORT};
+  static const unsigned bits[] = {CMD_RUN,     CMD_INFO,    CMD_LIST,
+                                  CMD_PLOT,    CMD_COMPARE, CMD_REPORT,
+                                  CMD_COLLECT, CMD_HISTORY};
   static char text[MAX_INPUT + 1];
   if (size < 1 || size > MAX_INPUT)
     return 0;
-  unsigned bit = bits[data[0] % 6];
+  unsigned bit = bits[data[0] % (sizeof bits / sizeof bits[0])];
   memcpy(text, data + 1, size - 1);
   text[size - 1] = '\0';
   char *argv[MAX_ARGS + 2] = {"cmd"};
