@@ -7,11 +7,10 @@ Usage: scripts/plain_check.py [--rounds N] [--build DIR] [FAMILY...]
 (default: every plain program, 3 alternations). A plain program prints one
 block per case it measures:
     case: <syncmark run arguments selecting exactly one case>
+    placement: <optional: the placement column of that case, for a pair
+               family whose run arguments cannot select one>
     metric: <the syncmark metric to compare>
     plain: <median rate of the plain program>
-and, before its case line, optionally
-    placement: <the placement column of the row to compare>
-for a family whose run gives one row per placement (the pair families).
 Exit status: 0, or 2 for bad input or a missing build.
 """
 import argparse
@@ -25,32 +24,36 @@ import tempfile
 
 
 def blocks(text):
-    """The (case, metric, placement, plain) tuples a plain program printed
-    (placement None: the case's only row)."""
+    """The (case, metric, plain) triples a plain program printed; a case
+    with a placement line is "<args>@<placement>"."""
     out, cur = [], {}
     for line in text.splitlines():
         key, _, value = line.partition(": ")
-        if key in ("case", "metric", "plain", "placement"):
+        if key in ("case", "placement", "metric", "plain"):
             cur[key] = value
             if key == "plain":
-                out.append((cur["case"], cur["metric"], cur.get("placement"),
-                            float(value)))
+                case = cur["case"]
+                if "placement" in cur:
+                    case += "@" + cur["placement"]
+                out.append((case, cur["metric"], float(value)))
                 cur = {}
     return out
 
 
-def syncmark_median(syncmark, args, metric, placement, tmp):
-    """The summary median of `metric` for the one case `args` selects (at
-    `placement` when not None)."""
+def syncmark_median(syncmark, case, metric, tmp):
+    """The summary median of `metric` for the one case `case` selects (run
+    arguments, optionally "@placement")."""
+    args, _, placement = case.partition("@")
     out = os.path.join(tmp, "run")
     subprocess.run(["rm", "-rf", out], check=True)
     subprocess.run([syncmark, "run", *args.split(), "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
     summary = glob.glob(os.path.join(out, "*", "*", "summary.csv"))[0]
-    rows = [r for r in csv.DictReader(open(summary)) if r["metric"] == metric
-            and placement in (None, r["placement"])]
+    rows = [r for r in csv.DictReader(open(summary))
+            if r["metric"] == metric
+            and (not placement or r["placement"] == placement)]
     if len(rows) != 1:
-        sys.exit(f"plain_check.py: '{args}' gave {len(rows)} rows of {metric}")
+        sys.exit(f"plain_check.py: '{case}' gave {len(rows)} rows of {metric}")
     return float(rows[0]["median"])
 
 
@@ -80,12 +83,12 @@ def main():
                 return 2
             ours, plains = {}, {}
             for _ in range(a.rounds):
-                for case, metric, place, rate in blocks(
+                for case, metric, rate in blocks(
                         subprocess.run([prog], check=True, text=True,
                                        stdout=subprocess.PIPE).stdout):
                     plains.setdefault((case, metric), []).append(rate)
                     ours.setdefault((case, metric), []).append(
-                        syncmark_median(syncmark, case, metric, place, tmp))
+                        syncmark_median(syncmark, case, metric, tmp))
             for (case, metric), p in plains.items():
                 o = statistics.median(ours[(case, metric)])
                 pm = statistics.median(p)

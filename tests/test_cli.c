@@ -868,6 +868,73 @@ Test(cli, isolate_survives_a_crashing_family) {
   sm_csv_table_free(&t);
 }
 
+/* Metric names built at run time (a sampling role's <kind>_p50_ns) cross
+ * from an --isolate child to the parent by value, whole. */
+Test(cli, isolate_keeps_sampled_metric_names) {
+  struct child c;
+  run_cli(&c, "names",
+          (const char *const[]){"run", "stack/spawn_join", "--param",
+                                "stack_kib=256", "--param", "touch_kib=0",
+                                "--quick", "--reps", "1", "--isolate", "--out",
+                                out_dir, NULL});
+  cr_assert_eq(c.status, 0, "status %d; stderr: %s", c.status,
+               slurp(c.err_path));
+  char rundir[600];
+  only_run_dir(rundir, sizeof rundir);
+  struct sm_csv_table t;
+  read_csv(rundir, "raw.csv", SM_CSV_RAW_HEADER, &t);
+  int p50 = 0;
+  for (size_t r = 0; r < t.nrows; r++)
+    p50 += strcmp(t.rows[r][column(&t, "metric")], "spawn_join_p50_ns") == 0;
+  cr_assert_eq(p50, 1, "spawn_join_p50_ns rows: %d", p50);
+  sm_csv_table_free(&t);
+}
+
+/* An isolated family (deadlock) runs each repetition in a child process of
+ * its own, without --isolate: a crash loses only its repetition, and a
+ * repetition whose threads deadlock (left behind by the runner, ended with
+ * their child) yields its deadlocked row while the next repetitions still
+ * run. With a 1 ms hold the unordered variant deadlocks on the first
+ * overlap, every repetition. */
+Test(cli, isolated_family_runs_each_repetition_in_its_own_process) {
+  struct child c;
+  run_cli(&c, "deadlock",
+          (const char *const[]){"run", "deadlock/unordered", "deadlock/ordered",
+                                "--param", "hold_ns=1000000", "--quick",
+                                "--inject-crash", "deadlock/ordered", "--out",
+                                out_dir, NULL});
+  const char *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
+  char rundir[600];
+  only_run_dir(rundir, sizeof rundir);
+  struct sm_csv_table t;
+  read_csv(rundir, "problems.csv", SM_CSV_PROBLEMS_HEADER, &t);
+  size_t crashed = t.nrows;
+  cr_assert_gt(crashed, 0);
+  for (size_t r = 0; r < t.nrows; r++) {
+    cr_assert_str_eq(t.rows[r][column(&t, "status")], "crashed");
+    cr_assert_str_eq(t.rows[r][column(&t, "variant")], "ordered");
+  }
+  sm_csv_table_free(&t);
+  read_csv(rundir, "raw.csv", SM_CSV_RAW_HEADER, &t);
+  size_t deadlocked = 0;
+  for (size_t r = 0; r < t.nrows; r++) {
+    const char *metric = t.rows[r][column(&t, "metric")];
+    cr_assert_str_eq(t.rows[r][column(&t, "variant")], "unordered");
+    cr_assert_str_neq(metric, "ops_per_s",
+                      "a deadlocked repetition has a rate");
+    if (strcmp(metric, "deadlocked") == 0) {
+      cr_assert_str_eq(t.rows[r][column(&t, "value")], "1");
+      deadlocked++;
+    }
+  }
+  /* Every repetition of every placement, each after one that deadlocked
+   * (one placement per crashed ordered case). */
+  cr_assert_eq(deadlocked, 3 * crashed, "%zu deadlocked rows, %zu placements",
+               deadlocked, crashed);
+  sm_csv_table_free(&t);
+}
+
 Test(cli, run_writes_result_files) {
   char rundir[600];
   tiny_run(rundir, sizeof rundir);

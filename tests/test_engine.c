@@ -14,6 +14,7 @@
 #include "results.h"
 #include "runner.h"
 #include "sampling.h"
+#include "syncmark/clock.h"
 #include "syncmark/work.h"
 #include "test_support.h"
 
@@ -320,4 +321,71 @@ Test(engine, single_shape_roles_get_their_pus) {
   cr_assert_gt(metric_of(&r, 0, "ops_per_s"), 0);
   sm_results_free(&r);
   sm_plan_free(&plan);
+}
+
+/* A worker of an isolated family that never returns (it waits forever on
+ * a flag nobody sets, as a deadlocked thread does). */
+static atomic_int never;
+static void stuck_worker(struct sm_worker *w) {
+  uint64_t count = 0;
+  SM_MEASURED_LOOP(w, count) {
+    while (!atomic_load_explicit(&never, memory_order_acquire))
+      (void)sm_sleep_for_ns(1000000);
+  }
+}
+
+/* The check accepts threads left behind (the family proved why). */
+static int stuck_check(const struct sm_case *c, void *state,
+                       const struct sm_worker *workers, char *msg,
+                       size_t size) {
+  (void)c;
+  (void)state;
+  (void)msg;
+  (void)size;
+  cr_assert_eq(workers[0].joined, 0, "the stuck worker was joined");
+  return 0;
+}
+
+static int stuck_metrics(const struct sm_case *c, void *state,
+                         const struct sm_worker *workers, unsigned n,
+                         struct sm_sink *sink, char *msg, size_t size) {
+  (void)c;
+  (void)state;
+  (void)workers;
+  (void)n;
+  (void)msg;
+  (void)size;
+  return sm_sink_metric(sink, "stuck", "0/1", 1);
+}
+
+static const struct sm_variant stuck_variant =
+    SM_VARIANT("stuck", "test", stuck_worker);
+
+/* An isolated family's thread still running max(4 windows, 100 ms) after
+ * the window is left behind: the repetition returns, with the family's
+ * metric and none of the runner's (the counts are not final); without a
+ * check that accepts it, the repetition times out. */
+Test(engine, isolated_family_threads_left_behind) {
+  static const struct sm_family accepted = {.name = "stuck",
+                                            .variants = &stuck_variant,
+                                            .nvariants = 1,
+                                            .check = stuck_check,
+                                            .metrics = stuck_metrics,
+                                            .isolated = 1};
+  static const struct sm_family unchecked = {.name = "stuck",
+                                             .variants = &stuck_variant,
+                                             .nvariants = 1,
+                                             .isolated = 1};
+  struct sm_results r = {0};
+  char msg[200];
+  cr_assert_eq(run_one(&accepted, 1, &r, msg, sizeof msg), 0, "%s", msg);
+  cr_assert_eq(metric_of(&r, 0, "stuck"), 1);
+  double v;
+  cr_assert_eq(sm_results_values(&r, 0, "ops_per_s", &v, 1), 0,
+               "a window left behind has a rate");
+  sm_results_free(&r);
+  r = (struct sm_results){0};
+  cr_assert_eq(run_one(&unchecked, 1, &r, msg, sizeof msg), -ETIMEDOUT);
+  cr_assert(strstr(msg, "still ran"), "%s", msg);
+  sm_results_free(&r);
 }

@@ -421,13 +421,44 @@ static void window_samples(const struct window_memory *m, unsigned n,
                      m->scratch_cap, &out->samples[out->nsamples++]);
 }
 
+/* How long the workers of an isolated family get to return after the
+ * window's end: max(4 windows, 100 ms). */
+static uint64_t stop_grace_ns(const struct sm_window_config *cfg) {
+  uint64_t t = 4 * cfg->duration_ns;
+  return t > 100000000u ? t : 100000000u;
+}
+
+/* Joins the `spawned` threads of a window. For an isolated family (whose
+ * workers may deadlock by design) waits for them only until stop_grace_ns
+ * after the call and leaves the others behind, still running. Sets each
+ * worker's `joined` and returns how many were left behind. */
+static unsigned join_threads(const struct sm_window_config *cfg,
+                             const struct sm_case *c, struct window_memory *m,
+                             unsigned spawned) {
+  unsigned left = 0;
+  uint64_t deadline = sm_now_ns() + stop_grace_ns(cfg);
+  struct timespec until = {.tv_sec = (time_t)(deadline / 1000000000u),
+                           .tv_nsec = (long)(deadline % 1000000000u)};
+  for (unsigned i = 0; i < spawned; i++) {
+    int rc = c->family->isolated
+                 ? pthread_clockjoin_np(m->threads[i].thread, NULL,
+                                        CLOCK_MONOTONIC, &until)
+                 : pthread_join(m->threads[i].thread, NULL);
+    m->workers[i].joined = rc == 0;
+    left += rc != 0;
+  }
+  return left;
+}
+
 /* Starts the window's threads, drives its phases (or stops it at once when
- * a thread could not be created or pinned), joins them. Returns 0 or the
- * error (msg set); *window_ns is the measured length. */
+ * a thread could not be created or pinned), joins them (see join_threads:
+ * *left_behind counts those an isolated family left running). Returns 0 or
+ * the error (msg set); *window_ns is the measured length. */
 static int run_threads(const struct sm_window_config *cfg,
                        const struct sm_case *c, const struct role_list *roles,
                        unsigned n, struct window_memory *m, void *state,
-                       uint64_t *window_ns, char *msg, size_t msg_size) {
+                       uint64_t *window_ns, unsigned *left_behind, char *msg,
+                       size_t msg_size) {
   atomic_init(&m->gate->phase, SM_PHASE_WARMUP);
   struct start_gate start = {.mutex = PTHREAD_MUTEX_INITIALIZER,
                              .cond = PTHREAD_COND_INITIALIZER};
@@ -451,8 +482,7 @@ static int run_threads(const struct sm_window_config *cfg,
     atomic_store_explicit(&m->gate->phase, SM_PHASE_STOP, memory_order_release);
     open_start_gate(&start);
   }
-  for (unsigned i = 0; i < spawned; i++)
-    pthread_join(m->threads[i].thread, NULL);
+  *left_behind = join_threads(cfg, c, m, spawned);
   return rc;
 }
 
@@ -497,15 +527,26 @@ int sm_runner_window(const struct sm_window_config *cfg,
     return rc;
   }
   uint64_t window_ns;
-  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, msg, msg_size);
+  unsigned left = 0;
+  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, &left, msg,
+                   msg_size);
   if (rc == 0 && f->check)
     rc = f->check(c, state, m.workers, msg, msg_size);
-  if (rc == 0) {
+  else if (rc == 0 && left > 0)
+    rc = -ETIMEDOUT;
+  if (rc == -ETIMEDOUT && !msg[0])
+    snprintf(msg, msg_size,
+             "%u of %u threads still ran %.0f ms after the window ended", left,
+             n, (double)stop_grace_ns(cfg) / 1e6);
+  *out = (struct sm_window){.left_behind = left};
+  if (rc == 0 && left == 0) {
     compute_window(m.workers, n, window_ns, m.scratch, out);
     window_samples(&m, n, &roles, out);
   }
   if (rc == 0 && sink && f->metrics)
     rc = f->metrics(c, state, m.workers, n, sink, msg, msg_size);
+  if (left > 0)
+    return rc; /* the state and slots stay with the threads left behind */
   if (f->teardown)
     f->teardown(state);
   window_free(&m, n);
@@ -561,9 +602,13 @@ static int record_samples(struct sm_results *results, size_t case_index,
 }
 
 /* Adds the metric rows of one successful window, in the order and units of
- * sm_runner_window_metrics (the sampling rows only when a role sampled). */
+ * sm_runner_window_metrics (the sampling rows only when a role sampled);
+ * none for a window whose threads were left behind: their counts are not
+ * final. */
 static int record_window(struct sm_results *results, size_t case_index,
                          unsigned rep, const struct sm_window *w) {
+  if (w->left_behind > 0)
+    return 0;
   const double values[] = {w->ops_per_s,
                            w->ns_per_op,
                            w->fairness_jain,
