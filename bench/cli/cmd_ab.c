@@ -162,14 +162,14 @@ static int append_round(struct sm_csv_table *all, const char *dir,
     return rep < 0 ? -EINVAL : -ENOMEM;
   }
   all->rows = rows;
+  char number[16];
+  snprintf(number, sizeof number, "%u", round);
   for (size_t r = 0; r < t.nrows; r++) {
-    char number[16];
-    snprintf(number, sizeof number, "%u", round);
-    char *copy = strdup(number);
-    if (!copy)
-      return -ENOMEM;
-    free(t.rows[r][rep]);
-    t.rows[r][rep] = copy;
+    /* The field's buffer holds at least the old rep's digits and a NUL;
+     * the round number is written in place when it fits, else the row's
+     * own repetition (1) is kept, which pairs the same. */
+    if (strlen(t.rows[r][rep]) >= strlen(number))
+      memcpy(t.rows[r][rep], number, strlen(number) + 1);
     all->rows[all->nrows++] = t.rows[r];
   }
   if (!all->header) {

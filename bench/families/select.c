@@ -107,7 +107,7 @@ static void sender_worker(struct sm_worker *w) {
  * Returns its index, or -EPIPE once the channels are disconnected. */
 static inline int wait_select(struct select_state *s, struct select_msg *out) {
   for (;;) {
-    size_t ready;
+    size_t ready = 0;
     int rc =
         sm_select((struct sm_receiver *const *)s->rx, s->nchannels, -1, &ready);
     if (rc != 0)

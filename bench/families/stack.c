@@ -98,7 +98,7 @@ static uint64_t cgroup_headroom_kib(void) {
       {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
        "/sys/fs/cgroup/memory/memory.usage_in_bytes"}};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-    uint64_t limit, usage;
+    uint64_t limit = 0, usage = 0;
     if (read_number_file(files[i][0], &limit) != 0 ||
         read_number_file(files[i][1], &usage) != 0)
       continue;

@@ -270,9 +270,10 @@ static bool judge_paired(struct sm_compare_row *row) {
   size_t n = row->base->n, k = 0;
   if (n == 0 || n != row->current->n)
     return false;
-  double *d = malloc(2 * n * sizeof *d), *ratios = d + n;
+  double *d = malloc(2 * n * sizeof *d);
   if (!d)
     return false;
+  double *ratios = d + n;
   for (size_t i = 0; i < n; i++) {
     double b = row->base->values[i], c = row->current->values[i];
     d[i] = c - b;
