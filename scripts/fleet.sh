@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# fleet.sh: runs syncmark on every host of an Ansible inventory (deploy/site.yml), collects the fetched run folders into one database and writes the across-machines report.
+# Usage: scripts/fleet.sh [INVENTORY] [--profile tiny|quick|default]
+#          [--db FILE] [--out DIR] [-- ANSIBLE-PLAYBOOK-ARGS...]
+# INVENTORY defaults to deploy/inventory.ini (start from
+# deploy/inventory.example.ini); --profile to each host's syncmark_profile
+# (quick unless the inventory says otherwise); --db to results/syncmark.db;
+# --out, where the run folders land (DIR/<inventory host>/<host>/<stamp>/)
+# and REPORT-across.md is written, to results/fleet. Arguments after -- go
+# to ansible-playbook (-K for a sudo password, --limit HOSTS, -e VAR=V).
+# Exit status: 0 every host delivered a complete run; 1 a host failed or
+# was unreachable (each named on one line; the database and the report
+# hold the others), a run had failed cases, or collect or report failed;
+# 2 bad input.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+usage() {
+  sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+}
+bad() {
+  echo "fleet.sh: $*" >&2
+  exit 2
+}
+
+inventory=""
+profile=""
+db=results/syncmark.db
+out=results/fleet
+profiles="tiny quick default"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile|--db|--out)
+      [ $# -ge 2 ] || bad "$1 needs a value"
+      case "$1" in
+        --profile) profile=$2 ;;
+        --db) db=$2 ;;
+        --out) out=$2 ;;
+      esac
+      shift 2 ;;
+    --profile=*) profile=${1#*=}; shift ;;
+    --db=*) db=${1#*=}; shift ;;
+    --out=*) out=${1#*=}; shift ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; break ;;
+    -*) bad "unknown option '$1' (allowed: --profile, --db, --out, -- ANSIBLE-PLAYBOOK-ARGS)" ;;
+    *)
+      [ -z "$inventory" ] || bad "one inventory only (got '$inventory' and '$1')"
+      inventory=$1; shift ;;
+  esac
+done
+inventory=${inventory:-deploy/inventory.ini}
+if [ ! -f "$inventory" ]; then
+  if [ "$inventory" = deploy/inventory.ini ]; then
+    bad "inventory '$inventory' does not exist; copy deploy/inventory.example.ini to it and list your hosts, or name an inventory file"
+  fi
+  bad "inventory '$inventory' does not exist or is not a file"
+fi
+if [ -n "$profile" ] && ! [[ " $profiles " == *" $profile "* ]]; then
+  bad "unknown profile '$profile' (allowed: ${profiles// /, })"
+fi
+[ -n "$db" ] || bad "--db needs a file name"
+[ -n "$out" ] || bad "--out needs a folder"
+
+# The controller: ansible-core and the packages syncmark needs, and a build
+# of syncmark for collect and report.
+scripts/deps.sh fleet
+if [ ! -f build/CMakeCache.txt ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSYNCMARK_TESTS=OFF >/dev/null
+fi
+cmake --build build -j"$(nproc)" >/dev/null
+syncmark=$root/build/bench/syncmark
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+case "$db" in /*) ;; *) db=$root/$db ;; esac
+case "$inventory" in /*) ;; *) inventory=$root/$inventory ;; esac
+
+# One fleet.sh at a time per output folder.
+exec 9>"$out/.fleet.lock"
+flock -n 9 || { echo "fleet.sh: another fleet.sh is writing $out" >&2; exit 1; }
+
+hosts=$(ANSIBLE_CONFIG=deploy/ansible.cfg ansible-inventory -i "$inventory" \
+          --list 2>/dev/null | python3 -c '
+import json, sys
+inv = json.load(sys.stdin)
+print(" ".join(sorted(inv.get("_meta", {}).get("hostvars", {}))))') || hosts=""
+[ -n "$hosts" ] || bad "inventory '$inventory' lists no hosts (or Ansible cannot read it: ansible-inventory -i '$inventory' --list)"
+
+run_folders() {
+  find "$out" -mindepth 3 -maxdepth 3 -type d -name '[0-9]*-[0-9]*' | sort
+}
+before=$(run_folders)
+status_file="$out/status.tsv"
+rm -f "$status_file"
+
+extra=(-e "syncmark_fleet_dir=$out")
+[ -z "$profile" ] || extra+=(-e "syncmark_profile=$profile")
+echo "fleet.sh: hosts $hosts${profile:+, profile $profile}"
+ansible_status=0
+ANSIBLE_CONFIG=deploy/ansible.cfg SYNCMARK_FLEET_STATUS="$status_file" \
+  ansible-playbook -i "$inventory" deploy/site.yml "${extra[@]}" "$@" ||
+  ansible_status=$?
+
+# Collect what arrived, even when some host failed.
+status=0
+new=$(comm -13 <(printf '%s\n' "$before") <(run_folders) | sed '/^$/d')
+if [ -n "$new" ]; then
+  mapfile -t folders <<<"$new"
+  "$syncmark" collect "${folders[@]}" --db "$db" || status=1
+  for f in "${folders[@]}"; do
+    run_status=$(sed -n 's/^status,//p' "$f/machine.csv")
+    if [ "$run_status" != complete ]; then
+      echo "fleet.sh: the run in $f is '$run_status' (problems.csv says why)" >&2
+      status=1
+    fi
+  done
+fi
+report="$out/REPORT-across.md"
+rm -f "$report"
+if [ -f "$db" ]; then
+  "$syncmark" report --across "$db" --markdown "$report" || status=1
+fi
+
+# Each host that did not deliver, on one line.
+if [ -f "$status_file" ]; then
+  while IFS=$'\t' read -r host state task msg; do
+    [ "$state" = ok ] && continue
+    task=${task#syncmark : }
+    if [ "$host" = localhost ] && [[ " $hosts " != *" localhost "* ]]; then
+      echo "fleet.sh: the controller FAILED (at \"$task\"): $msg" >&2
+    else
+      echo "fleet.sh: host $host FAILED ($state, at \"$task\"): $msg" >&2
+    fi
+    status=1
+  done <"$status_file"
+  for host in $hosts; do
+    awk -F'\t' -v h="$host" '$1 == h { found = 1 } END { exit !found }' \
+      "$status_file" ||
+      { echo "fleet.sh: host $host was not run (the playbook stopped first)" >&2; status=1; }
+  done
+else
+  echo "fleet.sh: ansible-playbook stopped (status $ansible_status) before any host ran" >&2
+  [ "$ansible_status" -eq 5 ] && exit 2
+  exit 1
+fi
+if [ "$ansible_status" -ne 0 ] && [ "$status" -eq 0 ]; then
+  echo "fleet.sh: ansible-playbook exited $ansible_status" >&2
+  status=1
+fi
+delivered=$(printf '%s\n' "$new" | sed '/^$/d' | wc -l)
+[ -f "$report" ] || report="not written"
+echo "fleet.sh: $delivered run folder(s) fetched into $out; database $db; report $report"
+exit "$status"
