@@ -131,7 +131,7 @@ if [ -f "$status_file" ]; then
     if [ "$host" = localhost ] && [[ " $hosts " != *" localhost "* ]]; then
       echo "fleet.sh: the controller FAILED (at \"$task\"): $msg" >&2
     else
-      echo "fleet.sh: host $host FAILED ($state, at \"$task\"): $msg" >&2
+      echo "fleet.sh: host $host ${state^^} at \"$task\": $msg" >&2
     fi
     status=1
   done <"$status_file"
