@@ -75,18 +75,28 @@ syncmark=$root/build/bench/syncmark
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 case "$db" in /*) ;; *) db=$root/$db ;; esac
+inventory_arg=$inventory
 case "$inventory" in /*) ;; *) inventory=$root/$inventory ;; esac
 
 # One fleet.sh at a time per output folder.
 exec 9>"$out/.fleet.lock"
 flock -n 9 || { echo "fleet.sh: another fleet.sh is writing $out" >&2; exit 1; }
 
-hosts=$(ANSIBLE_CONFIG=deploy/ansible.cfg ansible-inventory -i "$inventory" \
-          --list 2>/dev/null | python3 -c '
-import json, sys
-inv = json.load(sys.stdin)
-print(" ".join(sorted(inv.get("_meta", {}).get("hostvars", {}))))') || hosts=""
-[ -n "$hosts" ] || bad "inventory '$inventory' lists no hosts (or Ansible cannot read it: ansible-inventory -i '$inventory' --list)"
+# The hosts this invocation runs on (the inventory, after any --limit).
+list_status=0
+listing=$(ANSIBLE_CONFIG=deploy/ansible.cfg ANSIBLE_LOCALHOST_WARNING=False \
+  ansible-playbook -i "$inventory" deploy/site.yml --list-hosts "$@" 2>&1) ||
+  list_status=$?
+if [ "$list_status" -ne 0 ]; then
+  why=$(printf '%s\n' "$listing" | grep -i 'error' | tail -n 1)
+  bad "ansible-playbook refuses inventory '$inventory_arg'${*:+ with '$*'}: ${why:-status $list_status}"
+fi
+hosts=$(printf '%s\n' "$listing" | awk '
+  /^  play #[0-9]+ .*: Run syncmark on every host/ { play = 1; next }
+  play && /^    hosts \(/ { list = 1; next }
+  list && NF == 0 { exit }
+  list { print $1 }' | tr '\n' ' ' | sed 's/ $//')
+[ -n "$hosts" ] || bad "inventory '$inventory_arg' lists no hosts${*:+ (with '$*')}"
 
 run_folders() {
   find "$out" -mindepth 3 -maxdepth 3 -type d -name '[0-9]*-[0-9]*' | sort
@@ -138,7 +148,7 @@ if [ -f "$status_file" ]; then
   for host in $hosts; do
     awk -F'\t' -v h="$host" '$1 == h { found = 1 } END { exit !found }' \
       "$status_file" ||
-      { echo "fleet.sh: host $host was not run (the playbook stopped first)" >&2; status=1; }
+      { echo "fleet.sh: host $host NOT RUN: the playbook stopped before it" >&2; status=1; }
   done
 else
   echo "fleet.sh: ansible-playbook stopped (status $ansible_status) before any host ran" >&2
