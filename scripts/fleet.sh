@@ -95,7 +95,7 @@ hosts=$(printf '%s\n' "$listing" | awk '
   /^  play #[0-9]+ .*: Run syncmark on every host/ { play = 1; next }
   play && /^    hosts \(/ { list = 1; next }
   list && NF == 0 { exit }
-  list { print $1 }' | tr '\n' ' ' | sed 's/ $//')
+  list { print $1 }' | sort | tr '\n' ' ' | sed 's/ $//')
 [ -n "$hosts" ] || bad "inventory '$inventory_arg' lists no hosts${*:+ (with '$*')}"
 
 run_folders() {

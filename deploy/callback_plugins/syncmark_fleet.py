@@ -3,7 +3,8 @@
 it is written at the end of the playbook, one line per host:
 HOST<TAB>ok|failed|unreachable<TAB>TASK<TAB>MESSAGE, where TASK and MESSAGE
 are those of the host's first failure (empty for ok), MESSAGE on one
-line. Without the variable the callback does nothing."""
+line: the module's message and the first line of stderr, after "on the
+controller: " when the failed step ran there for the host. Without the variable the callback does nothing."""
 from __future__ import absolute_import, division, print_function
 
 import os
@@ -50,10 +51,16 @@ class CallbackModule(CallbackBase):
         res = result._result
         msg = one_line(res.get("msg") or "")
         if "stderr" in res:
+            # The first line says why (the playbook's own scripts put
+            # their summary first).
             lines = [l for l in str(res["stderr"]).splitlines() if l.strip()]
             if lines:
-                last = one_line(lines[-1])
-                msg = "%s: %s" % (msg, last) if msg else last
+                first = one_line(lines[0])
+                msg = "%s: %s" % (msg, first) if msg else first
+        delegated = res.get("_ansible_delegated_vars") or {}
+        if delegated.get("ansible_delegated_host") == "localhost" and \
+                host != "localhost":
+            msg = "on the controller: " + msg
         self._first[host] = (state, one_line(result._task.get_name()),
                              msg or "no message")
 
