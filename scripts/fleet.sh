@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# fleet.sh: runs syncmark on every host of an Ansible inventory (deploy/site.yml), collects the fetched run folders into one database and writes the across-machines report.
+# fleet.sh: syncmark on a fleet of hosts, collected into one database.
+# Runs deploy/site.yml on every host of an Ansible inventory, collects the
+# fetched run folders into one database and writes the across report.
 # Usage: scripts/fleet.sh [INVENTORY] [--profile tiny|quick|default]
 #          [--db FILE] [--out DIR] [-- ANSIBLE-PLAYBOOK-ARGS...]
 # INVENTORY defaults to deploy/inventory.ini (start from
@@ -17,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 usage() {
-  sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,16p' "$0" | sed 's/^# \{0,1\}//' >&2
 }
 bad() {
   echo "fleet.sh: $*" >&2

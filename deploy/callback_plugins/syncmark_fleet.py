@@ -1,4 +1,4 @@
-# syncmark_fleet.py: Ansible callback writing each host's outcome (ok, failed or unreachable, the task, the message) for scripts/fleet.sh.
+# syncmark_fleet.py: Ansible callback: each host's outcome for fleet.sh.
 """Enabled by deploy/ansible.cfg. When SYNCMARK_FLEET_STATUS names a file,
 it is written at the end of the playbook, one line per host:
 HOST<TAB>ok|failed|unreachable<TAB>TASK<TAB>MESSAGE, where TASK and MESSAGE
