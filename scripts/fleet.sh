@@ -124,7 +124,8 @@ if [ -n "$new" ]; then
   for f in "${folders[@]}"; do
     run_status=$(sed -n 's/^status,//p' "$f/machine.csv")
     if [ "$run_status" != complete ]; then
-      echo "fleet.sh: the run in $f is '$run_status' (problems.csv says why)" >&2
+      host=${f#"$out"/}
+      echo "fleet.sh: host ${host%%/*}: its run is '$run_status' (see $f/problems.csv)" >&2
       status=1
     fi
   done
