@@ -15,6 +15,7 @@
 # hold the others), a run had failed cases, or collect or report failed;
 # 2 bad input.
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
 root=$PWD
 
@@ -25,8 +26,13 @@ bad() {
   echo "fleet.sh: $*" >&2
   exit 2
 }
+# A path the user gave, relative to where fleet.sh was started.
+from_caller() {
+  case "$1" in /*|"") printf '%s\n' "$1" ;; *) printf '%s/%s\n' "$caller" "$1" ;; esac
+}
 
 inventory=""
+inventory_arg=""
 profile=""
 db=results/syncmark.db
 out=results/fleet
@@ -37,27 +43,28 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || bad "$1 needs a value"
       case "$1" in
         --profile) profile=$2 ;;
-        --db) db=$2 ;;
-        --out) out=$2 ;;
+        --db) db=$(from_caller "$2") ;;
+        --out) out=$(from_caller "$2") ;;
       esac
       shift 2 ;;
     --profile=*) profile=${1#*=}; shift ;;
-    --db=*) db=${1#*=}; shift ;;
-    --out=*) out=${1#*=}; shift ;;
+    --db=*) db=$(from_caller "${1#*=}"); shift ;;
+    --out=*) out=$(from_caller "${1#*=}"); shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
     -*) bad "unknown option '$1' (allowed: --profile, --db, --out, -- ANSIBLE-PLAYBOOK-ARGS)" ;;
     *)
-      [ -z "$inventory" ] || bad "one inventory only (got '$inventory' and '$1')"
-      inventory=$1; shift ;;
+      [ -z "$inventory" ] || bad "one inventory only (got '$inventory_arg' and '$1')"
+      inventory=$(from_caller "$1"); inventory_arg=$1; shift ;;
   esac
 done
-inventory=${inventory:-deploy/inventory.ini}
+inventory_arg=${inventory_arg:-deploy/inventory.ini}
+inventory=${inventory:-$root/deploy/inventory.ini}
 if [ ! -f "$inventory" ]; then
-  if [ "$inventory" = deploy/inventory.ini ]; then
-    bad "inventory '$inventory' does not exist; copy deploy/inventory.example.ini to it and list your hosts, or name an inventory file"
+  if [ "$inventory_arg" = deploy/inventory.ini ]; then
+    bad "inventory '$inventory_arg' does not exist; copy deploy/inventory.example.ini to it and list your hosts, or name an inventory file"
   fi
-  bad "inventory '$inventory' does not exist or is not a file"
+  bad "inventory '$inventory_arg' does not exist or is not a file"
 fi
 if [ -n "$profile" ] && ! [[ " $profiles " == *" $profile "* ]]; then
   bad "unknown profile '$profile' (allowed: ${profiles// /, })"
@@ -77,8 +84,6 @@ syncmark=$root/build/bench/syncmark
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 case "$db" in /*) ;; *) db=$root/$db ;; esac
-inventory_arg=$inventory
-case "$inventory" in /*) ;; *) inventory=$root/$inventory ;; esac
 
 # One fleet.sh at a time per output folder.
 exec 9>"$out/.fleet.lock"
