@@ -130,7 +130,17 @@ if [ -n "$new" ]; then
     run_status=$(sed -n 's/^status,//p' "$f/machine.csv")
     if [ "$run_status" != complete ]; then
       host=${f#"$out"/}
-      echo "fleet.sh: host ${host%%/*}: its run is '$run_status' (see $f/problems.csv)" >&2
+      # The first case that failed, hung or crashed, and why.
+      first=$(python3 - "$f/problems.csv" <<'PY' 2>/dev/null || true
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    if r["status"] != "skipped":
+        print(f'{r["benchmark"]}/{r["variant"]} {r["params"]} threads='
+              f'{r["threads"]} {r["status"]}: {r["reason"]}')
+        break
+PY
+)
+      echo "fleet.sh: host ${host%%/*}: its run is '$run_status'${first:+: $first} ($f/problems.csv)" >&2
       status=1
     fi
   done
