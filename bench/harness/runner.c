@@ -227,13 +227,18 @@ static void role_samples(const struct sm_worker *workers, unsigned n,
 
 /* Turns the joined workers of one window into its metrics; per_thread is
  * scratch space for n values. The counted workers are those whose role
- * counts operations. */
+ * counts operations. The rate is their operations over the span from the
+ * first MEASURE edge any of them saw to the last STOP edge (a batch pass
+ * that ends after the runner's STOP is inside it; a thread preempted
+ * across an edge does not inflate it), or, where they timed themselves,
+ * the sum of their manual rates. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
                            uint64_t window_ns, double *per_thread,
                            struct sm_window *out) {
-  double total = 0, rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
-  double cost = sm_sample_cost_ns(), share = 0, manual = 0;
-  unsigned counted = 0, every = 0;
+  double total = 0, manual_rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY;
+  double hi = 0, cost = sm_sample_cost_ns(), share = 0;
+  unsigned counted = 0, every = 0, manual = 0;
+  uint64_t first = UINT64_MAX, last = 0;
   for (unsigned i = 0; i < n; i++) {
     const struct sm_worker *w = &workers[i];
     double ns = (double)(w->ns_at_stop - w->ns_at_measure);
@@ -248,13 +253,19 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
     worker_ops(w, &ops, &ns);
     per_thread[counted++] = ops;
     total += ops;
-    rate += ns > 0 ? ops * 1e9 / ns : 0;
-    manual += w->manual_ops > 0;
+    if (w->manual_ops > 0) {
+      manual++;
+      manual_rate += ns > 0 ? ops * 1e9 / ns : 0;
+    }
+    first = w->ns_at_measure < first ? w->ns_at_measure : first;
+    last = w->ns_at_stop > last ? w->ns_at_stop : last;
     lo = fmin(lo, ops);
     hi = fmax(hi, ops);
     if (sampling && (every == 0 || w->sample_mask + 1 < every))
       every = (unsigned)(w->sample_mask + 1);
   }
+  double span = last > first ? (double)(last - first) : 0;
+  double rate = manual ? manual_rate : span > 0 ? total * 1e9 / span : 0;
   double fair = counted ? total / counted : 0;
   out->window_ns = window_ns;
   out->ops = (uint64_t)total;
@@ -410,13 +421,44 @@ static void window_samples(const struct window_memory *m, unsigned n,
                      m->scratch_cap, &out->samples[out->nsamples++]);
 }
 
+/* How long the workers of an isolated family get to return after the
+ * window's end: max(4 windows, 100 ms). */
+static uint64_t stop_grace_ns(const struct sm_window_config *cfg) {
+  uint64_t t = 4 * cfg->duration_ns;
+  return t > 100000000u ? t : 100000000u;
+}
+
+/* Joins the `spawned` threads of a window. For an isolated family (whose
+ * workers may deadlock by design) waits for them only until stop_grace_ns
+ * after the call and leaves the others behind, still running. Sets each
+ * worker's `joined` and returns how many were left behind. */
+static unsigned join_threads(const struct sm_window_config *cfg,
+                             const struct sm_case *c, struct window_memory *m,
+                             unsigned spawned) {
+  unsigned left = 0;
+  uint64_t deadline = sm_now_ns() + stop_grace_ns(cfg);
+  struct timespec until = {.tv_sec = (time_t)(deadline / 1000000000u),
+                           .tv_nsec = (long)(deadline % 1000000000u)};
+  for (unsigned i = 0; i < spawned; i++) {
+    int rc = c->family->isolated
+                 ? pthread_clockjoin_np(m->threads[i].thread, NULL,
+                                        CLOCK_MONOTONIC, &until)
+                 : pthread_join(m->threads[i].thread, NULL);
+    m->workers[i].joined = rc == 0;
+    left += rc != 0;
+  }
+  return left;
+}
+
 /* Starts the window's threads, drives its phases (or stops it at once when
- * a thread could not be created or pinned), joins them. Returns 0 or the
- * error (msg set); *window_ns is the measured length. */
+ * a thread could not be created or pinned), joins them (see join_threads:
+ * *left_behind counts those an isolated family left running). Returns 0 or
+ * the error (msg set); *window_ns is the measured length. */
 static int run_threads(const struct sm_window_config *cfg,
                        const struct sm_case *c, const struct role_list *roles,
                        unsigned n, struct window_memory *m, void *state,
-                       uint64_t *window_ns, char *msg, size_t msg_size) {
+                       uint64_t *window_ns, unsigned *left_behind, char *msg,
+                       size_t msg_size) {
   atomic_init(&m->gate->phase, SM_PHASE_WARMUP);
   struct start_gate start = {.mutex = PTHREAD_MUTEX_INITIALIZER,
                              .cond = PTHREAD_COND_INITIALIZER};
@@ -440,8 +482,7 @@ static int run_threads(const struct sm_window_config *cfg,
     atomic_store_explicit(&m->gate->phase, SM_PHASE_STOP, memory_order_release);
     open_start_gate(&start);
   }
-  for (unsigned i = 0; i < spawned; i++)
-    pthread_join(m->threads[i].thread, NULL);
+  *left_behind = join_threads(cfg, c, m, spawned);
   return rc;
 }
 
@@ -486,15 +527,26 @@ int sm_runner_window(const struct sm_window_config *cfg,
     return rc;
   }
   uint64_t window_ns;
-  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, msg, msg_size);
+  unsigned left = 0;
+  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, &left, msg,
+                   msg_size);
   if (rc == 0 && f->check)
     rc = f->check(c, state, m.workers, msg, msg_size);
-  if (rc == 0) {
+  else if (rc == 0 && left > 0)
+    rc = -ETIMEDOUT;
+  if (rc == -ETIMEDOUT && !msg[0])
+    snprintf(msg, msg_size,
+             "%u of %u threads still ran %.0f ms after the window ended", left,
+             n, (double)stop_grace_ns(cfg) / 1e6);
+  *out = (struct sm_window){.left_behind = left};
+  if (rc == 0 && left == 0) {
     compute_window(m.workers, n, window_ns, m.scratch, out);
     window_samples(&m, n, &roles, out);
   }
   if (rc == 0 && sink && f->metrics)
     rc = f->metrics(c, state, m.workers, n, sink, msg, msg_size);
+  if (left > 0)
+    return rc; /* the state and slots stay with the threads left behind */
   if (f->teardown)
     f->teardown(state);
   window_free(&m, n);
@@ -550,9 +602,13 @@ static int record_samples(struct sm_results *results, size_t case_index,
 }
 
 /* Adds the metric rows of one successful window, in the order and units of
- * sm_runner_window_metrics (the sampling rows only when a role sampled). */
+ * sm_runner_window_metrics (the sampling rows only when a role sampled);
+ * none for a window whose threads were left behind: their counts are not
+ * final. */
 static int record_window(struct sm_results *results, size_t case_index,
                          unsigned rep, const struct sm_window *w) {
+  if (w->left_behind > 0)
+    return 0;
   const double values[] = {w->ops_per_s,
                            w->ns_per_op,
                            w->fairness_jain,
@@ -592,6 +648,11 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
     pause(); /* a hang on purpose: only the watchdog ends it */
   if (c->variant == cfg->crash_variant)
     abort(); /* a crash on purpose: only --isolate survives it */
+  if (c->family->applies) {
+    int rc = c->family->applies(c, msg, msg_size);
+    if (rc != 0)
+      return rc;
+  }
   struct sm_sink sink = {
       .results = results, .case_index = case_index, .rep = rep};
   sm_measure_fn measure =
