@@ -156,20 +156,30 @@ static int append_round(struct sm_csv_table *all, const char *dir,
   if (rc != 0)
     return rc;
   int rep = sm_csv_column(&t, "rep");
-  char ***rows = realloc(all->rows, (all->nrows + t.nrows) * sizeof *rows);
-  if (rep < 0 || !rows) {
+  if (rep < 0) {
     sm_csv_table_free(&t);
-    return rep < 0 ? -EINVAL : -ENOMEM;
+    return -EINVAL;
+  }
+  char ***rows = realloc(all->rows, (all->nrows + t.nrows) * sizeof *rows);
+  if (!rows) {
+    sm_csv_table_free(&t);
+    return -ENOMEM;
   }
   all->rows = rows;
   char number[16];
   snprintf(number, sizeof number, "%u", round);
   for (size_t r = 0; r < t.nrows; r++) {
-    /* The field's buffer holds at least the old rep's digits and a NUL;
-     * the round number is written in place when it fits, else the row's
-     * own repetition (1) is kept, which pairs the same. */
-    if (strlen(t.rows[r][rep]) >= strlen(number))
-      memcpy(t.rows[r][rep], number, strlen(number) + 1);
+    char *copy = strdup(number);
+    if (!copy) {
+      /* the rows moved so far belong to *all; free the rest */
+      for (size_t k = r; k < t.nrows; k++)
+        all->rows[all->nrows++] = t.rows[k];
+      t.nrows = 0;
+      sm_csv_table_free(&t);
+      return -ENOMEM;
+    }
+    free(t.rows[r][rep]);
+    t.rows[r][rep] = copy;
     all->rows[all->nrows++] = t.rows[r];
   }
   if (!all->header) {

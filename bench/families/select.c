@@ -165,7 +165,7 @@ static inline void accept_msg(struct select_state *s, int index,
     uint64_t count = 0;                                                        \
     int open = 1;                                                              \
     SM_MEASURED_LOOP(w, count) {                                               \
-      struct select_msg m;                                                     \
+      struct select_msg m = {0, 0, 0};                                         \
       int index = open ? (wait) : -EPIPE;                                      \
       if (index >= 0) {                                                        \
         if (m.sent_ns)                                                         \
