@@ -9,6 +9,9 @@ block per case it measures:
     case: <syncmark run arguments selecting exactly one case>
     metric: <the syncmark metric to compare>
     plain: <median rate of the plain program>
+and, for a family whose cases are pair placements (which `syncmark run`
+cannot select), a line `placement: <name>` before `plain:` picks the row of
+that placement.
 Exit status: 0, or 2 for bad input or a missing build.
 """
 import argparse
@@ -22,26 +25,29 @@ import tempfile
 
 
 def blocks(text):
-    """The (case, metric, plain) triples a plain program printed."""
+    """The (case, placement or None, metric, plain) a plain program printed."""
     out, cur = [], {}
     for line in text.splitlines():
         key, _, value = line.partition(": ")
-        if key in ("case", "metric", "plain"):
+        if key in ("case", "placement", "metric", "plain"):
             cur[key] = value
             if key == "plain":
-                out.append((cur["case"], cur["metric"], float(value)))
+                out.append((cur["case"], cur.get("placement"), cur["metric"],
+                            float(value)))
                 cur = {}
     return out
 
 
-def syncmark_median(syncmark, args, metric, tmp):
-    """The summary median of `metric` for the one case `args` selects."""
+def syncmark_median(syncmark, args, placement, metric, tmp):
+    """The summary median of `metric` for the one case `args` selects (the
+    row of `placement` among them, when given)."""
     out = os.path.join(tmp, "run")
     subprocess.run(["rm", "-rf", out], check=True)
     subprocess.run([syncmark, "run", *args.split(), "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
     summary = glob.glob(os.path.join(out, "*", "*", "summary.csv"))[0]
-    rows = [r for r in csv.DictReader(open(summary)) if r["metric"] == metric]
+    rows = [r for r in csv.DictReader(open(summary)) if r["metric"] == metric
+            and placement in (None, r["placement"])]
     if len(rows) != 1:
         sys.exit(f"plain_check.py: '{args}' gave {len(rows)} rows of {metric}")
     return float(rows[0]["median"])
@@ -61,7 +67,7 @@ def main():
         print(f"plain_check.py: build first ({syncmark})", file=sys.stderr)
         return 2
     fams = a.families or sorted(os.listdir(plain_dir))
-    print(f"{'case':<60} {'metric':<12} {'syncmark':>11} {'plain':>11} "
+    print(f"{'case':<60} {'metric':<16} {'syncmark':>11} {'plain':>11} "
           f"{'ratio':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         for fam in fams:
@@ -73,16 +79,18 @@ def main():
                 return 2
             ours, plains = {}, {}
             for _ in range(a.rounds):
-                for case, metric, rate in blocks(
+                for case, place, metric, rate in blocks(
                         subprocess.run([prog], check=True, text=True,
                                        stdout=subprocess.PIPE).stdout):
-                    plains.setdefault((case, metric), []).append(rate)
-                    ours.setdefault((case, metric), []).append(
-                        syncmark_median(syncmark, case, metric, tmp))
-            for (case, metric), p in plains.items():
-                o = statistics.median(ours[(case, metric)])
+                    key = (case, place, metric)
+                    plains.setdefault(key, []).append(rate)
+                    ours.setdefault(key, []).append(
+                        syncmark_median(syncmark, case, place, metric, tmp))
+            for (case, place, metric), p in plains.items():
+                o = statistics.median(ours[(case, place, metric)])
                 pm = statistics.median(p)
-                print(f"{case:<60} {metric:<12} {o:11.4g} {pm:11.4g} "
+                label = case + (f" [{place}]" if place else "")
+                print(f"{label:<60} {metric:<16} {o:11.4g} {pm:11.4g} "
                       f"{o / pm:6.3f}")
     return 0
 

@@ -1,7 +1,7 @@
 /* plain.h: what every plain reference program shares: it does a family's
  * headline work the plain way (N operations, total time, no harness),
  * repeats it, and prints the median rate and the syncmark case that must
- * agree with it (read by scripts/plain_check.sh). */
+ * agree with it (read by scripts/plain_check.py). */
 #ifndef SYNCMARK_PLAIN_H
 #define SYNCMARK_PLAIN_H
 
@@ -22,8 +22,7 @@ typedef double (*sm_plain_round_fn)(void *arg);
 /* Runs `round` SM_PLAIN_ROUNDS times, each timed from before its first
  * operation to after its last, and returns the median rate in operations
  * per second, or a negative value when a round failed. */
-static inline double sm_plain_median_rate(sm_plain_round_fn round,
-                                          void *arg) {
+static inline double sm_plain_median_rate(sm_plain_round_fn round, void *arg) {
   double rates[SM_PLAIN_ROUNDS];
   for (int i = 0; i < SM_PLAIN_ROUNDS; i++) {
     uint64_t t0 = sm_now_ns();
@@ -37,20 +36,33 @@ static inline double sm_plain_median_rate(sm_plain_round_fn round,
   return rates[SM_PLAIN_ROUNDS / 2];
 }
 
-/* Prints the lines scripts/plain_check.sh reads:
+/* Prints the lines scripts/plain_check.py reads:
  *   case: <syncmark run arguments selecting one case>
+ *   placement: <the pair placement of that case's row> (when not NULL: the
+ *              arguments select a pair family's cases, one per placement)
  *   metric: <the syncmark metric to compare>
- *   plain: <median rate of the plain program>
- * and returns the program's exit status (0, or 1 when rate < 0). */
-static inline int sm_plain_report(const char *syncmark_args,
-                                  const char *metric, double rate) {
-  printf("case: %s\nmetric: %s\n", syncmark_args, metric);
-  if (rate < 0) {
+ *   plain: <the plain program's median, in the metric's unit>
+ * and returns the program's exit status (0, or 1 when value < 0: a round
+ * failed). */
+static inline int sm_plain_report_at(const char *syncmark_args,
+                                     const char *placement, const char *metric,
+                                     double value) {
+  printf("case: %s\n", syncmark_args);
+  if (placement)
+    printf("placement: %s\n", placement);
+  printf("metric: %s\n", metric);
+  if (value < 0) {
     fprintf(stderr, "plain: a round failed\n");
     return 1;
   }
-  printf("plain: %.6g\n", rate);
+  printf("plain: %.6g\n", value);
   return 0;
+}
+
+/* sm_plain_report_at for a case the arguments select alone. */
+static inline int sm_plain_report(const char *syncmark_args, const char *metric,
+                                  double rate) {
+  return sm_plain_report_at(syncmark_args, NULL, metric, rate);
 }
 
 #endif
