@@ -55,6 +55,9 @@ Test(ctxswitch, every_case_checks_out_with_consistent_metrics) {
     if (strcmp(c->variant->name, "perf_pipe") == 0 && rc == SM_MEASURE_SKIP)
       continue; /* perf or taskset missing, or perf cannot run here */
     cr_assert_eq(rc, 0, "%s %s: %s", c->variant->name, c->placement_name, msg);
+    double v[2];
+    if (sm_results_values(&r, i, "rtt_ns", v, 2) == 0)
+      continue; /* a loaded machine gave a thread no CPU in the window */
     double rtt = metric_of(&r, i, "rtt_ns");
     cr_expect_gt(rtt, 0, "%s %s", c->variant->name, c->placement_name);
     cr_expect_geq(metric_of(&r, i, "vcsw_per_rtt"), 0);
@@ -95,10 +98,7 @@ Test(ctxswitch, the_stop_hand_shake_never_hangs) {
       struct sm_results r = {0};
       char msg[256] = "";
       int rc = sm_runner_repetition(&cfg, c, i, 1, &r, msg, sizeof msg);
-      /* A window may end before a round trip was measured; nothing else
-       * may go wrong. */
-      cr_assert(rc == 0 || strstr(msg, "no round trip was measured"), "%s: %s",
-                c->variant->name, msg);
+      cr_assert_eq(rc, 0, "%s: %s", c->variant->name, msg);
       sm_results_free(&r);
     }
   }

@@ -105,8 +105,10 @@ static int sleep_setup(const struct sm_case *c, void **state) {
 }
 
 /* The self-check: the slack was set, no sampled sleep ended early (as
- * nanosleep promises never to), and a sleep completed inside the window
- * (else the case is skipped: the window is shorter than one sleep).
+ * nanosleep promises never to), and a sleep completed inside the window:
+ * when one sleep spanned all of it the case is skipped (the window is
+ * shorter than a sleep); a thread that got no CPU in the window (a loaded
+ * machine) only leaves the window without figures.
  * Returns 0, SM_MEASURE_SKIP, or -EPROTO or prctl's negative errno with
  * msg set. */
 static int sleep_check(const struct sm_case *c, void *state,
@@ -125,7 +127,8 @@ static int sleep_check(const struct sm_case *c, void *state,
              s->ns, s->early_ns, s->early);
     return -EPROTO;
   }
-  if (workers[0].ops_at_stop == workers[0].ops_at_measure) {
+  if (workers[0].ops_at_stop > 0 &&
+      workers[0].ops_at_stop == workers[0].ops_at_measure) {
     snprintf(msg, size,
              "no sleep of %ld us ended inside the measured window: it needs "
              "a longer --duration",
@@ -137,8 +140,8 @@ static int sleep_check(const struct sm_case *c, void *state,
 
 /* The family's metrics of a checked window: the mean actual length over
  * the requested one (the runner's MEASURE-phase span over the sleeps in
- * it), the timer slack in force and the sleeps measured. Returns 0 or the
- * sink's error. */
+ * it), the timer slack in force and the sleeps measured; none without a
+ * sleep in the window. Returns 0 or the sink's error. */
 static int sleep_metrics(const struct sm_case *c, void *state,
                          const struct sm_worker *workers, unsigned n,
                          struct sm_sink *sink, char *msg, size_t size) {
@@ -146,6 +149,8 @@ static int sleep_metrics(const struct sm_case *c, void *state,
   const struct sleep_state *s = state;
   double sleeps = (double)(workers[0].ops_at_stop - workers[0].ops_at_measure);
   double span = (double)(workers[0].ns_at_stop - workers[0].ns_at_measure);
+  if (sleeps <= 0)
+    return 0; /* no sleep in the window: its rates are nan */
   int rc = sm_sink_metric(sink, "actual_over_requested", "ratio",
                           span / sleeps / (double)s->ns);
   if (rc == 0)
