@@ -5,28 +5,11 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "plan.h"
 #include "registry.h"
-#include "results.h"
-#include "runner.h"
 #include "test_support.h"
 
 TestSuite(ctxswitch, .init = load_machine, .fini = free_machine,
           .timeout = 120);
-
-/* Builds the plan of the variants matching `filter`. */
-static void plan_of(const char *filter, struct sm_plan *plan) {
-  const unsigned threads[] = {2};
-  const enum sm_placement none = SM_PLACE_NONE;
-  struct sm_plan_request req = {.filters = &filter,
-                                .nfilters = 1,
-                                .threads = threads,
-                                .nthreads = 1,
-                                .placements = &none,
-                                .nplacements = 1,
-                                .quick = true};
-  cr_assert_eq(sm_plan_build(&req, topo, plan), 0);
-}
 
 /* Whether case c is a one-thread variant pinned elsewhere than same-pu
  * (the cases the family skips). */
@@ -37,7 +20,7 @@ static int skipped_alone(const struct sm_case *c) {
 
 Test(ctxswitch, every_case_checks_out_with_consistent_metrics) {
   struct sm_plan plan;
-  plan_of("ctxswitch", &plan);
+  plan_quick("ctxswitch", NULL, &plan);
   struct sm_window_config cfg = {
       .warmup_ns = 2000000, .duration_ns = 10000000, .topo = topo, .quick = 1};
   struct sm_results r = {0};
@@ -88,19 +71,13 @@ Test(ctxswitch, every_case_checks_out_with_consistent_metrics) {
  * one must end, with every token answered. */
 Test(ctxswitch, the_stop_hand_shake_never_hangs) {
   struct sm_plan plan;
-  plan_of("ctxswitch/*", &plan);
+  plan_quick("ctxswitch/*", NULL, &plan);
   struct sm_window_config cfg = {.duration_ns = 200000, .topo = topo};
   for (size_t i = 0; i < plan.ncases; i++) {
     const struct sm_case *c = &plan.cases[i];
     if (c->variant->nroles != 2 || strcmp(c->placement_name, "none") != 0)
       continue;
-    for (int k = 0; k < 20; k++) {
-      struct sm_results r = {0};
-      char msg[256] = "";
-      int rc = sm_runner_repetition(&cfg, c, i, 1, &r, msg, sizeof msg);
-      cr_assert_eq(rc, 0, "%s: %s", c->variant->name, msg);
-      sm_results_free(&r);
-    }
+    repeat_windows(c, &cfg, 20);
   }
   sm_plan_free(&plan);
 }

@@ -5,30 +5,15 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "plan.h"
 #include "registry.h"
-#include "results.h"
-#include "runner.h"
 #include "test_support.h"
 
 TestSuite(sleep, .init = load_machine, .fini = free_machine, .timeout = 60);
 
 /* Builds the plan of both variants at sleep_us=`us`. */
 static void plan_of(long us, struct sm_plan *plan) {
-  const char *filter = "sleep";
-  const unsigned threads[] = {1};
-  const enum sm_placement none = SM_PLACE_NONE;
   struct sm_axis_override o = {.key = "sleep_us", .values = {us}, .nvalues = 1};
-  struct sm_plan_request req = {.filters = &filter,
-                                .nfilters = 1,
-                                .threads = threads,
-                                .nthreads = 1,
-                                .placements = &none,
-                                .nplacements = 1,
-                                .quick = true,
-                                .overrides = &o,
-                                .noverrides = 1};
-  cr_assert_eq(sm_plan_build(&req, topo, plan), 0);
+  plan_quick("sleep", &o, plan);
   cr_assert_eq(plan->ncases, 2);
 }
 

@@ -5,30 +5,17 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "plan.h"
 #include "registry.h"
-#include "results.h"
-#include "runner.h"
 #include "test_support.h"
 
 TestSuite(wake, .init = load_machine, .fini = free_machine, .timeout = 120);
 
-/* Builds the plan of the variants matching `filter` at delay_us=`delay`. */
+/* Builds the quick plan of the variants matching `filter` at
+ * delay_us=`delay`. */
 static void plan_of(const char *filter, long delay, struct sm_plan *plan) {
-  const unsigned threads[] = {2};
-  const enum sm_placement none = SM_PLACE_NONE;
   struct sm_axis_override o = {
       .key = "delay_us", .values = {delay}, .nvalues = 1};
-  struct sm_plan_request req = {.filters = &filter,
-                                .nfilters = 1,
-                                .threads = threads,
-                                .nthreads = 1,
-                                .placements = &none,
-                                .nplacements = 1,
-                                .quick = true,
-                                .overrides = &o,
-                                .noverrides = 1};
-  cr_assert_eq(sm_plan_build(&req, topo, plan), 0);
+  plan_quick(filter, &o, plan);
 }
 
 Test(wake, every_case_checks_out_with_consistent_metrics) {
@@ -94,13 +81,7 @@ Test(wake, the_stop_hand_shake_never_hangs) {
     if (strncmp(c->variant->name, "poll_", 5) == 0 ||
         strcmp(c->placement_name, "none") != 0)
       continue;
-    for (int k = 0; k < 20; k++) {
-      struct sm_results r = {0};
-      char msg[256] = "";
-      int rc = sm_runner_repetition(&cfg, c, i, 1, &r, msg, sizeof msg);
-      cr_assert_eq(rc, 0, "%s: %s", c->variant->name, msg);
-      sm_results_free(&r);
-    }
+    repeat_windows(c, &cfg, 20);
   }
   sm_plan_free(&plan);
 }
