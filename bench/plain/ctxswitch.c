@@ -8,7 +8,6 @@
 #include "plain.h"
 #include "syncmark/futex.h"
 #include "syncmark/thread.h"
-#include "syncmark/topology.h"
 
 /* Round trips per round. */
 enum { ROUNDS = 20000 };
@@ -99,16 +98,9 @@ static int measure(struct pair *p, int use_pipe, const char *variant) {
 }
 
 int main(void) {
-  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
-  struct sm_topology *topo;
-  int pus[2];
-  if (sm_topology_load(&opts, &topo) != 0 ||
-      sm_topology_plan_pair(topo, SM_PAIR_SAME_PU, pus) != 0) {
-    fprintf(stderr, "plain: cannot plan the same-pu pair\n");
+  struct pair p = {.pu = sm_plain_same_pu()};
+  if (p.pu < 0)
     return 1;
-  }
-  sm_topology_free(topo);
-  struct pair p = {.pu = pus[0]};
   if (pipe(p.there) != 0 || pipe(p.back) != 0) {
     perror("plain: pipe");
     return 1;

@@ -11,6 +11,23 @@
 
 #include "syncmark/clock.h"
 #include "syncmark/stats.h"
+#include "syncmark/topology.h"
+
+/* Returns the PU of this machine's same-pu pair (where syncmark runs that
+ * pair case), or -1 with a message on stderr when it cannot be planned. */
+static inline int sm_plain_same_pu(void) {
+  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
+  struct sm_topology *topo;
+  int pus[2] = {-1, -1};
+  if (sm_topology_load(&opts, &topo) != 0) {
+    fprintf(stderr, "plain: cannot read the topology\n");
+    return -1;
+  }
+  if (sm_topology_plan_pair(topo, SM_PAIR_SAME_PU, pus) != 0)
+    fprintf(stderr, "plain: cannot plan the same-pu pair\n");
+  sm_topology_free(topo);
+  return pus[0];
+}
 
 /* Rounds a plain program runs; it reports their median. */
 #define SM_PLAIN_ROUNDS 5

@@ -9,7 +9,6 @@
 #include "syncmark/futex.h"
 #include "syncmark/park.h"
 #include "syncmark/thread.h"
-#include "syncmark/topology.h"
 
 /* Wake-ups per round, and the waker's least delay before each (ns). */
 enum { WAKES = 300, DELAY_NS = 200000 };
@@ -80,17 +79,9 @@ static double one_round(struct pair *p) {
 }
 
 int main(void) {
-  struct sm_topology_opts opts = SM_TOPOLOGY_OPTS_INIT;
-  struct sm_topology *topo;
-  int pus[2];
-  if (sm_topology_load(&opts, &topo) != 0 ||
-      sm_topology_plan_pair(topo, SM_PAIR_SAME_PU, pus) != 0) {
-    fprintf(stderr, "plain: cannot plan the same-pu pair\n");
-    return 1;
-  }
-  sm_topology_free(topo);
   static struct pair p;
-  p.pu = pus[0];
+  if ((p.pu = sm_plain_same_pu()) < 0)
+    return 1;
   double p50[SM_PLAIN_ROUNDS];
   for (int r = 0; r < SM_PLAIN_ROUNDS; r++)
     if ((p50[r] = one_round(&p)) < 0)
