@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "family.h"
 #include "sampling.h"
@@ -28,6 +29,10 @@ enum { ACK_DONE = -2 };
  * flag (about 100 ns of calibrated work between two). */
 #define SPIN_NS 50000u
 enum { SPIN_CHUNKS = 500 };
+/* The last part of the waker's delay that is spun rather than slept, and
+ * the shortest delay that sleeps at all (see delay()). */
+#define SPIN_TAIL_NS  200000u
+#define SLEEP_FROM_NS 1000000u
 
 /* Signal number k (the waker's k-th, from 0). */
 static inline int signal_of(uint64_t k) {
@@ -43,8 +48,9 @@ struct wake_state {
   pthread_mutex_t mu;
   pthread_cond_t cond;
   uint64_t poll_ns;          /* poll: sleep between looks at the flag */
-  uint64_t delay_iters;      /* sm_work_spin iterations of the least delay */
-  uint64_t span_iters;       /* ... of the random part added to it */
+  uint64_t delay_ns;         /* the waker's least delay before a signal */
+  uint64_t span_ns;          /* the random part added to it: [0, span) */
+  uint64_t tail_iters;       /* sm_work_spin iterations of SPIN_TAIL_NS */
   uint64_t spin_chunk_iters; /* spin_park: the work between two looks */
   /* the waker's, published after its loop */
   SM_CACHE_ALIGNED uint64_t sent;
@@ -131,6 +137,23 @@ static inline uint64_t next_random(uint64_t *x) {
   return *x;
 }
 
+/* The waker's delay before a signal: a random length in [delay, delay +
+ * span), spun as calibrated work; from SLEEP_FROM_NS on, slept but for its
+ * last SPIN_TAIL_NS. The sleep keeps a long delay true in wall time on a
+ * loaded PU (calibrated work stretches with the waker's share of it, and
+ * a 10 ms poll's phase would no longer be uniform); the spun tail keeps the
+ * waker's own timer from firing at the signal, where the kernel would also fire
+ * a polling sleeper's timer whose slack overlaps it and wake both at once,
+ * hiding the poll latency. */
+static inline void delay(const struct wake_state *s, uint64_t *rng) {
+  uint64_t ns = s->delay_ns + (s->span_ns ? next_random(rng) % s->span_ns : 0);
+  if (ns >= SLEEP_FROM_NS) {
+    (void)sm_sleep_for_ns(ns - SPIN_TAIL_NS);
+    ns = SPIN_TAIL_NS;
+  }
+  SM_KEEP(sm_work_spin(ns * s->tail_iters / SPIN_TAIL_NS));
+}
+
 /* Waits until the sleeper has handled signal `want` (0: none sent yet).
  * Returns 0, or 1 when the sleeper has left its loop (ACK_DONE). */
 static inline int wait_ack(struct wake_state *s, int want) {
@@ -145,6 +168,14 @@ static inline int wait_ack(struct wake_state *s, int want) {
 static inline void send_ack(struct wake_state *s, int v) {
   atomic_store_explicit(&s->ack, v, memory_order_release);
   (void)sm_futex_wake(&s->ack, 1);
+}
+
+/* Whether the waker stamps pass `count`: when it is due for a sample, and
+ * on every pass before the waker's MEASURE edge (the sleeper sees its edge
+ * apart from the waker: the wake-up of the waker's last warm-up pass may
+ * be the sleeper's first measured one). */
+static inline int stamp_due(const struct sm_worker *w, uint64_t count) {
+  return !w->in_measure || sm_sample_due(w, count);
 }
 
 /* What the sleeper has seen so far. */
@@ -180,9 +211,9 @@ struct sleeper {
 
 /* Defines, for a way of waiting `how`, the two workers:
  * - how_waker: per pass, waits until the sleeper handled the last signal
- *   (it is waiting again by then), spins a random delay of calibrated
- *   work, stamps the sample clock when the pass is due for a sample, and
- *   signals; after its loop it signals SIGNAL_STOP;
+ *   (it is waiting again by then), waits a random delay (delay()), stamps
+ *   the sample clock when stamp_due says so, and signals; after its loop
+ *   it signals SIGNAL_STOP;
  * - how_sleeper: a wake-up per pass; after its loop it leaves ACK_DONE so
  *   that a waker still waiting for an acknowledgement goes on.
  * Either may see the runner's STOP first: neither is left waiting for a
@@ -191,14 +222,13 @@ struct sleeper {
   static void how##_waker(struct sm_worker *w) {                               \
     struct wake_state *s = w->state;                                           \
     uint64_t count = 0, sent = 0, rng = 0x9e3779b97f4a7c15u ^ w->index;        \
+    (void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* its delays' sleeps */     \
     SM_MEASURED_LOOP(w, count) {                                               \
       if (wait_ack(s, sent ? signal_of(sent - 1) : 0))                         \
         continue;                                                              \
-      uint64_t r = s->span_iters ? next_random(&rng) % s->span_iters : 0;      \
-      SM_KEEP(sm_work_spin(s->delay_iters + r));                               \
-      atomic_store_explicit(&s->stamp,                                         \
-                            sm_sample_due(w, count) ? sm_sample_clock() : 0,   \
-                            memory_order_relaxed);                             \
+      delay(s, &rng);                                                          \
+      uint64_t stamp = stamp_due(w, count) ? sm_sample_clock() : 0;            \
+      atomic_store_explicit(&s->stamp, stamp, memory_order_relaxed);           \
       how##_signal(s, signal_of(sent));                                        \
       sent++;                                                                  \
     }                                                                          \
@@ -263,7 +293,7 @@ static void wake_teardown(void *state) {
 /* Creates the state of one window of case c: the waker's delay before
  * each signal is uniform in [delay, 2 delay) for the blocking waits and in
  * [delay, delay + period) for polling (so the signal falls anywhere in the
- * sleeper's poll period), as calibrated work. Returns 0 or -ENOMEM. */
+ * sleeper's poll period). Returns 0 or -ENOMEM. */
 static int wake_setup(const struct sm_case *c, void **state) {
   struct wake_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
   if (!s)
@@ -273,9 +303,9 @@ static int wake_setup(const struct sm_case *c, void **state) {
   pthread_cond_init(&s->cond, NULL);
   s->poll_ns = poll_ns[c->variant - variants];
   uint64_t delay_ns = (uint64_t)c->param[0] * 1000u;
-  s->delay_iters = sm_work_iterations_for_ns(delay_ns);
-  s->span_iters =
-      s->poll_ns ? sm_work_iterations_for_ns(s->poll_ns) : s->delay_iters;
+  s->delay_ns = delay_ns;
+  s->span_ns = s->poll_ns ? s->poll_ns : delay_ns;
+  s->tail_iters = sm_work_iterations_for_ns(SPIN_TAIL_NS);
   s->spin_chunk_iters = sm_work_iterations_for_ns(SPIN_NS) / SPIN_CHUNKS;
   *state = s;
   return 0;
