@@ -51,6 +51,7 @@ struct wake_state {
   uint64_t delay_ns;         /* the waker's least delay before a signal */
   uint64_t span_ns;          /* the random part added to it: [0, span) */
   uint64_t tail_iters;       /* sm_work_spin iterations of SPIN_TAIL_NS */
+  uint64_t seed;             /* of the waker's delays, never 0 */
   uint64_t spin_chunk_iters; /* spin_park: the work between two looks */
   /* the waker's, published after its loop */
   SM_CACHE_ALIGNED uint64_t sent;
@@ -221,7 +222,7 @@ struct sleeper {
 #define WAKE_WORKERS(how)                                                      \
   static void how##_waker(struct sm_worker *w) {                               \
     struct wake_state *s = w->state;                                           \
-    uint64_t count = 0, sent = 0, rng = 0x9e3779b97f4a7c15u ^ w->index;        \
+    uint64_t count = 0, sent = 0, rng = s->seed;                               \
     (void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* its delays' sleeps */     \
     SM_MEASURED_LOOP(w, count) {                                               \
       if (wait_ack(s, sent ? signal_of(sent - 1) : 0))                         \
@@ -280,6 +281,18 @@ _Static_assert(sizeof poll_ns / sizeof poll_ns[0] ==
                    sizeof variants / sizeof variants[0],
                "one poll period per variant");
 
+/* A seed for the delays of the next window: splitmix64 of a count of
+ * windows, so that every repetition draws delays of its own (the same
+ * ones in every run) rather than the same few again. Never 0. */
+static uint64_t next_seed(void) {
+  static atomic_uint_fast64_t windows;
+  uint64_t z = (atomic_fetch_add(&windows, 1) + 1) * 0x9e3779b97f4a7c15u;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  z ^= z >> 31;
+  return z ? z : 1;
+}
+
 /* Frees a state made by wake_setup; NULL is accepted. */
 static void wake_teardown(void *state) {
   struct wake_state *s = state;
@@ -306,6 +319,7 @@ static int wake_setup(const struct sm_case *c, void **state) {
   s->delay_ns = delay_ns;
   s->span_ns = s->poll_ns ? s->poll_ns : delay_ns;
   s->tail_iters = sm_work_iterations_for_ns(SPIN_TAIL_NS);
+  s->seed = next_seed();
   s->spin_chunk_iters = sm_work_iterations_for_ns(SPIN_NS) / SPIN_CHUNKS;
   *state = s;
   return 0;
