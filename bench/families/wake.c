@@ -183,19 +183,17 @@ static inline int stamp_due(const struct sm_worker *w, uint64_t count) {
 struct sleeper {
   uint64_t observed, bad, early;
   int prev; /* the last signal observed (0: none) */
-  int stopped;
 };
 
 /* One wake-up of the sleeper: waits for the next signal, offers its
  * latency from the waker's stamp when the waker stamped it, and
- * acknowledges it; SIGNAL_STOP is only noted. */
+ * acknowledges it; SIGNAL_STOP only ends the pass (the loop then sees the
+ * runner's STOP: the waker sent it after seeing that). */
 #define SLEEPER_PASS(how, w, s, r)                                             \
   do {                                                                         \
     int v_ = how##_wait((s), (r)->prev);                                       \
     uint64_t stamp_ = atomic_load_explicit(&(s)->stamp, memory_order_relaxed); \
-    if (v_ == SIGNAL_STOP) {                                                   \
-      (r)->stopped = 1;                                                        \
-    } else {                                                                   \
+    if (v_ != SIGNAL_STOP) {                                                   \
       if (stamp_) {                                                            \
         uint64_t now_ = sm_sample_clock();                                     \
         if (now_ < stamp_)                                                     \
