@@ -363,7 +363,9 @@ struct sm_family {
   const struct sm_axis *axes;
   size_t naxes;
   /* Creates the shared state of one window for `c`. Returns 0 and sets
-   * *state, or a negative errno. Runs on the runner thread, never timed. */
+   * *state; SM_MEASURE_SKIP when the case does not apply (e.g. a variant
+   * that ignores the placement), which skips it silently; or a negative
+   * errno. Runs on the runner thread, never timed. */
   int (*setup)(const struct sm_case *c, void **state);
   /* Self-check after the window's workers were joined: returns 0 when the
    * work really happened (e.g. the protected counter equals the writes),

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Families that still measure themselves (each to move onto the runner).
-PENDING=(ctxswitch sleep wake)
+PENDING=()
 
 status=0
 for f in bench/families/*.c; do

@@ -224,4 +224,7 @@ Test(claims, every_name_a_rule_looks_up_exists) {
                fs.lookups);
   cr_assert_eq(fs.bad, 0, "%zu lookups name what does not exist; first: %s",
                fs.bad, fs.first);
+  cr_assert_eq(fs.unchecked_metrics, 0,
+               "%zu metric lookups name a family that still measures itself",
+               fs.unchecked_metrics);
 }

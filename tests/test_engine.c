@@ -389,3 +389,30 @@ Test(engine, isolated_family_threads_left_behind) {
   cr_assert(strstr(msg, "still ran"), "%s", msg);
   sm_results_free(&r);
 }
+
+/* A setup that says the case does not apply skips it silently: no thread
+ * runs, no row is added and the message stays empty. */
+static int skip_setup(const struct sm_case *c, void **state) {
+  (void)c;
+  *state = NULL;
+  return SM_MEASURE_SKIP;
+}
+static void never_worker(struct sm_worker *w) {
+  (void)w;
+  cr_assert_fail("a skipped case ran its worker");
+}
+static const struct sm_variant skip_variant =
+    SM_VARIANT("skip", "test", never_worker);
+static const struct sm_family skip_family = {.name = "skip",
+                                             .variants = &skip_variant,
+                                             .nvariants = 1,
+                                             .setup = skip_setup};
+
+Test(engine, a_setup_may_skip_its_case_silently) {
+  struct sm_results r = {0};
+  char msg[200];
+  cr_assert_eq(run_one(&skip_family, 1, &r, msg, sizeof msg), SM_MEASURE_SKIP);
+  cr_assert_str_empty(msg);
+  cr_assert_eq(r.nrows, 0);
+  sm_results_free(&r);
+}

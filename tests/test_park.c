@@ -1,6 +1,6 @@
 /* test_park.c: Criterion tests of the futex parker (token semantics,
  * timeouts, a ping-pong stress test, no CPU use while parked) and of the
- * internal futex wrappers. */
+ * futex wrappers (syncmark/futex.h). */
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/src/futex.h"
+#include "syncmark/futex.h"
 #include "syncmark/park.h"
 
 #define NS_PER_MS UINT64_C(1000000)
@@ -315,17 +315,17 @@ Test(park, signals_do_not_end_a_plain_park, .timeout = 10) {
 }
 
 Test(futex, timespec_splits_and_saturates) {
-  struct timespec ts = sm__futex_timespec(0);
+  struct timespec ts = sm_futex_timespec(0);
   cr_assert_eq(ts.tv_sec, 0);
   cr_assert_eq(ts.tv_nsec, 0);
-  ts = sm__futex_timespec(UINT64_C(1500000000));
+  ts = sm_futex_timespec(UINT64_C(1500000000));
   cr_assert_eq(ts.tv_sec, 1);
   cr_assert_eq(ts.tv_nsec, 500000000L);
-  ts = sm__futex_timespec(UINT64_C(999999999));
+  ts = sm_futex_timespec(UINT64_C(999999999));
   cr_assert_eq(ts.tv_sec, 0);
   cr_assert_eq(ts.tv_nsec, 999999999L);
   /* 2^64 - 1 = 18446744073709551615 ns. */
-  ts = sm__futex_timespec(UINT64_MAX);
+  ts = sm_futex_timespec(UINT64_MAX);
   cr_assert_eq((uint64_t)ts.tv_sec, UINT64_C(18446744073));
   cr_assert_eq(ts.tv_nsec, 709551615L);
 }
@@ -333,10 +333,10 @@ Test(futex, timespec_splits_and_saturates) {
 Test(futex, wait_results, .timeout = 10) {
   atomic_int word = 5;
   /* The value differs: no sleep at all. */
-  cr_assert_eq(sm__futex_wait(&word, 4, NULL), -EAGAIN);
-  struct timespec rel = sm__futex_timespec(NS_PER_MS);
-  cr_assert_eq(sm__futex_wait(&word, 5, &rel), -ETIMEDOUT);
+  cr_assert_eq(sm_futex_wait(&word, 4, NULL), -EAGAIN);
+  struct timespec rel = sm_futex_timespec(NS_PER_MS);
+  cr_assert_eq(sm_futex_wait(&word, 5, &rel), -ETIMEDOUT);
   struct timespec bad = {0, 1000000000L};
-  cr_assert_eq(sm__futex_wait(&word, 5, &bad), -EINVAL);
-  cr_assert_eq(sm__futex_wake(&word, 1), 0); /* nobody waits */
+  cr_assert_eq(sm_futex_wait(&word, 5, &bad), -EINVAL);
+  cr_assert_eq(sm_futex_wake(&word, 1), 0); /* nobody waits */
 }

@@ -1,6 +1,7 @@
 /* test_support.h: fixtures the Criterion test files share: this machine's
  * topology (loaded once per suite), the one value of a metric that a
- * repetition added, and removal of a temporary tree. Included by test files
+ * repetition added, a quick plan of some families' cases, repeated short
+ * windows, and removal of a temporary tree. Included by test files
  * only (static definitions). */
 #ifndef SYNCMARK_TEST_SUPPORT_H
 #define SYNCMARK_TEST_SUPPORT_H
@@ -10,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "results.h"
+#include "runner.h"
 #include "syncmark/topology.h"
 
 /* This machine, for the suite's tests. */
@@ -35,6 +38,41 @@ static inline double metric_of(const struct sm_results *r, size_t i,
   double v[2];
   cr_assert_eq(sm_results_values(r, i, metric, v, 2), 1, "no %s", metric);
   return v[0];
+}
+
+/* Builds the quick plan of the variants matching `filter` (2 threads,
+ * unpinned, for a threads-shape family; a pair family gets its pair
+ * placements), with the axis override `o` when not NULL; fails the test
+ * when the plan cannot be built. */
+static inline void plan_quick(const char *filter,
+                              const struct sm_axis_override *o,
+                              struct sm_plan *plan) {
+  static const unsigned threads[] = {2};
+  static const enum sm_placement none = SM_PLACE_NONE;
+  struct sm_plan_request req = {.filters = &filter,
+                                .nfilters = 1,
+                                .threads = threads,
+                                .nthreads = 1,
+                                .placements = &none,
+                                .nplacements = 1,
+                                .quick = true,
+                                .overrides = o,
+                                .noverrides = o ? 1 : 0};
+  cr_assert_eq(sm_plan_build(&req, topo, plan), 0);
+}
+
+/* Runs `times` repetitions of case c under cfg, each of which must
+ * return 0 (a stop hand-shake that hangs fails the test by its timeout). */
+static inline void repeat_windows(const struct sm_case *c,
+                                  const struct sm_window_config *cfg,
+                                  int times) {
+  for (int k = 0; k < times; k++) {
+    struct sm_results r = {0};
+    char msg[256] = "";
+    int rc = sm_runner_repetition(cfg, c, 0, 1, &r, msg, sizeof msg);
+    cr_assert_eq(rc, 0, "%s %s: %s", c->variant->name, c->placement_name, msg);
+    sm_results_free(&r);
+  }
 }
 
 /* nftw callback that removes one entry of a post-order (FTW_DEPTH) walk,

@@ -1,326 +1,309 @@
 /* ctxswitch.c: the `ctxswitch` family: the round trip of a token passed
  * between two threads through futex, pipe, eventfd, condvar, park/unpark
- * or a spinning flag, per pair placement, with the voluntary switches each
- * round trip cost (claim C1); the same calls made by one thread, and perf's
- * own pipe benchmark, are rows of their own. */
+ * or a spinning flag, per pair placement, with the switches each round
+ * trip cost (claim C1); the same calls made by one thread, and perf's own
+ * pipe benchmark, are rows of their own. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/futex.h>
-#include <poll.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "family.h"
-#include "syncmark/clock.h"
+#include "peer.h"
+#include "runner.h"
+#include "syncmark/futex.h"
 #include "syncmark/park.h"
-#include "syncmark/stats.h"
-#include "syncmark/thread.h"
-
-extern char **environ;
 
 /* How the token travels. */
 enum mech { M_FUTEX, M_PIPE, M_EVENTFD, M_CONDVAR, M_PARK, M_SPIN };
 
-/* Token values: the initiator (side 0) sends odd values, the responder
- * (side 1) answers with the next even one. STOP ends the responder. */
+/* The token that ends the responder: the initiator sends it once after
+ * its loop. Round trip k carries token_of(k) there and token_of(k) + 1
+ * back, which never equal it. */
 enum { TOKEN_STOP = -1 };
-
-/* Batches the measured phase is cut into (their means give the batch
- * percentiles), and the most it may hold. */
-enum { TARGET_BATCHES = 64, MAX_BATCHES = 4096 };
-/* Round trips are capped so token values stay below INT_MAX. */
-#define MAX_ROUNDS (INT_MAX / 4)
-/* Shortest warm-up used to size the batches, whatever --warmup says. */
-#define MIN_WARMUP_NS 1000000u
+/* Round numbers wrap here, so tokens stay positive ints in any window. */
+#define ROUND_MASK ((1u << 29) - 1u)
 /* Pause iterations a spinning waiter tries before each sched_yield: a
  * waiter on its partner's PU would otherwise spin until preempted. */
 enum { SPIN_BEFORE_YIELD = 256 };
+/* Fewest round trips one rtt_batch sample averages over. */
+enum { RTT_BATCH = 64 };
+
+/* The token of round trip k (the initiator's odd value). */
+static inline int token_of(uint64_t k) {
+  return (int)(2u * (k & ROUND_MASK) + 1u);
+}
 
 /* One pair of threads passing a token; fields written by one side only
  * sit on their own cache lines. */
 struct pingpong {
   SM_CACHE_ALIGNED atomic_int ball; /* the token (futex word) */
-  SM_CACHE_ALIGNED atomic_int abort;
-  atomic_int phase; /* SM_PHASE_*, written by side 0 before a send */
-  enum mech mech;
-  int one_thread; /* one thread plays both sides */
-  int fds[2][2];  /* per receiving side: read end, write end (eventfd:
-                     the same descriptor twice) */
+  int fds[2][2]; /* per receiving side: read end, write end (eventfd: the
+                    same descriptor twice; one thread: side 0's are side
+                    1's) */
   struct sm_parker parker[2];
   pthread_mutex_t mu;
   pthread_cond_t cond[2];
-  uint64_t warmup_ns, duration_ns;
-  /* side 0's results */
-  uint64_t rounds;       /* measured round trips */
-  uint64_t total_rounds; /* warm-up and measured */
-  uint64_t measured_ns;  /* length of the measured phase */
-  double *batch_ns;      /* MAX_BATCHES per-round means */
-  size_t nbatches;
-  /* per side: receives with the expected value, bad ones, measured
-   * receives, and resource usage over the measured phase */
-  struct side_result {
-    SM_CACHE_ALIGNED uint64_t received, bad, measured;
-    struct rusage ru_start, ru_end;
-    int rc;
+  int alone; /* one thread plays both sides */
+  /* per side, published once after its loop: tokens received (the
+   * responder's, warm-up included) and those with an unexpected value */
+  struct side {
+    SM_CACHE_ALIGNED uint64_t received, bad;
   } side[2];
-  struct sm_parker done_parker; /* the watchdog waits on it */
-  atomic_int done;
 };
 
-/* Sleeps on *addr while it holds `expected` (no time limit: the watchdog
- * wakes a lost waiter). Returns 0 or a negative errno; all mean "look
- * again". */
-static int futex_wait(atomic_int *addr, int expected) {
-  long r = syscall(SYS_futex, (void *)addr, FUTEX_WAIT_PRIVATE, expected, NULL,
-                   NULL, 0);
-  return r == 0 ? 0 : -errno;
+/* Adapters: <mech>_send hands value v to side `to`; <mech>_recv waits for
+ * the token meant for `side`, the ball having held `prev` before the
+ * sender wrote it, and returns it. A write or read on the pair's own pipe
+ * or eventfd cannot fail (one token is in flight, both ends stay open);
+ * one that does aborts the process, as an OS call that cannot fail does
+ * in syncmark. */
+
+static inline void futex_send(struct pingpong *s, int to, int v) {
+  (void)to;
+  atomic_store_explicit(&s->ball, v, memory_order_release);
+  (void)sm_futex_wake(&s->ball, 1);
 }
 
-/* Wakes one waiter of *addr; a wake with no waiter is harmless. */
-static void futex_wake(atomic_int *addr) {
-  (void)syscall(SYS_futex, (void *)addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+static inline int futex_recv(struct pingpong *s, int side, int prev) {
+  (void)side;
+  int v;
+  while ((v = atomic_load_explicit(&s->ball, memory_order_acquire)) == prev)
+    (void)sm_futex_wait(&s->ball, prev, NULL);
+  return v;
 }
 
-/* Writes `len` bytes to fd in one call. Returns 0, or a negative errno (a
- * short write is -EIO). */
-static int write_all(int fd, const void *buf, size_t len) {
-  ssize_t n = write(fd, buf, len);
-  return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+/* Writes all of buf (len bytes) to fd in one call, or aborts. */
+static inline void write_or_abort(int fd, const void *buf, size_t len) {
+  if (write(fd, buf, len) != (ssize_t)len)
+    abort();
 }
 
-/* Reads `len` bytes from fd in one call, retrying after signals. Returns 0,
- * -EPIPE at end of file, or a negative errno (short reads are -EIO). */
-static int read_all(int fd, void *buf, size_t len) {
+/* Reads len bytes from fd in one call, retrying after signals, or aborts
+ * (end of file or a short read cannot happen on the pair's channels). */
+static inline void read_or_abort(int fd, void *buf, size_t len) {
   ssize_t n;
   do
     n = read(fd, buf, len);
   while (n < 0 && errno == EINTR);
-  return n == (ssize_t)len ? 0 : n == 0 ? -EPIPE : n < 0 ? -errno : -EIO;
+  if (n != (ssize_t)len)
+    abort();
 }
 
-/* Hands value v to side `to`. Returns 0 or a negative errno from the OS. */
-static int send_token(struct pingpong *s, int to, int v) {
-  switch (s->mech) {
-  case M_PIPE:
-    return write_all(s->fds[to][1], &v, sizeof v);
-  case M_EVENTFD: {
-    uint64_t one = 1;
-    atomic_store_explicit(&s->ball, v, memory_order_release);
-    return write_all(s->fds[to][1], &one, sizeof one);
-  }
-  case M_FUTEX:
-    atomic_store_explicit(&s->ball, v, memory_order_release);
-    futex_wake(&s->ball);
-    return 0;
-  case M_CONDVAR:
-    pthread_mutex_lock(&s->mu);
-    atomic_store_explicit(&s->ball, v, memory_order_relaxed);
-    pthread_cond_signal(&s->cond[to]);
-    pthread_mutex_unlock(&s->mu);
-    return 0;
-  case M_PARK:
-    atomic_store_explicit(&s->ball, v, memory_order_release);
-    sm_parker_unpark(&s->parker[to]);
-    return 0;
-  case M_SPIN:
-    atomic_store_explicit(&s->ball, v, memory_order_release);
-    return 0;
-  }
-  return -EINVAL;
+static inline void pipe_send(struct pingpong *s, int to, int v) {
+  write_or_abort(s->fds[to][1], &v, sizeof v);
+}
+
+static inline int pipe_recv(struct pingpong *s, int side, int prev) {
+  (void)prev;
+  int v;
+  read_or_abort(s->fds[side][0], &v, sizeof v);
+  return v;
+}
+
+static inline void eventfd_send(struct pingpong *s, int to, int v) {
+  uint64_t one = 1;
+  atomic_store_explicit(&s->ball, v, memory_order_release);
+  write_or_abort(s->fds[to][1], &one, sizeof one);
+}
+
+/* A count other than 1 (two writes coalesced) returns `prev`, which the
+ * receiver counts as a bad token. */
+static inline int eventfd_recv(struct pingpong *s, int side, int prev) {
+  uint64_t count;
+  read_or_abort(s->fds[side][0], &count, sizeof count);
+  int v = atomic_load_explicit(&s->ball, memory_order_acquire);
+  return count == 1 ? v : prev;
+}
+
+static inline void condvar_send(struct pingpong *s, int to, int v) {
+  pthread_mutex_lock(&s->mu);
+  atomic_store_explicit(&s->ball, v, memory_order_relaxed);
+  pthread_cond_signal(&s->cond[to]);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static inline int condvar_recv(struct pingpong *s, int side, int prev) {
+  int v;
+  pthread_mutex_lock(&s->mu);
+  while ((v = atomic_load_explicit(&s->ball, memory_order_relaxed)) == prev)
+    pthread_cond_wait(&s->cond[side], &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  return v;
+}
+
+static inline void park_send(struct pingpong *s, int to, int v) {
+  atomic_store_explicit(&s->ball, v, memory_order_release);
+  sm_parker_unpark(&s->parker[to]);
+}
+
+static inline int park_recv(struct pingpong *s, int side, int prev) {
+  int v;
+  while ((v = atomic_load_explicit(&s->ball, memory_order_acquire)) == prev)
+    sm_parker_park(&s->parker[side]);
+  return v;
+}
+
+static inline void spin_send(struct pingpong *s, int to, int v) {
+  (void)to;
+  atomic_store_explicit(&s->ball, v, memory_order_release);
 }
 
 /* Spins until the ball leaves `prev`, yielding the PU after every
- * SPIN_BEFORE_YIELD pauses, and gives up when the watchdog aborts. Returns
- * the new value. */
-static int spin_wait(struct pingpong *s, int prev) {
+ * SPIN_BEFORE_YIELD pauses. */
+static inline int spin_recv(struct pingpong *s, int side, int prev) {
+  (void)side;
   int v;
   for (unsigned i = 1;
        (v = atomic_load_explicit(&s->ball, memory_order_acquire)) == prev;
        i++) {
     sm_cpu_relax();
-    if (i % SPIN_BEFORE_YIELD == 0) {
-      if (atomic_load_explicit(&s->abort, memory_order_relaxed))
-        return prev;
+    if (i % SPIN_BEFORE_YIELD == 0)
       sched_yield();
-    }
   }
   return v;
 }
 
-/* Waits for the token meant for `side`, the ball having held `prev` before
- * the sender wrote it, and stores it in *v. Returns 0, -ECANCELED when the
- * watchdog aborted the pair, or a negative errno from the OS. */
-static int recv_token(struct pingpong *s, int side, int prev, int *v) {
-  int rc = 0;
-  switch (s->mech) {
-  case M_PIPE:
-    rc = read_all(s->fds[side][0], v, sizeof *v);
-    break;
-  case M_EVENTFD: {
-    uint64_t count;
-    rc = read_all(s->fds[side][0], &count, sizeof count);
-    *v = atomic_load_explicit(&s->ball, memory_order_acquire);
-    if (rc == 0 && count != 1)
-      *v = prev; /* counted as a bad token */
-    break;
+/* Where the initiator's current rtt_batch began: the pass and the clock of
+ * a sampled pass. */
+struct batch_mark {
+  uint64_t from, t0;
+  int open;
+};
+
+/* On a sampled pass `count` whose clock read `now`: once RTT_BATCH round
+ * trips have passed since the batch began, offers their mean (kind 1,
+ * rtt_batch) unless the batch began before the MEASURE edge, and begins
+ * the next batch here. */
+static inline void mark_batch(struct sm_worker *w, struct batch_mark *b,
+                              uint64_t count, uint64_t now) {
+  if (b->open && count - b->from < RTT_BATCH)
+    return;
+  if (b->open && w->saw_measure && b->t0 >= w->ns_at_measure)
+    sm_worker_sample_kind(w, 1,
+                          (double)(now - b->t0) / (double)(count - b->from));
+  *b = (struct batch_mark){.from = count, .t0 = now, .open = 1};
+}
+
+/* The measured loop of a thread that starts round trips: `round` is an
+ * expression of `out` (the round's token) giving 1 for a bad answer.
+ * Sampled passes time one round trip (rtt) and mark batches (rtt_batch).
+ * Publishes its bad answers as side 0's. */
+#define INITIATOR_LOOP(w, s, round)                                            \
+  do {                                                                         \
+    struct batch_mark batch_ = {0};                                            \
+    uint64_t count_ = 0, bad_ = 0;                                             \
+    SM_MEASURED_LOOP(w, count_) {                                              \
+      int out = token_of(count_);                                              \
+      if (sm_sample_due((w), count_)) {                                        \
+        uint64_t t0_ = sm_sample_start(w);                                     \
+        mark_batch((w), &batch_, count_, t0_);                                 \
+        bad_ += (round);                                                       \
+        sm_sample_stop((w), t0_);                                              \
+      } else {                                                                 \
+        bad_ += (round);                                                       \
+      }                                                                        \
+    }                                                                          \
+    (s)->side[0].received = count_;                                            \
+    (s)->side[0].bad = bad_;                                                   \
+  } while (0)
+
+/* What the responder has seen so far. */
+struct responder {
+  uint64_t received, bad;
+  int prev; /* the ball's value after its last answer */
+  int stopped;
+};
+
+/* Defines, for mechanism m, the pair's two workers:
+ * - m_initiator: round trips (send token_of(k), wait for token_of(k) + 1)
+ *   until the runner stops the window, then TOKEN_STOP to the responder;
+ * - m_responder: answers every token with the next value. It may see the
+ *   runner's STOP before the initiator's last token, so after its loop it
+ *   keeps answering until TOKEN_STOP arrives: neither side is left
+ *   waiting for a partner that stopped. */
+#define PAIR_WORKERS(m)                                                        \
+  static inline uint64_t m##_round(struct pingpong *s, int out) {              \
+    m##_send(s, 1, out);                                                       \
+    return m##_recv(s, 0, out) != out + 1;                                     \
+  }                                                                            \
+  static void m##_initiator(struct sm_worker *w) {                             \
+    struct pingpong *s = w->state;                                             \
+    INITIATOR_LOOP(w, s, m##_round(s, out));                                   \
+    m##_send(s, 1, TOKEN_STOP);                                                \
+  }                                                                            \
+  static inline void m##_answer(struct pingpong *s, struct responder *r) {     \
+    int v = m##_recv(s, 1, r->prev);                                           \
+    if (v == TOKEN_STOP) {                                                     \
+      r->stopped = 1;                                                          \
+      return;                                                                  \
+    }                                                                          \
+    r->bad += v != token_of(r->received);                                      \
+    r->received++;                                                             \
+    r->prev = v + 1;                                                           \
+    m##_send(s, 0, r->prev);                                                   \
+  }                                                                            \
+  static void m##_responder(struct sm_worker *w) {                             \
+    struct pingpong *s = w->state;                                             \
+    struct responder r = {0};                                                  \
+    uint64_t count = 0;                                                        \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      m##_answer(s, &r);                                                       \
+    }                                                                          \
+    while (!r.stopped)                                                         \
+      m##_answer(s, &r);                                                       \
+    s->side[1].received = r.received;                                          \
+    s->side[1].bad = r.bad;                                                    \
   }
-  case M_FUTEX:
-    while ((*v = atomic_load_explicit(&s->ball, memory_order_acquire)) ==
-               prev &&
-           !atomic_load_explicit(&s->abort, memory_order_relaxed))
-      (void)futex_wait(&s->ball, prev);
-    break;
-  case M_CONDVAR:
-    pthread_mutex_lock(&s->mu);
-    while ((*v = atomic_load_explicit(&s->ball, memory_order_relaxed)) ==
-               prev &&
-           !atomic_load_explicit(&s->abort, memory_order_relaxed))
-      pthread_cond_wait(&s->cond[side], &s->mu);
-    pthread_mutex_unlock(&s->mu);
-    break;
-  case M_PARK:
-    while ((*v = atomic_load_explicit(&s->ball, memory_order_acquire)) ==
-               prev &&
-           !atomic_load_explicit(&s->abort, memory_order_relaxed))
-      sm_parker_park(&s->parker[side]);
-    break;
-  case M_SPIN:
-    *v = spin_wait(s, prev);
-    break;
+
+/* Defines m_alone: one thread sends each token to itself and receives it
+ * (the calls of a hand-off without a partner: a pipe write + read, a
+ * futex wake nobody waits for); the ball only has to differ from a value
+ * it never holds. */
+#define ALONE_WORKER(m)                                                        \
+  static inline uint64_t m##_self(struct pingpong *s, int out) {               \
+    m##_send(s, 1, out);                                                       \
+    return m##_recv(s, 0, out - 1) != out;                                     \
+  }                                                                            \
+  static void m##_alone(struct sm_worker *w) {                                 \
+    struct pingpong *s = w->state;                                             \
+    INITIATOR_LOOP(w, s, m##_self(s, out));                                    \
   }
-  if (rc == 0 && atomic_load_explicit(&s->abort, memory_order_relaxed))
-    rc = -ECANCELED;
-  return rc;
-}
 
-/* One round trip from side 0: sends round k's odd value and waits for the
- * even answer (a lone thread receives what it sent: the ball then only
- * has to differ from a value it never holds); counts the answer as
- * received or bad. Returns 0 or the error of send/receive. */
-static int round_trip(struct pingpong *s, uint64_t k) {
-  int out = (int)(2 * k + 1), in;
-  int want = s->one_thread ? out : out + 1;
-  int rc = send_token(s, 1, out);
-  if (rc == 0)
-    rc = recv_token(s, 0, s->one_thread ? out - 1 : out, &in);
-  if (rc == 0) {
-    s->side[0].received++;
-    s->side[0].bad += in != want;
+#define HANDOFFS(X) X(futex) X(pipe) X(eventfd) X(condvar) X(park)
+HANDOFFS(PAIR_WORKERS)
+PAIR_WORKERS(spin)
+HANDOFFS(ALONE_WORKER)
+
+/* The role of the thread that starts round trips (the case's operations;
+ * the first PU of the pair): it samples one round trip (rtt) and the mean
+ * of batches of them (rtt_batch). */
+#define INITIATOR_ROLE(name_, worker_)                                         \
+  {                                                                            \
+    .name = (name_), .worker = (worker_), .count = 1, .counts_ops = 1,         \
+    .samples = {                                                               \
+      "rtt",                                                                   \
+      "rtt_batch"                                                              \
+    }                                                                          \
   }
-  return rc;
-}
 
-/* Runs round trips for at least MIN_WARMUP_NS (or the run's warm-up) and
- * returns in *batch how many make one batch of the measured phase.
- * Returns 0 or the error of a round trip. */
-static int warm_up(struct pingpong *s, uint64_t *batch) {
-  uint64_t want = s->warmup_ns > MIN_WARMUP_NS ? s->warmup_ns : MIN_WARMUP_NS;
-  uint64_t start = sm_now_ns(), now = start, n = 0;
-  int rc = 0;
-  while (rc == 0 && now - start < want) {
-    rc = round_trip(s, s->total_rounds++);
-    n++;
-    now = sm_now_ns();
-  }
-  double per_batch_ns = (double)s->duration_ns / TARGET_BATCHES;
-  double b = per_batch_ns * (double)n / (double)(now - start);
-  *batch = b < 1 ? 1 : (uint64_t)b;
-  return rc;
-}
-
-/* Side 0's measured phase: batches of round trips until the duration is
- * spent, MAX_BATCHES are done or MAX_ROUNDS would be passed. Records each
- * batch's mean round trip. Returns 0 or the error of a round trip. */
-static int measure_batches(struct pingpong *s, uint64_t batch) {
-  atomic_store_explicit(&s->phase, SM_PHASE_MEASURE, memory_order_release);
-  getrusage(RUSAGE_THREAD, &s->side[0].ru_start);
-  uint64_t start = sm_now_ns(), now = start;
-  int rc = 0;
-  while (rc == 0 && now - start < s->duration_ns && s->nbatches < MAX_BATCHES &&
-         s->total_rounds + batch < (uint64_t)MAX_ROUNDS) {
-    uint64_t t0 = now;
-    for (uint64_t i = 0; rc == 0 && i < batch; i++)
-      rc = round_trip(s, s->total_rounds++);
-    now = sm_now_ns();
-    s->batch_ns[s->nbatches++] = (double)(now - t0) / (double)batch;
-    s->rounds += batch;
-  }
-  s->measured_ns = now - start;
-  getrusage(RUSAGE_THREAD, &s->side[0].ru_end);
-  return rc;
-}
-
-/* Tells the watchdog this side has finished. */
-static void mark_done(struct pingpong *s) {
-  atomic_fetch_add_explicit(&s->done, 1, memory_order_release);
-  sm_parker_unpark(&s->done_parker);
-}
-
-/* Side 0: warm-up, measured batches, then STOP to the responder. */
-static void *initiator(void *arg) {
-  struct pingpong *s = arg;
-  uint64_t batch = 1;
-  int rc = warm_up(s, &batch);
-  if (rc == 0)
-    rc = measure_batches(s, batch);
-  atomic_store_explicit(&s->phase, SM_PHASE_STOP, memory_order_release);
-  int stop_rc = send_token(s, 1, TOKEN_STOP);
-  s->side[0].rc = rc ? rc : stop_rc;
-  mark_done(s);
-  return NULL;
-}
-
-/* Side 1: answers every token with the next value until STOP; snapshots
- * its resource usage when it sees the measured phase begin and end. */
-static void *responder(void *arg) {
-  struct pingpong *s = arg;
-  struct side_result *r = &s->side[1];
-  int prev = 0, v, rc, phase = SM_PHASE_WARMUP;
-  while ((rc = recv_token(s, 1, prev, &v)) == 0 && v != TOKEN_STOP) {
-    int now = atomic_load_explicit(&s->phase, memory_order_acquire);
-    if (now != phase && now == SM_PHASE_MEASURE)
-      getrusage(RUSAGE_THREAD, &r->ru_start);
-    phase = now;
-    r->received++;
-    r->measured += phase == SM_PHASE_MEASURE;
-    r->bad += v != prev + 1;
-    prev = v + 1;
-    if ((rc = send_token(s, 0, prev)) != 0)
-      break;
-  }
-  getrusage(RUSAGE_THREAD, &r->ru_end);
-  r->rc = rc;
-  mark_done(s);
-  return NULL;
-}
-
-/* One thread alone: sends each value to itself and receives it (the calls
- * of a hand-off without a partner, e.g. a pipe write+read, a futex wake
- * with no waiter), in the same warm-up and batches as a pair. Side 1's
- * resource usage is left at zero switches. */
-static void *alone(void *arg) {
-  struct pingpong *s = arg;
-  uint64_t batch = 1;
-  int rc = warm_up(s, &batch);
-  if (rc == 0)
-    rc = measure_batches(s, batch);
-  s->side[0].rc = rc;
-  s->side[1].ru_start = s->side[1].ru_end = s->side[0].ru_start;
-  mark_done(s);
-  return NULL;
-}
+/* Roles: m_pair (initiator on the pair's first PU, responder on its
+ * second) and m_one (one thread alone). */
+#define PAIR_ROLES(m)                                                          \
+  static const struct sm_role m##_pair[] = {                                   \
+      INITIATOR_ROLE("initiator", m##_initiator),                              \
+      {.name = "responder", .worker = m##_responder, .count = 1}};
+#define ALONE_ROLES(m)                                                         \
+  static const struct sm_role m##_one[] = {INITIATOR_ROLE("alone", m##_alone)};
+HANDOFFS(PAIR_ROLES)
+PAIR_ROLES(spin)
+HANDOFFS(ALONE_ROLES)
 
 /* Closes every descriptor of the pair once; -1 entries are skipped
  * (side 0's may be side 1's, and an eventfd is both ends). */
@@ -338,139 +321,25 @@ static void close_fds(struct pingpong *s) {
 /* Opens the channel side i receives on: a pipe or an eventfd (both ends
  * one descriptor); nothing for the other mechanisms. Returns 0 or a
  * negative errno. */
-static int open_channel(struct pingpong *s, int i) {
-  if (s->mech == M_PIPE && pipe2(s->fds[i], O_CLOEXEC) != 0)
+static int open_channel(struct pingpong *s, enum mech m, int i) {
+  if (m == M_PIPE && pipe2(s->fds[i], O_CLOEXEC) != 0)
     return -errno;
-  if (s->mech == M_EVENTFD &&
+  if (m == M_EVENTFD &&
       (s->fds[i][0] = s->fds[i][1] = eventfd(0, EFD_CLOEXEC)) < 0)
     return -errno;
   return 0;
 }
 
-/* Opens the channels of the pair, one per receiving side; a lone thread
- * sends to side 1 and receives as side 0, so both sides share one channel.
- * Returns 0 or a negative errno. */
-static int open_fds(struct pingpong *s) {
-  int rc = open_channel(s, 1);
-  if (rc == 0 && !s->one_thread)
-    rc = open_channel(s, 0);
-  else if (rc == 0)
-    memcpy(s->fds[0], s->fds[1], sizeof s->fds[0]);
-  return rc;
-}
-
-/* Frees a pair made by pair_new; NULL is accepted. */
-static void pair_free(struct pingpong *s) {
+/* Frees a pair made by ctxswitch_setup; NULL is accepted. */
+static void ctxswitch_teardown(void *state) {
+  struct pingpong *s = state;
   if (!s)
     return;
   close_fds(s);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cond[0]);
   pthread_cond_destroy(&s->cond[1]);
-  free(s->batch_ns);
   free(s);
-}
-
-/* Makes a pair for mechanism m. Returns 0 and sets *out, -ENOMEM, or the
- * errno of pipe/eventfd. */
-static int pair_new(enum mech m, int one_thread,
-                    const struct sm_measure_config *cfg,
-                    struct pingpong **out) {
-  struct pingpong *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
-  if (!s)
-    return -ENOMEM;
-  memset(s, 0, sizeof *s);
-  memset(s->fds, -1, sizeof s->fds);
-  s->mech = m;
-  s->one_thread = one_thread;
-  s->warmup_ns = cfg->warmup_ns;
-  s->duration_ns = cfg->duration_ns;
-  atomic_init(&s->phase, SM_PHASE_WARMUP);
-  pthread_mutex_init(&s->mu, NULL);
-  pthread_cond_init(&s->cond[0], NULL);
-  pthread_cond_init(&s->cond[1], NULL);
-  s->batch_ns = calloc(MAX_BATCHES, sizeof *s->batch_ns);
-  int rc = s->batch_ns ? open_fds(s) : -ENOMEM;
-  if (rc != 0) {
-    pair_free(s);
-    return rc;
-  }
-  *out = s;
-  return 0;
-}
-
-/* Wakes every waiter of the pair so that an aborted pair ends: writes to
- * every channel, changes the ball, wakes futex, parkers and condvars. */
-static void kick(struct pingpong *s) {
-  atomic_store_explicit(&s->abort, 1, memory_order_relaxed);
-  pthread_mutex_lock(&s->mu);
-  atomic_store_explicit(&s->ball, TOKEN_STOP, memory_order_release);
-  pthread_cond_broadcast(&s->cond[0]);
-  pthread_cond_broadcast(&s->cond[1]);
-  pthread_mutex_unlock(&s->mu);
-  (void)syscall(SYS_futex, (void *)&s->ball, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
-                NULL, 0);
-  for (int i = 0; i < 2; i++) {
-    sm_parker_unpark(&s->parker[i]);
-    if (s->fds[i][1] >= 0) {
-      uint64_t one = 1; /* 8 bytes: an eventfd count, or two pipe ints */
-      (void)write_all(s->fds[i][1], &one, sizeof one);
-    }
-  }
-}
-
-/* Waits until `nthreads` sides are done or `limit_ns` passes; then aborts
- * the pair (kick) so they end. Returns 0, or -ETIMEDOUT after a kick. */
-static int watchdog(struct pingpong *s, int nthreads, uint64_t limit_ns) {
-  uint64_t start = sm_now_ns(), now = start;
-  while (atomic_load_explicit(&s->done, memory_order_acquire) < nthreads) {
-    if (now - start >= limit_ns) {
-      kick(s);
-      return -ETIMEDOUT;
-    }
-    (void)sm_parker_park_timeout(&s->done_parker, limit_ns - (now - start));
-    now = sm_now_ns();
-  }
-  return 0;
-}
-
-/* Starts the pair's threads (one when `one_thread`) on their PUs, waits
- * for them under the watchdog and joins them. Returns 0, -ETIMEDOUT when
- * the watchdog had to abort them, or the error of a spawn. */
-static int run_pair(struct pingpong *s, const struct sm_case *c,
-                    int one_thread) {
-  sm_thread_fn fns[2] = {one_thread ? alone : initiator, responder};
-  const char *names[2] = {"sm-ping", "sm-pong"};
-  struct sm_join_handle *h[2] = {NULL, NULL};
-  int n = one_thread ? 1 : 2, started = 0, rc = 0;
-  for (; started < n && rc == 0; started++) {
-    struct sm_thread_opts o = SM_THREAD_OPTS_INIT;
-    o.name = names[started];
-    o.pin_pu = c->os_pus[started];
-    rc = sm_thread_spawn(&o, fns[started], s, &h[started]);
-  }
-  if (rc != 0) {
-    started--;
-    kick(s);
-  } else {
-    uint64_t limit = 5 * (s->warmup_ns + s->duration_ns) + 2000000000u;
-    rc = watchdog(s, n, limit);
-  }
-  for (int i = 0; i < started; i++)
-    sm_join(h[i], NULL);
-  return rc;
-}
-
-/* Voluntary (`voluntary` = 1) or involuntary context switches of both
- * sides over the measured phase. */
-static double switches(const struct pingpong *s, int voluntary) {
-  double sum = 0;
-  for (int i = 0; i < 2; i++) {
-    const struct rusage *a = &s->side[i].ru_start, *b = &s->side[i].ru_end;
-    sum += voluntary ? (double)(b->ru_nvcsw - a->ru_nvcsw)
-                     : (double)(b->ru_nivcsw - a->ru_nivcsw);
-  }
-  return sum;
 }
 
 /* Whether the case places both threads on one PU. */
@@ -478,104 +347,167 @@ static int same_pu(const struct sm_case *c) {
   return strcmp(c->placement_name, "same-pu") == 0;
 }
 
-/* The self-check of a finished pair: both sides received every token once
- * with the expected value, and a blocking hand-off between threads on one
- * PU really switched: each round trip needs two switches (at least 1.8
- * allows for the edges of the measured phase), one of them voluntary at
- * least (the woken side may preempt the waker, but then blocks itself).
- * Returns 0 or -EPROTO with the numbers in msg. */
-static int check_pair(const struct pingpong *s, const struct sm_case *c,
-                      int one_thread, char *msg, size_t size) {
-  const struct side_result *a = &s->side[0], *b = &s->side[1];
-  if (s->rounds == 0) {
-    snprintf(msg, size, "no round trip was measured");
-    return -EPROTO;
+static int perf_measure(const struct sm_measure_config *cfg,
+                        const struct sm_case *c, struct sm_sink *sink,
+                        char *msg, size_t size);
+
+#define PAIR_VARIANT(m, summary_)                                              \
+  { .name = #m, .summary = (summary_), .roles = m##_pair, .nroles = 2 }
+#define ALONE_VARIANT(m, summary_)                                             \
+  {                                                                            \
+    .name = #m "_1thread", .summary = (summary_), .roles = m##_one,            \
+    .nroles = 1                                                                \
   }
-  if (a->received != s->total_rounds || a->bad || b->bad ||
-      (!one_thread &&
-       (b->received != s->total_rounds || b->measured != s->rounds))) {
+
+static const struct sm_variant variants[] = {
+    PAIR_VARIANT(futex, "store + FUTEX_WAKE / FUTEX_WAIT on one word"),
+    PAIR_VARIANT(pipe, "one int written to and read from a pipe per direction"),
+    {.name = "perf_pipe",
+     .summary = "perf bench sched pipe -T, pinned with taskset",
+     .measure = perf_measure},
+    PAIR_VARIANT(eventfd, "an eventfd per direction (write 1 / read)"),
+    PAIR_VARIANT(condvar, "pthread mutex + one condition variable per side"),
+    PAIR_VARIANT(park, "store + unpark / park (Rust's futex parker)"),
+    PAIR_VARIANT(spin,
+                 "spinning on a flag (no switch; yields after 256 pauses)"),
+    ALONE_VARIANT(futex, "one thread: store + FUTEX_WAKE with no waiter"),
+    ALONE_VARIANT(pipe, "one thread: pipe write + read of one int"),
+    ALONE_VARIANT(eventfd, "one thread: eventfd write + read"),
+    ALONE_VARIANT(condvar,
+                  "one thread: lock, signal nobody, unlock, lock, check, "
+                  "unlock"),
+    ALONE_VARIANT(park, "one thread: store + unpark a parker nobody sleeps on"),
+};
+
+/* The mechanism of each variant (perf_pipe's is unused). */
+static const enum mech mechs[] = {
+    M_FUTEX, M_PIPE,  M_PIPE, M_EVENTFD, M_CONDVAR, M_PARK,
+    M_SPIN,  M_FUTEX, M_PIPE, M_EVENTFD, M_CONDVAR, M_PARK,
+};
+_Static_assert(sizeof mechs / sizeof mechs[0] ==
+                   sizeof variants / sizeof variants[0],
+               "one mechanism per variant");
+
+/* Creates the pair of one window: the channels its mechanism needs (a lone
+ * thread sends to side 1 and receives as side 0, so both share one). A
+ * one-thread variant runs only on the first PU of the same-pu case and
+ * unpinned: other placements return SM_MEASURE_SKIP (one thread has no
+ * placement). Returns 0, SM_MEASURE_SKIP, -ENOMEM or the errno of
+ * pipe/eventfd. */
+static int ctxswitch_setup(const struct sm_case *c, void **state) {
+  int alone = c->variant->nroles == 1;
+  if (alone && c->os_pus[0] >= 0 && !same_pu(c))
+    return SM_MEASURE_SKIP;
+  struct pingpong *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  memset(s, 0, sizeof *s);
+  memset(s->fds, -1, sizeof s->fds);
+  s->alone = alone;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cond[0], NULL);
+  pthread_cond_init(&s->cond[1], NULL);
+  enum mech m = mechs[c->variant - variants];
+  int rc = open_channel(s, m, 1);
+  if (rc == 0 && !alone)
+    rc = open_channel(s, m, 0);
+  else if (rc == 0)
+    memcpy(s->fds[0], s->fds[1], sizeof s->fds[0]);
+  if (rc != 0) {
+    ctxswitch_teardown(s);
+    return rc;
+  }
+  *state = s;
+  return 0;
+}
+
+/* Voluntary (`voluntary` = 1) or involuntary context switches of the n
+ * workers between the MEASURE and STOP edges each of them saw. */
+static double switches(const struct sm_worker *workers, unsigned n,
+                       int voluntary) {
+  double sum = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const struct rusage *a = &workers[i].usage_at_measure,
+                        *b = &workers[i].usage_at_stop;
+    sum += voluntary ? (double)(b->ru_nvcsw - a->ru_nvcsw)
+                     : (double)(b->ru_nivcsw - a->ru_nivcsw);
+  }
+  return sum;
+}
+
+/* Fewest measured round trips the switch check judges: the edges of the
+ * phase move the switch count by a few at most. */
+enum { MIN_SWITCH_CHECK = 100 };
+
+/* Round trips the initiator (worker 0) made in the MEASURE phase. */
+static double measured_rounds(const struct sm_worker *workers) {
+  return (double)(workers[0].ops_at_stop - workers[0].ops_at_measure);
+}
+
+/* The self-check of a window: both sides received every token once with
+ * the expected value, and a blocking hand-off between threads on one PU
+ * really switched: each round trip needs two switches (at least 1.8
+ * allows for the edges of the measured phase), one of them voluntary at
+ * least (the woken side may preempt the waker, but then blocks itself),
+ * judged once MIN_SWITCH_CHECK round trips were measured (a window in
+ * which a thread got no CPU may have none). Returns 0 or -EPROTO with the
+ * numbers in msg. */
+static int ctxswitch_check(const struct sm_case *c, void *state,
+                           const struct sm_worker *workers, char *msg,
+                           size_t size) {
+  const struct pingpong *s = state;
+  const struct side *a = &s->side[0], *b = &s->side[1];
+  uint64_t sent = workers[0].ops_at_stop;
+  double rounds = measured_rounds(workers);
+  if (a->received != sent || a->bad ||
+      (!s->alone && (b->received != sent || b->bad))) {
     snprintf(msg, size,
              "token count mismatch: %llu round trips sent, side 0 got %llu "
-             "(%llu bad), side 1 got %llu (%llu bad, %llu of %llu measured)",
-             (unsigned long long)s->total_rounds,
-             (unsigned long long)a->received, (unsigned long long)a->bad,
-             (unsigned long long)b->received, (unsigned long long)b->bad,
-             (unsigned long long)b->measured, (unsigned long long)s->rounds);
+             "(%llu bad), side 1 got %llu (%llu bad)",
+             (unsigned long long)sent, (unsigned long long)a->received,
+             (unsigned long long)a->bad, (unsigned long long)b->received,
+             (unsigned long long)b->bad);
     return -EPROTO;
   }
-  double rounds = (double)s->rounds;
-  double vcsw = switches(s, 1) / rounds;
-  double all = vcsw + switches(s, 0) / rounds;
-  if (!one_thread && s->mech != M_SPIN && same_pu(c) &&
-      (all < 1.8 || vcsw < 0.5)) {
+  unsigned n = s->alone ? 1 : 2;
+  double vcsw = switches(workers, n, 1) / rounds;
+  double all = vcsw + switches(workers, n, 0) / rounds;
+  if (!s->alone && mechs[c->variant - variants] != M_SPIN && same_pu(c) &&
+      rounds >= MIN_SWITCH_CHECK && (all < 1.8 || vcsw < 0.5)) {
     snprintf(msg, size,
-             "threads on one PU handed the token back %llu times with only "
+             "threads on one PU handed the token back %.0f times with only "
              "%.2f context switches per round trip, %.2f voluntary (2 and "
              "at least 1 expected)",
-             (unsigned long long)s->rounds, all, vcsw);
+             rounds, all, vcsw);
     return -EPROTO;
   }
   return 0;
 }
 
-/* Adds the metrics of a finished pair. Returns 0 or the sink's error. */
-static int emit_pair(struct pingpong *s, int one_thread, struct sm_sink *sink) {
-  double rounds = (double)s->rounds;
-  double rtt = (double)s->measured_ns / rounds;
-  double *sorted = s->batch_ns;
-  sm_stats_sort(sorted, s->nbatches);
+/* The family's metrics of a checked window: the mean round trip over the
+ * initiator's MEASURE phase (the runner's edges), half of it for a pair,
+ * and the switches of both threads per round trip; none when no round
+ * trip was measured (a thread that got no CPU in the window). Returns 0
+ * or the sink's error. */
+static int ctxswitch_metrics(const struct sm_case *c, void *state,
+                             const struct sm_worker *workers, unsigned n,
+                             struct sm_sink *sink, char *msg, size_t size) {
+  (void)c, (void)msg, (void)size;
+  const struct pingpong *s = state;
+  double rounds = measured_rounds(workers);
+  if (rounds <= 0)
+    return 0; /* no round trip in the window: its rates are nan */
+  double rtt =
+      (double)(workers[0].ns_at_stop - workers[0].ns_at_measure) / rounds;
   int rc = sm_sink_metric(sink, "rtt_ns", "ns", rtt);
-  if (rc == 0 && !one_thread)
+  if (rc == 0 && !s->alone)
     rc = sm_sink_metric(sink, "oneway_ns", "ns", rtt / 2);
   if (rc == 0)
-    rc = sm_sink_metric(sink, "rtt_batch_p50_ns", "ns",
-                        sm_stats_percentile_sorted(sorted, s->nbatches, 50));
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "rtt_batch_p99_ns", "ns",
-                        sm_stats_percentile_sorted(sorted, s->nbatches, 99));
-  if (rc == 0)
     rc = sm_sink_metric(sink, "vcsw_per_rtt", "switches/rtt",
-                        switches(s, 1) / rounds);
+                        switches(workers, n, 1) / rounds);
   if (rc == 0)
     rc = sm_sink_metric(sink, "ivcsw_per_rtt", "switches/rtt",
-                        switches(s, 0) / rounds);
-  return rc;
-}
-
-/* Runs one repetition of mechanism m between the case's two threads (or
- * in one thread) and, when `rtt_out` is not NULL, stores the round trip
- * there instead of adding metrics. Returns 0, or a negative errno with a
- * sentence in msg. */
-static int pingpong_measure(const struct sm_measure_config *cfg,
-                            const struct sm_case *c, enum mech m,
-                            int one_thread, struct sm_sink *sink,
-                            double *rtt_out, char *msg, size_t size) {
-  struct pingpong *s;
-  int rc = pair_new(m, one_thread, cfg, &s);
-  if (rc != 0) {
-    snprintf(msg, size, "cannot set up the pair: %s", strerror(-rc));
-    return rc;
-  }
-  rc = run_pair(s, c, one_thread);
-  int side_rc = s->side[0].rc ? s->side[0].rc : s->side[1].rc;
-  if (rc == -ETIMEDOUT) {
-    snprintf(msg, size,
-             "a hand-off was lost: aborted after %llu round trips (side 0 "
-             "got %llu, side 1 got %llu)",
-             (unsigned long long)s->total_rounds,
-             (unsigned long long)s->side[0].received,
-             (unsigned long long)s->side[1].received);
-    rc = -EPROTO;
-  } else if (rc != 0 || side_rc != 0) {
-    snprintf(msg, size, "ping-pong failed: %s", strerror(-(rc ? rc : side_rc)));
-    rc = rc ? rc : side_rc;
-  } else if ((rc = check_pair(s, c, one_thread, msg, size)) == 0) {
-    if (rtt_out)
-      *rtt_out = (double)s->measured_ns / (double)s->rounds;
-    else
-      rc = emit_pair(s, one_thread, sink);
-  }
-  pair_free(s);
+                        switches(workers, n, 0) / rounds);
   return rc;
 }
 
@@ -594,69 +526,6 @@ static int find_program(const char *name, char *buf, size_t size) {
     path += len + (path[len] == ':');
   }
   return 0;
-}
-
-/* What one run of a child program gave. */
-struct child_run {
-  char out[4096]; /* the start of its stdout and stderr */
-  int status;     /* waitpid status; -1 when it had to be killed */
-  struct rusage ru;
-};
-
-/* Reads the child's output from fd into r->out until end of file or until
- * `deadline_ns`. Returns 0, or -ETIMEDOUT. */
-static int collect_output(int fd, uint64_t deadline_ns, struct child_run *r) {
-  size_t len = 0;
-  for (;;) {
-    uint64_t now = sm_now_ns();
-    if (now >= deadline_ns)
-      return -ETIMEDOUT;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int ms = (int)((deadline_ns - now) / 1000000u) + 1;
-    if (poll(&p, 1, ms) < 0 && errno != EINTR)
-      return -errno;
-    char tmp[512];
-    ssize_t n = read(fd, tmp, sizeof tmp);
-    if (n == 0)
-      return 0;
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-      return -errno;
-    size_t keep = n > 0 ? (size_t)n : 0;
-    if (keep > sizeof r->out - 1 - len)
-      keep = sizeof r->out - 1 - len;
-    memcpy(r->out + len, tmp, keep);
-    len += keep;
-    r->out[len] = '\0';
-  }
-}
-
-/* Runs argv (argv[0] a path) with stdout and stderr captured, for at most
- * `limit_ns`, killing it after that. Returns 0 with its status, output and
- * resource usage in *r, -ETIMEDOUT when it was killed, or the errno of
- * pipe/posix_spawn. */
-static int run_child(char *const argv[], uint64_t limit_ns,
-                     struct child_run *r) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0)
-    return -errno;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
-  pid_t pid;
-  int rc = -posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  r->out[0] = '\0';
-  if (rc == 0) {
-    rc = collect_output(fds[0], sm_now_ns() + limit_ns, r);
-    if (rc != 0)
-      kill(pid, SIGKILL);
-    while (wait4(pid, &r->status, 0, &r->ru) < 0 && errno == EINTR)
-      ;
-  }
-  close(fds[0]);
-  return rc;
 }
 
 /* Parses perf's "# Executed N pipe operations" and "X usecs/op" lines.
@@ -707,24 +576,24 @@ static int perf_argv(const struct sm_case *c, long loops, char *argv[12],
 /* Checks and adds the metrics of one perf run of `loops` round trips
  * (perf's op is one round trip: one write and one read on each side).
  * Returns 0, SM_MEASURE_SKIP when perf did not run here, or -EPROTO. */
-static int perf_result(const struct child_run *r, long loops, double pipe_rtt,
-                       struct sm_sink *sink, char *msg, size_t size) {
-  /* run_child returns 0 only after wait4 set the status (the analyzer
-   * assumes that a failed pipe2 may leave errno 0).
-   * NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
-  if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
-    snprintf(msg, size, "perf bench sched pipe did not run (status %d): %.120s",
-             r->status, r->out);
+static int perf_result(const struct sm_peer_result *r, long loops,
+                       double pipe_rtt, struct sm_sink *sink, char *msg,
+                       size_t size) {
+  char last[160];
+  sm_peer_last_line(r->output, last, sizeof last);
+  if (r->exit_status != 0) {
+    snprintf(msg, size, "perf bench sched pipe did not run (status %d): %s",
+             r->exit_status, last);
     return SM_MEASURE_SKIP;
   }
   long executed = 0;
   double usecs;
-  if (parse_perf(r->out, &executed, &usecs) != 0 || executed != loops ||
+  if (parse_perf(r->output, &executed, &usecs) != 0 || executed != loops ||
       !(usecs > 0)) {
     snprintf(msg, size,
              "perf bench sched pipe ran %ld of %ld operations, or its output "
-             "could not be read: %.120s",
-             executed, loops, r->out);
+             "could not be read: %s",
+             executed, loops, last);
     return -EPROTO;
   }
   double rtt = usecs * 1000;
@@ -734,10 +603,10 @@ static int perf_result(const struct child_run *r, long loops, double pipe_rtt,
     rc = sm_sink_metric(sink, "oneway_ns", "ns", rtt / 2);
   if (rc == 0)
     rc = sm_sink_metric(sink, "vcsw_per_rtt", "switches/rtt",
-                        (double)r->ru.ru_nvcsw / n);
+                        (double)r->nvcsw / n);
   if (rc == 0)
     rc = sm_sink_metric(sink, "ivcsw_per_rtt", "switches/rtt",
-                        (double)r->ru.ru_nivcsw / n);
+                        (double)r->nivcsw / n);
   if (rc == 0)
     rc = sm_sink_metric(sink, "pipe_rtt_ns", "ns", pipe_rtt);
   if (rc == 0)
@@ -745,26 +614,47 @@ static int perf_result(const struct child_run *r, long loops, double pipe_rtt,
   return rc;
 }
 
-/* The perf_pipe variant: syncmark's pipe ping-pong on the case's PUs (also
- * sizing perf's loop count to about one duration), then `perf bench sched
- * pipe -T -l N` pinned the same way. Returns 0, SM_MEASURE_SKIP when perf
- * (or taskset) is missing or perf cannot run, or a negative errno. */
+/* syncmark's pipe ping-pong on case c's PUs, one window of the runner
+ * with the repetition's timing: stores its round trip in *rtt. Returns 0
+ * or the window's error (msg set). */
+static int pipe_window(const struct sm_measure_config *cfg,
+                       const struct sm_case *c, double *rtt, char *msg,
+                       size_t size) {
+  struct sm_case pipe_case = *c;
+  pipe_case.variant = &variants[1];
+  struct sm_window_config wc = {.warmup_ns = cfg->warmup_ns,
+                                .duration_ns = cfg->duration_ns,
+                                .topo = cfg->topo,
+                                .quick = cfg->quick};
+  struct sm_window w;
+  int rc = sm_runner_window(&wc, &pipe_case, &w, NULL, msg, size);
+  if (rc == 0)
+    *rtt =
+        isnan(w.ns_per_op) ? (double)w.window_ns / (double)w.ops : w.ns_per_op;
+  return rc;
+}
+
+/* The perf_pipe variant (a peer program, not a worker loop): syncmark's
+ * pipe ping-pong on the case's PUs in a runner window (also sizing perf's
+ * loop count to about one duration), then `perf bench sched pipe -T -l N`
+ * pinned the same way. Returns 0, SM_MEASURE_SKIP when perf (or taskset)
+ * is missing or perf cannot run, or a negative errno. */
 static int perf_measure(const struct sm_measure_config *cfg,
                         const struct sm_case *c, struct sm_sink *sink,
                         char *msg, size_t size) {
   char *argv[12], paths[2][256], buf[2][32];
   int rc = perf_argv(c, 1, argv, paths, buf, msg, size);
-  double pipe_rtt;
+  double pipe_rtt = 0;
   if (rc == 0)
-    rc = pingpong_measure(cfg, c, M_PIPE, 0, NULL, &pipe_rtt, msg, size);
+    rc = pipe_window(cfg, c, &pipe_rtt, msg, size);
   if (rc != 0)
     return rc;
   double want = (double)cfg->duration_ns / pipe_rtt;
   long loops = want < 100 ? 100 : want > 1e8 ? 100000000 : (long)want;
   perf_argv(c, loops, argv, paths, buf, msg, size);
-  struct child_run r;
+  struct sm_peer_result r;
   uint64_t limit = 20 * cfg->duration_ns + 10000000000u;
-  rc = run_child(argv, limit, &r);
+  rc = sm_peer_run(argv, limit, &r);
   if (rc == -ETIMEDOUT) {
     snprintf(msg, size, "perf bench sched pipe -l %ld did not finish in %.0f s",
              loops, (double)limit / 1e9);
@@ -777,60 +667,16 @@ static int perf_measure(const struct sm_measure_config *cfg,
   return perf_result(&r, loops, pipe_rtt, sink, msg, size);
 }
 
-/* How each variant hands the token over. */
-struct variant_kind {
-  enum mech mech;
-  int one_thread; /* the calls of a hand-off in one thread, no partner */
-  int perf;       /* perf bench sched pipe */
+/* The metrics the family adds (the sampled round trips are the runner's;
+ * perf_pipe, a peer program, reports its own). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"rtt_ns", "ns", SM_LOWER_IS_BETTER},
+    {"oneway_ns", "ns", SM_LOWER_IS_BETTER},
+    {"vcsw_per_rtt", "switches/rtt", SM_NO_DIRECTION},
+    {"ivcsw_per_rtt", "switches/rtt", SM_NO_DIRECTION},
+    {"pipe_rtt_ns", "ns", SM_LOWER_IS_BETTER},
+    {"perf_over_pipe", "ratio", SM_NO_DIRECTION},
 };
-
-static const struct variant_kind kinds[] = {
-    {M_FUTEX, 0, 0},   {M_PIPE, 0, 0},    {M_PIPE, 0, 1},    {M_EVENTFD, 0, 0},
-    {M_CONDVAR, 0, 0}, {M_PARK, 0, 0},    {M_SPIN, 0, 0},    {M_FUTEX, 1, 0},
-    {M_PIPE, 1, 0},    {M_EVENTFD, 1, 0}, {M_CONDVAR, 1, 0}, {M_PARK, 1, 0},
-};
-
-static const struct sm_variant variants[] = {
-    SM_VARIANT("futex", "store + FUTEX_WAKE / FUTEX_WAIT on one word", NULL),
-    SM_VARIANT("pipe", "one int written to and read from a pipe per direction",
-               NULL),
-    SM_VARIANT("perf_pipe", "perf bench sched pipe -T, pinned with taskset",
-               NULL),
-    SM_VARIANT("eventfd", "an eventfd per direction (write 1 / read)", NULL),
-    SM_VARIANT("condvar", "pthread mutex + one condition variable per side",
-               NULL),
-    SM_VARIANT("park", "store + unpark / park (Rust's futex parker)", NULL),
-    SM_VARIANT("spin",
-               "spinning on a flag (no switch; yields after 256 pauses)", NULL),
-    SM_VARIANT("futex_1thread", "one thread: store + FUTEX_WAKE with no waiter",
-               NULL),
-    SM_VARIANT("pipe_1thread", "one thread: pipe write + read of one int",
-               NULL),
-    SM_VARIANT("eventfd_1thread", "one thread: eventfd write + read", NULL),
-    SM_VARIANT("condvar_1thread",
-               "one thread: lock, signal nobody, unlock, lock, check, unlock",
-               NULL),
-    SM_VARIANT("park_1thread",
-               "one thread: store + unpark a parker nobody sleeps on", NULL),
-};
-_Static_assert(sizeof kinds / sizeof kinds[0] ==
-                   sizeof variants / sizeof variants[0],
-               "one kind per variant");
-
-/* measure of the family: dispatches on the variant. One-thread variants
- * run on the first PU of the same-pu case and unpinned, and skip the other
- * placements silently (one thread has no placement). */
-static int ctxswitch_measure(const struct sm_measure_config *cfg,
-                             const struct sm_case *c, struct sm_sink *sink,
-                             char *msg, size_t size) {
-  const struct variant_kind *k = &kinds[c->variant - variants];
-  if (k->perf)
-    return perf_measure(cfg, c, sink, msg, size);
-  if (k->one_thread && !same_pu(c) && c->os_pus[0] >= 0)
-    return SM_MEASURE_SKIP;
-  return pingpong_measure(cfg, c, k->mech, k->one_thread, sink, NULL, msg,
-                          size);
-}
 
 const struct sm_family sm_family_ctxswitch = {
     .name = "ctxswitch",
@@ -838,7 +684,11 @@ const struct sm_family sm_family_ctxswitch = {
                "condvar, park, spin, perf's pipe; per pair placement",
     .variants = variants,
     .nvariants = sizeof variants / sizeof variants[0],
-    .measure = ctxswitch_measure,
+    .setup = ctxswitch_setup,
+    .check = ctxswitch_check,
+    .metrics = ctxswitch_metrics,
+    .teardown = ctxswitch_teardown,
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "rtt_ns",
+    SM_METRIC_DECLS(metric_decls),
 };

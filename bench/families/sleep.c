@@ -10,141 +10,176 @@
 #include <time.h>
 
 #include "family.h"
-#include "syncmark/clock.h"
-#include "syncmark/stats.h"
 
 /* Axis indexes into sm_case.param. */
 enum { AXIS_SLEEP_US };
-
-/* Fewest sleeps per repetition (even when one sleep outlasts the window),
- * and most. */
-enum { MIN_SAMPLES = 5, MAX_SAMPLES = 1 << 16 };
 
 /* Timer slack of the slack_1ns variant: the smallest the kernel accepts (0
  * would mean "back to the default"). */
 enum { SLACK_TIGHT_NS = 1 };
 
-/* Sleeps `ns` nanoseconds with nanosleep, as Rust's thread::sleep does,
- * and returns the time that really passed in *actual. Returns 0, or
- * -EINTR when a signal cut the sleep short (the sample is then unusable). */
-static int timed_sleep(uint64_t ns, uint64_t *actual) {
-  struct timespec req = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
-  uint64_t start = sm_now_ns();
-  int rc = nanosleep(&req, NULL) == 0 ? 0 : -errno;
-  *actual = sm_now_ns() - start;
-  return rc;
-}
+/* The state of one window: what to sleep, and what the sleeper found. */
+struct sleep_state {
+  uint64_t ns; /* requested length of every sleep */
+  int tight;   /* slack_1ns: set the timer slack to 1 ns first */
+  /* the sleeper's, published after its loop */
+  SM_CACHE_ALIGNED long slack; /* the timer slack in force */
+  int prctl_errno;             /* 0, or why the slack could not be set */
+  uint64_t early;              /* sampled sleeps that ended early */
+  uint64_t early_ns;           /* the length of the first one */
+};
 
-/* Sleeps `ns` again and again for warmup_ns (results dropped), then for
- * duration_ns (at least MIN_SAMPLES, at most MAX_SAMPLES times), storing
- * each overshoot (actual - requested) in over[]. Returns the number of
- * samples, or a negative errno: -EPROTO with msg set when a sleep ended
- * early, as nanosleep promises never to. Interrupted sleeps are skipped. */
-static long sample_sleeps(const struct sm_measure_config *cfg, uint64_t ns,
-                          double *over, char *msg, size_t msg_size) {
-  uint64_t now = sm_now_ns(), warm_end = now + cfg->warmup_ns;
-  uint64_t end = warm_end + cfg->duration_ns;
-  long n = 0;
-  while (n < MAX_SAMPLES && (now < end || n < MIN_SAMPLES)) {
-    uint64_t actual;
-    int rc = timed_sleep(ns, &actual);
-    if (rc == 0 && actual < ns) {
-      snprintf(msg, msg_size,
-               "a sleep of %" PRIu64 " ns returned after %" PRIu64 " ns", ns,
-               actual);
-      return -EPROTO;
-    }
-    if (rc == 0 && now >= warm_end)
-      over[n++] = (double)(actual - ns);
-    now = sm_now_ns();
-  }
-  return n;
-}
-
-/* Sets the calling thread's timer slack for the variant (slack_1ns: 1 ns;
- * slack_default: left as it is) and stores the previous value in *saved
- * and the one in force in *slack. Returns 0 or the negative errno of
- * prctl with msg set. */
-static int apply_slack(const struct sm_case *c, long *saved, long *slack,
-                       char *msg, size_t msg_size) {
+/* Sets the calling thread's timer slack for the window (tight: 1 ns; else
+ * left as it is) and records the one in force in s->slack. Returns 0 or
+ * the errno of prctl (also in s->prctl_errno). */
+static int apply_slack(struct sleep_state *s) {
+  if (s->tight &&
+      prctl(PR_SET_TIMERSLACK, (unsigned long)SLACK_TIGHT_NS, 0, 0, 0) != 0)
+    return s->prctl_errno = errno;
   int got = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-  if (got < 0) {
-    int err = errno;
-    snprintf(msg, msg_size, "prctl(PR_GET_TIMERSLACK): %s", strerror(err));
-    return -err;
-  }
-  *saved = *slack = got;
-  if (strcmp(c->variant->name, "slack_1ns") != 0)
-    return 0;
-  if (prctl(PR_SET_TIMERSLACK, (unsigned long)SLACK_TIGHT_NS, 0, 0, 0) != 0) {
-    int err = errno;
-    snprintf(msg, msg_size, "prctl(PR_SET_TIMERSLACK, 1): %s", strerror(err));
-    return -err;
-  }
-  *slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (got < 0)
+    return s->prctl_errno = errno;
+  s->slack = got;
   return 0;
 }
 
-/* Adds the metrics of n overshoots (sorted here) of sleeps of `ns`. */
-static int add_sleep_metrics(struct sm_sink *sink, double *over, size_t n,
-                             uint64_t ns, long slack) {
-  sm_stats_sort(over, n);
-  double sum = 0;
-  for (size_t i = 0; i < n; i++)
-    sum += over[i];
-  const struct {
-    const char *metric, *unit;
-    double value;
-  } rows[] = {
-      {"overshoot_p50_ns", "ns", sm_stats_percentile_sorted(over, n, 50)},
-      {"overshoot_p99_ns", "ns", sm_stats_percentile_sorted(over, n, 99)},
-      {"overshoot_max_ns", "ns", over[n - 1]},
-      {"actual_over_requested", "ratio", 1.0 + sum / (double)n / (double)ns},
-      {"timer_slack_ns", "ns", (double)slack},
-      {"samples", "sleeps", (double)n},
-  };
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < sizeof rows / sizeof rows[0]; i++)
-    rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
+/* The sleeper: nanosleep of the requested length per pass, as Rust's
+ * thread::sleep does. A sampled pass offers its overshoot (actual -
+ * requested; an interrupted sleep is not offered, one that ended early is
+ * counted for the self-check). The timer slack is the worker thread's
+ * own and dies with it. */
+static void sleeper(struct sm_worker *w) {
+  struct sleep_state *s = w->state;
+  uint64_t count = 0, early = 0, early_ns = 0, ns = s->ns;
+  struct timespec req = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+  if (apply_slack(s) != 0)
+    ns = 0; /* nothing is slept: the self-check reports prctl's error */
+  SM_MEASURED_LOOP(w, count) {
+    if (ns == 0)
+      continue;
+    if (sm_sample_due(w, count)) {
+      uint64_t t0 = sm_sample_start(w);
+      int rc = nanosleep(&req, NULL);
+      uint64_t took = sm_sample_clock() - t0;
+      if (rc == 0 && took < ns && early++ == 0)
+        early_ns = took;
+      else if (rc == 0 && took >= ns)
+        sm_worker_sample(w, (double)(took - ns));
+    } else {
+      (void)nanosleep(&req, NULL);
+    }
+  }
+  s->early = early;
+  s->early_ns = early_ns;
+}
+
+static const struct sm_role sleeper_role[] = {
+    {.name = "sleeper",
+     .worker = sleeper,
+     .count = 1,
+     .counts_ops = 1,
+     .samples = {"overshoot"}},
+};
+
+static const struct sm_variant variants[] = {
+    {.name = "slack_default",
+     .summary = "nanosleep with the thread's timer slack as it is",
+     .roles = sleeper_role,
+     .nroles = 1},
+    {.name = "slack_1ns",
+     .summary = "nanosleep with the timer slack set to 1 ns",
+     .roles = sleeper_role,
+     .nroles = 1},
+};
+
+/* Creates the state of one window of case c. Returns 0 or -ENOMEM. */
+static int sleep_setup(const struct sm_case *c, void **state) {
+  struct sleep_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  memset(s, 0, sizeof *s);
+  s->ns = (uint64_t)c->param[AXIS_SLEEP_US] * 1000u;
+  s->tight = c->variant == &variants[1];
+  *state = s;
+  return 0;
+}
+
+/* The self-check: the slack was set, no sampled sleep ended early (as
+ * nanosleep promises never to), and a sleep completed inside the window:
+ * when one sleep spanned all of it the case is skipped (the window is
+ * shorter than a sleep); a thread that got no CPU in the window (a loaded
+ * machine) only leaves the window without figures.
+ * Returns 0, SM_MEASURE_SKIP, or -EPROTO or prctl's negative errno with
+ * msg set. */
+static int sleep_check(const struct sm_case *c, void *state,
+                       const struct sm_worker *workers, char *msg,
+                       size_t size) {
+  const struct sleep_state *s = state;
+  if (s->prctl_errno) {
+    snprintf(msg, size, "prctl(PR_%s_TIMERSLACK): %s", s->tight ? "SET" : "GET",
+             strerror(s->prctl_errno));
+    return -s->prctl_errno;
+  }
+  if (s->early) {
+    snprintf(msg, size,
+             "a sleep of %" PRIu64 " ns returned after %" PRIu64 " ns (%" PRIu64
+             " sleeps ended early)",
+             s->ns, s->early_ns, s->early);
+    return -EPROTO;
+  }
+  if (workers[0].ops_at_stop > 0 &&
+      workers[0].ops_at_stop == workers[0].ops_at_measure) {
+    snprintf(msg, size,
+             "no sleep of %ld us ended inside the measured window: it needs "
+             "a longer --duration",
+             c->param[AXIS_SLEEP_US]);
+    return SM_MEASURE_SKIP;
+  }
+  return 0;
+}
+
+/* The family's metrics of a checked window: the mean actual length over
+ * the requested one (the runner's MEASURE-phase span over the sleeps in
+ * it), the timer slack in force and the sleeps measured; none without a
+ * sleep in the window. Returns 0 or the sink's error. */
+static int sleep_metrics(const struct sm_case *c, void *state,
+                         const struct sm_worker *workers, unsigned n,
+                         struct sm_sink *sink, char *msg, size_t size) {
+  (void)c, (void)n, (void)msg, (void)size;
+  const struct sleep_state *s = state;
+  double sleeps = (double)(workers[0].ops_at_stop - workers[0].ops_at_measure);
+  double span = (double)(workers[0].ns_at_stop - workers[0].ns_at_measure);
+  if (sleeps <= 0)
+    return 0; /* no sleep in the window: its rates are nan */
+  int rc = sm_sink_metric(sink, "actual_over_requested", "ratio",
+                          span / sleeps / (double)s->ns);
+  if (rc == 0)
+    rc = sm_sink_metric(sink, "timer_slack_ns", "ns", (double)s->slack);
+  if (rc == 0)
+    rc = sm_sink_metric(sink, "samples", "sleeps", sleeps);
   return rc;
 }
 
-/* One repetition: sleeps of sleep_us on the calling thread under the
- * variant's timer slack, restored before returning on every path. Returns
- * 0 or a negative errno with msg set. */
-static int sleep_measure(const struct sm_measure_config *cfg,
-                         const struct sm_case *c, struct sm_sink *sink,
-                         char *msg, size_t msg_size) {
-  uint64_t ns = (uint64_t)c->param[AXIS_SLEEP_US] * 1000u;
-  double *over = malloc(MAX_SAMPLES * sizeof *over);
-  if (!over)
-    return -ENOMEM;
-  long saved = 0, slack = 0;
-  int rc = apply_slack(c, &saved, &slack, msg, msg_size);
-  if (rc == 0) {
-    long n = sample_sleeps(cfg, ns, over, msg, msg_size);
-    /* Cannot fail: saved is a value the kernel handed out. */
-    (void)prctl(PR_SET_TIMERSLACK, (unsigned long)saved, 0, 0, 0);
-    rc = n < 0 ? (int)n : add_sleep_metrics(sink, over, (size_t)n, ns, slack);
-  }
-  free(over);
-  return rc;
+/* Frees the state of one window. */
+static void sleep_teardown(void *state) {
+  free(state);
 }
 
 static const long sleep_values[] = {10,  20,   50,   100,  200,
                                     500, 1000, 2000, 5000, 10000};
 static const long sleep_quick[] = {10, 100, 1000, 10000};
 
-/* 1 us to 100 ms: a repetition takes at least MIN_SAMPLES sleeps. */
+/* 1 us to 100 ms: a sleep longer than the window skips the case. */
 static const struct sm_axis axes[] = {
     {"sleep_us", sleep_values, sizeof sleep_values / sizeof sleep_values[0],
      sleep_quick, sizeof sleep_quick / sizeof sleep_quick[0], 1, 100000},
 };
 
-static const struct sm_variant variants[] = {
-    SM_VARIANT("slack_default",
-               "nanosleep with the thread's timer slack as it is", NULL),
-    SM_VARIANT("slack_1ns", "nanosleep with the timer slack set to 1 ns", NULL),
+/* The metrics the family adds (the sampled overshoot is the runner's). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"actual_over_requested", "ratio", SM_NO_DIRECTION},
+    {"samples", "sleeps", SM_NO_DIRECTION},
+    {"timer_slack_ns", "ns", SM_NO_DIRECTION},
 };
 
 const struct sm_family sm_family_sleep = {
@@ -155,6 +190,11 @@ const struct sm_family sm_family_sleep = {
     .nvariants = sizeof variants / sizeof variants[0],
     .axes = axes,
     .naxes = sizeof axes / sizeof axes[0],
-    .measure = sleep_measure,
+    .setup = sleep_setup,
+    .check = sleep_check,
+    .metrics = sleep_metrics,
+    .teardown = sleep_teardown,
     .shape = SM_SHAPE_SINGLE,
+    .headline_metric = "overshoot_p50_ns",
+    SM_METRIC_DECLS(metric_decls),
 };

@@ -46,7 +46,8 @@ static int collect(int fd, uint64_t deadline_ns, struct sm_peer_result *out) {
   }
 }
 
-/* Waits for pid and fills exit_status and cpu_ns. Returns 0 or -errno. */
+/* Waits for pid and fills exit_status, cpu_ns and the switch counts.
+ * Returns 0 or -errno. */
 static int reap(pid_t pid, struct sm_peer_result *out) {
   int status;
   struct rusage ru;
@@ -56,6 +57,8 @@ static int reap(pid_t pid, struct sm_peer_result *out) {
   out->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   out->cpu_ns = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
                 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+  out->nvcsw = ru.ru_nvcsw;
+  out->nivcsw = ru.ru_nivcsw;
   return 0;
 }
 
@@ -64,6 +67,7 @@ int sm_peer_run(char *const argv[], uint64_t timeout_ns,
   out->output[0] = '\0';
   out->exit_status = -1;
   out->cpu_ns = 0;
+  out->nvcsw = out->nivcsw = 0;
   if (access(argv[0], X_OK) != 0)
     return -errno;
   int fds[2];

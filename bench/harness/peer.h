@@ -10,6 +10,8 @@
 struct sm_peer_result {
   int exit_status;   /* the exit status, or -1 when killed by a signal */
   double cpu_ns;     /* user + system CPU time of the peer */
+  long nvcsw;        /* its voluntary context switches (all its threads) */
+  long nivcsw;       /* its involuntary context switches */
   char output[4096]; /* stdout and stderr together, NUL-terminated (cut
                         when longer) */
 };

@@ -512,6 +512,8 @@ int sm_runner_window(const struct sm_window_config *cfg,
     return rc;
   void *state = NULL;
   rc = f->setup ? f->setup(c, &state) : 0;
+  if (rc == SM_MEASURE_SKIP)
+    return rc; /* the case does not apply: skipped silently, msg empty */
   if (rc != 0) {
     snprintf(msg, msg_size, "setup failed: %s", strerror(-rc));
     return rc;

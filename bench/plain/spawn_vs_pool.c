@@ -25,8 +25,7 @@ static double round_on(void *arg) {
     if (sm_pool_submit(pool, bump, &count) != 0)
       return 0;
   if (sm_pool_wait(pool) != 0 || atomic_load(&count) != TASKS) {
-    fprintf(stderr, "plain: %lu of %d tasks ran\n", atomic_load(&count),
-            TASKS);
+    fprintf(stderr, "plain: %lu of %d tasks ran\n", atomic_load(&count), TASKS);
     return 0;
   }
   return TASKS;

@@ -70,8 +70,8 @@ void sm_rule_c1(const struct sm_run_view *v, struct sm_claim_result *out) {
 }
 
 /* C7 at one placement and delay: park's p50 beats 1 ms and 10 ms polling
- * and park's CPU per wait, less the clock reads measuring it, is under 1%
- * of the wait. */
+ * and park's CPU per wake-up, less what its latency sampling adds, is
+ * under 1% of its time per wake-up. */
 static int c7_at(const struct sm_run_view *v, const char *params,
                  const char *placement, struct sm_claim_result *out) {
   struct sm_stat park =
@@ -88,7 +88,7 @@ static int c7_at(const struct sm_run_view *v, const char *params,
   double pct = 100.0 * (cpu.median - probe.median) / wait.median;
   sm_claim_printf(out,
                   "; park CPU while waiting %.2f%% of the wait (%.0f ns per "
-                  "wait minus %.0f ns of clock reads)",
+                  "wait minus %.0f ns of sampling)",
                   pct, cpu.median, probe.median);
   int part = 1;
   static const char *const polls[] = {"poll_1ms", "poll_10ms"};

@@ -86,9 +86,9 @@ const struct sm_claim sm_claims[] = {
      "wake",
      "At the longest waker delay measured and every placement: park's "
      "median wake latency beats polling every 1 ms and every 10 ms (95% CIs "
-     "apart), and the parked sleeper's CPU time per wait, less the measured "
-     "cost of reading the CPU clock around it (cpu_probe_ns), is under 1% "
-     "of the wait (medians). Holds when all hold; does not hold when a "
+     "apart), and the parked sleeper's CPU time per wake-up, less the CPU "
+     "its latency sampling adds (cpu_probe_ns), is under 1% of its time "
+     "per wake-up (medians). Holds when all hold; does not hold when a "
      "polling loop wakes sooner (CIs apart) or park's CPU is over 2% of "
      "the wait; inconclusive otherwise.",
      sm_rule_c7},

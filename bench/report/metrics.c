@@ -1,5 +1,5 @@
-/* metrics.c: a metric's declaration and direction: the family's, the
- * runner's, or (for a family that declares none yet) the unit rule. */
+/* metrics.c: a metric's declaration and direction: the family's own or the
+ * runner's (window and sampled metrics). */
 #include "metrics.h"
 
 #include <stdio.h>
@@ -7,12 +7,6 @@
 
 #include "registry.h"
 #include "runner.h"
-
-/* Returns true when s ends with suffix. */
-static int ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcmp(s + n - k, suffix) == 0;
-}
 
 /* The family named `name`, or NULL. */
 static const struct sm_family *family_named(const char *name) {
@@ -68,41 +62,11 @@ const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
   return d ? d : sampled_decl(f, metric);
 }
 
-/* The unit rule, for the metrics of a family that declares none yet, with
- * the metrics in a time unit that describe the setting, not the strategy
- * (their families' declarations will say so). */
-static enum sm_direction direction_from_unit(const char *metric,
-                                             const char *unit) {
-  static const char *const lower_units[] = {"ns",  "us",  "ms",   "s",
-                                            "KiB", "MiB", "bytes"};
-  static const char *const settings[] = {"wait_ns", "timer_slack_ns",
-                                         "cpu_probe_ns", "time_to_deadlock_ms"};
-  if (strncmp(unit, "switches", 8) == 0)
-    return SM_NO_DIRECTION;
-  for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
-    if (strcmp(metric, settings[i]) == 0)
-      return SM_NO_DIRECTION;
-  if (ends_with(unit, "/s"))
-    return SM_HIGHER_IS_BETTER;
-  for (size_t i = 0; i < sizeof lower_units / sizeof lower_units[0]; i++)
-    if (strcmp(unit, lower_units[i]) == 0)
-      return SM_LOWER_IS_BETTER;
-  return SM_NO_DIRECTION;
-}
-
 enum sm_direction sm_metric_direction(const char *benchmark, const char *metric,
                                       const char *unit) {
-  if (!metric || !unit)
-    return SM_NO_DIRECTION;
+  (void)unit;
   const struct sm_metric_decl *d = sm_metric_declared(benchmark, metric);
-  if (d)
-    return d->direction;
-  /* A family under the runner declares every metric it writes; the unit
-   * rule is only for a family that still measures itself. */
-  const struct sm_family *f = benchmark ? family_named(benchmark) : NULL;
-  if (f && !f->measure)
-    return SM_NO_DIRECTION;
-  return direction_from_unit(metric, unit);
+  return d ? d->direction : SM_NO_DIRECTION;
 }
 
 const char *sm_direction_name(enum sm_direction d) {

@@ -1,6 +1,6 @@
 /* metrics.h: what a metric's value means for a comparison: its declared
  * direction (the family's declarations, the runner's window and sampled
- * metrics), with the unit rule for a family that declares none yet. */
+ * metrics). */
 #ifndef SYNCMARK_BENCH_METRICS_H
 #define SYNCMARK_BENCH_METRICS_H
 
@@ -13,13 +13,9 @@
 const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
                                                 const char *metric);
 
-/* Returns the direction of `metric` (in `unit`) of family `benchmark`: its
- * declaration's; for a family that still measures itself (sm_family.measure)
- * and so declares nothing, the unit rule: higher is better for a rate of
- * work (a unit ending in "/s", switch rates excepted), lower for a time or
- * a size (ns, us, ms, s, KiB, MiB, bytes) except the settings wait_ns,
- * timer_slack_ns, cpu_probe_ns and time_to_deadlock_ms, none otherwise. An
- * undeclared metric of any other family, or of an unknown one, has none. */
+/* Returns the direction of `metric` (in `unit`, kept for callers that
+ * have it) of family `benchmark`: its declaration's; an undeclared metric,
+ * or one of an unknown family, has none (it is listed, never flagged). */
 enum sm_direction sm_metric_direction(const char *benchmark, const char *metric,
                                       const char *unit);
 

@@ -1,7 +1,7 @@
 /* mutex.c: contended paths of the futex mutex (sm_mutex). */
 #include "syncmark/mutex.h"
 
-#include "futex.h"
+#include "syncmark/futex.h"
 #include "syncmark/compiler.h"
 
 /* Plain loads before going to sleep, as in Rust's std. */
@@ -39,11 +39,11 @@ void sm__mutex_lock_contended(struct sm_mutex *m) {
       return;
     /* Sleeps unless the state changed from CONTENDED meanwhile; returns on
      * a wake-up, a signal or a spurious wake-up alike. */
-    sm__futex_wait(&m->state, SM_MUTEX_CONTENDED, NULL);
+    sm_futex_wait(&m->state, SM_MUTEX_CONTENDED, NULL);
     state = spin(m);
   }
 }
 
 void sm__mutex_wake(struct sm_mutex *m) {
-  sm__futex_wake(&m->state, 1);
+  sm_futex_wake(&m->state, 1);
 }

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "futex.h"
+#include "syncmark/futex.h"
 
 /* Returns CLOCK_MONOTONIC in nanoseconds. Never fails: that clock always
  * exists on Linux. */
@@ -23,8 +23,8 @@ static void wait_parked(struct sm_parker *p, uint64_t timeout_ns) {
   uint64_t start = monotonic_ns();
   uint64_t left = timeout_ns;
   for (;;) {
-    struct timespec rel = sm__futex_timespec(left);
-    if (sm__futex_wait(&p->state, SM_PARKER_PARKED, &rel) != -EINTR)
+    struct timespec rel = sm_futex_timespec(left);
+    if (sm_futex_wait(&p->state, SM_PARKER_PARKED, &rel) != -EINTR)
       return;
     uint64_t spent = monotonic_ns() - start;
     if (spent >= timeout_ns)
@@ -41,7 +41,7 @@ void sm_parker_park(struct sm_parker *p) {
     return;
   for (;;) {
     /* Returns at once if unpark already changed PARKED to NOTIFIED. */
-    (void)sm__futex_wait(&p->state, SM_PARKER_PARKED, NULL);
+    (void)sm_futex_wait(&p->state, SM_PARKER_PARKED, NULL);
     int expected = SM_PARKER_NOTIFIED;
     if (atomic_compare_exchange_strong_explicit(
             &p->state, &expected, SM_PARKER_EMPTY, memory_order_acquire,
@@ -71,5 +71,5 @@ void sm_parker_unpark(struct sm_parker *p) {
    * stay) NOTIFIED, so tokens never pile up. */
   if (atomic_exchange_explicit(&p->state, SM_PARKER_NOTIFIED,
                                memory_order_release) == SM_PARKER_PARKED)
-    (void)sm__futex_wake(&p->state, 1);
+    (void)sm_futex_wake(&p->state, 1);
 }

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "futex.h"
+#include "syncmark/futex.h"
 #include "pool_impl.h"
 #include "syncmark/compiler.h"
 #include "syncmark/thread.h"
@@ -43,7 +43,7 @@ static uint64_t submitted_now(const struct sm_pool *p) {
  * fails. */
 void sm__pool_notify_waiters(struct sm_pool *p) {
   atomic_fetch_add_explicit(&p->wait_epoch, 1, memory_order_release);
-  (void)sm__futex_wake(&p->wait_epoch, INT_MAX);
+  (void)sm_futex_wake(&p->wait_epoch, INT_MAX);
 }
 
 /* Adds worker w's non-empty tally to the counters and clears it; wakes the
@@ -229,7 +229,7 @@ int sm_pool_wait(struct sm_pool *pool) {
     if (done >= submitted_now(pool))
       break;
     /* Returns at once if the epoch moved since we read it. */
-    (void)sm__futex_wait(&pool->wait_epoch, epoch, NULL);
+    (void)sm_futex_wait(&pool->wait_epoch, epoch, NULL);
   }
   atomic_fetch_sub_explicit(&pool->waiters, 1, memory_order_seq_cst);
   return 0;

@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "futex.h"
+#include "syncmark/futex.h"
 #include "syncmark/compiler.h"
 
 /* Plain loads before going to sleep, as in Rust's std. */
@@ -74,8 +74,8 @@ void sm__rwlock_read_contended(struct sm_rwlock *l) {
             memory_order_relaxed, memory_order_relaxed))
       continue;
     /* Sleeps unless the state changed since; any return means re-check. */
-    sm__futex_wait(futex_word(&l->state),
-                   (int)(state | SM_RWLOCK_READERS_WAITING), NULL);
+    sm_futex_wait(futex_word(&l->state),
+                  (int)(state | SM_RWLOCK_READERS_WAITING), NULL);
     state = spin_read(l);
   }
 }
@@ -108,7 +108,7 @@ void sm__rwlock_write_contended(struct sm_rwlock *l) {
     state = atomic_load_explicit(&l->state, memory_order_relaxed);
     if (is_unlocked(state) || (state & SM_RWLOCK_WRITERS_WAITING) == 0)
       continue;
-    sm__futex_wait(futex_word(&l->writer_notify), (int)seq, NULL);
+    sm_futex_wait(futex_word(&l->writer_notify), (int)seq, NULL);
     state = spin_write(l);
   }
 }
@@ -119,7 +119,7 @@ void sm__rwlock_write_contended(struct sm_rwlock *l) {
  * Never fails. */
 static bool wake_writer(struct sm_rwlock *l) {
   atomic_fetch_add_explicit(&l->writer_notify, 1, memory_order_release);
-  return sm__futex_wake(futex_word(&l->writer_notify), 1) > 0;
+  return sm_futex_wake(futex_word(&l->writer_notify), 1) > 0;
 }
 
 void sm__rwlock_wake_writer_or_readers(struct sm_rwlock *l, unsigned state) {
@@ -149,5 +149,5 @@ void sm__rwlock_wake_writer_or_readers(struct sm_rwlock *l, unsigned state) {
   if (state == SM_RWLOCK_READERS_WAITING &&
       atomic_compare_exchange_strong_explicit(
           &l->state, &state, 0, memory_order_relaxed, memory_order_relaxed))
-    sm__futex_wake(futex_word(&l->state), INT_MAX);
+    sm_futex_wake(futex_word(&l->state), INT_MAX);
 }

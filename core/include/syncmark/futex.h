@@ -1,5 +1,6 @@
-/* futex.h: internal wrappers around Linux's futex system call (private
- * futexes), shared by the parker and the futex-based locks. */
+/* futex.h: wrappers around Linux's futex system call (private futexes),
+ * shared by the parker, the futex-based locks and the families that hand
+ * a word between threads. */
 #ifndef SYNCMARK_FUTEX_H
 #define SYNCMARK_FUTEX_H
 
@@ -21,7 +22,7 @@ _Static_assert(sizeof(time_t) == sizeof(long),
                "struct timespec must match the kernel's for SYS_futex");
 
 /* Sleeps while *addr holds `expected`, for at most the relative time `rel`
- * (NULL: no limit), until a sm__futex_wake on the same address. The check
+ * (NULL: no limit), until a sm_futex_wake on the same address. The check
  * of *addr and the going to sleep are one atomic step in the kernel, so a
  * wake issued after the caller changed *addr is never lost. Only threads of
  * this process can wake it (FUTEX_WAIT_PRIVATE).
@@ -33,27 +34,27 @@ _Static_assert(sizeof(time_t) == sizeof(long),
  * earlier use of the word), so callers always re-check their condition
  * and treat every result alike except, where they care, -ETIMEDOUT. A
  * caller that retries after -EINTR must shorten `rel` itself. */
-static inline int sm__futex_wait(atomic_int *addr, int expected,
-                                 const struct timespec *rel) {
+static inline int sm_futex_wait(atomic_int *addr, int expected,
+                                const struct timespec *rel) {
   long r = syscall(SYS_futex, (void *)addr, FUTEX_WAIT_PRIVATE, expected, rel,
                    NULL, 0);
   return r == 0 ? 0 : -errno;
 }
 
-/* Wakes up to `n` threads asleep in sm__futex_wait on `addr` (1: one,
+/* Wakes up to `n` threads asleep in sm_futex_wait on `addr` (1: one,
  * INT_MAX: all). Harmless when nobody waits, and on an address whose
  * memory was reused meanwhile. Returns the number woken (0 or more), or a
  * negative errno (-EFAULT, -EINVAL) on a caller's bug. */
-static inline int sm__futex_wake(atomic_int *addr, int n) {
+static inline int sm_futex_wake(atomic_int *addr, int n) {
   long r =
       syscall(SYS_futex, (void *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
   return r >= 0 ? (int)r : -errno;
 }
 
-/* Returns `ns` nanoseconds as a relative timeout for sm__futex_wait. Never
+/* Returns `ns` nanoseconds as a relative timeout for sm_futex_wait. Never
  * fails: values past what time_t holds saturate (2^64 - 1 ns, about 584
  * years, fits a 64-bit time_t; the kernel itself clamps the deadline). */
-static inline struct timespec sm__futex_timespec(uint64_t ns) {
+static inline struct timespec sm_futex_timespec(uint64_t ns) {
   const uint64_t ns_per_s = UINT64_C(1000000000);
   const uint64_t max_s =
       sizeof(time_t) >= 8 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
