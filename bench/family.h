@@ -92,6 +92,7 @@ struct sm_case {
 
 struct sm_role;
 struct sm_reservoir;
+struct sm_perf_thread;
 
 /* Per-thread state of one window. Each worker owns its slot; the runner
  * reads it only after joining the thread. */
@@ -134,6 +135,10 @@ struct sm_worker {
   /* One per kind of latency its role samples (sm_role.samples); NULL for
    * a kind the role does not have. */
   struct sm_reservoir *reservoir[SM_SAMPLE_KINDS];
+  /* The runner's event counters of this thread (--counters), opened by the
+   * thread before the start gate and read at its MEASURE and STOP edges;
+   * NULL when the run counts nothing. Not for families. */
+  struct sm_perf_thread *counters;
 };
 
 /* Starts the loop: returns the phase the worker finds. */

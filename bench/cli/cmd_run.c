@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "environment.h"
 #include "gbench.h"
 #include "interrupt.h"
@@ -159,6 +160,15 @@ static void resolve_injection(struct sm_run *r) {
   r->inject_iters = sm_work_calibrate(o->inject_delay_ns);
 }
 
+/* Resolves --counters into the event list; exits with status 2 for an
+ * unknown name (the option parser has checked it already). */
+static void resolve_counters(struct sm_run *r) {
+  char why[768];
+  if (r->o->counters &&
+      sm_perf_parse(r->o->counters, &r->counters, why, sizeof why) != 0)
+    sm_usage_error("--counters: %s", why);
+}
+
 /* Validates and resolves the options, the filters and the plan; exits with
  * status 2 on bad input before anything is written. */
 static void prepare(struct sm_run *r) {
@@ -169,6 +179,7 @@ static void prepare(struct sm_run *r) {
   resolve_placements(r);
   resolve_injection(r);
   resolve_hang(r);
+  resolve_counters(r);
   r->duration_s = o->duration_s >= 0 ? o->duration_s
                   : o->quick         ? QUICK_DURATION_S
                                      : DEFAULT_DURATION_S;
@@ -415,9 +426,10 @@ int sm_cmd_run(const struct sm_options *o) {
                    "writable folder is needed)",
                    o->out_dir, strerror(-rc));
   now_iso(r.started_at, sizeof r.started_at);
-  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 24, n = 0;
+  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 32, n = 0;
   struct sm_field *fields = calloc(max, sizeof *fields);
-  if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0) {
+  if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0 ||
+      sm_counters_describe(&r.counters, fields, &n, max, stderr) != 0) {
     fputs("syncmark: cannot describe this machine\n", stderr);
     return 1;
   }

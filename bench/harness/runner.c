@@ -49,12 +49,14 @@ static void mark_measure(struct sm_worker *w, uint64_t count,
   w->in_measure = 1;
   getrusage(RUSAGE_THREAD, &w->usage_at_measure);
   getrusage(RUSAGE_SELF, &w->process_at_measure);
+  sm_counters_mark(w, 0);
   w->ns_at_measure = sm_now_ns();
 }
 
 /* Records the STOP edge of a worker at loop count `count`. */
 static void mark_stop(struct sm_worker *w, uint64_t count) {
   w->ns_at_stop = sm_now_ns();
+  sm_counters_mark(w, 1);
   w->in_measure = 0;
   w->ops_at_stop = count;
   getrusage(RUSAGE_THREAD, &w->usage_at_stop);
@@ -111,6 +113,7 @@ static void *worker_main(void *arg) {
   struct worker_thread *t = arg;
   if (t->os_pu >= 0)
     t->bind_error = sm_topology_bind_thread(t->topo, t->os_pu);
+  sm_counters_open(t->worker); /* before the gate: opening is never timed */
   pthread_mutex_lock(&t->start->mutex);
   t->start->ready++;
   pthread_cond_broadcast(&t->start->cond);
@@ -287,6 +290,7 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
     const struct sm_role *role = &roles->roles[r];
     for (unsigned k = 0; k < role_threads(role, c) && i < n; k++, i++) {
       struct sm_reservoir *res[SM_SAMPLE_KINDS];
+      struct sm_perf_thread *counters = workers[i].counters;
       memcpy(res, workers[i].reservoir, sizeof res);
       workers[i] = (struct sm_worker){
           .gate = gate,
@@ -298,7 +302,8 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
           .ops_per_pass = 1,
           .sample_mask = SM_SAMPLE_DEFAULT_EVERY - 1,
           .inject_iters =
-              c->variant == cfg->inject_variant ? cfg->inject_iters : 0};
+              c->variant == cfg->inject_variant ? cfg->inject_iters : 0,
+          .counters = counters};
       memcpy(workers[i].reservoir, res, sizeof res);
       threads[i] = (struct worker_thread){.worker = &workers[i],
                                           .start = start,
@@ -357,6 +362,8 @@ struct window_memory {
 
 /* Frees what window_alloc allocated (also a partial allocation). */
 static void window_free(struct window_memory *m, unsigned n) {
+  if (m->workers)
+    sm_counters_free(m->workers, n);
   for (unsigned i = 0; m->workers && i < n; i++)
     for (unsigned k = 0; k < SM_SAMPLE_KINDS; k++)
       free(m->workers[i].reservoir[k]);
@@ -367,9 +374,11 @@ static void window_free(struct window_memory *m, unsigned n) {
 }
 
 /* Allocates the memory of a window of n workers, with a reservoir for
- * each kind of latency each thread's role samples. Returns 0 or -ENOMEM. */
+ * each kind of latency each thread's role samples and the counters of
+ * `counters` (NULL: none) per thread. Returns 0 or -ENOMEM. */
 static int window_alloc(struct window_memory *m, const struct sm_case *c,
-                        const struct role_list *roles, unsigned n) {
+                        const struct role_list *roles, unsigned n,
+                        const struct sm_perf_list *counters) {
   *m = (struct window_memory){0};
   m->workers = aligned_alloc(SM_CACHE_LINE, sizeof(struct sm_worker) * n);
   m->threads = calloc(n, sizeof *m->threads);
@@ -377,6 +386,8 @@ static int window_alloc(struct window_memory *m, const struct sm_case *c,
   if (!m->workers || !m->threads || !m->gate)
     return -ENOMEM;
   memset(m->workers, 0, sizeof(struct sm_worker) * n);
+  if (sm_counters_alloc(m->workers, n, counters) != 0)
+    return -ENOMEM;
   unsigned sampled = 0, i = 0;
   for (size_t r = 0; r < roles->n; r++) {
     const struct sm_role *role = &roles->roles[r];
@@ -477,7 +488,7 @@ int sm_runner_window(const struct sm_window_config *cfg,
   }
   (void)sm_sample_cost_ns(); /* calibrated before any thread starts */
   struct window_memory m;
-  rc = window_alloc(&m, c, &roles, n);
+  rc = window_alloc(&m, c, &roles, n, cfg->counters);
   if (rc != 0) {
     window_free(&m, n);
     if (f->teardown)
@@ -492,6 +503,7 @@ int sm_runner_window(const struct sm_window_config *cfg,
   if (rc == 0) {
     compute_window(m.workers, n, window_ns, m.scratch, out);
     window_samples(&m, n, &roles, out);
+    sm_counters_window(m.workers, n, (double)out->ops, &out->counters);
   }
   if (rc == 0 && sink && f->metrics)
     rc = f->metrics(c, state, m.workers, n, sink, msg, msg_size);
@@ -580,7 +592,7 @@ static int record_window(struct sm_results *results, size_t case_index,
     if (rc != 0)
       return rc;
   }
-  return 0;
+  return sm_counters_record(results, case_index, rep, &w->counters);
 }
 
 int sm_runner_repetition(const struct sm_window_config *cfg,

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
 #include "family.h"
 
 struct sm_results;
@@ -26,6 +27,8 @@ struct sm_window_config {
   /* --inject-crash: the variant whose repetitions abort the process (NULL:
    * none), to exercise --isolate. */
   const struct sm_variant *crash_variant;
+  /* --counters: the events every worker thread counts (NULL: none). */
+  const struct sm_perf_list *counters;
 };
 
 /* The latency percentiles of one sampling role in one window. */
@@ -55,6 +58,7 @@ struct sm_window {
   int manual_time;       /* 1: the rates come from the workers' manual time */
   struct sm_window_samples samples[SM_MAX_ROLES * SM_SAMPLE_KINDS];
   size_t nsamples;
+  struct sm_window_counters counters; /* --counters, per operation */
 };
 
 /* Runs one window of `c`: creates the family state, spawns and pins the
