@@ -311,7 +311,10 @@ Test(runner, every_registered_variant_passes_its_self_check) {
           cr_assert_str_eq(d->unit, r.rows[k].unit, "%s %s", label,
                            r.rows[k].metric);
         }
-        bool idle = rc == 0 && !c->family->measure && !(r.rows[0].value > 0);
+        /* Idle: no operation at all (ops_per_s 0); a window too fast to
+         * time (ops_per_s nan, valid 0) did work. */
+        bool idle = rc == 0 && !c->family->measure && !(r.rows[0].value > 0) &&
+                    !isnan(r.rows[0].value);
         sm_results_free(&r);
         if (!idle)
           break;
@@ -466,5 +469,40 @@ Test(results, measure_sink_rows_skip_and_series_file) {
   bool drop[1] = {true};
   sm_results_drop_cases(&r, drop);
   cr_assert_eq(r.nrows + r.npoints, 0);
+  sm_results_free(&r);
+}
+
+/* A time per operation that is not above the runner's overhead (here set
+ * far above any real one) is marked invalid, never reported as a number;
+ * the same window against the real floor is valid. */
+Test(runner, ns_per_op_below_the_floor_is_invalid) {
+  int pu;
+  cr_assert_eq(sm_topology_plan_threads(topo, SM_PLACE_COMPACT, 1, &pu), 0);
+  struct sm_case c = {.family = &probe_family,
+                      .variant = &probe_variant,
+                      .threads = 1,
+                      .placement = SM_PLACE_COMPACT,
+                      .placement_name = "compact",
+                      .os_pus = &pu};
+  struct sm_window_config cfg = {.warmup_ns = 2000000,
+                                 .duration_ns = 10000000,
+                                 .topo = topo,
+                                 .overhead_ns = 1e9};
+  struct sm_results r = {0};
+  char msg[160];
+  cr_assert_eq(sm_runner_repetition(&cfg, &c, 0, 1, &r, msg, sizeof msg), 0,
+               "%s", msg);
+  cr_assert_eq(metric_of(&r, 0, "valid"), 0);
+  cr_assert(isnan(metric_of(&r, 0, "ns_per_op")));
+  cr_assert(isnan(metric_of(&r, 0, "ops_per_s")));
+  struct sm_summary s;
+  cr_assert_neq(sm_results_summary(&r, 0, "ns_per_op", &s), 0,
+                "no summary of an invalid value");
+  sm_results_free(&r);
+  cfg.overhead_ns = sm_runner_overhead_ns(topo, 20000000);
+  cr_assert_eq(sm_runner_repetition(&cfg, &c, 0, 1, &r, msg, sizeof msg), 0,
+               "%s", msg);
+  if (metric_of(&r, 0, "ops_per_s") > 0) /* the thread got the CPU */
+    cr_assert_eq(metric_of(&r, 0, "valid"), 1, "an atomic add per pass");
   sm_results_free(&r);
 }

@@ -433,6 +433,8 @@ int sm_cmd_run(const struct sm_options *o) {
     fputs("syncmark: cannot describe this machine\n", stderr);
     return 1;
   }
+  r.overhead_ns =
+      strtod(sm_field_get(fields, n, "runner_overhead_ns_per_op"), NULL);
   printf("syncmark run: %zu cases x %u reps, %g s windows after %g s warmup"
          "\nrunner overhead %s ns/op; clock overhead %s ns\n",
          r.plan.ncases, r.reps, r.duration_s, r.warmup_s,

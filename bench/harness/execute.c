@@ -264,6 +264,7 @@ void sm_run_execute(struct sm_run *r) {
                                  .inject_iters = r->inject_iters,
                                  .hang_variant = r->hang_variant,
                                  .crash_variant = r->crash_variant,
+                                 .overhead_ns = r->overhead_ns,
                                  .counters =
                                      r->counters.n ? &r->counters : NULL};
   r->report_fd = -1;

@@ -45,6 +45,7 @@ struct sm_run {
   const struct sm_variant *crash_variant;  /* --inject-crash, or NULL */
   struct sm_noise noise;
   struct sm_perf_list counters; /* --counters (n 0: none) */
+  double overhead_ns;           /* runner_overhead_ns_per_op, measured */
 };
 
 /* Runs the plan's repetitions: all cases interleaved in this process, or

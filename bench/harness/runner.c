@@ -228,12 +228,23 @@ static void role_samples(const struct sm_worker *workers, unsigned n,
   out->max = scratch[k - 1];
 }
 
+/* The smallest time per operation a window can tell from nothing: the
+ * clock's resolution, or the runner's own cost per loop pass
+ * (overhead_ns, measured at the run's start; 0 when not known), whichever
+ * is larger. */
+static double floor_ns(double overhead_ns) {
+  double resolution = (double)sm_clock_resolution_ns();
+  return overhead_ns > resolution ? overhead_ns : resolution;
+}
+
 /* Turns the joined workers of one window into its metrics; per_thread is
  * scratch space for n values. The counted workers are those whose role
- * counts operations. */
+ * counts operations. A time per operation at or below floor_ns (the
+ * runner's overhead or the clock's resolution) is not a measurement: the
+ * rates are NAN and valid 0. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
-                           uint64_t window_ns, double *per_thread,
-                           struct sm_window *out) {
+                           uint64_t window_ns, double overhead_ns,
+                           double *per_thread, struct sm_window *out) {
   double total = 0, rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
   double cost = sm_sample_cost_ns(), share = 0, manual = 0;
   unsigned counted = 0, every = 0;
@@ -271,7 +282,9 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
   out->sample_share = share;
   out->sample_every = every;
   out->manual_time = manual > 0;
-  if (share > SM_SAMPLE_BUDGET) /* the instrument, not the primitive */
+  out->valid = share <= SM_SAMPLE_BUDGET && /* else: the instrument */
+               out->ns_per_op > floor_ns(overhead_ns);
+  if (!out->valid && total > 0)
     out->ops_per_s = out->ns_per_op = NAN;
 }
 
@@ -501,7 +514,7 @@ int sm_runner_window(const struct sm_window_config *cfg,
   if (rc == 0 && f->check)
     rc = f->check(c, state, m.workers, msg, msg_size);
   if (rc == 0) {
-    compute_window(m.workers, n, window_ns, m.scratch, out);
+    compute_window(m.workers, n, window_ns, cfg->overhead_ns, m.scratch, out);
     window_samples(&m, n, &roles, out);
     sm_counters_window(m.workers, n, (double)out->ops, &out->counters);
   }
@@ -521,6 +534,7 @@ const struct sm_metric_decl sm_runner_window_metrics[] = {
     {"share_max", "ratio", SM_NO_DIRECTION},
     {"vcsw_per_op", "switches/op", SM_NO_DIRECTION},
     {"ivcsw_per_op", "switches/op", SM_NO_DIRECTION},
+    {"valid", "0/1", SM_NO_DIRECTION},
     {"sample_share", "ratio", SM_NO_DIRECTION},
     {"sample_every", "passes", SM_NO_DIRECTION},
 };
@@ -565,15 +579,12 @@ static int record_samples(struct sm_results *results, size_t case_index,
  * sm_runner_window_metrics (the sampling rows only when a role sampled). */
 static int record_window(struct sm_results *results, size_t case_index,
                          unsigned rep, const struct sm_window *w) {
-  const double values[] = {w->ops_per_s,
-                           w->ns_per_op,
-                           w->fairness_jain,
-                           w->share_min,
-                           w->share_max,
-                           w->vcsw_per_op,
-                           w->ivcsw_per_op,
-                           w->sample_share,
-                           w->sample_every ? (double)w->sample_every : NAN};
+  const double values[] = {
+      w->ops_per_s,     w->ns_per_op,
+      w->fairness_jain, w->share_min,
+      w->share_max,     w->vcsw_per_op,
+      w->ivcsw_per_op,  w->valid,
+      w->sample_share,  w->sample_every ? (double)w->sample_every : NAN};
   _Static_assert(sizeof values / sizeof values[0] ==
                      sizeof sm_runner_window_metrics /
                          sizeof sm_runner_window_metrics[0],
