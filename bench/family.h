@@ -72,8 +72,19 @@ enum sm_shape {
   SM_SHAPE_PAIR,
   /* One case per axis combination: the family starts whatever threads its
    * axes call for. threads is 1, placement "none", os_pus[0] is -1. */
-  SM_SHAPE_SINGLE
+  SM_SHAPE_SINGLE,
+  /* Two threads, one case per unordered pair of allowed PUs (thread 0 on
+   * the pair's first PU in topology order, thread 1 on its second), pairs
+   * in topology order (first PU, then second); params "from=<os>;to=<os>",
+   * placement the pair's class (smt-sibling, same-l3, cross-l3,
+   * same-package when the machine reports no L3, cross-package). Beyond
+   * SM_PU_PAIRS_MAX_PUS allowed PUs, or what the run's pair budget allows,
+   * a sample of whole cores at an even stride (see plan.h). */
+  SM_SHAPE_PU_PAIRS
 };
+
+/* Most PUs a SM_SHAPE_PU_PAIRS family pairs up (2016 pairs). */
+#define SM_PU_PAIRS_MAX_PUS 64
 
 /* One point of a family's parameter space, run for several repetitions. */
 struct sm_case {

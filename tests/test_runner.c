@@ -506,3 +506,118 @@ Test(runner, ns_per_op_below_the_floor_is_invalid) {
     cr_assert_eq(metric_of(&r, 0, "valid"), 1, "an atomic add per pass");
   sm_results_free(&r);
 }
+
+/* A family of the PU-pairs shape for the planner tests. */
+static const struct sm_variant pu_pair_variants[] = {
+    SM_VARIANT("one", "test", probe_worker),
+    SM_VARIANT("two", "test", probe_worker)};
+static const struct sm_family pu_pair_family = {.name = "pupairs",
+                                                .variants = pu_pair_variants,
+                                                .nvariants = 2,
+                                                .shape = SM_SHAPE_PU_PAIRS};
+
+/* Plans pu_pair_family alone on a synthetic topology with a pair budget
+ * (0: none), one pair taking a second. Returns sm_plan_build's result. */
+static int plan_pu_pairs(const char *synthetic, double budget_s,
+                         struct sm_plan *plan) {
+  struct sm_topology *t;
+  struct sm_topology_opts opts = {.synthetic = synthetic};
+  cr_assert_eq(sm_topology_load(&opts, &t), 0);
+  const struct sm_family *f = &pu_pair_family;
+  const enum sm_placement compact = SM_PLACE_COMPACT;
+  struct sm_plan_request req = {.placements = &compact,
+                                .nplacements = 1,
+                                .families = &f,
+                                .nfamilies = 1,
+                                .pair_budget_s = budget_s,
+                                .pair_case_s = 1.0};
+  int rc = sm_plan_build(&req, t, plan);
+  sm_topology_free(t);
+  return rc;
+}
+
+/* The OS PU of case c's side `side` (its params from=..;to=..). */
+static int pair_pu(const struct sm_case *c, int side) {
+  int from, to;
+  cr_assert_eq(sscanf(c->params, "from=%d;to=%d", &from, &to), 2, "%s",
+               c->params);
+  cr_assert_eq(c->os_pus[side], side ? to : from);
+  return side ? to : from;
+}
+
+/* 4 PUs (2 cores x 2 SMT, one L3): every unordered pair once per variant,
+ * in topology order, each named by its class. */
+Test(plan, pu_pairs_cover_every_pair_in_topology_order) {
+  struct sm_plan plan;
+  cr_assert_eq(plan_pu_pairs("pack:1 l3:1 core:2 pu:2", 0, &plan), 0);
+  cr_assert_eq(plan.ncases, 12);
+  static const int want[6][2] = {{0, 1}, {0, 2}, {0, 3},
+                                 {1, 2}, {1, 3}, {2, 3}};
+  static const char *const cls[6] = {"smt-sibling", "same-l3", "same-l3",
+                                     "same-l3",     "same-l3", "smt-sibling"};
+  for (size_t i = 0; i < 12; i++) {
+    const struct sm_case *c = &plan.cases[i];
+    cr_assert_eq(c->threads, 2);
+    cr_assert_eq(pair_pu(c, 0), want[i % 6][0]);
+    cr_assert_eq(pair_pu(c, 1), want[i % 6][1]);
+    cr_assert_str_eq(c->placement_name, cls[i % 6], "%s", c->params);
+    cr_assert_str_eq(c->variant->name, i < 6 ? "one" : "two");
+  }
+  cr_assert_str_eq(plan.pu_sample, "pupairs: all 4 PUs");
+  sm_plan_free(&plan);
+}
+
+/* 2 packages x 64 cores x 2 SMT (two L3 per package): 256 PUs, sampled to
+ * 64 as every 4th core, both PUs of each; the pairs stay in topology order
+ * and every class is present in the counts that sample implies. */
+Test(plan, pu_pairs_sample_whole_cores_beyond_64_pus) {
+  struct sm_plan plan;
+  cr_assert_eq(plan_pu_pairs("pack:2 l3:2 core:32 pu:2", 0, &plan), 0);
+  cr_assert_eq(plan.ncases, 2 * 2016);
+  cr_assert_str_eq(plan.pu_sample,
+                   "pupairs: 64 of 256 PUs: every 4th of 128 cores, whole "
+                   "cores");
+  size_t smt = 0, same_l3 = 0, cross_l3 = 0, cross_pkg = 0;
+  int last_from = -1, last_to = -1;
+  for (size_t i = 0; i < 2016; i++) {
+    const struct sm_case *c = &plan.cases[i];
+    int from = pair_pu(c, 0), to = pair_pu(c, 1);
+    cr_assert_eq(from / 2 % 4, 0, "PU %d is not of every 4th core", from);
+    cr_assert_eq(to / 2 % 4, 0, "PU %d is not of every 4th core", to);
+    cr_assert_lt(from, to);
+    cr_assert(from > last_from || (from == last_from && to > last_to),
+              "pairs in topology order");
+    last_from = from;
+    last_to = to;
+    const char *k = c->placement_name;
+    smt += strcmp(k, "smt-sibling") == 0;
+    same_l3 += strcmp(k, "same-l3") == 0;
+    cross_l3 += strcmp(k, "cross-l3") == 0;
+    cross_pkg += strcmp(k, "cross-package") == 0;
+  }
+  cr_assert_eq(smt, 32);
+  cr_assert_eq(same_l3, 448);
+  cr_assert_eq(cross_l3, 512);
+  cr_assert_eq(cross_pkg, 1024);
+  sm_plan_free(&plan);
+}
+
+/* A budget shrinks the sample to the PUs whose pairs fit (here 10 PUs: 45
+ * pairs x 2 variants x 1 s <= 100 s); one too small for a single pair is
+ * -ETIME with the numbers. */
+Test(plan, pu_pairs_fit_the_budget_or_refuse_it) {
+  struct sm_plan plan;
+  cr_assert_eq(plan_pu_pairs("pack:2 l3:2 core:32 pu:2", 100, &plan), 0);
+  cr_assert_eq(plan.ncases, 2 * 45);
+  cr_assert_str_eq(plan.pu_sample,
+                   "pupairs: 10 of 256 PUs: every 26th of 128 cores, whole "
+                   "cores");
+  sm_plan_free(&plan);
+  cr_assert_eq(plan_pu_pairs("pack:1 core:2 pu:1", 1.5, &plan), -ETIME);
+  cr_assert(strstr(plan.why, "1.5 s cannot hold one pass"), "%s", plan.why);
+  cr_assert(strstr(plan.why, "allowed: 2 s or more"), "%s", plan.why);
+  cr_assert_eq(plan_pu_pairs("pack:1 core:1 pu:1", 0, &plan), 0);
+  cr_assert_eq(plan.ncases, 0, "one PU: no pair");
+  cr_assert(strstr(plan.skipped, "pu pairs (one PU)"), "%s", plan.skipped);
+  sm_plan_free(&plan);
+}

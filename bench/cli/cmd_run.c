@@ -200,7 +200,10 @@ static void prepare(struct sm_run *r) {
                                 .threads_auto = o->threads_auto,
                                 .allowed_pus = r->counts.allowed_pus,
                                 .overrides = o->params,
-                                .noverrides = o->nparams};
+                                .noverrides = o->nparams,
+                                .pair_budget_s = o->c2c_budget_s,
+                                .pair_case_s =
+                                    r->reps * (r->warmup_s + r->duration_s)};
   int bad = sm_plan_unmatched_filter(&req);
   if (bad >= 0) {
     char names[256] = "";
@@ -215,6 +218,8 @@ static void prepare(struct sm_run *r) {
   if (sm_plan_check_overrides(&req, why, sizeof why) != 0)
     sm_usage_error("%s", why);
   int rc = sm_plan_build(&req, r->topo, &r->plan);
+  if (rc == -ETIME)
+    sm_usage_error("--c2c-budget: %s", r->plan.why);
   if (rc != 0) {
     fprintf(stderr, "syncmark: cannot plan the run: %s\n", strerror(-rc));
     exit(1);
@@ -267,6 +272,9 @@ static int describe_run(const struct sm_run *r, struct sm_field *fields,
   rc = rc ? rc
           : sm_field_add(fields, n, max, "skipped_placements", "%s",
                          r->plan.skipped[0] ? r->plan.skipped : "none");
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "pu_pairs_sample", "%s",
+                         r->plan.pu_sample[0] ? r->plan.pu_sample : "none");
   rc = rc ? rc : sm_field_add(fields, n, max, "cases", "%zu", r->plan.ncases);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "skipped_cases", "%zu", r->nskipped);

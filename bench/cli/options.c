@@ -39,6 +39,7 @@ static void parse_baseline(struct sm_options *o, const char *arg);
 static void parse_save_baseline(struct sm_options *o, const char *arg);
 static void parse_across(struct sm_options *o, const char *arg);
 static void parse_counters(struct sm_options *o, const char *arg);
+static void parse_c2c_budget(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
 static const struct option_spec {
@@ -67,6 +68,10 @@ static const struct option_spec {
      "list does (cycles, instructions, cache-misses, dTLB-load-misses, "
      "context-switches, page-faults, task-clock, ...) or a profile "
      "(software, cache, default, all)"},
+    {"c2c-budget", "S", CMD_RUN, parse_c2c_budget,
+     "seconds the c2c matrix may take in all (every PU pair x reps x "
+     "(warmup + window)); fewer PUs are sampled to fit (default: no limit "
+     "but 64 PUs)"},
     {"watchdog", "S", CMD_RUN, parse_watchdog,
      "seconds a repetition may run before it is declared hung (default "
      "120)"},
@@ -345,6 +350,11 @@ static void parse_counters(struct sm_options *o, const char *arg) {
   if (sm_perf_parse(arg, &list, why, sizeof why) != 0)
     sm_usage_error("--counters: %s", why);
   o->counters = arg;
+}
+
+static void parse_c2c_budget(struct sm_options *o, const char *arg) {
+  o->c2c_budget_s = parse_number("c2c-budget", arg, 1e-3, 1e6,
+                                 "a number of seconds from 0.001 to 1000000");
 }
 
 static void parse_format(struct sm_options *o, const char *arg) {
