@@ -154,5 +154,5 @@ plot for [j = 1:nv] $CLASSES using (series(j, "class") + off(j)):(series(j, "med
        with yerrorbars lt j pt 7 ps 1.3 title "c2c ".word(variants, j), \
      $CLASSES using (series(0, "class") + 0.4):(series(0, "median")) \
        with points lt 4 pt 9 ps 1.6 \
-       title (has_spin ? "ctxswitch spin, one-way" : "(no ctxswitch spin rows)")
+       title (has_spin ? "ctxswitch spin, one-way" : "")
 unset multiplot
