@@ -308,7 +308,8 @@ static size_t pair_pu_limit(const struct sm_plan_request *req,
   size_t k = SM_PU_PAIRS_MAX_PUS;
   double per_pair = req->pair_case_s * (double)selected_variants(req, f);
   if (req->pair_budget_s > 0 && per_pair > 0)
-    while (k >= 2 && (double)(k * (k - 1) / 2) * per_pair > req->pair_budget_s)
+    while (k >= 2 &&
+           (double)k * (double)(k - 1) / 2.0 * per_pair > req->pair_budget_s)
       k--;
   return k;
 }
@@ -354,12 +355,13 @@ static void sample_cores(struct sm_pu_info *pus, size_t *n, size_t limit,
 static int pair_pus(const struct sm_plan_request *req,
                     const struct sm_topology *topo, const struct sm_family *f,
                     struct sm_plan *plan, struct sm_pu_info **out, size_t *n) {
-  size_t all = sm_topology_allowed_pus(topo, NULL, 0), limit;
+  size_t all = sm_topology_allowed_pus(topo, NULL, 0);
+  size_t limit = pair_pu_limit(req, f);
   *out = malloc(sizeof **out * (all ? all : 1));
   if (!*out)
     return -ENOMEM;
   *n = sm_topology_allowed_pus(topo, *out, all);
-  if (*n >= 2 && (limit = pair_pu_limit(req, f)) < 2) {
+  if (*n >= 2 && limit < 2) {
     double one = req->pair_case_s * (double)selected_variants(req, f);
     snprintf(plan->why, sizeof plan->why,
              "%g s cannot hold one pass of one PU pair of %s, which takes "
@@ -371,10 +373,10 @@ static int pair_pus(const struct sm_plan_request *req,
     return -ETIME;
   }
   char note[160];
-  if (*n < 2 || *n <= pair_pu_limit(req, f))
+  if (*n < 2 || *n <= limit)
     snprintf(note, sizeof note, "all %zu PU%s", *n, *n == 1 ? "" : "s");
   else
-    sample_cores(*out, n, pair_pu_limit(req, f), note, sizeof note);
+    sample_cores(*out, n, limit, note, sizeof note);
   snprintf(plan->pu_sample, sizeof plan->pu_sample, "%s: %s", f->name, note);
   if (*n < 2)
     note_skipped(plan, "pu pairs (one PU)");

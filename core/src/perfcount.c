@@ -96,10 +96,15 @@ int sm_perf_have_libpfm(void) {
 
 int sm_perf_paranoid(void) {
   FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+  char line[32];
   int v = -100;
   if (f) {
-    if (fscanf(f, "%d", &v) != 1)
-      v = -100;
+    if (fgets(line, sizeof line, f)) {
+      char *end;
+      long n = strtol(line, &end, 10);
+      if (end != line)
+        v = (int)n;
+    }
     fclose(f);
   }
   return v;
