@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gbench.h"
 #include "metrics.h"
 #include "plan.h"
 #include "registry.h"
@@ -620,4 +621,43 @@ Test(plan, pu_pairs_fit_the_budget_or_refuse_it) {
   cr_assert_eq(plan.ncases, 0, "one PU: no pair");
   cr_assert(strstr(plan.skipped, "pu pairs (one PU)"), "%s", plan.skipped);
   sm_plan_free(&plan);
+}
+
+/* gbench.json leaves an invalid repetition (no time) out of the
+ * iterations and the aggregates and counts it in the context. */
+Test(results, gbench_leaves_invalid_repetitions_out) {
+  int pus[1] = {0};
+  struct sm_case c = {.family = &probe_family,
+                      .variant = &probe_variant,
+                      .threads = 1,
+                      .placement_name = "compact",
+                      .os_pus = pus,
+                      .cpus = "0"};
+  struct sm_results r = {0};
+  const double ns[] = {10, NAN, 12};
+  for (unsigned rep = 1; rep <= 3; rep++) {
+    cr_assert_eq(sm_results_add(&r, 0, rep, "ns_per_op", "ns", ns[rep - 1]), 0);
+    cr_assert_eq(sm_results_add(&r, 0, rep, "valid", "0/1", rep != 2), 0);
+  }
+  char path[] = "/tmp/syncmark-gbench-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  bool dropped[1] = {false};
+  cr_assert_eq(sm_gbench_write(path, &c, 1, dropped, &r, NULL, 0), 0);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  static char text[65536];
+  size_t len = fread(text, 1, sizeof text - 1, f);
+  text[len] = '\0';
+  fclose(f);
+  unlink(path);
+  cr_assert(strstr(text, "\"syncmark_invalid_repetitions\": 1"), "%s", text);
+  cr_assert_null(strstr(text, "null"), "no time is null: %s", text);
+  size_t iterations = 0;
+  for (const char *p = text; (p = strstr(p, "\"iteration\"")); p++)
+    iterations++;
+  cr_assert_eq(iterations, 2, "%s", text);
+  cr_assert(strstr(text, "\"repetitions\": 2"), "%s", text);
+  sm_results_free(&r);
 }
