@@ -99,6 +99,8 @@ struct sm_case {
   int *os_pus; /* threads + family->extra_threads entries; -1 when not
                   pinned */
   char *cpus;  /* the CSV column: OS PUs used, space-separated */
+  int quick;   /* 1 under --quick: a family sizes its own work per pass
+                  small (as its axes take their quick values) */
 };
 
 struct sm_role;
@@ -131,6 +133,9 @@ struct sm_worker {
                                        family's primitives own, e.g. a
                                        pool's workers), at the same edges */
   struct rusage process_at_stop;
+  int joined;            /* 1 once the runner joined the thread; 0 for a
+                            thread of an isolated family left behind still
+                            running after the window (see isolated) */
   int saw_measure;       /* 1 once the MEASURE phase was observed */
   int in_measure;        /* 1 between this thread's MEASURE and STOP edges */
   uint64_t inject_iters; /* sm_work_spin iterations added to every pass
@@ -378,7 +383,9 @@ struct sm_family {
   int (*setup)(const struct sm_case *c, void **state);
   /* Self-check after the window's workers were joined: returns 0 when the
    * work really happened (e.g. the protected counter equals the writes),
-   * otherwise -EPROTO with a sentence in msg. */
+   * otherwise -EPROTO with a sentence in msg; SM_MEASURE_SKIP with the
+   * reason in msg when the case turned out not to run here (the OS
+   * refused the threads its operation starts). */
   int (*check)(const struct sm_case *c, void *state,
                const struct sm_worker *workers, char *msg, size_t msg_size);
   /* Optional: adds the family's own metrics of a checked window to `sink`
@@ -390,14 +397,21 @@ struct sm_family {
                  struct sm_sink *sink, char *msg, size_t msg_size);
   /* Frees the state; called after check, also after a failed window. */
   void (*teardown)(void *state);
+  /* Optional: says, before each repetition of `c` (window or measure),
+   * whether the case can run here. Returns 0, or SM_MEASURE_SKIP with the
+   * reason in msg (an empty msg: the case does not apply to its variant
+   * and is left out silently), as a measure function would. */
+  int (*applies)(const struct sm_case *c, char *msg, size_t msg_size);
   /* When set, every repetition calls it instead of running a timed window
    * (setup, check, teardown and the variants' workers are then unused; a
    * family may dispatch on c->variant inside). */
   sm_measure_fn measure;
   enum sm_shape shape;
-  /* 1: every repetition runs in a child process of its own family, as
-   * --isolate runs every family (a variant that may deadlock or crash by
-   * design); a hang there is ended by the one watchdog, a crash recorded. */
+  /* 1: every repetition runs in a child process of its own (a variant
+   * that may deadlock or crash by design); a hang there is ended by the one
+   * watchdog, a crash recorded. Workers that have not returned max(4
+   * windows, 100 ms) after the window's end are left behind (joined 0) and
+   * the check decides what that means; the child then ends with them. */
   int isolated;
   /* Threads a case needs beyond c->threads (e.g. the one consumer of N
    * producers): they get the next PUs of the same placement plan. */

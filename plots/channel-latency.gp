@@ -6,15 +6,24 @@ load dir."/common.gp"
 all_variants = "syncmark rust_std pipe mutex_condvar ck_ring"
 if (!exists("variants") || variants eq "") { variants = all_variants }
 style_of(v) = word_index(all_variants, v, 1)
-capacities = "0 1 16 1024 -1"
+all_capacities = "0 1 16 1024 -1"
+# The capacities this figure's rows hold (a quick run measures 0, 1024 and
+# -1): one panel each, none empty.
+capacities = ""
+do for [c in all_capacities] {
+  stats summary using ((strcol("benchmark") eq "channel" && strcol("metric") eq "p50_ns" && \
+    params_has("capacity=".c) && split_ok(0)) ? 1 : 0) nooutput
+  if (STATS_sum > 0) { capacities = capacities.(capacities eq "" ? "" : " ").c }
+}
+ncap = words(capacities)
 cap_title(c) = (c eq "0") ? "capacity 0 (rendezvous)" : \
   (c eq "-1") ? "unbounded (latency = time queued)" : "bounded, capacity ".c
 row_ok(v, c, m) = strcol("benchmark") eq "channel" && strcol("variant") eq v && \
   strcol("metric") eq m && params_has("capacity=".c)
 sel(v, c, m, col) = (row_ok(v, c, m) && split_ok(0)) ? column(col) : NaN
 
-# One x and y range for every panel (a capacity the run lacks stays empty,
-# and panels compare at a glance): the extremes of this figure's rows.
+# One x and y range for every panel (panels compare at a glance): the
+# extremes of this figure's rows.
 any_ok(col) = (strcol("benchmark") eq "channel" && (strcol("metric") eq "p50_ns" || strcol("metric") eq "p99_ns") && \
   split_ok(0) && column(col) > 0) ? column(col) : NaN
 stats summary using (any_ok("threads")):(any_ok("median")) nooutput
@@ -24,7 +33,8 @@ y_hi = STATS_max_y
 set xrange [x_lo / 1.3 : x_hi * 1.3]
 set yrange [y_lo / 2 : y_hi * 2]
 
-set multiplot layout 2,3 title "channel: latency of one message, send to receive (p50 solid, p99 dashed)".split_title."\n".machine font ",14" noenhanced
+rows = (ncap + 1 > 3) ? 2 : 1
+set multiplot layout rows,int(ceil((ncap + 1.0) / rows)) title "channel: latency of one message, send to receive (p50 solid, p99 dashed)".split_title."\n".machine font ",14" noenhanced
 set logscale x 2
 set logscale y 10
 set format y "10^{%T}"

@@ -8,15 +8,24 @@ load dir."/common.gp"
 all_variants = "syncmark rust_std pipe mutex_condvar ck_ring"
 if (!exists("variants") || variants eq "") { variants = all_variants }
 style_of(v) = word_index(all_variants, v, 1)
-capacities = "0 1 16 1024 -1"
+all_capacities = "0 1 16 1024 -1"
+# The capacities this figure's rows hold (a quick run measures 0, 1024 and
+# -1): one panel each, none empty.
+capacities = ""
+do for [c in all_capacities] {
+  stats summary using ((strcol("benchmark") eq "channel" && strcol("metric") eq "msgs_per_s" && \
+    params_has("capacity=".c) && split_ok(0)) ? 1 : 0) nooutput
+  if (STATS_sum > 0) { capacities = capacities.(capacities eq "" ? "" : " ").c }
+}
+ncap = words(capacities)
 cap_title(c) = (c eq "0") ? "capacity 0 (rendezvous)" : \
-  (c eq "-1") ? "unbounded" : "bounded, capacity ".c
+  (c eq "-1") ? "unbounded (received; a backlog grows)" : "bounded, capacity ".c
 row_ok(v, c) = strcol("benchmark") eq "channel" && strcol("variant") eq v && \
   strcol("metric") eq "msgs_per_s" && params_has("capacity=".c)
 sel(v, c, col) = (row_ok(v, c) && split_ok(0)) ? column(col) : NaN
 
-# One x and y range for every panel (a capacity the run lacks stays empty,
-# and panels compare at a glance): the extremes of this figure's rows.
+# One x and y range for every panel (panels compare at a glance): the
+# extremes of this figure's rows.
 any_ok(col) = (strcol("benchmark") eq "channel" && strcol("metric") eq "msgs_per_s" && \
   split_ok(0) && column(col) > 0) ? column(col) : NaN
 stats summary using (any_ok("threads")):(any_ok("ci_lo")) nooutput
@@ -26,7 +35,8 @@ y_hi = STATS_max_y
 set xrange [x_lo / 1.3 : x_hi * 1.3]
 set yrange [y_lo / 2 : y_hi * 2]
 
-set multiplot layout 2,3 title "channel: messages per second received by one consumer vs producers".split_title."\n".machine font ",14" noenhanced
+rows = (ncap + 1 > 3) ? 2 : 1
+set multiplot layout rows,int(ceil((ncap + 1.0) / rows)) title "channel: messages per second received by one consumer vs producers".split_title."\n".machine font ",14" noenhanced
 set logscale x 2
 set logscale y 10
 set format y "10^{%T}"

@@ -47,7 +47,7 @@ plot for [v in variants] summary \
         (sel(v, "ops_per_s", "ci_lo")):(sel(v, "ops_per_s", "ci_hi")):(0.25) \
   with boxerrorbars lc style_of(v) title v
 
-set title "repetitions that deadlocked (k of n)\n(watchdog: no progress for max(4 windows, 100 ms))"
+set title "repetitions that deadlocked (k of n)\n(detector: both threads hold one lock, unchanged over two looks)"
 unset logscale y
 set format y "%g"
 stats summary using (row_ok("unordered", "deadlocked") ? column("n") : 0) nooutput
@@ -68,7 +68,7 @@ set title "unordered: time from start to deadlock"
 set logscale y 10
 set format y "%g"
 set yrange [*:*]
-set ylabel "ms (median, 95% CI; resolution: the watchdog's poll)"
+set ylabel "ms (median, 95% CI; resolution: the detector's 0.5 ms look)"
 plot summary \
   using (xsel("unordered", "time_to_deadlock_ms")):\
         (sel("unordered", "time_to_deadlock_ms", "median")):\

@@ -7,6 +7,8 @@ Usage: scripts/plain_check.py [--rounds N] [--build DIR] [FAMILY...]
 (default: every plain program, 3 alternations). A plain program prints one
 block per case it measures:
     case: <syncmark run arguments selecting exactly one case>
+    placement: <optional: the placement column of that case, for a pair
+               family whose run arguments cannot select one>
     metric: <the syncmark metric to compare>
     plain: <median rate of the plain program>
 Exit status: 0, or 2 for bad input or a missing build.
@@ -22,28 +24,36 @@ import tempfile
 
 
 def blocks(text):
-    """The (case, metric, plain) triples a plain program printed."""
+    """The (case, metric, plain) triples a plain program printed; a case
+    with a placement line is "<args>@<placement>"."""
     out, cur = [], {}
     for line in text.splitlines():
         key, _, value = line.partition(": ")
-        if key in ("case", "metric", "plain"):
+        if key in ("case", "placement", "metric", "plain"):
             cur[key] = value
             if key == "plain":
-                out.append((cur["case"], cur["metric"], float(value)))
+                case = cur["case"]
+                if "placement" in cur:
+                    case += "@" + cur["placement"]
+                out.append((case, cur["metric"], float(value)))
                 cur = {}
     return out
 
 
-def syncmark_median(syncmark, args, metric, tmp):
-    """The summary median of `metric` for the one case `args` selects."""
+def syncmark_median(syncmark, case, metric, tmp):
+    """The summary median of `metric` for the one case `case` selects (run
+    arguments, optionally "@placement")."""
+    args, _, placement = case.partition("@")
     out = os.path.join(tmp, "run")
     subprocess.run(["rm", "-rf", out], check=True)
     subprocess.run([syncmark, "run", *args.split(), "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
     summary = glob.glob(os.path.join(out, "*", "*", "summary.csv"))[0]
-    rows = [r for r in csv.DictReader(open(summary)) if r["metric"] == metric]
+    rows = [r for r in csv.DictReader(open(summary))
+            if r["metric"] == metric
+            and (not placement or r["placement"] == placement)]
     if len(rows) != 1:
-        sys.exit(f"plain_check.py: '{args}' gave {len(rows)} rows of {metric}")
+        sys.exit(f"plain_check.py: '{case}' gave {len(rows)} rows of {metric}")
     return float(rows[0]["median"])
 
 

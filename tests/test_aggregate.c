@@ -1,6 +1,6 @@
 /* test_aggregate.c: the aggregate family at the longest per-update work its
- * axis allows (the job shrinks to fit the window), the consistency of its
- * metrics, and the range the planner enforces for it. */
+ * axis allows (a pass of the one-thread pipeline then lasts milliseconds),
+ * the consistency of its metrics, and the range the planner enforces. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
@@ -33,17 +33,19 @@ Test(aggregate, every_variant_passes_with_the_longest_work) {
   cr_assert_eq(sm_plan_build(&req, topo, &plan), 0);
   cr_assert_eq(plan.ncases, sm_family_aggregate.nvariants);
   struct sm_window_config cfg = {
-      .warmup_ns = 1000000, .duration_ns = 5000000, .topo = topo, .quick = 1};
+      .warmup_ns = 1000000, .duration_ns = 40000000, .topo = topo, .quick = 1};
   struct sm_results r = {0};
   for (size_t i = 0; i < plan.ncases; i++) {
     const struct sm_case *c = &plan.cases[i];
     char msg[256] = "";
     int rc = sm_runner_repetition(&cfg, c, i, 0, &r, msg, sizeof msg);
     cr_assert_eq(rc, 0, "%s: %s", c->variant->name, msg);
+    /* A 40 ms window holds several 1 ms updates of every thread and
+     * several 6 ms passes of the one-thread pipeline (3 stages x 2). */
     double updates = metric_of(&r, i, "job_updates");
-    cr_expect(updates >= c->threads && fmod(updates, c->threads) == 0,
-              "%s: %g updates for %u threads", c->variant->name, updates,
-              c->threads);
+    cr_expect(updates >= 1, "%s: %g updates", c->variant->name, updates);
+    cr_expect_gt(metric_of(&r, i, "cpu_ns_per_update"), 0, "%s",
+                 c->variant->name);
     double rate = metric_of(&r, i, "updates_per_s");
     double ns = metric_of(&r, i, "ns_per_update");
     cr_expect(fabs(rate * ns / 1e9 - 1) < 1e-9, "%s: %g/s but %g ns each",

@@ -868,6 +868,73 @@ Test(cli, isolate_survives_a_crashing_family) {
   sm_csv_table_free(&t);
 }
 
+/* Metric names built at run time (a sampling role's <kind>_p50_ns) cross
+ * from an --isolate child to the parent by value, whole. */
+Test(cli, isolate_keeps_sampled_metric_names) {
+  struct child c;
+  run_cli(&c, "names",
+          (const char *const[]){"run", "stack/spawn_join", "--param",
+                                "stack_kib=256", "--param", "touch_kib=0",
+                                "--quick", "--reps", "1", "--isolate", "--out",
+                                out_dir, NULL});
+  cr_assert_eq(c.status, 0, "status %d; stderr: %s", c.status,
+               slurp(c.err_path));
+  char rundir[600];
+  only_run_dir(rundir, sizeof rundir);
+  struct sm_csv_table t;
+  read_csv(rundir, "raw.csv", SM_CSV_RAW_HEADER, &t);
+  int p50 = 0;
+  for (size_t r = 0; r < t.nrows; r++)
+    p50 += strcmp(t.rows[r][column(&t, "metric")], "spawn_join_p50_ns") == 0;
+  cr_assert_eq(p50, 1, "spawn_join_p50_ns rows: %d", p50);
+  sm_csv_table_free(&t);
+}
+
+/* An isolated family (deadlock) runs each repetition in a child process of
+ * its own, without --isolate: a crash loses only its repetition, and a
+ * repetition whose threads deadlock (left behind by the runner, ended with
+ * their child) yields its deadlocked row while the next repetitions still
+ * run. With a 1 ms hold the unordered variant deadlocks on the first
+ * overlap, every repetition. */
+Test(cli, isolated_family_runs_each_repetition_in_its_own_process) {
+  struct child c;
+  run_cli(&c, "deadlock",
+          (const char *const[]){"run", "deadlock/unordered", "deadlock/ordered",
+                                "--param", "hold_ns=1000000", "--quick",
+                                "--inject-crash", "deadlock/ordered", "--out",
+                                out_dir, NULL});
+  const char *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
+  char rundir[600];
+  only_run_dir(rundir, sizeof rundir);
+  struct sm_csv_table t;
+  read_csv(rundir, "problems.csv", SM_CSV_PROBLEMS_HEADER, &t);
+  size_t crashed = t.nrows;
+  cr_assert_gt(crashed, 0);
+  for (size_t r = 0; r < t.nrows; r++) {
+    cr_assert_str_eq(t.rows[r][column(&t, "status")], "crashed");
+    cr_assert_str_eq(t.rows[r][column(&t, "variant")], "ordered");
+  }
+  sm_csv_table_free(&t);
+  read_csv(rundir, "raw.csv", SM_CSV_RAW_HEADER, &t);
+  size_t deadlocked = 0;
+  for (size_t r = 0; r < t.nrows; r++) {
+    const char *metric = t.rows[r][column(&t, "metric")];
+    cr_assert_str_eq(t.rows[r][column(&t, "variant")], "unordered");
+    cr_assert_str_neq(metric, "ops_per_s",
+                      "a deadlocked repetition has a rate");
+    if (strcmp(metric, "deadlocked") == 0) {
+      cr_assert_str_eq(t.rows[r][column(&t, "value")], "1");
+      deadlocked++;
+    }
+  }
+  /* Every repetition of every placement, each after one that deadlocked
+   * (one placement per crashed ordered case). */
+  cr_assert_eq(deadlocked, 3 * crashed, "%zu deadlocked rows, %zu placements",
+               deadlocked, crashed);
+  sm_csv_table_free(&t);
+}
+
 Test(cli, run_writes_result_files) {
   char rundir[600];
   tiny_run(rundir, sizeof rundir);
@@ -883,6 +950,7 @@ Test(cli, run_writes_result_files) {
                                         "fairness_jain", "vcsw_per_op"};
   /* seen[variant][threads-1][rep-1][metric] */
   bool seen[2][2][2][4] = {{{{false}}}};
+  bool nan_rate[2][2][2] = {{{false}}}, invalid[2][2][2] = {{{false}}};
   for (size_t r = 0; r < raw.nrows; r++) {
     char **row = raw.rows[r];
     cr_assert_str_eq(row[cb], "contention");
@@ -900,10 +968,22 @@ Test(cli, run_writes_result_files) {
     for (int m = 0; m < 4; m++)
       if (strcmp(row[cm], metrics[m]) == 0)
         seen[v][t][rep][m] = true;
-    if (strcmp(row[cm], "ops_per_s") == 0)
+    /* nan only where the runner marked the repetition invalid (too fast
+     * to time on a loaded machine, valid 0), checked below. */
+    if (strcmp(row[cm], "ops_per_s") == 0 && strcmp(row[cval], "nan") == 0)
+      nan_rate[v][t][rep] = true;
+    else if (strcmp(row[cm], "ops_per_s") == 0)
       cr_assert(positive_finite(row[cval]), "ops_per_s '%s' of %s threads=%s",
                 row[cval], row[cv], row[ct]);
+    if (strcmp(row[cm], "valid") == 0 && strcmp(row[cval], "0") == 0)
+      invalid[v][t][rep] = true;
   }
+  for (int v = 0; v < 2; v++)
+    for (int t = 0; t < 2; t++)
+      for (int rep = 0; rep < 2; rep++)
+        cr_assert(!nan_rate[v][t][rep] || invalid[v][t][rep],
+                  "ops_per_s nan of %s threads=%d rep=%d without valid 0",
+                  variants[v], t + 1, rep + 1);
   for (int v = 0; v < 2; v++)
     for (int t = 0; t < 2; t++)
       for (int rep = 0; rep < 2; rep++)
@@ -1101,4 +1181,75 @@ Test(cli, concurrent_runs_get_distinct_folders) {
     }
     return;
   }
+}
+
+/* The arguments of the ab tests' runs after the two binaries: one cheap
+ * case of each of two variants, 10 paired rounds of short windows (one
+ * round disturbed by the machine still leaves p < 0.05). */
+#define AB_CASES                                                               \
+  "contention/mutex", "refcount/arc_private", "--threads", "1", "--param",     \
+      "read_pct=0", "--quick", "--duration", "0.01", "--reps", "10"
+
+/* Writes <tmp>/slow.sh, a "build" that is syncmark with 500 ns of busy work
+ * added to every contention/mutex operation, into path. */
+static void write_slow_build(char *path, size_t size) {
+  snprintf(path, size, "%s/slow.sh", tmp);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fprintf(f,
+          "#!/bin/sh\nexec %s \"$@\" --inject-delay-ns 500 --inject-into "
+          "contention/mutex\n",
+          SYNCMARK_BIN);
+  cr_assert_eq(fclose(f), 0);
+  cr_assert_eq(chmod(path, 0755), 0);
+}
+
+/* The same build against itself in alternating rounds: nothing regresses
+ * by more than 50% at p < 0.01 (a busy machine moves single rounds by tens
+ * of percent; ten rounds agreeing on a 50% change do not happen by chance). */
+Test(cli, ab_same_build_is_clean) {
+  struct child c;
+  run_cli(
+      &c, "ab",
+      (const char *const[]){"ab", SYNCMARK_BIN, SYNCMARK_BIN, AB_CASES, NULL});
+  const char *out = slurp(c.out_path);
+  cr_assert_eq(c.status, 0, "status %d: %s %s", c.status, out,
+               slurp(c.err_path));
+  cr_assert(strstr(out, "Wilcoxon signed-rank test on 10 paired rounds"), "%s",
+            out);
+  cr_assert(strstr(out, "0 regressed"), "%s", out);
+}
+
+/* A build that is 500 ns slower per mutex operation is caught in every
+ * paired round (exit 1), the other variant is not flagged, and the Markdown
+ * file is written. */
+Test(cli, ab_slower_build_is_flagged) {
+  char slow[300], md[300];
+  write_slow_build(slow, sizeof slow);
+  snprintf(md, sizeof md, "%s/ab.md", tmp);
+  struct child c;
+  run_cli(&c, "ab",
+          (const char *const[]){"ab", SYNCMARK_BIN, slow, AB_CASES,
+                                "--threshold", "50", "--alpha", "0.01",
+                                "--markdown", md, NULL});
+  const char *out = slurp(c.out_path);
+  cr_assert_eq(c.status, 1, "status %d: %s %s", c.status, out,
+               slurp(c.err_path));
+  cr_assert(strstr(out, "REGRESSED") && strstr(out, "contention/mutex"), "%s",
+            out);
+  for (const char *line = out; line && *line;) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    cr_assert(strncmp(line, "REGRESSED", 9) != 0 ||
+                  !memmem(line, len, "refcount", 8),
+              "the unchanged variant was flagged: %.*s", (int)len, line);
+    line = end ? end + 1 : NULL;
+  }
+  cr_assert(strstr(slurp(md), "### syncmark ab"), "%s", slurp(md));
+}
+
+/* A binary that does not exist is bad input: exit 2, named. */
+Test(cli, ab_needs_two_executables) {
+  EXPECT_USAGE_ERROR("BASE_SYNCMARK", "'/nonexistent/syncmark'", "ab",
+                     "/nonexistent/syncmark", SYNCMARK_BIN);
 }

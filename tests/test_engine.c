@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "registry.h"
 #include "results.h"
 #include "runner.h"
 #include "sampling.h"
+#include "syncmark/clock.h"
 #include "syncmark/work.h"
 #include "test_support.h"
 
@@ -247,4 +249,143 @@ Test(engine, sampling_interval_respects_the_budget) {
       cr_assert_gt(cost / (double)(every / 2), SM_SAMPLE_TARGET * paces[i]);
   }
   cr_assert_eq(sm_sample_mask_for(0), SM_SAMPLE_DEFAULT_EVERY - 1);
+}
+
+/* A family's applies hook is asked before every repetition: a case it
+ * skips is never set up, and its reason comes back with SM_MEASURE_SKIP. */
+static int refuse_case(const struct sm_case *c, char *msg, size_t size) {
+  (void)c;
+  snprintf(msg, size, "not on this machine");
+  return SM_MEASURE_SKIP;
+}
+static int setup_not_called(const struct sm_case *c, void **state) {
+  (void)c, (void)state;
+  cr_assert_fail("setup of a skipped case");
+  return -EINVAL;
+}
+
+Test(engine, applies_skips_before_setup) {
+  static const struct sm_family skipping = {.name = "roles",
+                                            .variants = &roles_variant,
+                                            .nvariants = 1,
+                                            .setup = setup_not_called,
+                                            .applies = refuse_case,
+                                            .extra_threads = 1};
+  struct sm_results r = {0};
+  char msg[200];
+  cr_assert_eq(run_one(&skipping, 1, &r, msg, sizeof msg), SM_MEASURE_SKIP);
+  cr_assert_str_eq(msg, "not on this machine");
+  cr_assert_eq(r.nrows, 0);
+  sm_results_free(&r);
+}
+
+/* A single-shape family with threads of its own (roles beyond its one
+ * case thread) gets an unpinned PU entry for each, and its roles run. */
+Test(engine, single_shape_roles_get_their_pus) {
+  static const struct sm_role single_roles[] = {
+      {.name = "producer", .worker = producer, .count = 1, .counts_ops = 1},
+      {.name = "consumer", .worker = consumer, .count = 1, .samples = {"inc"}},
+  };
+  static const struct sm_variant single_variant = {
+      .name = "roles", .summary = "test", .roles = single_roles, .nroles = 2};
+  static const struct sm_family single_family = {.name = "single",
+                                                 .variants = &single_variant,
+                                                 .nvariants = 1,
+                                                 .setup = roles_setup,
+                                                 .teardown = roles_teardown,
+                                                 .shape = SM_SHAPE_SINGLE,
+                                                 .extra_threads = 1};
+  const struct sm_family *const families[] = {&single_family};
+  const unsigned threads[] = {1};
+  const enum sm_placement compact = SM_PLACE_COMPACT;
+  struct sm_plan_request req = {.threads = threads,
+                                .nthreads = 1,
+                                .placements = &compact,
+                                .nplacements = 1,
+                                .quick = true,
+                                .families = families,
+                                .nfamilies = 1};
+  struct sm_plan plan;
+  cr_assert_eq(sm_plan_build(&req, topo, &plan), 0);
+  cr_assert_eq(plan.ncases, 1);
+  const struct sm_case *c = &plan.cases[0];
+  cr_assert_eq(c->threads, 1);
+  cr_assert_eq(c->os_pus[0], -1);
+  cr_assert_eq(c->os_pus[1], -1);
+  struct sm_window_config cfg = window_cfg;
+  cfg.topo = topo;
+  struct sm_results r = {0};
+  char msg[200];
+  cr_assert_eq(sm_runner_repetition(&cfg, c, 0, 1, &r, msg, sizeof msg), 0,
+               "%s", msg);
+  cr_assert_gt(metric_of(&r, 0, "ops_per_s"), 0);
+  sm_results_free(&r);
+  sm_plan_free(&plan);
+}
+
+/* A worker of an isolated family that never returns (it waits forever on
+ * a flag nobody sets, as a deadlocked thread does). */
+static atomic_int never;
+static void stuck_worker(struct sm_worker *w) {
+  uint64_t count = 0;
+  SM_MEASURED_LOOP(w, count) {
+    while (!atomic_load_explicit(&never, memory_order_acquire))
+      (void)sm_sleep_for_ns(1000000);
+  }
+}
+
+/* The check accepts threads left behind (the family proved why). */
+static int stuck_check(const struct sm_case *c, void *state,
+                       const struct sm_worker *workers, char *msg,
+                       size_t size) {
+  (void)c;
+  (void)state;
+  (void)msg;
+  (void)size;
+  cr_assert_eq(workers[0].joined, 0, "the stuck worker was joined");
+  return 0;
+}
+
+static int stuck_metrics(const struct sm_case *c, void *state,
+                         const struct sm_worker *workers, unsigned n,
+                         struct sm_sink *sink, char *msg, size_t size) {
+  (void)c;
+  (void)state;
+  (void)workers;
+  (void)n;
+  (void)msg;
+  (void)size;
+  return sm_sink_metric(sink, "stuck", "0/1", 1);
+}
+
+static const struct sm_variant stuck_variant =
+    SM_VARIANT("stuck", "test", stuck_worker);
+
+/* An isolated family's thread still running max(4 windows, 100 ms) after
+ * the window is left behind: the repetition returns, with the family's
+ * metric and none of the runner's (the counts are not final); without a
+ * check that accepts it, the repetition times out. */
+Test(engine, isolated_family_threads_left_behind) {
+  static const struct sm_family accepted = {.name = "stuck",
+                                            .variants = &stuck_variant,
+                                            .nvariants = 1,
+                                            .check = stuck_check,
+                                            .metrics = stuck_metrics,
+                                            .isolated = 1};
+  static const struct sm_family unchecked = {.name = "stuck",
+                                             .variants = &stuck_variant,
+                                             .nvariants = 1,
+                                             .isolated = 1};
+  struct sm_results r = {0};
+  char msg[200];
+  cr_assert_eq(run_one(&accepted, 1, &r, msg, sizeof msg), 0, "%s", msg);
+  cr_assert_eq(metric_of(&r, 0, "stuck"), 1);
+  double v;
+  cr_assert_eq(sm_results_values(&r, 0, "ops_per_s", &v, 1), 0,
+               "a window left behind has a rate");
+  sm_results_free(&r);
+  r = (struct sm_results){0};
+  cr_assert_eq(run_one(&unchecked, 1, &r, msg, sizeof msg), -ETIMEDOUT);
+  cr_assert(strstr(msg, "still ran"), "%s", msg);
+  sm_results_free(&r);
 }

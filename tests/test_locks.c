@@ -240,6 +240,32 @@ static void run_workers(struct stress *s, void *(*const *fns)(void *),
     cr_assert_eq(atomic_load(&s.reads), 2 * PAIR_ITERS_##K);                   \
     cr_assert_eq(s.a, 2 * PAIR_ITERS_##K);                                     \
     cr_assert_eq(s.b, 2 * PAIR_ITERS_##K);                                     \
+  }                                                                            \
+  /* Tries the lock once from this thread; releases it when taken. Returns     \
+   * (void *)1 when it was taken. */                                           \
+  static void *K##_try_once(void *arg) {                                       \
+    struct sm_lockops_##K *l = arg;                                            \
+    if (!sm_lockops_##K##_trylock(l))                                          \
+      return NULL;                                                             \
+    sm_lockops_##K##_unlock(l);                                                \
+    return (void *)1;                                                          \
+  }                                                                            \
+  /* trylock from another thread fails while the lock is held and takes it     \
+   * once it is free. */                                                       \
+  Test(lockops_##K, trylock_only_takes_a_free_lock, .timeout = 30) {           \
+    static struct sm_lockops_##K lock;                                         \
+    sm_lockops_##K##_init(&lock);                                              \
+    void *taken;                                                               \
+    pthread_t tid;                                                             \
+    sm_lockops_##K##_lock(&lock);                                              \
+    cr_assert_eq(pthread_create(&tid, NULL, K##_try_once, &lock), 0);          \
+    cr_assert_eq(pthread_join(tid, &taken), 0);                                \
+    cr_assert_null(taken, #K ": trylock took a held lock");                    \
+    sm_lockops_##K##_unlock(&lock);                                            \
+    cr_assert_eq(pthread_create(&tid, NULL, K##_try_once, &lock), 0);          \
+    cr_assert_eq(pthread_join(tid, &taken), 0);                                \
+    cr_assert_not_null(taken, #K ": trylock refused a free lock");             \
+    sm_lockops_##K##_destroy(&lock);                                           \
   }
 
 SM_LOCKOPS_KINDS(DEFINE_KIND_TESTS)

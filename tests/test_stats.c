@@ -257,6 +257,58 @@ Test(stats, jain) {
   cr_assert(isnan(sm_stats_jain(zeros, 0)));
 }
 
+/* The exact p-value by enumerating every sign pattern of the ranks. */
+static double wilcoxon_brute(const double *twice_rank, size_t m,
+                             double w2_seen) {
+  size_t below = 0, above = 0, patterns = (size_t)1 << m;
+  for (size_t bits = 0; bits < patterns; bits++) {
+    double w2 = 0;
+    for (size_t k = 0; k < m; k++)
+      if (bits >> k & 1)
+        w2 += twice_rank[k];
+    below += w2 <= w2_seen;
+    above += w2 >= w2_seen;
+  }
+  double p = 2.0 * (double)(below < above ? below : above) / (double)patterns;
+  return p > 1 ? 1 : p;
+}
+
+Test(stats, wilcoxon_known_values) {
+  struct sm_wilcoxon w;
+  const double up8[] = {1, 2, 3, 4, 5, 6, 7, 8};
+  cr_assert_eq(sm_stats_wilcoxon(up8, 8, &w), 0);
+  cr_assert_float_eq(w.w_plus, 36, 1e-12);
+  cr_assert_float_eq(w.p_value, 2.0 / 256, 1e-12);
+  const double up5[] = {0.1, 0.2, 0.3, 0.4, 0.5};
+  cr_assert_eq(sm_stats_wilcoxon(up5, 5, &w), 0);
+  cr_assert_float_eq(w.p_value, 2.0 / 32, 1e-12);
+  const double even[] = {1, -1, 2, -2, 3, -3};
+  cr_assert_eq(sm_stats_wilcoxon(even, 6, &w), 0);
+  cr_assert_float_eq(w.p_value, 1.0, 1e-12);
+  const double zeros[] = {0, 0, 0};
+  cr_assert_eq(sm_stats_wilcoxon(zeros, 3, &w), 0);
+  cr_assert_eq(w.n, 0);
+  cr_assert_float_eq(w.p_value, 1.0, 1e-12);
+  cr_assert_eq(sm_stats_wilcoxon(up8, 0, &w), -EINVAL);
+  const double nan[] = {1, NAN};
+  cr_assert_eq(sm_stats_wilcoxon(nan, 2, &w), -EINVAL);
+}
+
+/* With ties and zeros, the dynamic programme agrees with enumerating all
+ * 2^n sign patterns. */
+Test(stats, wilcoxon_matches_enumeration_with_ties) {
+  const double d[] = {1, -1, 2, 2, 0, 3, -4, 4, 4, 5, -6, 7};
+  /* The non-zero |d|, sorted: 1 1 2 2 3 4 4 4 5 6 7 -> twice the average
+   * ranks: */
+  const double twice_rank[] = {3, 3, 7, 7, 10, 14, 14, 14, 18, 20, 22};
+  double w2 = 3 + 7 + 7 + 10 + 14 + 14 + 18 + 22; /* the positive ones */
+  struct sm_wilcoxon w;
+  cr_assert_eq(sm_stats_wilcoxon(d, 12, &w), 0);
+  cr_assert_eq(w.n, 11);
+  cr_assert_float_eq(w.w_plus, w2 / 2, 1e-12);
+  cr_assert_float_eq(w.p_value, wilcoxon_brute(twice_rank, 11, w2), 1e-12);
+}
+
 Test(stats, mann_whitney_textbook) {
   /* Sorted together: 11b 12b 16a 17b 19a 20b 22a 24a 29a; the ranks of a
    * are 3+5+7+8+9 = 32, U1 = 32 - 5*6/2 = 17 (U2 = 3). mu = 10,

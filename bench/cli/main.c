@@ -25,6 +25,9 @@ static const struct {
      "1)\n"
      "  syncmark compare --baseline NAME CURRENT  the same against a saved "
      "baseline"},
+    {"ab", CMD_AB, sm_cmd_ab,
+     "ab BASE_BIN CURRENT_BIN [FILTER...]  two builds in alternating rounds, "
+     "paired verdicts (exit 1 on a regression)"},
     {"report", CMD_REPORT, sm_cmd_report,
      "report RUN_DIR               write RUN_DIR/REPORT.md: claims, machine, "
      "figures\n"
@@ -48,7 +51,7 @@ static void print_help(void) {
     sm_options_print(stdout, COMMANDS[c].bit, COMMANDS[c].name);
   puts("\nFILTER is a glob on a family or family/variant (syncmark list).\n"
        "Exit status: 0 success; 1 a case failed or hung (run) or a row "
-       "regressed (compare);\n2 bad input; 130/143 run stopped by "
+       "regressed (compare, ab);\n2 bad input; 130/143 run stopped by "
        "SIGINT/SIGTERM.");
 }
 

@@ -49,18 +49,20 @@ static const struct option_spec {
   option_parser parse;
   const char *help;
 } OPTIONS[] = {
-    {"quick", NULL, CMD_RUN, parse_quick,
+    {"quick", NULL, CMD_RUN | CMD_AB, parse_quick,
      "short run: 3 reps, 0.02 s windows, fewer parameter values"},
-    {"threads", "LIST|auto", CMD_RUN, parse_threads,
+    {"threads", "LIST|auto", CMD_RUN | CMD_AB, parse_threads,
      "thread counts, e.g. 1,2,4 (auto: 1, cores, PUs, 2x PUs)"},
-    {"placement", "P[,P..]", CMD_RUN, parse_placement,
+    {"placement", "P[,P..]", CMD_RUN | CMD_AB, parse_placement,
      "compact|scatter|smt-first|none (default compact)"},
-    {"duration", "S", CMD_RUN, parse_duration,
+    {"duration", "S", CMD_RUN | CMD_AB, parse_duration,
      "seconds per timed window (default 0.25; quick 0.02)"},
-    {"warmup", "S", CMD_RUN, parse_warmup,
+    {"warmup", "S", CMD_RUN | CMD_AB, parse_warmup,
      "seconds of warmup before each window (default 0.05; quick 0.01)"},
-    {"reps", "N", CMD_RUN, parse_reps, "repetitions (default 10; quick 3)"},
-    {"param", "KEY=V[,V..]", CMD_RUN, parse_param,
+    {"reps", "N", CMD_RUN | CMD_AB, parse_reps,
+     "repetitions (default 10; quick 3); ab: paired rounds (default 10; "
+     "quick 6)"},
+    {"param", "KEY=V[,V..]", CMD_RUN | CMD_AB, parse_param,
      "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
      "and ranges: syncmark list)"},
     {"counters", "LIST", CMD_RUN, parse_counters,
@@ -96,15 +98,15 @@ static const struct option_spec {
     {"baseline", "NAME", CMD_COMPARE, parse_baseline,
      "compare: the base is baseline NAME from the database (--db); then "
      "only CURRENT is given"},
-    {"threshold", "PCT", CMD_COMPARE | CMD_HISTORY, parse_threshold,
-     "compare, history: change that counts as a regression, in % (default "
+    {"threshold", "PCT", CMD_COMPARE | CMD_HISTORY | CMD_AB, parse_threshold,
+     "compare, ab, history: change that counts as a regression, in % (default "
      "5)"},
-    {"alpha", "P", CMD_COMPARE | CMD_HISTORY, parse_alpha,
-     "compare, history: significance level of the Mann-Whitney U test "
-     "(default 0.05)"},
-    {"markdown", "FILE", CMD_COMPARE | CMD_REPORT, parse_markdown,
-     "compare, report --across: also write the result as Markdown"},
-    {"all", NULL, CMD_COMPARE | CMD_HISTORY, parse_all,
+    {"alpha", "P", CMD_COMPARE | CMD_HISTORY | CMD_AB, parse_alpha,
+     "compare, history: significance level of the Mann-Whitney U test; ab: "
+     "of the Wilcoxon signed-rank test (default 0.05)"},
+    {"markdown", "FILE", CMD_COMPARE | CMD_AB | CMD_REPORT, parse_markdown,
+     "compare, ab, report --across: also write the result as Markdown"},
+    {"all", NULL, CMD_COMPARE | CMD_AB | CMD_HISTORY, parse_all,
      "compare: list unchanged and informational rows too; history: "
      "metrics without a direction too"},
     {"machine", "M", CMD_HISTORY, parse_machine,

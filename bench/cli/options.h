@@ -63,7 +63,8 @@ enum {
   CMD_COMPARE = 16,
   CMD_REPORT = 32,
   CMD_COLLECT = 64,
-  CMD_HISTORY = 128
+  CMD_HISTORY = 128,
+  CMD_AB = 256
 };
 
 /* What sm_options_parse returns when it met --help (nothing else is
@@ -103,6 +104,7 @@ int sm_cmd_compare(const struct sm_options *o);
 int sm_cmd_report(const struct sm_options *o);
 int sm_cmd_collect(const struct sm_options *o);
 int sm_cmd_history(const struct sm_options *o);
+int sm_cmd_ab(const struct sm_options *o);
 
 /* Collects the run folders dirs[0..n) into the database of o (--db), one
  * transaction per folder, printing a line per folder, and sets *last to the

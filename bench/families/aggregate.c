@@ -1,23 +1,20 @@
-/* aggregate.c: the `aggregate` family: one job, N threads each adding M
- * updates to one total through an atomic, a mutex, a rwlock, a channel to an
- * aggregating thread or per-thread partial sums (claims C6, C12), and the
- * lesson's produce -> transform -> consume pipeline over channels, over one
- * locked shared queue and in one thread. */
+/* aggregate.c: the `aggregate` family: N threads each adding updates to one
+ * total through an atomic, a mutex, a rwlock, a channel to an aggregating
+ * thread or per-thread partial sums (claims C6, C12), and the lesson's
+ * produce -> transform -> consume pipeline over channels, over one locked
+ * shared queue and in one thread; timed by the runner's window. */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/channel.h"
 #include "syncmark/clock.h"
-#include "syncmark/mutex.h"
-#include "syncmark/rwlock.h"
-#include "syncmark/thread.h"
+#include "syncmark/lockops.h"
 #include "syncmark/work.h"
 
 /* Axis indexes into sm_case.param. */
@@ -35,29 +32,30 @@ enum strategy {
   PIPE_SINGLE
 };
 
-/* Job sizing: per-thread updates of the first pilot job, the fewest a
- * measured job gives each thread, the most one rescaling multiplies them
- * by, and the most times a too short measured job is rescaled. */
-enum { PILOT_UPDATES = 1, MIN_UPDATES = 1, MAX_GROWTH = 1000, MAX_RESIZES = 3 };
-/* Most updates of one job, all threads together: bounds the memory of
- * messages queued in a channel (16 bytes each) to 256 MiB. */
-#define MAX_JOB_UPDATES ((uint64_t)1 << 24)
-
 /* The two queues of a pipeline: produced items, transformed items. The
  * channel aggregation uses RAW only. */
 enum { RAW, DONE };
 
-/* States of job.gate. */
-enum { GATE_CLOSED, GATE_GO, GATE_ABORT };
+/* Backlog control of the queued strategies: a producer looks at the
+ * backlog (items put and not yet consumed, all producers together) every
+ * BACKLOG_EVERY passes and, above BACKLOG_CAP, sleeps BACKLOG_NAP_NS at a
+ * time until the consumer caught up or the window stops. It bounds the
+ * memory an unbounded queue holds when producers outrun the consumer (as
+ * the old fixed-size job did), and the consumer, which counts, always has
+ * work then; small enough that a window reaches the steady state (its CPU
+ * per update is that of the items it consumed, not of a growing backlog). */
+enum { BACKLOG_EVERY = 64, BACKLOG_NAP_NS = 20000 };
+#define BACKLOG_CAP ((uint64_t)1 << 14)
 
 /* One message of the channel aggregation, one item of the pipeline. */
 struct item {
   uint32_t producer; /* 0 .. N - 1 */
-  uint32_t seq;      /* 0 .. M - 1, in the producer's order */
+  uint32_t seq;      /* 0, 1, ... in the producer's order */
   uint64_t value;    /* seq + 1; the transform doubles it */
 };
 
-/* A growable FIFO of items (capacity a power of two); not thread-safe. */
+/* A fixed-capacity FIFO of items (capacity a power of two, allocated at
+ * setup, never grown in a window); not thread-safe. */
 struct ring {
   struct item *buf;
   size_t cap, head, len;
@@ -66,103 +64,57 @@ struct ring {
 /* The locked pipeline's shared state: both queues behind one mutex, as a
  * Rust Mutex<(VecDeque, VecDeque)> with two Condvars. */
 struct locked_queue {
-  pthread_mutex_t lock;
+  struct sm_lockops_mutex lock;
   pthread_cond_t nonempty[2];
   struct ring q[2];
   unsigned writers[2]; /* threads still pushing into each queue */
   int initialized;
 };
 
-struct job;
-struct thread_slot;
-
-/* What one thread of a job does between the gate and its exit. */
-typedef void (*role_fn)(struct thread_slot *t);
-
-/* One thread of a job: what it does and what it measured of itself. */
-struct thread_slot {
-  SM_CACHE_ALIGNED struct job *job;
-  role_fn role;
-  unsigned index;        /* 0 .. N - 1 producers/updaters, then stages */
-  struct sm_sender *out; /* the sender this thread owns and releases */
-  uint64_t partial;      /* merge: this thread's sum */
-  uint64_t cpu_ns;       /* CPU time from the gate to the end of its role */
-  long vcsw;             /* voluntary switches in the same span */
-  int rc;                /* a failed send or push, else 0 */
+/* What one thread of a window owns and publishes after its loop. */
+struct slot {
+  SM_CACHE_ALIGNED struct sm_sender *tx; /* its sender, released at the end */
+  uint64_t partial;                      /* merge: this thread's sum */
+  int rc;                                /* a failed put, else 0 */
 };
 
-/* One job: N threads (plus the stage threads of its strategy) contribute
- * M updates each. Counters the threads touch sit on lines of their own. */
-struct job {
+/* Shared state of one window. Counters that different threads write sit
+ * on lines of their own. */
+struct agg_state {
   enum strategy strategy;
   unsigned producers; /* N */
-  unsigned nthreads;  /* N plus aggregator or stages; 1 for PIPE_SINGLE */
-  uint64_t per_thread;
   uint64_t work_iterations;
-  SM_CACHE_ALIGNED atomic_uint ready;
-  SM_CACHE_ALIGNED atomic_uint gate;
-  SM_CACHE_ALIGNED atomic_uint finished;
   SM_CACHE_ALIGNED atomic_uint_least64_t atomic_total;
   SM_CACHE_ALIGNED struct {
-    struct sm_mutex lock;
+    struct sm_lockops_futex_mutex lock;
     uint64_t value;
   } mutex_total;
   SM_CACHE_ALIGNED struct {
-    struct sm_rwlock lock;
+    struct sm_lockops_futex_rwlock lock;
     uint64_t value;
   } rwlock_total;
-  /* Written once by the thread that completes the job (the last updater,
-   * the aggregator or the consumer), read by the runner after the joins. */
-  SM_CACHE_ALIGNED uint64_t end_ns;
-  uint64_t total;     /* merged sum, or items received */
-  uint64_t sum;       /* sum of received item values */
-  uint32_t *next_seq; /* next expected seq per producer */
-  char error[160];    /* first item that failed the check */
-  uint64_t start_ns;  /* the gate opened */
+  SM_CACHE_ALIGNED atomic_uint_least64_t produced; /* claimed by producers,
+                                                     BACKLOG_EVERY at a time */
+  SM_CACHE_ALIGNED atomic_uint_least64_t consumed; /* published by the
+                                                     consumer */
+  /* The consumer's part (the aggregator, the pipeline's last stage). */
+  SM_CACHE_ALIGNED uint64_t total; /* items accepted */
+  uint64_t sum;                    /* of their values */
+  uint32_t *next_seq;              /* next expected seq per producer */
+  struct item bad;                 /* the first item that failed the check */
+  uint64_t bad_expected;
+  int bad_seen;
   struct sm_receiver *rx[2];
   struct locked_queue lq;
-  struct thread_slot *slots;
-  struct sm_join_handle **handles;
+  struct slot *slots; /* one per thread of the case */
+  unsigned nslots;
 };
 
-/* What the runner keeps of one job. */
-struct job_result {
-  uint64_t elapsed_ns;
-  uint64_t cpu_ns;
-  long vcsw;
-};
-
-/* Returns the calling thread's CPU time in ns. Aborts if the clock cannot
- * be read, which Linux guarantees it can. */
-static uint64_t thread_cpu_ns(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-    abort();
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Returns the calling thread's voluntary context switches so far. Aborts
- * if getrusage fails, which it cannot for RUSAGE_THREAD. */
-static long thread_vcsw(void) {
-  struct rusage u;
-  if (getrusage(RUSAGE_THREAD, &u) != 0)
-    abort();
-  return u.ru_nvcsw;
-}
-
-/* Appends *it to r, doubling the buffer when full. Returns 0 or
- * -ENOMEM (r unchanged). */
+/* Appends *it to r. Returns 0, or -ENOBUFS when r is full (never in a
+ * window whose backlog control works). */
 static int ring_push(struct ring *r, const struct item *it) {
-  if (r->len == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 1024;
-    struct item *buf = malloc(cap * sizeof *buf);
-    if (!buf)
-      return -ENOMEM;
-    for (size_t i = 0; i < r->len; i++)
-      buf[i] = r->buf[(r->head + i) & (r->cap - 1)];
-    free(r->buf);
-    *r = (struct ring){.buf = buf, .cap = cap, .head = 0, .len = r->len};
-  }
+  if (r->len == r->cap)
+    return -ENOBUFS;
   r->buf[(r->head + r->len++) & (r->cap - 1)] = *it;
   return 0;
 }
@@ -175,19 +127,27 @@ static void ring_pop(struct ring *r, struct item *out) {
 }
 
 /* Initializes the locked queue for `producers` writers of RAW and one of
- * DONE. Returns 0 or the negative error of pthread initialization. */
-static int lq_init(struct locked_queue *q, unsigned producers) {
+ * DONE, each ring holding `cap` items. Returns 0, -ENOMEM or the negative
+ * error of pthread initialization. */
+static int lq_init(struct locked_queue *q, unsigned producers, size_t cap) {
   memset(q, 0, sizeof *q);
-  int rc = pthread_mutex_init(&q->lock, NULL);
-  if (rc != 0)
-    return -rc;
-  rc = pthread_cond_init(&q->nonempty[RAW], NULL);
+  for (int i = 0; i < 2; i++) {
+    q->q[i] =
+        (struct ring){.buf = malloc(cap * sizeof(struct item)), .cap = cap};
+    if (!q->q[i].buf) {
+      free(q->q[0].buf);
+      return -ENOMEM;
+    }
+  }
+  int rc = pthread_cond_init(&q->nonempty[RAW], NULL);
   if (rc == 0 && (rc = pthread_cond_init(&q->nonempty[DONE], NULL)) != 0)
     pthread_cond_destroy(&q->nonempty[RAW]);
   if (rc != 0) {
-    pthread_mutex_destroy(&q->lock);
+    free(q->q[RAW].buf);
+    free(q->q[DONE].buf);
     return -rc;
   }
+  sm_lockops_mutex_init(&q->lock);
   q->writers[RAW] = producers;
   q->writers[DONE] = 1;
   q->initialized = 1;
@@ -201,584 +161,558 @@ static void lq_destroy(struct locked_queue *q) {
     return;
   pthread_cond_destroy(&q->nonempty[RAW]);
   pthread_cond_destroy(&q->nonempty[DONE]);
-  pthread_mutex_destroy(&q->lock);
+  sm_lockops_mutex_destroy(&q->lock);
   free(q->q[RAW].buf);
   free(q->q[DONE].buf);
 }
 
 /* Pushes *it into queue `which` under the lock and wakes a waiting taker.
- * Returns 0 or -ENOMEM. */
-static int lq_push(struct locked_queue *q, int which, const struct item *it) {
-  pthread_mutex_lock(&q->lock);
+ * Returns 0 or -ENOBUFS. */
+static inline int lq_push(struct locked_queue *q, int which,
+                          const struct item *it) {
+  sm_lockops_mutex_lock(&q->lock);
   int rc = ring_push(&q->q[which], it);
   pthread_cond_signal(&q->nonempty[which]);
-  pthread_mutex_unlock(&q->lock);
+  sm_lockops_mutex_unlock(&q->lock);
   return rc;
 }
 
 /* Takes the oldest item of queue `which`, waiting while it is empty and
  * writers remain. Returns 0, or -EPIPE when it is empty with no writer
  * left (as a disconnected channel). */
-static int lq_pop(struct locked_queue *q, int which, struct item *out) {
-  pthread_mutex_lock(&q->lock);
+static inline int lq_pop(struct locked_queue *q, int which, struct item *out) {
+  sm_lockops_mutex_lock(&q->lock);
   while (q->q[which].len == 0 && q->writers[which] > 0)
-    pthread_cond_wait(&q->nonempty[which], &q->lock);
+    pthread_cond_wait(&q->nonempty[which], &q->lock.m);
   int rc = q->q[which].len ? 0 : -EPIPE;
   if (rc == 0)
     ring_pop(&q->q[which], out);
-  pthread_mutex_unlock(&q->lock);
+  sm_lockops_mutex_unlock(&q->lock);
   return rc;
 }
 
 /* Says one writer of queue `which` is done; the last wakes every taker. */
 static void lq_close(struct locked_queue *q, int which) {
-  pthread_mutex_lock(&q->lock);
+  sm_lockops_mutex_lock(&q->lock);
   if (--q->writers[which] == 0)
     pthread_cond_broadcast(&q->nonempty[which]);
-  pthread_mutex_unlock(&q->lock);
+  sm_lockops_mutex_unlock(&q->lock);
+}
+
+/* The queue adapters, one pair per kind, so that each stage's worker is
+ * written once (by macro) and calls its queue directly: chan_* over the
+ * thread's channel sender and the state's receivers, locked_* over the
+ * locked queue pair. put returns 0 or a negative errno, take 0 or -EPIPE
+ * once every writer closed and the queue is drained; close says the thread
+ * puts nothing more. */
+static inline int chan_put(struct agg_state *s, struct slot *t, int which,
+                           const struct item *it) {
+  (void)s;
+  (void)which;
+  return sm_send(t->tx, it);
+}
+static inline int chan_take(struct agg_state *s, int which, struct item *out) {
+  return sm_recv(s->rx[which], out);
+}
+static void chan_close(struct agg_state *s, struct slot *t, int which) {
+  (void)s;
+  (void)which;
+  sm_sender_release(t->tx);
+  t->tx = NULL;
+}
+static inline int locked_put(struct agg_state *s, struct slot *t, int which,
+                             const struct item *it) {
+  (void)t;
+  return lq_push(&s->lq, which, it);
+}
+static inline int locked_take(struct agg_state *s, int which,
+                              struct item *out) {
+  return lq_pop(&s->lq, which, out);
+}
+static void locked_close(struct agg_state *s, struct slot *t, int which) {
+  (void)t;
+  lq_close(&s->lq, which);
 }
 
 /* Runs the per-update work of the case (nothing for work_ns=0). */
-static inline void do_work(const struct job *j) {
-  SM_KEEP(sm_work_spin(j->work_iterations));
+static inline void do_work(const struct agg_state *s) {
+  SM_KEEP(sm_work_spin(s->work_iterations));
 }
 
-/* Puts *it into the job's queue `which`: the locked queue or the thread's
- * channel sender. Returns 0, -ENOMEM or -EPIPE. */
-static int put_item(struct thread_slot *t, int which, const struct item *it) {
-  struct job *j = t->job;
-  return j->strategy == PIPE_LOCKED ? lq_push(&j->lq, which, it)
-                                    : sm_send(t->out, it);
-}
-
-/* Takes the next item of queue `which`. Returns 0, or -EPIPE once every
- * writer is done and the queue is drained. */
-static int take_item(struct job *j, int which, struct item *out) {
-  return j->strategy == PIPE_LOCKED ? lq_pop(&j->lq, which, out)
-                                    : sm_recv(j->rx[which], out);
-}
-
-/* Says this thread will put nothing more into queue `which` (a channel
- * sender is released when the thread exits). */
-static void close_queue(struct thread_slot *t, int which) {
-  if (t->job->strategy == PIPE_LOCKED)
-    lq_close(&t->job->lq, which);
+/* A producer's backlog control (see BACKLOG_CAP): claims the next
+ * BACKLOG_EVERY items and waits while the backlog is above the cap, until
+ * the consumer caught up or the runner stops the window. */
+static void hold_backlog(struct agg_state *s, const struct sm_worker *w) {
+  atomic_fetch_add_explicit(&s->produced, BACKLOG_EVERY, memory_order_relaxed);
+  while ((int64_t)(atomic_load_explicit(&s->produced, memory_order_relaxed) -
+                   atomic_load_explicit(&s->consumed, memory_order_relaxed)) >
+             (int64_t)BACKLOG_CAP &&
+         atomic_load_explicit(&w->gate->phase, memory_order_relaxed) !=
+             SM_PHASE_STOP)
+    sm_sleep_for_ns(BACKLOG_NAP_NS);
 }
 
 /* Accepts one received item: it must be the next of its producer, with
  * its value times `factor` (2 after the transform). Counts it into total
- * and sum; the first bad item is described in j->error. */
-static void accept_item(struct job *j, const struct item *it, uint64_t factor) {
+ * and sum, publishing the count for the producers' backlog control; the
+ * first bad item is kept for the self-check. */
+static inline void accept_item(struct agg_state *s, const struct item *it,
+                               uint64_t factor) {
   uint64_t expected = factor * ((uint64_t)it->seq + 1);
-  if (it->producer >= j->producers || it->seq != j->next_seq[it->producer] ||
+  if (it->producer >= s->producers || it->seq != s->next_seq[it->producer] ||
       it->value != expected) {
-    if (!j->error[0])
-      snprintf(j->error, sizeof j->error,
-               "item (producer %u, seq %u, value %llu) is out of order, "
-               "repeated or altered (expected value %llu)",
-               it->producer, it->seq, (unsigned long long)it->value,
-               (unsigned long long)expected);
+    if (!s->bad_seen) {
+      s->bad = *it;
+      s->bad_expected = expected;
+      s->bad_seen = 1;
+    }
     return;
   }
-  j->next_seq[it->producer]++;
-  j->sum += it->value;
-  j->total++;
+  s->next_seq[it->producer]++;
+  s->sum += it->value;
+  if ((++s->total & (BACKLOG_EVERY - 1)) == 0)
+    atomic_store_explicit(&s->consumed, s->total, memory_order_relaxed);
 }
 
-/* Ends an updater's role; the last one to finish completes the job: it
- * merges the partial sums (MERGE) and takes the end time. */
-static void finish_updater(struct thread_slot *t) {
-  struct job *j = t->job;
-  if (atomic_fetch_add_explicit(&j->finished, 1, memory_order_acq_rel) + 1 !=
-      j->producers)
-    return;
-  if (j->strategy == MERGE)
-    for (unsigned i = 0; i < j->producers; i++)
-      j->total += j->slots[i].partial;
-  j->end_ns = sm_now_ns();
-}
-
-/* Updater: M fetch_adds (seq_cst, as the lesson's counter) on the total. */
-static void atomic_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  for (uint64_t k = 0; k < j->per_thread; k++) {
-    do_work(j);
-    atomic_fetch_add_explicit(&j->atomic_total, 1, memory_order_seq_cst);
+/* Defines <name>_worker: an updater whose pass is the work and one update
+ * `update` of the shared total; publishes its updates (its passes). */
+#define UPDATER(name, update)                                                  \
+  static void name##_worker(struct sm_worker *w) {                             \
+    struct agg_state *s = w->state;                                            \
+    uint64_t count = 0;                                                        \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      do_work(s);                                                              \
+      update;                                                                  \
+    }                                                                          \
+    w->family_count = count;                                                   \
   }
-  finish_updater(t);
-}
+/* fetch_add (seq_cst, as the lesson's counter) on the total. */
+UPDATER(atomic,
+        atomic_fetch_add_explicit(&s->atomic_total, 1, memory_order_seq_cst))
+/* The total under the futex mutex. */
+UPDATER(mutex, {
+  sm_lockops_futex_mutex_lock(&s->mutex_total.lock);
+  s->mutex_total.value++;
+  sm_lockops_futex_mutex_unlock(&s->mutex_total.lock);
+})
+/* The total under the futex rwlock's write lock. */
+UPDATER(rwlock, {
+  sm_lockops_futex_rwlock_lock(&s->rwlock_total.lock);
+  s->rwlock_total.value++;
+  sm_lockops_futex_rwlock_unlock(&s->rwlock_total.lock);
+})
+#undef UPDATER
 
-/* Updater: M increments of the total under the futex mutex. */
-static void mutex_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  for (uint64_t k = 0; k < j->per_thread; k++) {
-    do_work(j);
-    sm_mutex_lock(&j->mutex_total.lock);
-    j->mutex_total.value++;
-    sm_mutex_unlock(&j->mutex_total.lock);
-  }
-  finish_updater(t);
-}
-
-/* Updater: M increments of the total under the rwlock's write lock. */
-static void rwlock_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  for (uint64_t k = 0; k < j->per_thread; k++) {
-    do_work(j);
-    sm_rwlock_write(&j->rwlock_total.lock);
-    j->rwlock_total.value++;
-    sm_rwlock_write_unlock(&j->rwlock_total.lock);
-  }
-  finish_updater(t);
-}
-
-/* Updater: M increments of a private sum (kept a real add per update),
- * published once for the merge. */
-static void merge_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  uint64_t sum = 0;
-  for (uint64_t k = 0; k < j->per_thread; k++) {
-    do_work(j);
+/* Updater: increments of a private sum (kept a real add per update),
+ * published once for the merge in the self-check. */
+static void merge_worker(struct sm_worker *w) {
+  struct agg_state *s = w->state;
+  uint64_t count = 0, sum = 0;
+  SM_MEASURED_LOOP(w, count) {
+    do_work(s);
     sum++;
     __asm__ __volatile__("" : "+r"(sum));
   }
-  t->partial = sum;
-  finish_updater(t);
+  s->slots[w->index].partial = sum;
+  w->family_count = count;
 }
 
-/* Producer (channel aggregation and pipelines): M items into RAW, each
- * after its work. Stops at the first failed put and records it. */
-static void produce_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  for (uint64_t k = 0; k < j->per_thread && t->rc == 0; k++) {
-    do_work(j);
-    struct item it = {t->index, (uint32_t)k, k + 1};
-    t->rc = put_item(t, RAW, &it);
+/* Defines produce_<q>_worker: a producer (channel aggregation, pipelines)
+ * whose pass is the work and one item into RAW; keeps the backlog under
+ * the cap; after its loop, closes its side of RAW, which releases the stage
+ * after it. Publishes its items (its passes). */
+#define PRODUCER(q)                                                            \
+  static void produce_##q##_worker(struct sm_worker *w) {                      \
+    struct agg_state *s = w->state;                                            \
+    struct slot *t = &s->slots[w->index];                                      \
+    uint64_t count = 0;                                                        \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      if ((count & (BACKLOG_EVERY - 1)) == 0)                                  \
+        hold_backlog(s, w);                                                    \
+      do_work(s);                                                              \
+      uint32_t seq = (uint32_t)count;                                          \
+      struct item it = {w->role_index, seq, (uint64_t)seq + 1};                \
+      if (t->rc == 0)                                                          \
+        t->rc = q##_put(s, t, RAW, &it);                                       \
+    }                                                                          \
+    q##_close(s, t, RAW);                                                      \
+    w->family_count = count;                                                   \
   }
-  close_queue(t, RAW);
-}
 
-/* Pipeline transform: every RAW item, after its work, doubled into DONE. */
-static void transform_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  struct item it;
-  while (take_item(j, RAW, &it) == 0 && t->rc == 0) {
-    do_work(j);
-    it.value *= 2;
-    t->rc = put_item(t, DONE, &it);
+/* Passes one RAW item on: work, doubled into DONE. */
+#define TRANSFORM_ONE(q, s, t, it)                                             \
+  do {                                                                         \
+    do_work(s);                                                                \
+    (it).value *= 2;                                                           \
+    if ((t)->rc == 0)                                                          \
+      (t)->rc = q##_put((s), (t), DONE, &(it));                                \
+  } while (0)
+
+/* Defines transform_<q>_worker: the pipeline's middle stage, a pass per
+ * RAW item; after its loop it drains RAW (the producers have stopped and
+ * close it) so that nothing is left between stages, then closes DONE. */
+#define TRANSFORM(q)                                                           \
+  static void transform_##q##_worker(struct sm_worker *w) {                    \
+    struct agg_state *s = w->state;                                            \
+    struct slot *t = &s->slots[w->index];                                      \
+    uint64_t count = 0;                                                        \
+    int open = 1;                                                              \
+    struct item it;                                                            \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      if (open && q##_take(s, RAW, &it) == 0)                                  \
+        TRANSFORM_ONE(q, s, t, it);                                            \
+      else                                                                     \
+        open = 0;                                                              \
+    }                                                                          \
+    while (open && q##_take(s, RAW, &it) == 0)                                 \
+      TRANSFORM_ONE(q, s, t, it);                                              \
+    q##_close(s, t, DONE);                                                     \
   }
-  close_queue(t, DONE);
-}
 
-/* Aggregator (channel) or pipeline consumer: checks and counts every item
- * until its queue is disconnected and drained, then completes the job. */
-static void consume_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  int pipeline = j->strategy != CHANNEL;
-  struct item it;
-  while (take_item(j, pipeline ? DONE : RAW, &it) == 0) {
-    if (pipeline)
-      do_work(j);
-    accept_item(j, &it, pipeline ? 2 : 1);
+/* Defines <name>_worker: the consumer of queue `which` (the aggregator, or
+ * the pipeline's last stage with its work), a pass per item checked and
+ * counted: the case's operations. After its loop it drains its queue until
+ * the stage before closed it, so every item put is counted once. */
+#define CONSUMER(name, q, which, factor, work)                                 \
+  static void name##_worker(struct sm_worker *w) {                             \
+    struct agg_state *s = w->state;                                            \
+    uint64_t count = 0;                                                        \
+    int open = 1;                                                              \
+    struct item it;                                                            \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      if (open && q##_take(s, which, &it) == 0) {                              \
+        if (work)                                                              \
+          do_work(s);                                                          \
+        accept_item(s, &it, factor);                                           \
+      } else {                                                                 \
+        open = 0;                                                              \
+      }                                                                        \
+    }                                                                          \
+    while (open && q##_take(s, which, &it) == 0) {                             \
+      if (work)                                                                \
+        do_work(s);                                                            \
+      accept_item(s, &it, factor);                                             \
+    }                                                                          \
   }
-  j->end_ns = sm_now_ns();
-}
 
-/* The whole pipeline in one thread: each item produced, transformed and
- * consumed in turn, with the same work per stage and the same check. */
-static void single_pipeline_role(struct thread_slot *t) {
-  struct job *j = t->job;
-  for (uint64_t k = 0; k < j->per_thread; k++)
-    for (unsigned p = 0; p < j->producers; p++) {
-      do_work(j);
-      struct item it = {p, (uint32_t)k, k + 1};
-      do_work(j);
+PRODUCER(chan)
+PRODUCER(locked)
+TRANSFORM(chan)
+TRANSFORM(locked)
+CONSUMER(aggregate, chan, RAW, 1, 0)
+CONSUMER(consume_chan, chan, DONE, 2, 1)
+CONSUMER(consume_locked, locked, DONE, 2, 1)
+#undef PRODUCER
+#undef TRANSFORM
+#undef TRANSFORM_ONE
+#undef CONSUMER
+
+/* The whole pipeline in one thread: a pass produces, transforms and
+ * consumes one item of each of the N producers in turn, with the same work
+ * per stage and the same check; N operations per pass. */
+static void single_pipeline_worker(struct sm_worker *w) {
+  struct agg_state *s = w->state;
+  w->ops_per_pass = s->producers;
+  uint64_t count = 0;
+  SM_MEASURED_LOOP(w, count) {
+    uint32_t seq = (uint32_t)count;
+    for (unsigned p = 0; p < s->producers; p++) {
+      do_work(s);
+      struct item it = {p, seq, (uint64_t)seq + 1};
+      do_work(s);
       it.value *= 2;
-      do_work(j);
-      accept_item(j, &it, 2);
+      do_work(s);
+      accept_item(s, &it, 2);
     }
-  j->end_ns = sm_now_ns();
+  }
+  w->family_count = count;
 }
 
-/* Body of every job thread: waits at the gate, runs its role when the gate
- * says go (nothing on abort), measures its own CPU time and voluntary
- * switches, and releases the sender it owns. */
-static void *job_thread(void *arg) {
-  struct thread_slot *t = arg;
-  struct job *j = t->job;
-  atomic_fetch_add_explicit(&j->ready, 1, memory_order_release);
-  unsigned gate;
-  while ((gate = atomic_load_explicit(&j->gate, memory_order_acquire)) ==
-         GATE_CLOSED)
-    sched_yield();
-  if (gate == GATE_GO) {
-    uint64_t cpu0 = thread_cpu_ns();
-    long vcsw0 = thread_vcsw();
-    t->role(t);
-    t->cpu_ns = thread_cpu_ns() - cpu0;
-    t->vcsw = thread_vcsw() - vcsw0;
-  }
-  sm_sender_release(t->out);
-  t->out = NULL;
-  return NULL;
+/* Roles of the queued strategies: the producers are the case's threads,
+ * the consumer (the only counting role: an update is in the total once it
+ * consumed it) and the transform are the family's extra threads, in this
+ * order (a consumer exists only when every thread before it was created,
+ * so the stop hand-shake, each stage closing its output after its loop,
+ * always reaches it). */
+static const struct sm_role channel_roles[] = {
+    {.name = "producer",
+     .worker = produce_chan_worker,
+     .count = SM_ROLE_CASE_THREADS},
+    {.name = "aggregator",
+     .worker = aggregate_worker,
+     .count = 1,
+     .counts_ops = 1},
+};
+static const struct sm_role pipe_channel_roles[] = {
+    {.name = "producer",
+     .worker = produce_chan_worker,
+     .count = SM_ROLE_CASE_THREADS},
+    {.name = "transform", .worker = transform_chan_worker, .count = 1},
+    {.name = "consumer",
+     .worker = consume_chan_worker,
+     .count = 1,
+     .counts_ops = 1},
+};
+static const struct sm_role pipe_locked_roles[] = {
+    {.name = "producer",
+     .worker = produce_locked_worker,
+     .count = SM_ROLE_CASE_THREADS},
+    {.name = "transform", .worker = transform_locked_worker, .count = 1},
+    {.name = "consumer",
+     .worker = consume_locked_worker,
+     .count = 1,
+     .counts_ops = 1},
+};
+/* One thread, whatever the case's thread count (N is the producers it
+ * stands in for). */
+static const struct sm_role pipe_single_roles[] = {
+    {.name = "pipeline",
+     .worker = single_pipeline_worker,
+     .count = 1,
+     .counts_ops = 1},
+};
+
+static const struct sm_variant variants[] = {
+    [ATOMIC] = SM_VARIANT("atomic", "fetch_add (seq_cst) on one shared total",
+                          atomic_worker),
+    [MUTEX] = SM_VARIANT("mutex",
+                         "total behind the futex mutex (Rust std's algorithm)",
+                         mutex_worker),
+    [RWLOCK] = SM_VARIANT(
+        "rwlock", "total behind the futex rwlock's write lock (Rust std's)",
+        rwlock_worker),
+    [CHANNEL] = SM_KIT_ROLES_VARIANT("channel",
+                                     "one message per update to an aggregating "
+                                     "thread (unbounded channel)",
+                                     channel_roles),
+    [MERGE] = SM_VARIANT("merge", "per-thread partial sums, merged at the end",
+                         merge_worker),
+    [PIPE_CHANNEL] = SM_KIT_ROLES_VARIANT(
+        "pipeline_channel",
+        "N producers -> transform -> consumer over unbounded "
+        "channels (the lesson's pipeline)",
+        pipe_channel_roles),
+    [PIPE_LOCKED] = SM_KIT_ROLES_VARIANT(
+        "pipeline_locked",
+        "the same stages through one shared queue pair behind "
+        "a pthread mutex + condvars",
+        pipe_locked_roles),
+    [PIPE_SINGLE] = SM_KIT_ROLES_VARIANT(
+        "pipeline_single",
+        "the same items produced, transformed, consumed by one "
+        "thread",
+        pipe_single_roles),
+};
+
+/* Returns the strategy of a case's variant (its index in variants[]). */
+static enum strategy strategy_of(const struct sm_case *c) {
+  return (enum strategy)(c->variant - variants);
 }
 
-/* Returns the role of thread i of a job of strategy s with N producers. */
-static role_fn role_of(enum strategy s, unsigned i, unsigned n) {
-  static const role_fn updaters[] = {[ATOMIC] = atomic_role,
-                                     [MUTEX] = mutex_role,
-                                     [RWLOCK] = rwlock_role,
-                                     [MERGE] = merge_role};
-  switch (s) {
-  case ATOMIC:
-  case MUTEX:
-  case RWLOCK:
-  case MERGE:
-    return updaters[s];
-  case CHANNEL:
-    return i < n ? produce_role : consume_role;
-  case PIPE_CHANNEL:
-  case PIPE_LOCKED:
-    return i < n ? produce_role : i == n ? transform_role : consume_role;
-  case PIPE_SINGLE:
-    break;
-  }
-  return single_pipeline_role;
-}
-
-/* Returns the number of threads a job of strategy s with N producers
- * runs. */
-static unsigned threads_of(enum strategy s, unsigned n) {
-  switch (s) {
-  case CHANNEL:
-    return n + 1;
-  case PIPE_CHANNEL:
-  case PIPE_LOCKED:
-    return n + 2;
-  case PIPE_SINGLE:
-    return 1;
-  default:
-    return n;
-  }
+/* Frees a state: senders no thread released, receivers, queues. */
+static void aggregate_teardown(void *state) {
+  struct agg_state *s = state;
+  if (!s)
+    return;
+  for (unsigned i = 0; s->slots && i < s->nslots; i++)
+    sm_sender_release(s->slots[i].tx);
+  sm_receiver_release(s->rx[RAW]);
+  sm_receiver_release(s->rx[DONE]);
+  sm_lockops_futex_mutex_destroy(&s->mutex_total.lock);
+  sm_lockops_futex_rwlock_destroy(&s->rwlock_total.lock);
+  lq_destroy(&s->lq);
+  free(s->next_seq);
+  free(s->slots);
+  free(s);
 }
 
 /* Creates the channels of a channel strategy and hands each thread the
- * sender it owns: producers share RAW's, the transform owns DONE's.
- * Returns 0 or the channel's error. */
-static int job_channels(struct job *j) {
+ * sender it owns: producers share RAW's, the transform (slot N) owns
+ * DONE's. Returns 0 or the channel's error. */
+static int make_channels(struct agg_state *s) {
   struct sm_sender *tx[2] = {NULL, NULL};
-  int nchannels = j->strategy == PIPE_CHANNEL ? 2 : 1;
+  int nchannels = s->strategy == PIPE_CHANNEL ? 2 : 1;
   for (int q = 0; q < nchannels; q++) {
     int rc = sm_channel(sizeof(struct item), SM_CHANNEL_UNBOUNDED, &tx[q],
-                        &j->rx[q]);
+                        &s->rx[q]);
     if (rc != 0) {
       sm_sender_release(tx[RAW]);
       return rc;
     }
   }
-  for (unsigned i = 0; i < j->producers; i++)
-    j->slots[i].out = i == 0 ? tx[RAW] : sm_sender_clone(tx[RAW]);
-  j->slots[j->producers].out = tx[DONE];
+  for (unsigned i = 0; i < s->producers; i++)
+    s->slots[i].tx = i == 0 ? tx[RAW] : sm_sender_clone(tx[RAW]);
+  s->slots[s->producers].tx = tx[DONE];
   return 0;
 }
 
-/* Frees a job: releases senders no thread took over, receivers, queues. */
-static void job_destroy(struct job *j) {
-  if (!j)
-    return;
-  for (unsigned i = 0; j->slots && i < j->nthreads; i++)
-    sm_sender_release(j->slots[i].out);
-  sm_receiver_release(j->rx[RAW]);
-  sm_receiver_release(j->rx[DONE]);
-  lq_destroy(&j->lq);
-  free(j->next_seq);
-  free(j->slots);
-  free(j->handles);
-  free(j);
+/* Items a locked-queue ring must hold: the backlog cap plus what every
+ * producer and the consumer may put or leave uncounted between two looks
+ * at the backlog, rounded up to a power of two. */
+static size_t ring_capacity(unsigned producers) {
+  uint64_t need = BACKLOG_CAP + ((uint64_t)producers + 2) * BACKLOG_EVERY;
+  size_t cap = 1;
+  while (cap < need)
+    cap <<= 1;
+  return cap;
 }
 
-/* Creates a job of strategy s for n producers of m updates each. Returns 0
- * and sets *out, or -ENOMEM or the error of a channel or queue. */
-static int job_create(enum strategy s, unsigned n, uint64_t m,
-                      uint64_t work_iterations, struct job **out) {
-  struct job *j = aligned_alloc(SM_CACHE_LINE, sizeof *j);
-  if (!j)
+/* Creates the state of one window for case c: the totals at 0, the locks,
+ * the channels or the locked queue pair of its strategy. Returns 0 and
+ * sets *state, or -ENOMEM or the error of a channel or queue. */
+static int aggregate_setup(const struct sm_case *c, void **state) {
+  struct agg_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  if (!s)
     return -ENOMEM;
-  memset(j, 0, sizeof *j);
-  *j = (struct job){.strategy = s,
-                    .producers = n,
-                    .nthreads = threads_of(s, n),
-                    .per_thread = m,
-                    .work_iterations = work_iterations,
-                    .mutex_total = {.lock = SM_MUTEX_INIT},
-                    .rwlock_total = {.lock = SM_RWLOCK_INIT}};
-  atomic_init(&j->ready, 0);
-  atomic_init(&j->gate, GATE_CLOSED);
-  atomic_init(&j->finished, 0);
-  atomic_init(&j->atomic_total, 0);
-  j->slots = aligned_alloc(SM_CACHE_LINE, sizeof *j->slots * j->nthreads);
-  j->handles = calloc(j->nthreads, sizeof *j->handles);
-  j->next_seq = calloc(n, sizeof *j->next_seq);
-  int rc = j->slots && j->handles && j->next_seq ? 0 : -ENOMEM;
-  for (unsigned i = 0; rc == 0 && i < j->nthreads; i++)
-    j->slots[i] =
-        (struct thread_slot){.job = j, .role = role_of(s, i, n), .index = i};
-  if (rc == 0 && (s == CHANNEL || s == PIPE_CHANNEL))
-    rc = job_channels(j);
-  if (rc == 0 && s == PIPE_LOCKED)
-    rc = lq_init(&j->lq, n);
+  memset(s, 0, sizeof *s);
+  s->strategy = strategy_of(c);
+  s->producers = c->threads;
+  s->work_iterations =
+      sm_work_iterations_for_ns((uint64_t)c->param[AXIS_WORK_NS]);
+  atomic_init(&s->atomic_total, 0);
+  atomic_init(&s->produced, 0);
+  atomic_init(&s->consumed, 0);
+  sm_lockops_futex_mutex_init(&s->mutex_total.lock);
+  sm_lockops_futex_rwlock_init(&s->rwlock_total.lock);
+  s->nslots = c->threads + 2;
+  s->slots = aligned_alloc(SM_CACHE_LINE, sizeof *s->slots * s->nslots);
+  s->next_seq = calloc(c->threads, sizeof *s->next_seq);
+  int rc = s->slots && s->next_seq ? 0 : -ENOMEM;
+  if (s->slots)
+    memset(s->slots, 0, sizeof *s->slots * s->nslots);
+  if (rc == 0 && (s->strategy == CHANNEL || s->strategy == PIPE_CHANNEL))
+    rc = make_channels(s);
+  if (rc == 0 && s->strategy == PIPE_LOCKED)
+    rc = lq_init(&s->lq, c->threads, ring_capacity(c->threads));
   if (rc != 0) {
-    job_destroy(j);
+    aggregate_teardown(s);
     return rc;
   }
-  *out = j;
+  *state = s;
   return 0;
 }
 
-/* Spawns the job's threads pinned to the case's PUs, waits until all wait
- * at the gate, takes the start time and opens the gate; when a spawn
- * fails, opens it to abort (spawned threads exit without working). Returns
- * 0 or the spawn error, with the number of threads to join in *spawned. */
-static int job_start(const struct sm_case *c, struct job *j,
-                     unsigned *spawned) {
-  int rc = 0;
-  unsigned i;
-  for (i = 0; i < j->nthreads && rc == 0; i++) {
-    struct sm_thread_opts o = SM_THREAD_OPTS_INIT;
-    char name[SM_THREAD_NAME_MAX + 1];
-    snprintf(name, sizeof name, "aggregate-%u", i % 10000u);
-    o.name = name;
-    o.pin_pu = c->os_pus[i];
-    rc = sm_thread_spawn(&o, job_thread, &j->slots[i], &j->handles[i]);
-  }
-  *spawned = rc == 0 ? i : i - 1;
-  while (atomic_load_explicit(&j->ready, memory_order_acquire) < *spawned)
-    sched_yield();
-  j->start_ns = sm_now_ns();
-  atomic_store_explicit(&j->gate, rc == 0 ? GATE_GO : GATE_ABORT,
-                        memory_order_release);
-  return rc;
-}
-
-/* Returns the total the job's strategy produced. */
-static uint64_t job_total(struct job *j) {
-  switch (j->strategy) {
+/* The total the strategy's shared state holds. */
+static uint64_t shared_total(const struct agg_state *s) {
+  switch (s->strategy) {
   case ATOMIC:
-    return atomic_load_explicit(&j->atomic_total, memory_order_relaxed);
+    return atomic_load_explicit(&s->atomic_total, memory_order_relaxed);
   case MUTEX:
-    return j->mutex_total.value;
+    return s->mutex_total.value;
   case RWLOCK:
-    return j->rwlock_total.value;
+    return s->rwlock_total.value;
+  case MERGE: {
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < s->producers; i++)
+      sum += s->slots[i].partial;
+    return sum;
+  }
   default:
-    return j->total;
+    return s->total;
   }
 }
 
-/* Self-check of a joined job: no put failed, every item arrived once and in
- * its producer's order (accept_item), the total is N * M and a pipeline's
- * checksum is N * M * (M + 1). Returns 0 or -EPROTO with msg. */
-static int job_check(struct job *j, char *msg, size_t size) {
-  for (unsigned i = 0; i < j->nthreads; i++)
-    if (j->slots[i].rc != 0) {
+/* Self-check of a joined window: no put failed, every item arrived once
+ * and in its producer's order (accept_item), the total equals the updates
+ * or items the threads counted, and the checksum of the values the
+ * consumer summed is right. Returns 0 or -EPROTO with msg. */
+static int aggregate_check(const struct sm_case *c, void *state,
+                           const struct sm_worker *workers, char *msg,
+                           size_t size) {
+  struct agg_state *s = state;
+  for (unsigned i = 0; i < s->nslots; i++)
+    if (s->slots[i].rc != 0) {
       snprintf(msg, size, "thread %u could not pass an item on: %s", i,
-               strerror(-j->slots[i].rc));
+               strerror(-s->slots[i].rc));
       return -EPROTO;
     }
-  if (j->error[0]) {
-    snprintf(msg, size, "%s", j->error);
-    return -EPROTO;
-  }
-  uint64_t n = j->producers, m = j->per_thread, total = job_total(j);
-  int pipeline = j->strategy >= PIPE_CHANNEL;
-  if (total != n * m || (pipeline && j->sum != n * m * (m + 1)) ||
-      j->end_ns <= j->start_ns) {
+  if (s->bad_seen) {
     snprintf(msg, size,
-             "total is %llu (expected %llu), checksum %llu (expected %llu), "
-             "end %llu ns after the start",
-             (unsigned long long)total, (unsigned long long)n * m,
-             (unsigned long long)j->sum,
-             (unsigned long long)(pipeline ? n * m * (m + 1) : 0),
-             (unsigned long long)(j->end_ns - j->start_ns));
+             "item (producer %u, seq %u, value %llu) is out of order, "
+             "repeated or altered (expected value %llu)",
+             s->bad.producer, s->bad.seq, (unsigned long long)s->bad.value,
+             (unsigned long long)s->bad_expected);
     return -EPROTO;
   }
-  return 0;
-}
-
-/* Runs one job of m updates per producer for case c and checks it.
- * Returns 0 and fills *r, or a negative errno with a sentence in msg. */
-static int run_job(const struct sm_case *c, enum strategy s, uint64_t m,
-                   uint64_t work_iterations, struct job_result *r, char *msg,
-                   size_t size) {
-  struct job *j;
-  int rc = job_create(s, c->threads, m, work_iterations, &j);
-  if (rc != 0) {
-    snprintf(msg, size, "cannot set up a job of %u x %llu updates: %s",
-             c->threads, (unsigned long long)m, strerror(-rc));
-    return rc;
-  }
-  unsigned spawned;
-  rc = job_start(c, j, &spawned);
-  for (unsigned i = 0; i < spawned; i++)
-    sm_join(j->handles[i], NULL);
-  if (rc != 0)
-    snprintf(msg, size, "cannot start thread %u of %u: %s", spawned,
-             j->nthreads, strerror(-rc));
-  else
-    rc = job_check(j, msg, size);
-  if (rc == 0) {
-    *r = (struct job_result){.elapsed_ns = j->end_ns - j->start_ns};
-    for (unsigned i = 0; i < j->nthreads; i++) {
-      r->cpu_ns += j->slots[i].cpu_ns;
-      r->vcsw += j->slots[i].vcsw;
+  /* What the first threads (the updaters or producers; the one pipeline
+   * thread) counted: updates, or items put per producer. */
+  uint64_t expected = 0, checksum = 0;
+  int queued = s->strategy == CHANNEL || s->strategy == PIPE_CHANNEL ||
+               s->strategy == PIPE_LOCKED;
+  uint64_t factor = s->strategy == CHANNEL ? 1 : 2;
+  unsigned counted = s->strategy == PIPE_SINGLE ? 1 : c->threads;
+  for (unsigned i = 0; i < counted; i++) {
+    uint64_t m = workers[i].family_count;
+    if (s->strategy == PIPE_SINGLE) {
+      expected += m * s->producers;
+      checksum += s->producers * m * (m + 1);
+    } else {
+      expected += m;
+      checksum += factor * m * (m + 1) / 2;
     }
   }
-  job_destroy(j);
-  return rc;
-}
-
-/* Returns the sm_work_spin steps for `work_ns`, calibrating each distinct
- * length once per process (on the runner thread, outside any job). */
-static uint64_t work_iterations_for(long work_ns) {
-  static long cached_ns[8];
-  static uint64_t cached_iterations[8];
-  static size_t ncached;
-  for (size_t i = 0; i < ncached; i++)
-    if (cached_ns[i] == work_ns)
-      return cached_iterations[i];
-  uint64_t iterations = sm_work_calibrate((uint64_t)work_ns);
-  if (ncached < 8) {
-    cached_ns[ncached] = work_ns;
-    cached_iterations[ncached++] = iterations;
+  uint64_t total = shared_total(s);
+  int summed = queued || s->strategy == PIPE_SINGLE;
+  if (total != expected || (summed && s->sum != checksum)) {
+    snprintf(msg, size,
+             "total is %llu (expected %llu), checksum %llu (expected %llu)",
+             (unsigned long long)total, (unsigned long long)expected,
+             (unsigned long long)s->sum,
+             (unsigned long long)(summed ? checksum : 0));
+    return -EPROTO;
   }
-  return iterations;
-}
-
-/* Returns the updates per producer that fill `target_ns` at the rate of a
- * job of m per producer that took elapsed_ns, growing at most
- * MAX_GROWTH-fold, within [MIN_UPDATES, cap]. */
-static uint64_t scale_job(uint64_t m, uint64_t elapsed_ns, uint64_t target_ns,
-                          uint64_t cap) {
-  double want = (double)target_ns / (double)elapsed_ns * (double)m;
-  if (want > (double)m * MAX_GROWTH)
-    want = (double)m * MAX_GROWTH;
-  return want < MIN_UPDATES ? MIN_UPDATES : want > cap ? cap : (uint64_t)want;
-}
-
-/* Sizes the first measured job: pilot jobs, growing 4x while the next one
- * still fits in the warmup, give the time per update, scaled to
- * duration_ns. Returns 0 and sets *m, or the error of a pilot job. */
-static int size_job(const struct sm_measure_config *cfg,
-                    const struct sm_case *c, enum strategy s,
-                    uint64_t work_iterations, uint64_t *m, char *msg,
-                    size_t size) {
-  uint64_t cap = MAX_JOB_UPDATES / c->threads;
-  uint64_t pilot = PILOT_UPDATES < cap ? PILOT_UPDATES : cap;
-  uint64_t deadline = sm_now_ns() + cfg->warmup_ns;
-  struct job_result r;
-  for (;;) {
-    int rc = run_job(c, s, pilot, work_iterations, &r, msg, size);
-    if (rc != 0)
-      return rc;
-    if (pilot >= cap || sm_now_ns() + 4 * r.elapsed_ns > deadline)
-      break;
-    pilot = pilot * 4 < cap ? pilot * 4 : cap;
-  }
-  *m = scale_job(pilot, r.elapsed_ns, cfg->duration_ns, cap);
   return 0;
 }
 
-/* Runs the measured job; one that ended before half the duration (the
- * pilot met a stall, or the machine sped up) is rescaled and run again, at
- * most MAX_RESIZES times, unless it already holds the most updates a job
- * may. Returns 0 with the last job in *r and its size in *m, or a job's
- * error. */
-static int run_sized_job(const struct sm_measure_config *cfg,
-                         const struct sm_case *c, enum strategy s,
-                         uint64_t work_iterations, uint64_t *m,
-                         struct job_result *r, char *msg, size_t size) {
-  uint64_t cap = MAX_JOB_UPDATES / c->threads;
-  for (unsigned tries = 0;; tries++) {
-    int rc = run_job(c, s, *m, work_iterations, r, msg, size);
-    if (rc != 0 || *m >= cap || tries == MAX_RESIZES ||
-        2 * r->elapsed_ns >= cfg->duration_ns)
-      return rc;
-    *m = scale_job(*m, r->elapsed_ns, cfg->duration_ns, cap);
+/* Adds the family's metrics of a checked window from what the runner
+ * recorded of each worker: the counting role's updates and rate (as
+ * ops_per_s), and the CPU time and voluntary switches of every thread of
+ * the case between its edges. Returns 0 or the sink's error. */
+static int aggregate_metrics(const struct sm_case *c, void *state,
+                             const struct sm_worker *workers, unsigned n,
+                             struct sm_sink *sink, char *msg, size_t size) {
+  (void)c;
+  (void)state;
+  (void)msg;
+  (void)size;
+  double updates;
+  double rate = sm_kit_counted_rate(workers, n, &updates);
+  double cpu = 0, vcsw = 0;
+  for (unsigned i = 0; i < n; i++) {
+    cpu += (double)sm_kit_window_cpu_ns(&workers[i]);
+    vcsw += (double)(workers[i].usage_at_stop.ru_nvcsw -
+                     workers[i].usage_at_measure.ru_nvcsw);
   }
-}
-
-/* Returns the strategy of a case's variant (its index in variants[]). */
-static enum strategy strategy_of(const struct sm_case *c);
-
-/* Measures one repetition: sizes the job, runs it (rescaled when it was
- * too short) and reports its rate, time, CPU time and voluntary switches
- * per update, and its size. */
-static int aggregate_measure(const struct sm_measure_config *cfg,
-                             const struct sm_case *c, struct sm_sink *sink,
-                             char *msg, size_t size) {
-  enum strategy s = strategy_of(c);
-  uint64_t work_iterations = work_iterations_for(c->param[AXIS_WORK_NS]);
-  uint64_t m;
-  struct job_result r;
-  int rc = size_job(cfg, c, s, work_iterations, &m, msg, size);
-  if (rc == 0)
-    rc = run_sized_job(cfg, c, s, work_iterations, &m, &r, msg, size);
-  if (rc != 0)
-    return rc;
-  double updates = (double)m * c->threads;
   const struct {
     const char *metric, *unit;
     double value;
   } rows[] = {
-      {"updates_per_s", "updates/s", updates * 1e9 / (double)r.elapsed_ns},
-      {"ns_per_update", "ns", (double)r.elapsed_ns / updates},
-      {"cpu_ns_per_update", "ns", (double)r.cpu_ns / updates},
-      {"vcsw_per_update", "switches/update", (double)r.vcsw / updates},
+      {"updates_per_s", "updates/s", rate},
+      {"ns_per_update", "ns", rate > 0 ? 1e9 / rate : NAN},
+      {"cpu_ns_per_update", "ns", updates > 0 ? cpu / updates : NAN},
+      {"vcsw_per_update", "switches/update",
+       updates > 0 ? vcsw / updates : NAN},
       {"job_updates", "updates", updates},
   };
+  int rc = 0;
   for (size_t i = 0; i < sizeof rows / sizeof rows[0] && rc == 0; i++)
     rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
   return rc;
-}
-
-static const struct sm_variant variants[] = {
-    [ATOMIC] =
-        SM_VARIANT("atomic", "fetch_add (seq_cst) on one shared total", NULL),
-    [MUTEX] = SM_VARIANT(
-        "mutex", "total behind the futex mutex (Rust std's algorithm)", NULL),
-    [RWLOCK] = SM_VARIANT(
-        "rwlock", "total behind the futex rwlock's write lock (Rust std's)",
-        NULL),
-    [CHANNEL] = SM_VARIANT("channel",
-                           "one message per update to an aggregating thread "
-                           "(unbounded channel)",
-                           NULL),
-    [MERGE] =
-        SM_VARIANT("merge", "per-thread partial sums, merged at the end", NULL),
-    [PIPE_CHANNEL] =
-        SM_VARIANT("pipeline_channel",
-                   "N producers -> transform -> consumer over unbounded "
-                   "channels (the lesson's pipeline)",
-                   NULL),
-    [PIPE_LOCKED] =
-        SM_VARIANT("pipeline_locked",
-                   "the same stages through one shared queue pair behind "
-                   "a pthread mutex + condvars",
-                   NULL),
-    [PIPE_SINGLE] =
-        SM_VARIANT("pipeline_single",
-                   "the same items produced, transformed, consumed by one "
-                   "thread",
-                   NULL),
-};
-
-static enum strategy strategy_of(const struct sm_case *c) {
-  return (enum strategy)(c->variant - variants);
 }
 
 static const long work_values[] = {0, 1000};
 
 static const struct sm_axis axes[] = {
     [AXIS_WORK_NS] = {"work_ns", work_values, 2, work_values, 2, 0, 1000000},
+};
+
+/* The metrics aggregate_metrics adds. */
+static const struct sm_metric_decl metric_decls[] = {
+    {"updates_per_s", "updates/s", SM_HIGHER_IS_BETTER},
+    {"ns_per_update", "ns", SM_LOWER_IS_BETTER},
+    {"cpu_ns_per_update", "ns", SM_LOWER_IS_BETTER},
+    {"vcsw_per_update", "switches/update", SM_NO_DIRECTION},
+    {"job_updates", "updates", SM_NO_DIRECTION},
 };
 
 const struct sm_family sm_family_aggregate = {
@@ -789,7 +723,11 @@ const struct sm_family sm_family_aggregate = {
     .nvariants = sizeof variants / sizeof variants[0],
     .axes = axes,
     .naxes = sizeof axes / sizeof axes[0],
-    .measure = aggregate_measure,
+    .setup = aggregate_setup,
+    .check = aggregate_check,
+    .metrics = aggregate_metrics,
+    .teardown = aggregate_teardown,
     .extra_threads = 2,
     .headline_metric = "updates_per_s",
+    SM_METRIC_DECLS(metric_decls),
 };

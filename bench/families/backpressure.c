@@ -1,19 +1,20 @@
 /* backpressure.c: the `backpressure` family (claim C8): a producer faster
  * than its consumer, through a bounded channel (the producer blocks) and
  * an unbounded one (the queue, and the process's memory, grow): blocked
- * share, queue depth and RSS sampled over time. */
+ * share, queue depth and RSS over the window. */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "family.h"
 #include "syncmark/channel.h"
-#include "syncmark/clock.h"
-#include "syncmark/thread.h"
 #include "syncmark/work.h"
 
 /* Axis indexes into sm_case.param, and the capacity value of "unbounded". */
@@ -22,277 +23,382 @@ enum { AXIS_CAPACITY, AXIS_CONSUMER_NS };
 
 enum {
   MSG_BYTES = 64,   /* one message: sequence number and payload */
-  SAMPLES = 100,    /* points per series and repetition */
-  CAP_EVERY = 1024, /* sends between two looks at the stop flag */
+  MAX_POINTS = 256, /* series points kept; thinned to half when full */
 };
-/* Queued bytes beyond which the producer of an unbounded channel is
- * stopped before its time (the `capped` metric says so). */
+/* Queued bytes beyond which the producer of an unbounded channel stops
+ * sending (the `capped` metric says so). */
 #define MAX_QUEUED_BYTES ((uint64_t)256 << 20)
-/* Longest a repetition waits past its duration for the first message. */
-#define GRACE_NS UINT64_C(1000000000)
-/* Shortest interval between two samples. */
-#define MIN_SAMPLE_NS UINT64_C(100000)
+/* Shortest time between two series points at first; doubled each time the
+ * points are thinned, so that a window holds between MAX_POINTS / 2 and
+ * MAX_POINTS of them once it is longer than MAX_POINTS times this. */
+#define FIRST_POINT_GAP_NS UINT64_C(100000)
+/* How long a capped producer sleeps per pass until the window stops. */
+static const struct timespec capped_park = {.tv_nsec = 1000000};
 
-/* One repetition. Counters the sampler reads each have their own line. */
-struct bp_run {
-  SM_CACHE_ALIGNED atomic_bool stop;
-  atomic_bool draining; /* the consumer stops its per-message work */
-  SM_CACHE_ALIGNED atomic_uint_least64_t sent;
-  atomic_uint_least64_t blocked_ns; /* producer time inside blocking sends */
-  SM_CACHE_ALIGNED atomic_uint_least64_t received;
-  SM_CACHE_ALIGNED struct sm_sender *tx;
-  struct sm_receiver *rx;
-  uint64_t work_iterations; /* sm_work_spin steps per message consumed */
-  uint64_t active_ns;       /* the producer's time from its start to its stop */
-  int send_error, recv_error;
-  uint64_t bad_seq, bad_at; /* first out-of-order message, if any */
+/* One point of the series, taken by the consumer on a sampled pass (its
+ * passes are evenly spaced in time: each spends consumer_ns of work). */
+struct point {
+  uint64_t t;       /* sm_sample_clock() */
+  uint64_t polls;   /* the consumer's sampled passes so far */
+  uint64_t blocked; /* of them, passes that saw the producer blocked */
+  uint64_t depth;   /* messages queued */
+  double rss_kib;   /* the process's resident set */
 };
 
-/* Returns the sm_work_spin steps for `ns`, calibrating each distinct
- * length once per process (never inside a repetition's timing). */
-static uint64_t iterations_for(long ns) {
-  static long cached_ns[8];
-  static uint64_t cached_iterations[8];
-  static size_t ncached;
-  for (size_t i = 0; i < ncached; i++)
-    if (cached_ns[i] == ns)
-      return cached_iterations[i];
-  uint64_t iterations = sm_work_calibrate((uint64_t)ns);
-  if (ncached < 8) {
-    cached_ns[ncached] = ns;
-    cached_iterations[ncached++] = iterations;
-  }
-  return iterations;
+/* The producer's slot: `waiting` is set while it is inside a send the
+ * channel refused (the consumer's sampled passes look at it); the counts
+ * are published after its loop. */
+struct producer {
+  SM_CACHE_ALIGNED atomic_bool waiting;
+  struct sm_sender *tx;  /* NULL once released */
+  uint64_t total;        /* messages sent, all phases */
+  uint64_t measure_sent; /* sends in the MEASURE phase */
+  uint64_t measure_full; /* of them, sends the channel refused at first */
+  int error;             /* the first failed send, negative errno */
+};
+
+/* The consumer's slot and its points. */
+struct consumer {
+  SM_CACHE_ALIGNED uint64_t received;
+  uint64_t bad_seq, bad_at; /* first out-of-order message (bad_at: its
+                               position + 1), if any */
+  int error;                /* a failed receive, negative errno */
+  uint64_t polls, blocked;  /* sampled passes in the MEASURE phase, and those
+                              that saw the producer blocked */
+  uint64_t capped_at;       /* the clock when the cap stopped the
+                               producer; 0: never */
+  uint64_t gap_ns;          /* current shortest time between two points */
+  size_t npoints;
+  struct point points[MAX_POINTS];
+};
+
+/* The shared state of one window. */
+struct bp_state {
+  struct sm_receiver *rx;
+  long capacity;
+  uint64_t work_iterations; /* sm_work_spin steps per message consumed */
+  int statm_fd;             /* /proc/self/statm, read on points */
+  double rss0_kib;          /* resident set when the window was set up */
+  SM_CACHE_ALIGNED atomic_bool capped; /* the consumer saw the cap */
+  struct producer prod;
+  struct consumer cons;
+};
+
+/* Returns the process's resident set in KiB from the open /proc/self/statm
+ * (pread at offset 0 makes the kernel render it anew), or -1 when it
+ * cannot be read. No allocation, no clock: safe on a sampled pass. */
+static double rss_kib(int fd) {
+  char buf[128];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  const char *p = strchr(buf, ' '); /* skip the size, take the resident */
+  if (!p)
+    return -1;
+  unsigned long pages = 0;
+  for (p++; *p >= '0' && *p <= '9'; p++)
+    pages = pages * 10 + (unsigned long)(*p - '0');
+  return (double)pages * (double)sysconf(_SC_PAGESIZE) / 1024.0;
 }
 
-/* Sends one message, timing the send when the channel is full (the
- * producer is then blocked by backpressure). Returns 0 or -EPIPE. */
-static int send_timed(struct bp_run *r, const unsigned char *msg) {
-  int rc = sm_try_send(r->tx, msg);
-  if (rc != -EAGAIN)
-    return rc;
-  uint64_t t0 = sm_now_ns();
-  rc = sm_send(r->tx, msg);
-  atomic_fetch_add_explicit(&r->blocked_ns, sm_now_ns() - t0,
-                            memory_order_relaxed);
+/* Keeps every other point (the first, third, ...) and doubles the gap:
+ * the series of a long window thins evenly. */
+static void thin_points(struct consumer *cs) {
+  size_t kept = 0;
+  for (size_t i = 0; i < cs->npoints; i += 2)
+    cs->points[kept++] = cs->points[i];
+  cs->npoints = kept;
+  cs->gap_ns *= 2;
+}
+
+/* A sampled pass of the consumer inside the MEASURE phase, the
+ * `polls`-th, `blocked` of which saw the producer blocked: takes a point
+ * when the gap since the last one has passed (the counts, the depth, the
+ * RSS), and on an unbounded channel beyond MAX_QUEUED_BYTES tells the
+ * producer to stop sending. */
+static __attribute__((noinline)) void
+take_point(struct bp_state *s, uint64_t polls, uint64_t blocked) {
+  struct consumer *cs = &s->cons;
+  uint64_t now = sm_sample_clock();
+  if (cs->npoints > 0 && now - cs->points[cs->npoints - 1].t < cs->gap_ns)
+    return;
+  if (cs->npoints == MAX_POINTS)
+    thin_points(cs);
+  struct point *pt = &cs->points[cs->npoints++];
+  *pt = (struct point){.t = now,
+                       .polls = polls,
+                       .blocked = blocked,
+                       .depth = sm_receiver_len(s->rx),
+                       .rss_kib = rss_kib(s->statm_fd)};
+  if (s->capacity < 0 && !cs->capped_at &&
+      pt->depth * MSG_BYTES > MAX_QUEUED_BYTES) {
+    cs->capped_at = now;
+    atomic_store_explicit(&s->capped, true, memory_order_relaxed);
+  }
+}
+
+/* Times a send the channel refused (it was full) until it is accepted and
+ * offers the time to the producer's reservoir (blocked_send_*). Returns
+ * the send's result. Called on sampled refusals only. */
+static __attribute__((noinline)) int
+timed_send(struct sm_worker *w, struct sm_sender *tx, const void *msg) {
+  uint64_t t0 = sm_sample_start(w);
+  int rc = sm_send(tx, msg);
+  sm_sample_stop(w, t0);
   return rc;
 }
 
-/* The producer: sends numbered messages as fast as the channel takes them
- * until the stop flag, then releases its sender. */
-static void *produce(void *arg) {
-  struct bp_run *r = arg;
+/* The producer: each pass sends one numbered message as soon as the
+ * channel takes it. A send the channel refuses (sm_try_send: full) is
+ * counted and made blocking with `waiting` set around it; every
+ * sm_sample_due-th refusal is timed. After its loop it drops its sender
+ * (the consumer then sees disconnection once drained). */
+static void producer(struct sm_worker *w) {
+  struct bp_state *s = w->state;
+  struct producer *p = &s->prod;
   unsigned char msg[MSG_BYTES];
   memset(msg, 0xa5, sizeof msg);
-  uint64_t seq = 0, begin = sm_now_ns();
-  while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+  uint64_t count = 0, seq = 0, sent = 0, full = 0, refusals = 0;
+  bool capped = false;
+  int error = 0;
+  SM_MEASURED_LOOP(w, count) {
+    if (capped) {
+      nanosleep(&capped_park, NULL);
+      continue; /* the loop still counts the pass and watches the phase */
+    }
     memcpy(msg, &seq, sizeof seq);
-    int rc = send_timed(r, msg);
-    if (rc != 0) {
-      r->send_error = rc;
-      break;
+    int rc = sm_try_send(p->tx, msg);
+    bool refused = rc == -EAGAIN;
+    if (refused) {
+      atomic_store_explicit(&p->waiting, true, memory_order_relaxed);
+      rc = sm_sample_due(w, refusals++) ? timed_send(w, p->tx, msg)
+                                        : sm_send(p->tx, msg);
+      atomic_store_explicit(&p->waiting, false, memory_order_relaxed);
     }
-    if (++seq % CAP_EVERY == 0)
-      atomic_store_explicit(&r->sent, seq, memory_order_relaxed);
+    seq += rc == 0;
+    error = error ? error : rc;
+    if (w->in_measure) {
+      sent += rc == 0;
+      full += refused;
+    }
+    if (sm_sample_due(w, count))
+      capped = atomic_load_explicit(&s->capped, memory_order_relaxed);
   }
-  atomic_store_explicit(&r->sent, seq, memory_order_relaxed);
-  r->active_ns = sm_now_ns() - begin;
-  sm_sender_release(r->tx);
-  return NULL;
+  p->total = seq;
+  p->measure_sent = sent;
+  p->measure_full = full;
+  p->error = error;
+  sm_sender_release(p->tx);
+  p->tx = NULL;
 }
 
-/* The consumer: receives until disconnection, checking the sequence, and
- * spends work_iterations per message until the drain begins. */
-static void *consume(void *arg) {
-  struct bp_run *r = arg;
+/* Checks the sequence number of the message in msg. */
+static inline void check_seq(struct consumer *cs, const unsigned char *msg) {
+  uint64_t seq;
+  memcpy(&seq, msg, sizeof seq);
+  if (seq != cs->received && cs->bad_at == 0) {
+    cs->bad_seq = seq;
+    cs->bad_at = cs->received + 1;
+  }
+  cs->received++;
+}
+
+/* The consumer (the counting role: a pass consumes one message): receives,
+ * checks the sequence and spends work_iterations per message. Its sampled
+ * passes, evenly spaced in time by that work, look whether the producer
+ * is blocked (the blocked share is the share of them that saw it so) and
+ * take the series' points. At STOP it drains the queue without the work
+ * until the producer's sender is gone: a producer blocked on a full
+ * channel is released by that drain. */
+static void consumer(struct sm_worker *w) {
+  struct bp_state *s = w->state;
+  struct consumer *cs = &s->cons;
   unsigned char msg[MSG_BYTES];
-  uint64_t expected = 0;
-  int rc;
-  while ((rc = sm_recv(r->rx, msg)) == 0) {
-    uint64_t seq;
-    memcpy(&seq, msg, sizeof seq);
-    if (seq != expected && r->bad_at == 0) {
-      r->bad_seq = seq;
-      r->bad_at = expected + 1;
-    }
-    expected++;
-    atomic_store_explicit(&r->received, expected, memory_order_relaxed);
-    if (!atomic_load_explicit(&r->draining, memory_order_relaxed))
-      SM_KEEP(sm_work_spin(r->work_iterations));
-  }
-  if (rc != -EPIPE)
-    r->recv_error = rc;
-  return NULL;
-}
-
-/* Returns the process's resident set size in KiB, or -1 when
- * /proc/self/statm cannot be read. */
-static double rss_kib(void) {
-  FILE *f = fopen("/proc/self/statm", "r");
-  unsigned long size, resident;
-  /* NOLINTNEXTLINE(cert-err34-c): the kernel writes page counts that fit */
-  int n = f ? fscanf(f, "%lu %lu", &size, &resident) : 0;
-  if (f)
-    fclose(f);
-  return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) / 1024.0
-                : -1;
-}
-
-/* What the sampler keeps for the summary. */
-struct bp_summary {
-  double rss0_kib, rss_max_kib;
-  size_t max_depth;
-  bool capped;
-};
-
-/* Adds one sample of every series at t_s. Returns 0 or a negative errno. */
-static int add_sample(struct sm_sink *sink, double t_s, double depth,
-                      double rss, double blocked_share) {
-  int rc = sm_sink_series(sink, "depth", "messages", t_s, depth);
-  if (rc == 0)
-    rc = sm_sink_series(sink, "rss_mib", "MiB", t_s, rss / 1024.0);
-  if (rc == 0)
-    rc = sm_sink_series(sink, "blocked_share", "fraction", t_s, blocked_share);
-  return rc;
-}
-
-/* Samples depth, RSS and the producer's blocked share SAMPLES times over
- * duration_ns, stopping the producer at the end or when the queue holds
- * MAX_QUEUED_BYTES. Returns 0 or a negative errno of the sink (the
- * producer is stopped either way). */
-static int sample(struct bp_run *r, uint64_t duration_ns, struct sm_sink *sink,
-                  struct bp_summary *s) {
-  uint64_t start = sm_now_ns(), period = duration_ns / SAMPLES;
-  if (period < MIN_SAMPLE_NS)
-    period = MIN_SAMPLE_NS;
-  uint64_t last_t = start, last_blocked = 0, max_queued = MAX_QUEUED_BYTES;
+  uint64_t count = 0, polls = 0, blocked = 0;
   int rc = 0;
-  for (uint64_t next = start + period; rc == 0; next += period) {
-    sm_sleep_until_ns(next);
-    uint64_t now = sm_now_ns();
-    uint64_t blocked =
-        atomic_load_explicit(&r->blocked_ns, memory_order_relaxed);
-    size_t depth = sm_receiver_len(r->rx);
-    double rss = rss_kib();
-    s->max_depth = depth > s->max_depth ? depth : s->max_depth;
-    s->rss_max_kib = rss > s->rss_max_kib ? rss : s->rss_max_kib;
-    double share = (double)(blocked - last_blocked) / (double)(now - last_t);
-    rc = add_sample(sink, (double)(now - start) / 1e9, (double)depth, rss,
-                    share > 1 ? 1 : share);
-    last_t = now, last_blocked = blocked;
-    s->capped = (uint64_t)depth * MSG_BYTES > max_queued;
-    bool some = atomic_load_explicit(&r->received, memory_order_relaxed) > 0;
-    if (s->capped || (now - start >= duration_ns &&
-                      (some || now - start >= duration_ns + GRACE_NS)))
-      break; /* a starved machine gets a grace for the first message */
+  cs->gap_ns = FIRST_POINT_GAP_NS;
+  SM_MEASURED_LOOP(w, count) {
+    rc = sm_recv(s->rx, msg);
+    if (rc == 0) {
+      check_seq(cs, msg);
+      SM_KEEP(sm_work_spin(s->work_iterations));
+    } else if (rc != -EPIPE && !cs->error) {
+      cs->error = rc;
+    }
+    if (sm_sample_due(w, count) && w->in_measure) {
+      polls++;
+      blocked += atomic_load_explicit(&s->prod.waiting, memory_order_relaxed);
+      take_point(s, polls, blocked);
+    }
   }
-  atomic_store_explicit(&r->stop, true, memory_order_relaxed);
-  return rc;
+  cs->polls = polls;
+  cs->blocked = blocked;
+  while ((rc = sm_recv(s->rx, msg)) == 0)
+    check_seq(cs, msg);
+  if (rc != -EPIPE && !cs->error)
+    cs->error = rc;
+}
+
+/* Frees the state (the sender too when the producer never ran). */
+static void bp_teardown(void *state) {
+  struct bp_state *s = state;
+  sm_sender_release(s->prod.tx);
+  sm_receiver_release(s->rx);
+  if (s->statm_fd >= 0)
+    close(s->statm_fd);
+  free(s);
+  malloc_trim(0); /* give back what an unbounded queue grew */
+}
+
+/* Creates the channel of case c and opens /proc/self/statm. Returns 0,
+ * -ENOMEM, or the errno of a statm that cannot be read (no RSS here). */
+static int bp_setup(const struct sm_case *c, void **state) {
+  struct bp_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  memset(s, 0, sizeof *s);
+  s->capacity = c->param[AXIS_CAPACITY];
+  s->work_iterations =
+      sm_work_iterations_for_ns((uint64_t)c->param[AXIS_CONSUMER_NS]);
+  malloc_trim(0); /* start from the heap the last window gave back */
+  s->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  int rc = s->statm_fd < 0 ? -errno : 0;
+  s->rss0_kib = rc == 0 ? rss_kib(s->statm_fd) : -1;
+  if (rc == 0 && s->rss0_kib < 0)
+    rc = -EIO;
+  if (rc == 0)
+    rc = sm_channel(
+        MSG_BYTES, s->capacity < 0 ? SM_CHANNEL_UNBOUNDED : (size_t)s->capacity,
+        &s->prod.tx, &s->rx);
+  if (rc != 0) {
+    bp_teardown(s);
+    return rc;
+  }
+  *state = s;
+  return 0;
+}
+
+/* The family's applies: the RSS it reports comes from /proc/self/statm.
+ * Returns 0, or SM_MEASURE_SKIP with the reason in msg. */
+static int bp_applies(const struct sm_case *c, char *msg, size_t size) {
+  (void)c;
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  double rss = fd >= 0 ? rss_kib(fd) : -1;
+  if (fd >= 0)
+    close(fd);
+  if (rss >= 0)
+    return 0;
+  snprintf(msg, size, "/proc/self/statm cannot be read: no RSS");
+  return SM_MEASURE_SKIP;
+}
+
+/* Deepest queue among the points. */
+static uint64_t max_depth(const struct consumer *cs) {
+  uint64_t d = 0;
+  for (size_t i = 0; i < cs->npoints; i++)
+    d = cs->points[i].depth > d ? cs->points[i].depth : d;
+  return d;
 }
 
 /* Self-check: no failed send or receive, every message consumed once and
  * in order, and a bounded queue never above its capacity. Returns 0 or
  * -EPROTO with the numbers in msg. */
-static int verify(const struct bp_run *r, long capacity,
-                  const struct bp_summary *s, char *msg, size_t size) {
-  uint64_t sent = atomic_load_explicit(&r->sent, memory_order_relaxed);
-  uint64_t got = atomic_load_explicit(&r->received, memory_order_relaxed);
-  if (r->send_error || r->recv_error)
+static int bp_check(const struct sm_case *c, void *state,
+                    const struct sm_worker *workers, char *msg, size_t size) {
+  (void)c, (void)workers;
+  const struct bp_state *s = state;
+  const struct producer *p = &s->prod;
+  const struct consumer *cs = &s->cons;
+  if (p->error || cs->error)
     snprintf(msg, size, "send/receive failed: %s",
-             strerror(-(r->send_error ? r->send_error : r->recv_error)));
-  else if (r->bad_at)
+             strerror(-(p->error ? p->error : cs->error)));
+  else if (cs->bad_at)
     snprintf(msg, size, "message %llu carried sequence %llu",
-             (unsigned long long)r->bad_at - 1, (unsigned long long)r->bad_seq);
-  else if (sent != got || sent == 0 || r->active_ns == 0)
+             (unsigned long long)cs->bad_at - 1,
+             (unsigned long long)cs->bad_seq);
+  else if (p->total != cs->received || p->total == 0)
     snprintf(msg, size, "%llu messages produced, %llu consumed",
-             (unsigned long long)sent, (unsigned long long)got);
-  else if (capacity >= 0 && s->max_depth > (size_t)capacity)
-    snprintf(msg, size, "queue depth %zu above the capacity %ld", s->max_depth,
-             capacity);
+             (unsigned long long)p->total, (unsigned long long)cs->received);
+  else if (s->capacity >= 0 && max_depth(cs) > (uint64_t)s->capacity)
+    snprintf(msg, size, "queue depth %llu above the capacity %ld",
+             (unsigned long long)max_depth(cs), s->capacity);
   return msg[0] ? -EPROTO : 0;
 }
 
-/* Adds the summary metrics of a checked repetition (blocked share and
- * rate over the producer's own running time). */
-static int add_metrics(const struct bp_run *r, const struct bp_summary *s,
-                       struct sm_sink *sink) {
-  double secs = (double)r->active_ns / 1e9;
-  double blocked =
-      (double)atomic_load_explicit(&r->blocked_ns, memory_order_relaxed);
-  double sent = (double)atomic_load_explicit(&r->sent, memory_order_relaxed);
-  int rc =
-      sm_sink_metric(sink, "blocked_share", "fraction", blocked / 1e9 / secs);
+/* Share of the sampled passes between two counts that saw the producer
+ * blocked; NaN when there were none. */
+static double seen_blocked(uint64_t polls0, uint64_t blocked0, uint64_t polls1,
+                           uint64_t blocked1) {
+  return polls1 > polls0
+             ? (double)(blocked1 - blocked0) / (double)(polls1 - polls0)
+             : NAN;
+}
+
+/* Adds the series: at every point the depth, the RSS and the share of the
+ * consumer's sampled passes since the previous point (its MEASURE edge for
+ * the first) that saw the producer blocked, and a last blocked share from
+ * the last point to its STOP edge: the same counts as the summary's
+ * blocked_share, which is their poll-weighted mean. Returns 0 or a
+ * negative errno of the sink. */
+static int add_series(const struct bp_state *s, const struct sm_worker *cw,
+                      struct sm_sink *sink) {
+  const struct consumer *cs = &s->cons;
+  uint64_t polls = 0, blocked = 0;
+  int rc = 0;
+  for (size_t i = 0; i < cs->npoints && rc == 0; i++) {
+    const struct point *pt = &cs->points[i];
+    double t_s = (double)(pt->t - cw->ns_at_measure) / 1e9;
+    double share = seen_blocked(polls, blocked, pt->polls, pt->blocked);
+    rc = sm_sink_series(sink, "depth", "messages", t_s, (double)pt->depth);
+    if (rc == 0)
+      rc = sm_sink_series(sink, "rss_mib", "MiB", t_s, pt->rss_kib / 1024.0);
+    if (rc == 0 && !isnan(share))
+      rc = sm_sink_series(sink, "blocked_share", "fraction", t_s, share);
+    polls = pt->polls, blocked = pt->blocked;
+  }
+  double last = seen_blocked(polls, blocked, cs->polls, cs->blocked);
+  if (rc == 0 && !isnan(last))
+    rc = sm_sink_series(sink, "blocked_share", "fraction",
+                        (double)(cw->ns_at_stop - cw->ns_at_measure) / 1e9,
+                        last);
+  return rc;
+}
+
+/* The family's metrics of a checked window, from the workers' counts, the
+ * consumer's points and the runner's edges of the producer's MEASURE
+ * phase. Returns 0 or a negative errno of the sink. */
+static int bp_metrics(const struct sm_case *c, void *state,
+                      const struct sm_worker *workers, unsigned n,
+                      struct sm_sink *sink, char *msg, size_t size) {
+  (void)c, (void)n, (void)msg, (void)size;
+  const struct bp_state *s = state;
+  const struct producer *p = &s->prod;
+  const struct consumer *cs = &s->cons;
+  const struct sm_worker *pw = &workers[0], *cw = &workers[1];
+  double rss_max = s->rss0_kib;
+  for (size_t i = 0; i < cs->npoints; i++)
+    rss_max = fmax(rss_max, cs->points[i].rss_kib);
+  double sent = (double)p->measure_sent;
+  uint64_t end = cs->capped_at ? cs->capped_at : pw->ns_at_stop;
+  double active = (double)(end - pw->ns_at_measure);
+  int rc = sm_sink_metric(sink, "blocked_share", "fraction",
+                          seen_blocked(0, 0, cs->polls, cs->blocked));
   if (rc == 0)
-    rc = sm_sink_metric(sink, "max_depth", "messages", (double)s->max_depth);
+    rc = sm_sink_metric(sink, "refused_share", "fraction",
+                        sent > 0 ? (double)p->measure_full / sent : NAN);
+  if (rc == 0)
+    rc = sm_sink_metric(sink, "max_depth", "messages", (double)max_depth(cs));
   if (rc == 0)
     rc = sm_sink_metric(sink, "rss_growth_mib", "MiB",
-                        (s->rss_max_kib - s->rss0_kib) / 1024.0);
+                        (rss_max - s->rss0_kib) / 1024.0);
   if (rc == 0)
-    rc = sm_sink_metric(sink, "produced_per_s", "msgs/s", sent / secs);
+    rc = sm_sink_metric(sink, "produced_per_s", "msgs/s",
+                        active > 0 ? sent * 1e9 / active : NAN);
   if (rc == 0)
-    rc = sm_sink_metric(sink, "capped", "bool", s->capped);
-  return rc;
-}
-
-/* Spawns the consumer and producer, samples, stops the producer, lets the
- * consumer drain without its work, and joins both. Returns 0 or a
- * negative errno (spawn, sink); every started thread has been joined. */
-static int run_threads(struct bp_run *r, const struct sm_measure_config *cfg,
-                       struct sm_sink *sink, struct bp_summary *s) {
-  struct sm_thread_opts o = SM_THREAD_OPTS_INIT;
-  struct sm_join_handle *consumer, *producer;
-  o.name = "sm-bp-rx";
-  int rc = sm_thread_spawn(&o, consume, r, &consumer);
-  if (rc != 0) {
-    sm_sender_release(r->tx);
-    return rc;
-  }
-  o.name = "sm-bp-tx";
-  rc = sm_thread_spawn(&o, produce, r, &producer);
-  if (rc == 0) {
-    rc = sample(r, cfg->duration_ns, sink, s);
-    sm_join(producer, NULL);
-  } else {
-    sm_sender_release(r->tx);
-  }
-  atomic_store_explicit(&r->draining, true, memory_order_relaxed);
-  sm_join(consumer, NULL);
-  return rc;
-}
-
-/* The family's measure: one repetition of case c (threads unpinned: the
- * claim is about memory and blocking, not placement). */
-static int backpressure_measure(const struct sm_measure_config *cfg,
-                                const struct sm_case *c, struct sm_sink *sink,
-                                char *msg, size_t size) {
-  long capacity = c->param[AXIS_CAPACITY];
-  struct bp_run *r = aligned_alloc(SM_CACHE_LINE, sizeof *r);
-  if (!r)
-    return -ENOMEM;
-  memset(r, 0, sizeof *r);
-  r->work_iterations = iterations_for(c->param[AXIS_CONSUMER_NS]);
-  malloc_trim(0); /* start from the heap the last repetition gave back */
-  struct bp_summary s = {.rss0_kib = rss_kib()};
-  s.rss_max_kib = s.rss0_kib;
-  int rc = sm_channel(MSG_BYTES,
-                      capacity < 0 ? SM_CHANNEL_UNBOUNDED : (size_t)capacity,
-                      &r->tx, &r->rx);
-  if (rc == 0 && s.rss0_kib < 0) {
-    snprintf(msg, size, "/proc/self/statm cannot be read: no RSS");
-    sm_sender_release(r->tx);
-    rc = SM_MEASURE_SKIP;
-  } else if (rc == 0) {
-    rc = run_threads(r, cfg, sink, &s);
-  }
-  if (rc < 0 && !msg[0])
-    snprintf(msg, size, "cannot run: %s", strerror(-rc));
+    rc = sm_sink_metric(sink, "capped", "bool", cs->capped_at != 0);
   if (rc == 0)
-    rc = verify(r, capacity, &s, msg, size);
-  if (rc == 0)
-    rc = add_metrics(r, &s, sink);
-  sm_receiver_release(r->rx);
-  free(r);
-  malloc_trim(0);
+    rc = add_series(s, cw, sink);
   return rc;
 }
 
@@ -305,9 +411,33 @@ static const struct sm_axis axes[] = {
     {"consumer_ns", consumer_ns, 2, quick_consumer_ns, 1, 0, 10000000},
 };
 
+/* The producer first (it samples how long a refused send waits), then the
+ * consumer, which counts the operations (messages consumed: the rate the
+ * slow side sets, bounded or not). */
+static const struct sm_role roles[] = {
+    {.name = "producer",
+     .worker = producer,
+     .count = 1,
+     .samples = {"blocked_send"}},
+    {.name = "consumer", .worker = consumer, .count = 1, .counts_ops = 1},
+};
+
 static const struct sm_variant variants[] = {
-    SM_VARIANT("syncmark",
-               "syncmark's channel, a producer faster than its consumer", NULL),
+    {.name = "syncmark",
+     .summary = "syncmark's channel, a producer faster than its consumer",
+     .roles = roles,
+     .nroles = 2},
+};
+
+/* The metrics bp_metrics adds (the sampled lengths of refused sends are
+ * the runner's). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"blocked_share", "fraction", SM_NO_DIRECTION},
+    {"refused_share", "fraction", SM_NO_DIRECTION},
+    {"max_depth", "messages", SM_NO_DIRECTION},
+    {"rss_growth_mib", "MiB", SM_LOWER_IS_BETTER},
+    {"produced_per_s", "msgs/s", SM_HIGHER_IS_BETTER},
+    {"capped", "bool", SM_NO_DIRECTION},
 };
 
 const struct sm_family sm_family_backpressure = {
@@ -318,7 +448,15 @@ const struct sm_family sm_family_backpressure = {
     .nvariants = 1,
     .axes = axes,
     .naxes = sizeof axes / sizeof axes[0],
-    .measure = backpressure_measure,
+    /* one case per axis combination, unpinned: the claim is about memory
+     * and blocking, not placement; the consumer is the extra thread */
     .shape = SM_SHAPE_SINGLE,
+    .extra_threads = 1,
     .headline_metric = "blocked_share",
+    .applies = bp_applies,
+    .setup = bp_setup,
+    .check = bp_check,
+    .metrics = bp_metrics,
+    .teardown = bp_teardown,
+    SM_METRIC_DECLS(metric_decls),
 };

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "family.h"
 #include "peer.h"
 #include "syncmark/channel.h"
-#include "syncmark/clock.h"
-#include "syncmark/stats.h"
+#include "syncmark/lockops.h"
 #include "syncmark/thread.h"
 
 #if defined(SYNCMARK_HAVE_CK)
@@ -38,29 +38,27 @@
 enum { AXIS_CAPACITY, AXIS_MSG_BYTES };
 #define CAPACITY_UNBOUNDED (-1L)
 
-/* The message protocol, shared with bench/peers/mpsc.rs. Word 0 of every
- * message: producer id (ID_BITS) << SEQ_BITS | sequence number modulo
- * 2^SEQ_BITS; on every STAMP_EVERY-th message of a producer the top 32 bits
- * hold the low 32 bits of its send time (sm_now_ns), so a latency is the
- * difference modulo 2^32 (right below 4.29 s). The last 8 bytes of a
- * message of 16 bytes or more hold ~word 0; the bytes in between a fixed
- * pattern (checked on stamped messages). */
+/* The in-process message: word 0 is producer id (ID_BITS) << SEQ_BITS |
+ * sequence number modulo 2^SEQ_BITS; a message the producer's sampling
+ * chose (sm_sample_due) carries in its top 32 bits the low 32 bits of its
+ * send time (sm_sample_clock) with the lowest bit set, so that a stamp is
+ * never 0 and a latency is the difference modulo 2^32 (right below 4.29 s,
+ * 1 ns coarse). The last 8 bytes of a message of 16 bytes or more hold
+ * ~word 0; the bytes in between a fixed pattern (checked on stamped
+ * messages). The Rust peer (bench/peers/mpsc.rs) keeps its own protocol:
+ * the same header, stamped on every 16th message. */
 enum { SEQ_BITS = 22, ID_BITS = 10 };
 #define SEQ_MASK      ((UINT64_C(1) << SEQ_BITS) - 1)
 #define MAX_PRODUCERS ((1u << ID_BITS) - 1)
 enum {
-  STAMP_EVERY = 16,   /* messages per latency sample */
-  CHECK_EVERY = 1024, /* sends between two checks of the in-flight cap */
-  MAX_SAMPLES = 1 << 21,
-  MIN_WINDOW_MSGS = 64, /* a window lasts until this many arrived ... */
-  PIPE_READ = 1 << 16,  /* bytes the pipe consumer asks read() for */
+  PIPE_READ = 1 << 16, /* bytes the pipe consumer asks read() for */
   SPINS_BEFORE_YIELD = 128
 };
 /* Bytes that may be queued at once: beyond them the producers of an
- * unbounded channel stop early (the `capped` metric says so). */
+ * unbounded channel stop sending (the `capped` metric says so). */
 #define MAX_IN_FLIGHT_BYTES ((uint64_t)256 << 20)
-/* ... or this much longer than its duration */
-#define WINDOW_GRACE_NS UINT64_C(1000000000)
+/* How long a capped producer sleeps per pass until the window stops. */
+static const struct timespec capped_park = {.tv_nsec = 1000000};
 /* Time a Rust peer may take beyond its warmup and window. */
 #define PEER_SLACK_NS UINT64_C(10000000000)
 
@@ -68,10 +66,11 @@ enum {
 enum kind { KIND_SYNCMARK, KIND_RUST, KIND_PIPE, KIND_MUTEX, KIND_CK };
 
 /* The lesson's Mutex<VecDeque> + Condvar queue: a ring of copies behind one
- * pthread mutex, grown (doubled) when unbounded. Capacity 0 is a
- * rendezvous: a sender waits until its message has been taken. */
+ * mutex (lockops' pthread mutex, which the condition variables wait on),
+ * grown (doubled) when unbounded. Capacity 0 is a rendezvous: a sender
+ * waits until its message has been taken. */
 struct mqueue {
-  pthread_mutex_t lock;
+  struct sm_lockops_mutex lock;
   pthread_cond_t not_empty, not_full;
   unsigned char *ring;
   size_t slots, head, count, limit; /* limit: SIZE_MAX when unbounded */
@@ -91,57 +90,44 @@ struct ckq {
 };
 #endif
 
-/* One repetition. The gate, the stop flag and the two counters of the
- * in-flight cap each have their own cache line. */
-struct run {
-  SM_CACHE_ALIGNED atomic_uint go;
-  atomic_uint ready;
-  uint64_t open_ns; /* gate opening; written before go is released */
-  SM_CACHE_ALIGNED atomic_bool stop;
-  atomic_bool capped;
-  SM_CACHE_ALIGNED atomic_uint_least64_t sent_total; /* steps of CHECK_EVERY */
-  SM_CACHE_ALIGNED atomic_uint_least64_t received;   /* consumer's count */
-  SM_CACHE_ALIGNED enum kind kind;
+/* One producer's slot: its message buffer, its sender and what it
+ * published after its loop. */
+struct producer {
+  SM_CACHE_ALIGNED unsigned char *msg; /* pattern filled */
+  struct sm_sender *tx; /* its clone (syncmark); NULL once released */
+  int wfd;              /* its write end (pipe); -1 once closed */
+  uint64_t sent;        /* messages sent */
+  int error;            /* the first failed send, negative errno */
+};
+
+/* The consumer's slot and what it saw. */
+struct consumer {
+  SM_CACHE_ALIGNED unsigned char *msg;
+  unsigned char *pipe_buf; /* PIPE_READ + msg_bytes bytes (pipe only) */
+  size_t pipe_have, pipe_off;
+  uint64_t *next; /* messages received per producer */
+  uint64_t received;
+  uint64_t next_sample; /* first pass that may offer the next latency */
+  int error;            /* negative errno of a failed receive or check */
+  char why[192];
+};
+
+/* The shared state of one window. */
+struct chan_state {
+  SM_CACHE_ALIGNED atomic_bool capped; /* a producer saw the in-flight cap */
+  enum kind kind;
   unsigned producers;
   size_t msg_bytes;
-  uint64_t warmup_ns, duration_ns, max_in_flight;
-  /* the consumer's count and the time, sampled by the runner thread at
-   * the window's start and end (or when the in-flight cap stopped it) */
-  uint64_t count0, t0, count1, t1;
-  struct sm_sender *tx;
+  long capacity;
+  uint64_t max_in_flight; /* messages (unbounded capacities only) */
   struct sm_receiver *rx;
-  int pipe_fd[2];
+  int rfd; /* the pipe's read end */
   struct mqueue mq;
 #if defined(SYNCMARK_HAVE_CK)
   struct ckq ck;
 #endif
-};
-
-/* One producer thread. */
-struct producer {
-  struct run *r;
-  struct sm_sender *tx; /* its clone (syncmark channel) */
-  struct sm_join_handle *h;
-  unsigned char *msg; /* its message buffer, pattern filled */
-  unsigned id;
-  uint64_t sent;
-  int error; /* a failed send, negative errno */
-};
-
-/* The consumer thread and what it saw. */
-struct consumer {
-  struct run *r;
-  struct sm_join_handle *h;
-  unsigned char *msg;
-  unsigned char *pipe_buf; /* PIPE_READ + msg_bytes bytes (pipe only) */
-  size_t pipe_have, pipe_off;
-  uint64_t *next; /* messages received per producer */
-  uint32_t *samples;
-  size_t nsamples;
-  uint64_t count;
-  uint64_t win_start;
-  int error; /* negative errno of a failed receive or check */
-  char why[192];
+  struct producer *prod; /* producers entries */
+  struct consumer cons;
 };
 
 /* Returns the 8 bytes at p. */
@@ -181,23 +167,6 @@ static bool pattern_ok(const unsigned char *m, size_t bytes) {
   return true;
 }
 
-/* Spins a little, then yields: the wait of the ck_ring ends and of the
- * gate. `spins` counts the caller's failed attempts. */
-static inline void backoff(unsigned *spins) {
-  if (++*spins < SPINS_BEFORE_YIELD)
-    sm_cpu_relax();
-  else
-    sched_yield();
-}
-
-/* Announces the calling thread and waits for the gate to open. */
-static void wait_gate(struct run *r) {
-  atomic_fetch_add_explicit(&r->ready, 1, memory_order_release);
-  unsigned spins = 0;
-  while (!atomic_load_explicit(&r->go, memory_order_acquire))
-    backoff(&spins);
-}
-
 /* ---- the mutex+condvar queue ---- */
 
 /* Creates the queue for `capacity` (CAPACITY_UNBOUNDED, 0 rendezvous, or a
@@ -213,17 +182,17 @@ static int mq_init(struct mqueue *q, long capacity, size_t bytes,
   q->ring = malloc(q->slots * bytes);
   if (!q->ring)
     return -ENOMEM;
-  pthread_mutex_init(&q->lock, NULL);
+  sm_lockops_mutex_init(&q->lock);
   pthread_cond_init(&q->not_empty, NULL);
   pthread_cond_init(&q->not_full, NULL);
   return 0;
 }
 
-/* Frees the queue. */
+/* Frees the queue (nothing when it was never created). */
 static void mq_destroy(struct mqueue *q) {
   if (!q->ring)
     return;
-  pthread_mutex_destroy(&q->lock);
+  sm_lockops_mutex_destroy(&q->lock);
   pthread_cond_destroy(&q->not_empty);
   pthread_cond_destroy(&q->not_full);
   free(q->ring);
@@ -249,9 +218,9 @@ static int mq_grow(struct mqueue *q, size_t bytes) {
 /* Sends a copy of msg: waits while the queue is full and, for a
  * rendezvous, until the message is taken. Returns 0 or -ENOMEM. */
 static int mq_send(struct mqueue *q, const unsigned char *msg, size_t bytes) {
-  pthread_mutex_lock(&q->lock);
+  sm_lockops_mutex_lock(&q->lock);
   while (q->count >= q->limit)
-    pthread_cond_wait(&q->not_full, &q->lock);
+    pthread_cond_wait(&q->not_full, &q->lock.m);
   int rc = q->count == q->slots ? mq_grow(q, bytes) : 0;
   if (rc == 0) {
     size_t tail = (q->head + q->count) % q->slots;
@@ -260,9 +229,9 @@ static int mq_send(struct mqueue *q, const unsigned char *msg, size_t bytes) {
     uint64_t ticket = q->pushed++;
     pthread_cond_signal(&q->not_empty);
     while (q->rendezvous && q->taken <= ticket)
-      pthread_cond_wait(&q->not_full, &q->lock);
+      pthread_cond_wait(&q->not_full, &q->lock.m);
   }
-  pthread_mutex_unlock(&q->lock);
+  sm_lockops_mutex_unlock(&q->lock);
   return rc;
 }
 
@@ -270,9 +239,9 @@ static int mq_send(struct mqueue *q, const unsigned char *msg, size_t bytes) {
  * and senders remain. Returns 1, or 0 when every sender is done and the
  * queue is drained. */
 static int mq_recv(struct mqueue *q, unsigned char *out, size_t bytes) {
-  pthread_mutex_lock(&q->lock);
+  sm_lockops_mutex_lock(&q->lock);
   while (q->count == 0 && q->senders > 0)
-    pthread_cond_wait(&q->not_empty, &q->lock);
+    pthread_cond_wait(&q->not_empty, &q->lock.m);
   int got = q->count > 0;
   if (got) {
     memcpy(out, q->ring + q->head * bytes, bytes);
@@ -284,23 +253,31 @@ static int mq_recv(struct mqueue *q, unsigned char *out, size_t bytes) {
     else
       pthread_cond_signal(&q->not_full);
   }
-  pthread_mutex_unlock(&q->lock);
+  sm_lockops_mutex_unlock(&q->lock);
   return got;
+}
+
+/* Messages queued now. */
+static size_t mq_len(struct mqueue *q) {
+  sm_lockops_mutex_lock(&q->lock);
+  size_t n = q->count;
+  sm_lockops_mutex_unlock(&q->lock);
+  return n;
 }
 
 /* One sender is done; the last wakes the receiver. */
 static void mq_sender_done(struct mqueue *q) {
-  pthread_mutex_lock(&q->lock);
+  sm_lockops_mutex_lock(&q->lock);
   q->senders--;
   pthread_cond_broadcast(&q->not_empty);
-  pthread_mutex_unlock(&q->lock);
+  sm_lockops_mutex_unlock(&q->lock);
 }
 
 /* ---- the pipe ---- */
 
 /* Writes one message (at most PIPE_BUF bytes, so writes of several
  * producers never interleave). Returns 0 or a negative errno. */
-static int pipe_send(int fd, const unsigned char *msg, size_t bytes) {
+static int pipe_write_msg(int fd, const unsigned char *msg, size_t bytes) {
   for (;;) {
     ssize_t n = write(fd, msg, bytes);
     if (n == (ssize_t)bytes)
@@ -313,10 +290,11 @@ static int pipe_send(int fd, const unsigned char *msg, size_t bytes) {
 }
 
 /* Returns the next message of the pipe into out, reading a large batch
- * when the buffer runs dry. Returns 1, 0 at end of file between messages,
- * -EPROTO at end of file inside a message, or a negative errno. */
-static int pipe_recv(struct consumer *cs, int fd, unsigned char *out,
-                     size_t bytes) {
+ * when the buffer runs dry. Returns 1, 0 at end of file between messages
+ * (every producer closed its write end), -EPROTO at end of file inside a
+ * message, or a negative errno. */
+static int pipe_read_msg(struct consumer *cs, int fd, unsigned char *out,
+                         size_t bytes) {
   while (cs->pipe_have - cs->pipe_off < bytes) {
     size_t left = cs->pipe_have - cs->pipe_off;
     memmove(cs->pipe_buf, cs->pipe_buf + cs->pipe_off, left);
@@ -338,9 +316,18 @@ static int pipe_recv(struct consumer *cs, int fd, unsigned char *out,
 /* ---- ck_ring ---- */
 
 #if defined(SYNCMARK_HAVE_CK)
+/* Spins a little, then yields: the wait of the ck_ring ends. `spins`
+ * counts the caller's failed attempts. */
+static inline void backoff(unsigned *spins) {
+  if (++*spins < SPINS_BEFORE_YIELD)
+    sm_cpu_relax();
+  else
+    sched_yield();
+}
+
 /* Sends a copy of msg, spinning (then yielding) while `capacity` messages
  * are queued. Never fails. */
-static inline int ck_send(struct ckq *q, const unsigned char *msg,
+static inline int ck_push(struct ckq *q, const unsigned char *msg,
                           size_t bytes) {
   unsigned spins = 0;
   while (ck_ring_size(&q->ring) >= q->capacity ||
@@ -351,7 +338,7 @@ static inline int ck_send(struct ckq *q, const unsigned char *msg,
 
 /* Receives into out, spinning (then yielding) while empty. Returns 1, or
  * 0 when the producer is done and the ring drained. */
-static inline int ck_recv(struct ckq *q, unsigned char *out, size_t bytes) {
+static inline int ck_pop(struct ckq *q, unsigned char *out, size_t bytes) {
   unsigned spins = 0;
   for (;;) {
     if (_ck_ring_dequeue_sc(&q->ring, q->buffer, out, (unsigned)bytes))
@@ -363,213 +350,212 @@ static inline int ck_recv(struct ckq *q, unsigned char *out, size_t bytes) {
 }
 #endif
 
-/* ---- one interface over the four in-process implementations ---- */
+/* ---- the adapter: per kind K, K_send (0 or a negative errno), K_recv (1,
+ * 0 when every producer is done and the queue drained, or a negative
+ * errno), K_len (messages queued; used on unbounded capacities only) and
+ * K_done (producer p sent its last message). The workers below call them
+ * directly. ---- */
 
-/* Sends p->msg through the run's queue of `kind` (a constant where
- * inlined, so the switch folds away). Returns 0 or a negative errno. */
-static inline int q_send(struct run *r, struct producer *p, enum kind kind) {
-  switch (kind) {
-  case KIND_SYNCMARK:
-    return sm_send(p->tx, p->msg);
-  case KIND_PIPE:
-    return pipe_send(r->pipe_fd[1], p->msg, r->msg_bytes);
-  case KIND_MUTEX:
-    return mq_send(&r->mq, p->msg, r->msg_bytes);
+static inline int syncmark_send(struct chan_state *s, struct producer *p) {
+  (void)s;
+  return sm_send(p->tx, p->msg);
+}
+static inline int syncmark_recv(struct chan_state *s) {
+  int rc = sm_recv(s->rx, s->cons.msg);
+  return rc == 0 ? 1 : rc == -EPIPE ? 0 : rc;
+}
+static inline size_t syncmark_len(struct chan_state *s) {
+  return sm_receiver_len(s->rx);
+}
+static inline void syncmark_done(struct chan_state *s, struct producer *p) {
+  (void)s;
+  sm_sender_release(p->tx);
+  p->tx = NULL;
+}
+
+static inline int pipe_send(struct chan_state *s, struct producer *p) {
+  return pipe_write_msg(p->wfd, p->msg, s->msg_bytes);
+}
+static inline int pipe_recv(struct chan_state *s) {
+  return pipe_read_msg(&s->cons, s->rfd, s->cons.msg, s->msg_bytes);
+}
+static inline size_t pipe_len(struct chan_state *s) {
+  (void)s; /* never unbounded */
+  return 0;
+}
+static inline void pipe_done(struct chan_state *s, struct producer *p) {
+  (void)s;
+  close(p->wfd); /* the last one closed gives the consumer end of file */
+  p->wfd = -1;
+}
+
+static inline int mutex_send(struct chan_state *s, struct producer *p) {
+  return mq_send(&s->mq, p->msg, s->msg_bytes);
+}
+static inline int mutex_recv(struct chan_state *s) {
+  return mq_recv(&s->mq, s->cons.msg, s->msg_bytes);
+}
+static inline size_t mutex_len(struct chan_state *s) {
+  return mq_len(&s->mq);
+}
+static inline void mutex_done(struct chan_state *s, struct producer *p) {
+  (void)p;
+  mq_sender_done(&s->mq);
+}
+
 #if defined(SYNCMARK_HAVE_CK)
-  case KIND_CK:
-    return ck_send(&r->ck, p->msg, r->msg_bytes);
+static inline int ck_send(struct chan_state *s, struct producer *p) {
+  return ck_push(&s->ck, p->msg, s->msg_bytes);
+}
+static inline int ck_recv(struct chan_state *s) {
+  return ck_pop(&s->ck, s->cons.msg, s->msg_bytes);
+}
+static inline size_t ck_len(struct chan_state *s) {
+  (void)s; /* never unbounded */
+  return 0;
+}
+static inline void ck_done(struct chan_state *s, struct producer *p) {
+  (void)p;
+  atomic_store_explicit(&s->ck.done, true, memory_order_release);
+}
 #endif
-  default:
-    return -ENOSYS;
-  }
-}
 
-/* Receives the next message into cs->msg. Returns 1, 0 when every
- * producer is done and the queue drained, or a negative errno. */
-static inline int q_recv(struct run *r, struct consumer *cs, enum kind kind) {
-  switch (kind) {
-  case KIND_SYNCMARK: {
-    int rc = sm_recv(r->rx, cs->msg);
-    return rc == 0 ? 1 : rc == -EPIPE ? 0 : rc;
-  }
-  case KIND_PIPE:
-    return pipe_recv(cs, r->pipe_fd[0], cs->msg, r->msg_bytes);
-  case KIND_MUTEX:
-    return mq_recv(&r->mq, cs->msg, r->msg_bytes);
-#if defined(SYNCMARK_HAVE_CK)
-  case KIND_CK:
-    return ck_recv(&r->ck, cs->msg, r->msg_bytes);
-#endif
-  default:
-    return -ENOSYS;
-  }
-}
-
-/* Producer p has sent its last message (or never started): releases its
- * side. The pipe's write end is closed by the runner after the join. */
-static void q_sender_done(struct run *r, struct producer *p) {
-  switch (r->kind) {
-  case KIND_SYNCMARK:
-    sm_sender_release(p->tx);
-    p->tx = NULL;
-    break;
-  case KIND_MUTEX:
-    mq_sender_done(&r->mq);
-    break;
-#if defined(SYNCMARK_HAVE_CK)
-  case KIND_CK:
-    atomic_store_explicit(&r->ck.done, true, memory_order_release);
-    break;
-#endif
-  default:
-    break;
-  }
-}
-
-/* Returns true when the producers should stop: the queue holds more than
- * the in-flight cap (then marks the run capped and stops everyone). */
-static bool over_cap(struct run *r) {
-  uint64_t sent = atomic_fetch_add_explicit(&r->sent_total, CHECK_EVERY,
-                                            memory_order_relaxed) +
-                  CHECK_EVERY;
-  uint64_t got = atomic_load_explicit(&r->received, memory_order_relaxed);
-  if (sent <= got || sent - got <= r->max_in_flight)
-    return false;
-  atomic_store_explicit(&r->capped, true, memory_order_relaxed);
-  atomic_store_explicit(&r->stop, true, memory_order_relaxed);
-  return true;
-}
-
-/* The producer loop: sends numbered (and every STAMP_EVERY-th, stamped)
- * messages until the stop flag or the in-flight cap. */
-static inline __attribute__((always_inline)) void produce(struct producer *p,
-                                                          enum kind kind) {
-  struct run *r = p->r;
-  wait_gate(r);
-  uint64_t seq = 0, id = (uint64_t)p->id << SEQ_BITS;
-  bool trailer = r->msg_bytes >= 16;
-  while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-    if (seq % CHECK_EVERY == 0 && seq > 0 && over_cap(r))
-      break;
-    uint64_t w0 = id | (seq & SEQ_MASK);
-    if (seq % STAMP_EVERY == 0)
-      w0 |= (uint64_t)(uint32_t)sm_now_ns() << 32;
-    put64(p->msg, w0);
-    if (trailer)
-      put64(p->msg + r->msg_bytes - 8, ~w0);
-    int rc = q_send(r, p, kind);
-    if (rc != 0) {
-      p->error = rc;
-      break;
-    }
-    seq++;
-  }
-  p->sent = seq;
-  q_sender_done(r, p);
-}
+/* ---- the workers ---- */
 
 /* Notes the first bad message the consumer saw. */
-static void note_bad(struct consumer *cs, uint64_t w0, unsigned id,
+static void note_bad(struct chan_state *s, uint64_t w0, unsigned id,
                      const char *what) {
+  struct consumer *cs = &s->cons;
   if (cs->error)
     return;
   cs->error = -EPROTO;
   snprintf(cs->why, sizeof cs->why,
            "message %llu: %s (header %#llx: producer %u, expected sequence "
            "%llu)",
-           (unsigned long long)cs->count, what, (unsigned long long)w0, id,
-           id < cs->r->producers ? (unsigned long long)cs->next[id] : 0ull);
+           (unsigned long long)cs->received, what, (unsigned long long)w0, id,
+           id < s->producers ? (unsigned long long)cs->next[id] : 0ull);
 }
 
-/* A stamped message: checks its pattern and, inside the window, records
- * its latency. */
-static __attribute__((noinline)) void stamped(struct consumer *cs,
-                                              uint64_t w0) {
-  uint64_t now = sm_now_ns();
-  if (!pattern_ok(cs->msg, cs->r->msg_bytes))
-    note_bad(cs, w0, (unsigned)(w0 >> SEQ_BITS) & MAX_PRODUCERS,
+/* A stamped message, received on the consumer's pass `count`: checks its
+ * pattern and offers its latency (the runner keeps it inside the MEASURE
+ * phase) unless the consumer offered one fewer than its own sampling
+ * interval ago: the producers space their stamps by their own pace, and
+ * P producers' stamps must not cost the consumer more than its budget. */
+static __attribute__((noinline)) void stamped(struct sm_worker *w,
+                                              struct chan_state *s, uint64_t w0,
+                                              uint64_t count) {
+  if (count >= s->cons.next_sample) {
+    uint32_t now = (uint32_t)sm_sample_clock();
+    sm_worker_sample(w, (double)(uint32_t)(now - (uint32_t)(w0 >> 32)));
+    s->cons.next_sample = count + w->sample_mask + 1;
+  }
+  if (!pattern_ok(s->cons.msg, s->msg_bytes))
+    note_bad(s, w0, (unsigned)(w0 >> SEQ_BITS) & MAX_PRODUCERS,
              "payload pattern corrupted");
-  if (now >= cs->win_start &&
-      !atomic_load_explicit(&cs->r->stop, memory_order_relaxed) &&
-      cs->nsamples < MAX_SAMPLES)
-    cs->samples[cs->nsamples++] = (uint32_t)now - (uint32_t)(w0 >> 32);
 }
 
-/* Checks one received message: its producer's next sequence number and
- * its trailer; stamped ones go on to stamped(). */
-static inline void take(struct consumer *cs) {
-  struct run *r = cs->r;
+/* Checks one message received on pass `count`: its producer's next
+ * sequence number and its trailer; stamped ones go on to stamped(). */
+static inline void take(struct sm_worker *w, struct chan_state *s,
+                        uint64_t count) {
+  struct consumer *cs = &s->cons;
   uint64_t w0 = get64(cs->msg);
   unsigned id = (unsigned)(w0 >> SEQ_BITS) & MAX_PRODUCERS;
-  atomic_store_explicit(&r->received, ++cs->count, memory_order_relaxed);
-  if (id >= r->producers || (w0 & SEQ_MASK) != (cs->next[id] & SEQ_MASK)) {
-    note_bad(cs, w0, id, "out of order, lost or duplicated");
+  cs->received++;
+  if (id >= s->producers || (w0 & SEQ_MASK) != (cs->next[id] & SEQ_MASK)) {
+    note_bad(s, w0, id, "out of order, lost or duplicated");
     return;
   }
-  if (r->msg_bytes >= 16 && get64(cs->msg + r->msg_bytes - 8) != ~w0) {
-    note_bad(cs, w0, id, "trailer does not match the header");
+  if (s->msg_bytes >= 16 && get64(cs->msg + s->msg_bytes - 8) != ~w0) {
+    note_bad(s, w0, id, "trailer does not match the header");
     return;
   }
-  if (cs->next[id]++ % STAMP_EVERY == 0)
-    stamped(cs, w0);
+  cs->next[id]++;
+  if (w0 >> 32)
+    stamped(w, s, w0, count);
 }
 
-/* The consumer loop: receives until every producer is done. */
-static inline __attribute__((always_inline)) void consume(struct consumer *cs,
-                                                          enum kind kind) {
-  struct run *r = cs->r;
-  wait_gate(r);
-  cs->win_start = r->open_ns + r->warmup_ns;
-  int rc;
-  while ((rc = q_recv(r, cs, kind)) == 1)
-    take(cs);
-  if (rc < 0 && !cs->error) {
-    cs->error = rc;
-    snprintf(cs->why, sizeof cs->why, "receive failed after %llu messages: %s",
-             (unsigned long long)cs->count, strerror(-rc));
-  }
+/* Records a failed receive of the consumer (the first only). */
+static void recv_failed(struct chan_state *s, int rc) {
+  struct consumer *cs = &s->cons;
+  if (cs->error)
+    return;
+  cs->error = rc;
+  snprintf(cs->why, sizeof cs->why, "receive failed after %llu messages: %s",
+           (unsigned long long)cs->received, strerror(-rc));
 }
 
-/* Defines the producer and consumer threads of one kind. */
-#define KIND_THREADS(name, kind)                                               \
-  static void *produce_##name(void *arg) {                                     \
-    produce(arg, kind);                                                        \
-    return NULL;                                                               \
+/* Defines K_producer and K_consumer over the adapter of kind K.
+ *
+ * A producer pass sends one numbered message; a pass sm_sample_due chose
+ * stamps it and, on an unbounded capacity, looks at the queue: beyond the
+ * in-flight cap every producer stops sending and parks through its
+ * remaining passes. After its loop the producer drops its side (K_done):
+ * the last one disconnects the consumer.
+ *
+ * A consumer pass receives one message (the case's operation: the
+ * consumer is the counting role); at STOP it leaves its loop and drains
+ * what is queued, without which a producer blocked on a full queue would
+ * never see STOP, until every producer has dropped its side. */
+#define CHANNEL_WORKERS(K)                                                     \
+  static void K##_producer(struct sm_worker *w) {                              \
+    struct chan_state *s = w->state;                                           \
+    struct producer *p = &s->prod[w->role_index];                              \
+    uint64_t id = (uint64_t)w->role_index << SEQ_BITS, count = 0, seq = 0;     \
+    size_t trailer = s->msg_bytes >= 16 ? s->msg_bytes - 8 : 0;                \
+    bool unbounded = s->capacity < 0, capped = false;                          \
+    int error = 0;                                                             \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      uint64_t w0 = id | (seq & SEQ_MASK);                                     \
+      if (sm_sample_due(w, count)) {                                           \
+        w0 |= (uint64_t)((uint32_t)sm_sample_clock() | 1u) << 32;              \
+        if (unbounded && !capped && K##_len(s) > s->max_in_flight) {           \
+          capped = true;                                                       \
+          atomic_store_explicit(&s->capped, true, memory_order_relaxed);       \
+        }                                                                      \
+        capped =                                                               \
+            capped || atomic_load_explicit(&s->capped, memory_order_relaxed);  \
+      }                                                                        \
+      if (capped) {                                                            \
+        nanosleep(&capped_park, NULL);                                         \
+      } else {                                                                 \
+        put64(p->msg, w0);                                                     \
+        if (trailer)                                                           \
+          put64(p->msg + trailer, ~w0);                                        \
+        int rc = K##_send(s, p);                                               \
+        seq += rc == 0;                                                        \
+        error = error ? error : rc;                                            \
+      }                                                                        \
+    }                                                                          \
+    p->sent = seq;                                                             \
+    p->error = error;                                                          \
+    K##_done(s, p);                                                            \
   }                                                                            \
-  static void *consume_##name(void *arg) {                                     \
-    consume(arg, kind);                                                        \
-    return NULL;                                                               \
+  static void K##_consumer(struct sm_worker *w) {                              \
+    struct chan_state *s = w->state;                                           \
+    uint64_t count = 0;                                                        \
+    int rc;                                                                    \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      rc = K##_recv(s);                                                        \
+      if (rc == 1)                                                             \
+        take(w, s, count);                                                     \
+      else if (rc < 0)                                                         \
+        recv_failed(s, rc);                                                    \
+    }                                                                          \
+    while ((rc = K##_recv(s)) == 1)                                            \
+      take(w, s, count);                                                       \
+    if (rc < 0)                                                                \
+      recv_failed(s, rc);                                                      \
   }
-KIND_THREADS(syncmark, KIND_SYNCMARK)
-KIND_THREADS(pipe, KIND_PIPE)
-KIND_THREADS(mutex, KIND_MUTEX)
+CHANNEL_WORKERS(syncmark)
+CHANNEL_WORKERS(pipe)
+CHANNEL_WORKERS(mutex)
 #if defined(SYNCMARK_HAVE_CK)
-KIND_THREADS(ck, KIND_CK)
+CHANNEL_WORKERS(ck)
 #endif
-#undef KIND_THREADS
+#undef CHANNEL_WORKERS
 
-/* Sets the thread functions of `kind`. Returns 0 or -ENOSYS. */
-static int thread_fns(enum kind kind, sm_thread_fn *producer,
-                      sm_thread_fn *consumer) {
-  switch (kind) {
-  case KIND_SYNCMARK:
-    *producer = produce_syncmark, *consumer = consume_syncmark;
-    return 0;
-  case KIND_PIPE:
-    *producer = produce_pipe, *consumer = consume_pipe;
-    return 0;
-  case KIND_MUTEX:
-    *producer = produce_mutex, *consumer = consume_mutex;
-    return 0;
-#if defined(SYNCMARK_HAVE_CK)
-  case KIND_CK:
-    *producer = produce_ck, *consumer = consume_ck;
-    return 0;
-#endif
-  default:
-    return -ENOSYS;
-  }
-}
+/* ---- the window: setup, self-check, metrics, teardown ---- */
 
 /* Smallest power of two above n. */
 static unsigned pow2_above(unsigned long n) {
@@ -579,294 +565,205 @@ static unsigned pow2_above(unsigned long n) {
   return p;
 }
 
-/* Creates the queue of r->kind for `capacity`. Returns 0, SM_MEASURE_SKIP
- * with the reason in msg when the OS refuses the pipe size, or a negative
- * errno with msg. */
-static int queue_open(struct run *r, long capacity, char *msg, size_t size) {
+/* Messages the in-flight cap allows for messages of `bytes`. */
+static uint64_t max_in_flight(size_t bytes) {
+  return MAX_IN_FLIGHT_BYTES / (bytes + 16);
+}
+
+/* Creates the pipe: sized to hold `capacity` messages, a write end per
+ * producer. Returns 0 or a negative errno (the OS refused; applies() has
+ * already checked that it accepts the size). */
+static int pipe_open(struct chan_state *s) {
+  int fd[2];
+  if (pipe2(fd, O_CLOEXEC) != 0)
+    return -errno;
+  s->rfd = fd[0];
   int rc = 0;
-  switch (r->kind) {
-  case KIND_SYNCMARK:
-    rc = sm_channel(r->msg_bytes,
-                    capacity < 0 ? SM_CHANNEL_UNBOUNDED : (size_t)capacity,
-                    &r->tx, &r->rx);
-    break;
-  case KIND_PIPE: {
-    if (pipe2(r->pipe_fd, O_CLOEXEC) != 0) {
+  if (fcntl(fd[1], F_SETPIPE_SZ, (int)(s->capacity * (long)s->msg_bytes)) < 0)
+    rc = -errno;
+  for (unsigned i = 0; i < s->producers && rc == 0; i++) {
+    s->prod[i].wfd = fcntl(fd[1], F_DUPFD_CLOEXEC, 0);
+    if (s->prod[i].wfd < 0)
       rc = -errno;
-      break;
-    }
-    long want = capacity * (long)r->msg_bytes;
-    if (want > INT_MAX || fcntl(r->pipe_fd[1], F_SETPIPE_SZ, (int)want) < 0) {
-      snprintf(msg, size, "the OS refused a pipe of %ld bytes: %s", want,
-               want > INT_MAX ? "too large" : strerror(errno));
-      return SM_MEASURE_SKIP;
-    }
-    break;
   }
+  close(fd[1]); /* the producers hold the write ends now */
+  return rc;
+}
+
+/* Creates the queue of s->kind. Returns 0 or a negative errno. */
+static int queue_open(struct chan_state *s) {
+  switch (s->kind) {
+  case KIND_SYNCMARK: {
+    struct sm_sender *tx;
+    int rc =
+        sm_channel(s->msg_bytes,
+                   s->capacity < 0 ? SM_CHANNEL_UNBOUNDED : (size_t)s->capacity,
+                   &tx, &s->rx);
+    if (rc != 0)
+      return rc;
+    for (unsigned i = 0; i < s->producers; i++)
+      s->prod[i].tx = sm_sender_clone(tx);
+    sm_sender_release(tx); /* the producers hold the channel now */
+    return 0;
+  }
+  case KIND_PIPE:
+    return pipe_open(s);
   case KIND_MUTEX:
-    rc = mq_init(&r->mq, capacity, r->msg_bytes, r->producers);
-    break;
+    return mq_init(&s->mq, s->capacity, s->msg_bytes, s->producers);
 #if defined(SYNCMARK_HAVE_CK)
   case KIND_CK: {
-    unsigned slots = pow2_above((unsigned long)capacity);
-    r->ck.capacity = (unsigned)capacity;
-    r->ck.buffer = aligned_alloc(SM_CACHE_LINE, slots * r->msg_bytes);
-    if (!r->ck.buffer)
+    unsigned slots = pow2_above((unsigned long)s->capacity);
+    s->ck.capacity = (unsigned)s->capacity;
+    s->ck.buffer = aligned_alloc(SM_CACHE_LINE, slots * s->msg_bytes);
+    if (!s->ck.buffer)
       return -ENOMEM;
-    ck_ring_init(&r->ck.ring, slots);
-    atomic_init(&r->ck.done, false);
-    break;
+    ck_ring_init(&s->ck.ring, slots);
+    atomic_init(&s->ck.done, false);
+    return 0;
   }
 #endif
   default:
     return -ENOSYS;
   }
-  if (rc != 0)
-    snprintf(msg, size, "cannot create the queue: %s", strerror(-rc));
-  return rc;
 }
 
-/* Frees the queue (every thread has ended). */
-static void queue_close(struct run *r) {
-  sm_sender_release(r->tx);
-  sm_receiver_release(r->rx);
-  for (int i = 0; i < 2; i++)
-    if (r->pipe_fd[i] >= 0)
-      close(r->pipe_fd[i]);
-  mq_destroy(&r->mq);
+/* Frees the state: the queue, the senders and write ends a producer that
+ * never ran still holds, and the buffers. */
+static void channel_teardown(void *state) {
+  struct chan_state *s = state;
+  for (unsigned i = 0; s->prod && i < s->producers; i++) {
+    sm_sender_release(s->prod[i].tx);
+    if (s->prod[i].wfd >= 0)
+      close(s->prod[i].wfd);
+    free(s->prod[i].msg);
+  }
+  sm_receiver_release(s->rx);
+  if (s->rfd >= 0)
+    close(s->rfd);
+  mq_destroy(&s->mq);
 #if defined(SYNCMARK_HAVE_CK)
-  free(r->ck.buffer);
+  free(s->ck.buffer);
 #endif
+  free(s->prod);
+  free(s->cons.msg);
+  free(s->cons.next);
+  free(s->cons.pipe_buf);
+  free(s);
 }
 
-/* Spawns one thread pinned to pu (-1: not pinned). Returns 0 or the
- * spawn's negative errno. */
-static int spawn(sm_thread_fn fn, void *arg, int pu, const char *name,
-                 struct sm_join_handle **h) {
-  struct sm_thread_opts o = SM_THREAD_OPTS_INIT;
-  o.name = name;
-  o.pin_pu = pu;
-  return sm_thread_spawn(&o, fn, arg, h);
-}
-
-/* Sleeps until `deadline`, or until the producers stopped on the
- * in-flight cap, and past the deadline (up to `limit`) while fewer than
- * `enough` messages have arrived; then samples the consumer's count and
- * the time. */
-static void sample_at(struct run *r, uint64_t deadline, uint64_t limit,
-                      uint64_t enough, uint64_t *count, uint64_t *t) {
-  for (uint64_t now = sm_now_ns();
-       !atomic_load_explicit(&r->stop, memory_order_relaxed) &&
-       (now < deadline ||
-        (now < limit &&
-         atomic_load_explicit(&r->received, memory_order_relaxed) < enough));
-       now = sm_now_ns()) {
-    uint64_t next = now + 1000000;
-    sm_sleep_until_ns(next < deadline || now >= deadline ? next : deadline);
+/* Creates the state of one window of case c: the buffers and the queue.
+ * Returns 0 or a negative errno. */
+static int channel_setup(const struct sm_case *c, void **state) {
+  struct chan_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  memset(s, 0, sizeof *s);
+  atomic_init(&s->capped, false);
+  s->kind = (enum kind)(c->variant - c->family->variants);
+  s->producers = c->threads;
+  s->msg_bytes = (size_t)c->param[AXIS_MSG_BYTES];
+  s->capacity = c->param[AXIS_CAPACITY];
+  s->max_in_flight = max_in_flight(s->msg_bytes);
+  s->rfd = -1;
+  s->prod = aligned_alloc(SM_CACHE_LINE, sizeof *s->prod * s->producers);
+  s->cons.msg = calloc(1, s->msg_bytes);
+  s->cons.next = calloc(s->producers, sizeof *s->cons.next);
+  s->cons.pipe_buf =
+      s->kind == KIND_PIPE ? malloc(PIPE_READ + s->msg_bytes) : NULL;
+  bool ok = s->prod && s->cons.msg && s->cons.next &&
+            (s->kind != KIND_PIPE || s->cons.pipe_buf);
+  for (unsigned i = 0; s->prod && i < s->producers; i++) {
+    s->prod[i] = (struct producer){.msg = calloc(1, s->msg_bytes), .wfd = -1};
+    ok = ok && s->prod[i].msg;
+    if (s->prod[i].msg)
+      fill_pattern(s->prod[i].msg, s->msg_bytes);
   }
-  *count = atomic_load_explicit(&r->received, memory_order_relaxed);
-  *t = sm_now_ns();
-}
-
-/* Samples the consumer's count at the start and end of the window; the
- * window lasts duration_ns and, on a starved machine, up to
- * WINDOW_GRACE_NS longer until MIN_WINDOW_MSGS messages arrived in it. */
-static void sample_window(struct run *r) {
-  uint64_t start = r->open_ns + r->warmup_ns;
-  sample_at(r, start, start, 0, &r->count0, &r->t0);
-  uint64_t end = start + r->duration_ns;
-  sample_at(r, end, end + WINDOW_GRACE_NS, r->count0 + MIN_WINDOW_MSGS,
-            &r->count1, &r->t1);
-}
-
-/* Starts the consumer and producers (os_pus: producers, then the
- * consumer), opens the gate, stops them at the window's end and joins
- * them all. Returns 0 or the negative errno of a failed spawn (every
- * started thread has still been joined). */
-static int run_threads(struct run *r, const struct sm_case *c,
-                       struct consumer *cs, struct producer *ps) {
-  sm_thread_fn produce_fn, consume_fn;
-  int rc = thread_fns(r->kind, &produce_fn, &consume_fn);
-  if (rc == 0)
-    rc = spawn(consume_fn, cs, c->os_pus[c->threads], "sm-chan-rx", &cs->h);
-  if (rc != 0)
+  int rc = ok ? queue_open(s) : -ENOMEM;
+  if (rc != 0) {
+    channel_teardown(s);
     return rc;
-  unsigned started = 0;
-  for (unsigned i = 0; i < r->producers; i++) {
-    ps[i].tx = r->kind == KIND_SYNCMARK ? sm_sender_clone(r->tx) : NULL;
-    if (rc == 0)
-      rc = spawn(produce_fn, &ps[i], c->os_pus[i], "sm-chan-tx", &ps[i].h);
-    if (rc == 0)
-      started++;
-    else
-      q_sender_done(r, &ps[i]);
   }
-  sm_sender_release(r->tx); /* the producers hold the channel now */
-  r->tx = NULL;
-  if (rc != 0)
-    atomic_store_explicit(&r->stop, true, memory_order_relaxed);
-  unsigned spins = 0;
-  while (atomic_load_explicit(&r->ready, memory_order_acquire) < started + 1)
-    backoff(&spins);
-  r->open_ns = sm_now_ns();
-  atomic_store_explicit(&r->go, 1, memory_order_release);
-  if (rc == 0)
-    sample_window(r);
-  atomic_store_explicit(&r->stop, true, memory_order_relaxed);
-  for (unsigned i = 0; i < started; i++)
-    sm_join(ps[i].h, NULL);
-  if (r->kind == KIND_PIPE) { /* end of file for the consumer */
-    close(r->pipe_fd[1]);
-    r->pipe_fd[1] = -1;
-  }
-  sm_join(cs->h, NULL);
-  return rc;
+  *state = s;
+  return 0;
 }
 
-/* Returns the process's user + system CPU time in nanoseconds. */
-static double cpu_ns(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
-         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
-}
-
-/* The self-check: no send or receive failed, no bad message, every
- * producer's messages all arrived, and the window was not empty. Returns
- * 0 or -EPROTO with the numbers in msg. */
-static int verify(const struct run *r, const struct consumer *cs,
-                  const struct producer *ps, char *msg, size_t size) {
-  if (cs->error) {
-    snprintf(msg, size, "%s", cs->why);
+/* The self-check: no send or receive failed, no bad message, and every
+ * producer's messages all arrived, in order. Returns 0 or -EPROTO with the
+ * numbers in msg. */
+static int channel_check(const struct sm_case *c, void *state,
+                         const struct sm_worker *workers, char *msg,
+                         size_t size) {
+  (void)c, (void)workers;
+  const struct chan_state *s = state;
+  if (s->cons.error) {
+    snprintf(msg, size, "%s", s->cons.why);
     return -EPROTO;
   }
   uint64_t sent = 0;
-  for (unsigned i = 0; i < r->producers; i++) {
-    if (ps[i].error) {
+  for (unsigned i = 0; i < s->producers; i++) {
+    const struct producer *p = &s->prod[i];
+    if (p->error) {
       snprintf(msg, size, "producer %u: send %llu failed: %s", i,
-               (unsigned long long)ps[i].sent, strerror(-ps[i].error));
+               (unsigned long long)p->sent, strerror(-p->error));
       return -EPROTO;
     }
-    if (ps[i].sent != cs->next[i]) {
+    if (p->sent != s->cons.next[i]) {
       snprintf(msg, size, "producer %u sent %llu messages, %llu arrived", i,
-               (unsigned long long)ps[i].sent, (unsigned long long)cs->next[i]);
+               (unsigned long long)p->sent,
+               (unsigned long long)s->cons.next[i]);
       return -EPROTO;
     }
-    sent += ps[i].sent;
+    sent += p->sent;
   }
-  if (sent != cs->count || r->t1 <= r->t0) {
-    snprintf(msg, size,
-             "%llu messages sent, %llu received; window of %lld ns (the "
-             "in-flight cap stopped the producers before it)",
-             (unsigned long long)sent, (unsigned long long)cs->count,
-             (long long)(r->t1 - r->t0));
+  if (sent != s->cons.received) {
+    snprintf(msg, size, "%llu messages sent, %llu received",
+             (unsigned long long)sent, (unsigned long long)s->cons.received);
     return -EPROTO;
   }
   return 0;
 }
 
-/* Adds the p50/p99/p99.9 latency of samples[0..n) (n > 0) to the sink.
- * Returns 0 or a negative errno. */
-static int add_percentiles(struct sm_sink *sink, const uint32_t *samples,
-                           size_t n) {
-  double *v = malloc(n * sizeof *v);
-  if (!v)
-    return -ENOMEM;
-  for (size_t i = 0; i < n; i++)
-    v[i] = samples[i];
-  sm_stats_sort(v, n);
-  int rc = sm_sink_metric(sink, "p50_ns", "ns",
-                          sm_stats_percentile_sorted(v, n, 50));
+/* User + system CPU time in a struct rusage, in ns. */
+static double usage_ns(const struct rusage *u) {
+  return (double)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1e9 +
+         (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) * 1e3;
+}
+
+/* The family's metrics, from the joined workers: the consumer (the last
+ * worker) gives the rate over the span between the phase changes it saw,
+ * the process's CPU time at those edges per message, and with the
+ * producers' sends the backlog left at STOP. Returns 0 or a negative errno
+ * of the sink. */
+static int channel_metrics(const struct sm_case *c, void *state,
+                           const struct sm_worker *workers, unsigned n,
+                           struct sm_sink *sink, char *msg, size_t size) {
+  (void)c, (void)msg, (void)size;
+  const struct chan_state *s = state;
+  const struct sm_worker *cw = &workers[n - 1];
+  double got = (double)(cw->ops_at_stop - cw->ops_at_measure);
+  double ns = (double)(cw->ns_at_stop - cw->ns_at_measure);
+  double cpu =
+      usage_ns(&cw->process_at_stop) - usage_ns(&cw->process_at_measure);
+  double sent = 0;
+  for (unsigned i = 0; i < s->producers; i++)
+    sent += (double)s->prod[i].sent;
+  double backlog = sent - (double)cw->ops_at_stop;
+  int rc =
+      sm_sink_metric(sink, "msgs_per_s", "msgs/s", ns > 0 ? got * 1e9 / ns : 0);
   if (rc == 0)
-    rc = sm_sink_metric(sink, "p99_ns", "ns",
-                        sm_stats_percentile_sorted(v, n, 99));
+    rc =
+        sm_sink_metric(sink, "cpu_ns_per_msg", "ns", got > 0 ? cpu / got : NAN);
   if (rc == 0)
-    rc = sm_sink_metric(sink, "p999_ns", "ns",
-                        sm_stats_percentile_sorted(v, n, 99.9));
-  free(v);
+    rc = sm_sink_metric(
+        sink, "capped", "bool",
+        atomic_load_explicit(&s->capped, memory_order_relaxed) ? 1 : 0);
+  if (rc == 0)
+    rc = sm_sink_metric(sink, "backlog_msgs", "messages",
+                        backlog > 0 ? backlog : 0);
   return rc;
 }
 
-/* Adds the rate and the rest of a repetition's metrics. */
-static int add_rate_metrics(struct sm_sink *sink, double msgs_per_s,
-                            double cpu_ns_per_msg, bool capped) {
-  int rc = sm_sink_metric(sink, "msgs_per_s", "msgs/s", msgs_per_s);
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "cpu_ns_per_msg", "ns", cpu_ns_per_msg);
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "capped", "bool", capped ? 1 : 0);
-  return rc;
-}
-
-/* Messages the in-flight cap allows for messages of `bytes`. */
-static uint64_t max_in_flight(size_t bytes) {
-  uint64_t n = MAX_IN_FLIGHT_BYTES / (bytes + 16);
-  /* cppcheck-suppress knownConditionTrueFalse ; false for messages of
-   * 64 KiB and more (cppcheck takes the upper bound on n for a lower). */
-  return n > 4 * (uint64_t)CHECK_EVERY ? n : 4 * (uint64_t)CHECK_EVERY;
-}
-
-/* Allocates the producers' and consumer's buffers. Returns 0 or -ENOMEM. */
-static int alloc_threads(struct run *r, struct consumer *cs,
-                         struct producer *ps) {
-  cs->r = r;
-  cs->msg = calloc(1, r->msg_bytes);
-  cs->next = calloc(r->producers, sizeof *cs->next);
-  cs->samples = malloc(MAX_SAMPLES * sizeof *cs->samples);
-  cs->pipe_buf = r->kind == KIND_PIPE ? malloc(PIPE_READ + r->msg_bytes) : NULL;
-  bool ok = cs->msg && cs->next && cs->samples &&
-            (r->kind != KIND_PIPE || cs->pipe_buf);
-  for (unsigned i = 0; i < r->producers; i++) {
-    ps[i] = (struct producer){.r = r, .id = i, .msg = calloc(1, r->msg_bytes)};
-    ok = ok && ps[i].msg;
-    if (ps[i].msg)
-      fill_pattern(ps[i].msg, r->msg_bytes);
-  }
-  return ok ? 0 : -ENOMEM;
-}
-
-/* Frees what alloc_threads allocated. */
-static void free_threads(const struct run *r, struct consumer *cs,
-                         struct producer *ps) {
-  for (unsigned i = 0; ps && i < r->producers; i++)
-    free(ps[i].msg);
-  free(ps);
-  free(cs->msg);
-  free(cs->next);
-  free(cs->samples);
-  free(cs->pipe_buf);
-}
-
-/* One repetition of an in-process implementation. */
-static int measure_in_process(struct run *r, const struct sm_case *c,
-                              struct sm_sink *sink, char *msg, size_t size) {
-  struct consumer cs = {0};
-  struct producer *ps = calloc(r->producers, sizeof *ps);
-  int rc = ps ? alloc_threads(r, &cs, ps) : -ENOMEM;
-  if (rc == 0)
-    rc = queue_open(r, c->param[AXIS_CAPACITY], msg, size);
-  double cpu0 = cpu_ns();
-  if (rc == 0) {
-    rc = run_threads(r, c, &cs, ps);
-    if (rc != 0)
-      snprintf(msg, size, "cannot start the threads: %s", strerror(-rc));
-  }
-  double cpu = cpu_ns() - cpu0;
-  if (rc == 0)
-    rc = verify(r, &cs, ps, msg, size);
-  if (rc == 0)
-    rc = add_rate_metrics(
-        sink, (double)(r->count1 - r->count0) * 1e9 / (double)(r->t1 - r->t0),
-        cpu / (double)cs.count,
-        atomic_load_explicit(&r->capped, memory_order_relaxed));
-  if (rc == 0 && cs.nsamples > 0) /* none: the consumer starved */
-    rc = add_percentiles(sink, cs.samples, cs.nsamples);
-  queue_close(r);
-  free_threads(r, &cs, ps);
-  return rc;
-}
-
-/* ---- the Rust peer ---- */
+/* ---- the Rust peer: a variant that measures itself ---- */
 
 /* The peer's helpers exist only where the peer was built (rustc found). */
 #if defined(SYNCMARK_MPSC_RUST)
@@ -908,8 +805,12 @@ static int add_peer_metrics(const struct sm_peer_result *pr,
              last);
     return -EPROTO;
   }
-  int rc =
-      add_rate_metrics(sink, rate, pr->cpu_ns / (double)received, capped != 0);
+  int rc = sm_sink_metric(sink, "msgs_per_s", "msgs/s", rate);
+  if (rc == 0)
+    rc = sm_sink_metric(sink, "cpu_ns_per_msg", "ns",
+                        pr->cpu_ns / (double)received);
+  if (rc == 0)
+    rc = sm_sink_metric(sink, "capped", "bool", capped != 0);
   if (isnan(p50)) /* the consumer received nothing in the window */
     return rc;
   if (rc == 0)
@@ -938,23 +839,30 @@ static int peer_failure(const struct sm_peer_result *pr, char *msg,
 
 #endif
 
-/* One repetition of Rust's std::sync::mpsc, in the peer process. */
-static int measure_rust(const struct run *r, const struct sm_case *c,
-                        struct sm_sink *sink, char *msg, size_t size) {
+/* The rust_std variant's measure: one repetition of Rust's
+ * std::sync::mpsc in the peer process, which runs its own window (a
+ * process of another language cannot be a worker loop of the runner) and
+ * prints its result line. Returns 0, SM_MEASURE_SKIP when the peer is not
+ * built or cannot run the case here, or a negative errno with msg. */
+static int measure_rust(const struct sm_measure_config *cfg,
+                        const struct sm_case *c, struct sm_sink *sink,
+                        char *msg, size_t size) {
 #if defined(SYNCMARK_MPSC_RUST)
   char producers[16], capacity[24], bytes[24], warmup[24], duration[24],
       cap[24], pus[1024];
   long capv = c->param[AXIS_CAPACITY];
-  snprintf(producers, sizeof producers, "%u", r->producers);
+  size_t msg_bytes = (size_t)c->param[AXIS_MSG_BYTES];
+  snprintf(producers, sizeof producers, "%u", c->threads);
   if (capv < 0)
     snprintf(capacity, sizeof capacity, "unbounded");
   else
     snprintf(capacity, sizeof capacity, "%ld", capv);
-  snprintf(bytes, sizeof bytes, "%zu", r->msg_bytes);
-  snprintf(warmup, sizeof warmup, "%llu", (unsigned long long)r->warmup_ns);
+  snprintf(bytes, sizeof bytes, "%zu", msg_bytes);
+  snprintf(warmup, sizeof warmup, "%llu", (unsigned long long)cfg->warmup_ns);
   snprintf(duration, sizeof duration, "%llu",
-           (unsigned long long)r->duration_ns);
-  snprintf(cap, sizeof cap, "%llu", (unsigned long long)r->max_in_flight);
+           (unsigned long long)cfg->duration_ns);
+  snprintf(cap, sizeof cap, "%llu",
+           (unsigned long long)max_in_flight(msg_bytes));
   if (peer_pus(c, pus, sizeof pus) != 0)
     snprintf(pus, sizeof pus, "none");
   char *argv[] = {SYNCMARK_MPSC_RUST,
@@ -976,7 +884,8 @@ static int measure_rust(const struct run *r, const struct sm_case *c,
   struct sm_peer_result *pr = malloc(sizeof *pr);
   if (!pr)
     return -ENOMEM;
-  int rc = sm_peer_run(argv, r->warmup_ns + r->duration_ns + PEER_SLACK_NS, pr);
+  int rc =
+      sm_peer_run(argv, cfg->warmup_ns + cfg->duration_ns + PEER_SLACK_NS, pr);
   if (rc == -ENOENT || rc == -EACCES) {
     snprintf(msg, size,
              "the Rust peer %s is missing: rebuild (target "
@@ -993,19 +902,41 @@ static int measure_rust(const struct run *r, const struct sm_case *c,
   free(pr);
   return rc;
 #else
-  (void)r, (void)c, (void)sink;
+  (void)cfg, (void)c, (void)sink;
   snprintf(msg, size,
            "rustc was not found at build time: the Rust peer is not built");
   return SM_MEASURE_SKIP;
 #endif
 }
 
-/* Says whether implementation `kind` applies to case c. Returns 0 when it
- * runs; SM_MEASURE_SKIP with an empty msg when the case does not apply to
- * it (a pipe is never unbounded, ck_ring has one producer), or with a
- * reason when something is missing here. */
-static int applicable(enum kind kind, const struct sm_case *c, char *msg,
-                      size_t size) {
+/* Says whether the OS gives a pipe of `bytes` bytes (F_SETPIPE_SZ).
+ * Returns 0, or SM_MEASURE_SKIP with the reason in msg. */
+static int pipe_size_allowed(long bytes, char *msg, size_t size) {
+  int fd[2];
+  if (bytes > INT_MAX) {
+    snprintf(msg, size, "the OS refused a pipe of %ld bytes: too large", bytes);
+    return SM_MEASURE_SKIP;
+  }
+  if (pipe2(fd, O_CLOEXEC) != 0) {
+    snprintf(msg, size, "no pipe: %s", strerror(errno));
+    return SM_MEASURE_SKIP;
+  }
+  int rc = fcntl(fd[1], F_SETPIPE_SZ, (int)bytes) < 0 ? -errno : 0;
+  close(fd[0]);
+  close(fd[1]);
+  if (rc == 0)
+    return 0;
+  snprintf(msg, size, "the OS refused a pipe of %ld bytes: %s", bytes,
+           strerror(-rc));
+  return SM_MEASURE_SKIP;
+}
+
+/* The family's applies: whether implementation of c's variant runs case
+ * c. Returns 0 when it runs; SM_MEASURE_SKIP with an empty msg when the
+ * case does not apply to it (a pipe is never unbounded, ck_ring has one
+ * producer), or with a reason when something is missing here. */
+static int channel_applies(const struct sm_case *c, char *msg, size_t size) {
+  enum kind kind = (enum kind)(c->variant - c->family->variants);
   long capacity = c->param[AXIS_CAPACITY];
   long bytes = c->param[AXIS_MSG_BYTES];
   long page = sysconf(_SC_PAGESIZE);
@@ -1014,13 +945,17 @@ static int applicable(enum kind kind, const struct sm_case *c, char *msg,
              MAX_PRODUCERS);
     return SM_MEASURE_SKIP;
   }
-  if (kind == KIND_PIPE && capacity > 0 && capacity * bytes < page)
+  if (kind == KIND_PIPE && capacity <= 0)
+    return SM_MEASURE_SKIP;
+  if (kind == KIND_PIPE && capacity * bytes < page) {
     snprintf(msg, size,
              "a pipe holds at least one page (%ld bytes), more than %ld "
              "messages of %ld bytes",
              page, capacity, bytes);
-  if (kind == KIND_PIPE && capacity <= 0)
     return SM_MEASURE_SKIP;
+  }
+  if (kind == KIND_PIPE)
+    return pipe_size_allowed(capacity * bytes, msg, size);
   if (kind == KIND_CK && (c->threads != 1 || capacity <= 0))
     return SM_MEASURE_SKIP;
 #if !defined(SYNCMARK_HAVE_CK)
@@ -1035,37 +970,6 @@ static int applicable(enum kind kind, const struct sm_case *c, char *msg,
   return msg[0] ? SM_MEASURE_SKIP : 0;
 }
 
-/* The family's measure: one repetition of case c. */
-static int channel_measure(const struct sm_measure_config *cfg,
-                           const struct sm_case *c, struct sm_sink *sink,
-                           char *msg, size_t size) {
-  enum kind kind = (enum kind)(c->variant - c->family->variants);
-  int rc = applicable(kind, c, msg, size);
-  if (rc != 0)
-    return rc;
-  struct run *r = aligned_alloc(SM_CACHE_LINE, sizeof *r);
-  if (!r)
-    return -ENOMEM;
-  memset(r, 0, sizeof *r);
-  r->kind = kind;
-  r->producers = c->threads;
-  r->msg_bytes = (size_t)c->param[AXIS_MSG_BYTES];
-  r->warmup_ns = cfg->warmup_ns;
-  r->duration_ns = cfg->duration_ns;
-  r->max_in_flight = max_in_flight(r->msg_bytes);
-  r->pipe_fd[0] = r->pipe_fd[1] = -1;
-  atomic_init(&r->go, 0);
-  atomic_init(&r->ready, 0);
-  atomic_init(&r->stop, false);
-  atomic_init(&r->capped, false);
-  atomic_init(&r->sent_total, 0);
-  atomic_init(&r->received, 0);
-  rc = kind == KIND_RUST ? measure_rust(r, c, sink, msg, size)
-                         : measure_in_process(r, c, sink, msg, size);
-  free(r);
-  return rc;
-}
-
 static const long capacities[] = {0, 1, 16, 1024, CAPACITY_UNBOUNDED};
 static const long quick_capacities[] = {0, 1024, CAPACITY_UNBOUNDED};
 static const long sizes[] = {8, 64, 1024};
@@ -1076,18 +980,66 @@ static const struct sm_axis axes[] = {
     {"msg_bytes", sizes, 3, quick_sizes, 1, 8, 4096},
 };
 
+/* The roles of kind K: c->threads producers, then the one consumer (the
+ * family's extra thread, on the next PU of the plan), which counts the
+ * case's operations (messages received) and samples their latency. */
+#define CHANNEL_ROLES(K)                                                       \
+  static const struct sm_role K##_roles[] = {                                  \
+      {.name = "producer",                                                     \
+       .worker = K##_producer,                                                 \
+       .count = SM_ROLE_CASE_THREADS},                                         \
+      {.name = "consumer",                                                     \
+       .worker = K##_consumer,                                                 \
+       .count = 1,                                                             \
+       .counts_ops = 1,                                                        \
+       .samples = {""}},                                                       \
+  };
+CHANNEL_ROLES(syncmark)
+CHANNEL_ROLES(pipe)
+CHANNEL_ROLES(mutex)
+#if defined(SYNCMARK_HAVE_CK)
+CHANNEL_ROLES(ck)
+#define CK_ROLES  ck_roles
+#define CK_NROLES 2
+#else
+#define CK_ROLES  NULL /* applies() skips the variant */
+#define CK_NROLES 0
+#endif
+#undef CHANNEL_ROLES
+
 /* In enum kind order. */
 static const struct sm_variant variants[] = {
-    SM_VARIANT("syncmark", "syncmark's channel (core channel.h)", NULL),
-    SM_VARIANT("rust_std",
-               "Rust's std::sync::mpsc (peer process bench/peers/mpsc.rs)",
-               NULL),
-    SM_VARIANT("pipe", "a pipe (bounded capacities; sized with F_SETPIPE_SZ)",
-               NULL),
-    SM_VARIANT("mutex_condvar", "the lesson's Mutex<VecDeque> + Condvar queue",
-               NULL),
-    SM_VARIANT("ck_ring",
-               "Concurrency Kit's SPSC ck_ring, spinning (1 producer)", NULL),
+    {.name = "syncmark",
+     .summary = "syncmark's channel (core channel.h)",
+     .roles = syncmark_roles,
+     .nroles = 2},
+    {.name = "rust_std",
+     .summary = "Rust's std::sync::mpsc (peer process bench/peers/mpsc.rs)",
+     .measure = measure_rust},
+    {.name = "pipe",
+     .summary = "a pipe (bounded capacities; sized with F_SETPIPE_SZ)",
+     .roles = pipe_roles,
+     .nroles = 2},
+    {.name = "mutex_condvar",
+     .summary = "the lesson's Mutex<VecDeque> + Condvar queue",
+     .roles = mutex_roles,
+     .nroles = 2},
+    {.name = "ck_ring",
+     .summary = "Concurrency Kit's SPSC ck_ring, spinning (1 producer)",
+     .roles = CK_ROLES,
+     .nroles = CK_NROLES},
+};
+
+/* The metrics the family adds (the latencies of the in-process kinds are
+ * the runner's; the Rust peer reports its own under the same names). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"msgs_per_s", "msgs/s", SM_HIGHER_IS_BETTER},
+    {"cpu_ns_per_msg", "ns", SM_LOWER_IS_BETTER},
+    {"capped", "bool", SM_NO_DIRECTION},
+    {"backlog_msgs", "messages", SM_NO_DIRECTION},
+    {"p50_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p99_ns", "ns", SM_LOWER_IS_BETTER},
+    {"p999_ns", "ns", SM_LOWER_IS_BETTER},
 };
 
 const struct sm_family sm_family_channel = {
@@ -1098,7 +1050,12 @@ const struct sm_family sm_family_channel = {
     .nvariants = sizeof variants / sizeof variants[0],
     .axes = axes,
     .naxes = sizeof axes / sizeof axes[0],
-    .measure = channel_measure,
+    .setup = channel_setup,
+    .check = channel_check,
+    .metrics = channel_metrics,
+    .teardown = channel_teardown,
+    .applies = channel_applies,
     .extra_threads = 1,
     .headline_metric = "msgs_per_s",
+    SM_METRIC_DECLS(metric_decls),
 };

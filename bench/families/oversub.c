@@ -1,248 +1,341 @@
 /* oversub.c: the `oversub` family: more CPU-bound threads than PUs (claim
- * C4): the time N threads take for a fixed total amount of work, against
- * the same work on exactly as many threads as allowed PUs, measured side
- * by side in each repetition, and the involuntary switches it costs. */
+ * C4): the time N threads take for a fixed amount of work against the same
+ * work on as many threads as allowed PUs, alternating in one window, and
+ * the involuntary switches it costs. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "family.h"
-#include "syncmark/clock.h"
-#include "syncmark/thread.h"
+#include "kit.h"
+#include "syncmark/lockops.h"
 #include "syncmark/work.h"
 
-/* Length of one chunk of work, the unit the total is counted in. */
+/* Length of one chunk of work, the unit the work is counted in. */
 enum { CHUNK_NS = 50000 };
+/* About how long one half-round's work takes on as many threads as PUs
+ * (its size W is fixed per case from it): short enough that a quick window
+ * holds rounds of both halves, long enough for the scheduler to slice the
+ * N threads. */
+enum { HALF_NS = 4000000 };
 
-/* Values of spin_team.go. */
-enum { TEAM_WAIT = 0, TEAM_RUN = 1, TEAM_ABORT = 2 };
+/* The two configurations, taking turns: the reference (min(N, P) threads,
+ * P the allowed PUs) and the N threads. */
+enum config { REF, TEAM };
 
-/* sm_work_spin iterations of one chunk, calibrated once per process (0:
- * not yet). */
-static atomic_uint_fast64_t chunk_iterations;
-
-/* One team of spinning threads: they wait parked until `go`, then each
- * runs its chunks. */
-struct spin_team {
-  SM_CACHE_ALIGNED atomic_uint ready; /* threads waiting at the gate */
-  SM_CACHE_ALIGNED atomic_int go;     /* TEAM_* */
-  uint64_t chunk_iters;
+/* Shared state of one window: the turn the coordinators pass between the
+ * two configurations, and what each spinner published after its loop. */
+struct oversub_state {
+  unsigned n, nref;     /* spinners of each configuration */
+  uint64_t work;        /* W: chunks of one half-round, all threads */
+  uint64_t share[2];    /* chunks per thread in a half: W / nref, W / N */
+  uint64_t chunk_iters; /* sm_work_spin iterations of one chunk */
+  uint64_t one_chunk;   /* what sm_work_spin(chunk_iters) returns */
+  struct sm_lockops_mutex lock; /* guards the fields up to `closing` */
+  /* Where each kind of thread waits, so that a change wakes only those it
+   * concerns (a reference half must not wake the team-only spinners, which
+   * would preempt its threads): the first nref spinners, the rest, the
+   * coordinators. */
+  pthread_cond_t cond[3];
+  enum config turn;  /* whose half comes next */
+  uint64_t epoch[2]; /* halves started, per configuration */
+  unsigned pending;  /* spinners still working in this half */
+  uint64_t stamp;    /* sm_manual_start of this half */
+  int closing;       /* a thread left its loop: stop waiting */
+  struct spinner_report {
+    SM_CACHE_ALIGNED uint64_t chunks, sum;
+  } * report; /* one per spinner */
 };
 
-/* One spinning thread's assignment and report (written before it
- * returns, read after join). */
-struct spinner {
-  struct spin_team *team;
-  uint64_t chunks; /* assigned */
-  uint64_t done;   /* chunks run */
-  uint64_t sum;    /* of sm_work_spin's results: the self-check */
-  uint64_t end_ns; /* when its last chunk ended */
-  uint64_t ivcsw;  /* involuntary switches while it worked */
-  int aborted;     /* 1: released with TEAM_ABORT, ran nothing */
-};
+/* The state's condition variables. */
+enum { WAKE_REF_SPINNERS, WAKE_TEAM_SPINNERS, WAKE_COORDINATORS, NWAKE };
 
-/* Thread body: counts itself ready, parks until the team goes, then runs
- * its chunks and reports. Never fails. */
-static void *spinner_main(void *arg) {
-  struct spinner *w = arg;
-  struct spin_team *t = w->team;
-  atomic_fetch_add_explicit(&t->ready, 1, memory_order_release);
-  int go;
-  while ((go = atomic_load_explicit(&t->go, memory_order_acquire)) == TEAM_WAIT)
-    sm_thread_park();
-  w->aborted = go == TEAM_ABORT;
-  if (w->aborted)
-    return NULL;
-  struct rusage before, after;
-  getrusage(RUSAGE_THREAD, &before);
-  uint64_t sum = 0;
-  for (w->done = 0; w->done < w->chunks; w->done++)
-    sum += sm_work_spin(t->chunk_iters);
-  w->end_ns = sm_now_ns();
-  getrusage(RUSAGE_THREAD, &after);
-  w->sum = sum;
-  w->ivcsw = (uint64_t)(after.ru_nivcsw - before.ru_nivcsw);
-  return NULL;
+/* Waits on condition variable `which` (the state's lock held). */
+static inline void wait_change(struct oversub_state *s, int which) {
+  pthread_cond_wait(&s->cond[which], &s->lock.m);
 }
 
-/* What one team run measured. */
-struct team_result {
-  uint64_t completion_ns; /* start to the last thread's end */
-  uint64_t ivcsw;         /* sum over threads */
-  double spread;          /* (last end - first end) / completion */
-};
-
-/* Sets `go` of the team to `how` and unparks its n threads. */
-static void release_team(struct spin_team *t, struct sm_join_handle **h,
-                         unsigned n, int how) {
-  atomic_store_explicit(&t->go, how, memory_order_release);
-  for (unsigned i = 0; i < n; i++)
-    sm_thread_unpark(sm_join_handle_thread(h[i]));
+/* Wakes the waiters on condition variable `which`. */
+static inline void wake(struct oversub_state *s, int which) {
+  pthread_cond_broadcast(&s->cond[which]);
 }
 
-/* Joins n threads; returns 0 or the first negative errno of sm_join. */
-static int join_all(struct sm_join_handle **h, unsigned n) {
-  int rc = 0;
-  for (unsigned i = 0; i < n; i++) {
-    int r = sm_join(h[i], NULL);
-    rc = rc ? rc : r;
-  }
-  return rc;
+/* Says a thread left its loop: nobody waits for a half any more, so the
+ * others leave theirs too (the stop hand-shake). */
+static void close_turns(struct oversub_state *s) {
+  sm_lockops_mutex_lock(&s->lock);
+  s->closing = 1;
+  for (int i = 0; i < NWAKE; i++)
+    wake(s, i);
+  sm_lockops_mutex_unlock(&s->lock);
 }
 
-/* Spawns n spinners of team t, thread i pinned to pus[i] (-1: not pinned).
- * Returns how many were created; *rc gets 0 or the first spawn error. */
-static unsigned spawn_team(struct spin_team *t, struct spinner *w,
-                           struct sm_join_handle **h, unsigned n,
-                           const int *pus, int *rc) {
-  unsigned made = 0;
-  for (*rc = 0; made < n; made++) {
-    struct sm_thread_opts opts = SM_THREAD_OPTS_INIT;
-    opts.name = "sm-oversub";
-    opts.pin_pu = pus[made];
-    w[made].team = t;
-    *rc = sm_thread_spawn(&opts, spinner_main, &w[made], &h[made]);
-    if (*rc != 0)
-      break;
-  }
-  return made;
-}
-
-/* Checks every spinner's work (all chunks run, the sum of their results
- * right) and fills *r. Returns 0 or -EPROTO with msg set. */
-static int check_team(const struct spinner *w, unsigned n, uint64_t start,
-                      uint64_t one_chunk, struct team_result *r, char *msg,
-                      size_t msg_size) {
-  uint64_t first = UINT64_MAX, last = 0;
-  for (unsigned i = 0; i < n; i++) {
-    if (w[i].done != w[i].chunks || w[i].sum != w[i].chunks * one_chunk) {
-      snprintf(msg, msg_size,
-               "thread %u of %u ran %" PRIu64 " of %" PRIu64
-               " chunks (work sum %" PRIu64 ", expected %" PRIu64 ")",
-               i, n, w[i].done, w[i].chunks, w[i].sum, w[i].chunks * one_chunk);
-      return -EPROTO;
+/* The spinners: a pass waits for a half it takes part in (every team half;
+ * a reference half for the first nref threads, which the placements put on
+ * distinct PUs), spins its share of the half's work and reports done; the
+ * last one wakes the coordinator. A team half's share is the spinner's
+ * manual time from the half's start (a non-counting role: its time gives
+ * finish_spread only). */
+static void spinner_worker(struct sm_worker *w) {
+  struct oversub_state *s = w->state;
+  struct spinner_report *me = &s->report[w->role_index];
+  int in_ref = w->role_index < s->nref;
+  int where = in_ref ? WAKE_REF_SPINNERS : WAKE_TEAM_SPINNERS;
+  uint64_t count = 0, seen[2] = {0, 0}, sum = 0, chunks = 0;
+  SM_MEASURED_LOOP(w, count) {
+    sm_lockops_mutex_lock(&s->lock);
+    while (!s->closing && s->epoch[TEAM] == seen[TEAM] &&
+           !(in_ref && s->epoch[REF] != seen[REF]))
+      wait_change(s, where);
+    int closing = s->closing;
+    enum config cfg = s->epoch[TEAM] != seen[TEAM] ? TEAM : REF;
+    uint64_t stamp = s->stamp;
+    seen[cfg] = s->epoch[cfg];
+    sm_lockops_mutex_unlock(&s->lock);
+    if (!closing) {
+      for (uint64_t k = 0; k < s->share[cfg]; k++)
+        sum += sm_work_spin(s->chunk_iters);
+      chunks += s->share[cfg];
+      if (cfg == TEAM)
+        sm_manual_stop(w, stamp, s->share[TEAM]);
+      sm_lockops_mutex_lock(&s->lock);
+      if (--s->pending == 0)
+        wake(s, WAKE_COORDINATORS);
+      sm_lockops_mutex_unlock(&s->lock);
     }
-    first = w[i].end_ns < first ? w[i].end_ns : first;
-    last = w[i].end_ns > last ? w[i].end_ns : last;
-    r->ivcsw += w[i].ivcsw;
   }
-  r->completion_ns = last - start;
-  r->spread = (double)(last - first) / (double)r->completion_ns;
+  close_turns(s);
+  me->chunks = chunks;
+  me->sum = sum;
+  w->family_count = chunks;
+}
+
+/* Defines <name>_worker: the coordinator of configuration `cfg`. Its
+ * passes alternate: one waits for its turn; the next starts a half (its
+ * manual time runs from the start until the last of its spinners is done:
+ * the half's completion time, W chunks) and hands the turn to the other
+ * configuration. Waiting in a pass of its own lets a phase change be seen
+ * before a half starts, so only halves begun in the MEASURE phase count. */
+#define COORDINATOR(name, cfg, other, spinners)                                \
+  static void name##_worker(struct sm_worker *w) {                             \
+    struct oversub_state *s = w->state;                                        \
+    uint64_t count = 0;                                                        \
+    int my_turn = 0;                                                           \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      sm_lockops_mutex_lock(&s->lock);                                         \
+      if (!my_turn) {                                                          \
+        while (!s->closing && s->turn != (cfg))                                \
+          wait_change(s, WAKE_COORDINATORS);                                   \
+        my_turn = !s->closing;                                                 \
+        sm_lockops_mutex_unlock(&s->lock);                                     \
+      } else {                                                                 \
+        uint64_t t = sm_manual_start(w);                                       \
+        s->stamp = t;                                                          \
+        s->pending = (spinners);                                               \
+        s->epoch[cfg]++;                                                       \
+        wake(s, WAKE_REF_SPINNERS);                                            \
+        if ((cfg) == TEAM)                                                     \
+          wake(s, WAKE_TEAM_SPINNERS);                                         \
+        while (!s->closing && s->pending > 0)                                  \
+          wait_change(s, WAKE_COORDINATORS);                                   \
+        int done = s->pending == 0;                                            \
+        s->turn = (other);                                                     \
+        wake(s, WAKE_COORDINATORS);                                            \
+        sm_lockops_mutex_unlock(&s->lock);                                     \
+        if (done)                                                              \
+          sm_manual_stop(w, t, s->work);                                       \
+        my_turn = 0;                                                           \
+      }                                                                        \
+    }                                                                          \
+    close_turns(s);                                                            \
+  }
+COORDINATOR(team, TEAM, REF, s->n)
+COORDINATOR(reference, REF, TEAM, s->nref)
+#undef COORDINATOR
+
+/* The N spinners (the case's threads), then the two coordinators (the
+ * family's extra threads, blocked but for a moment per half). The team
+ * coordinator counts: its operations are chunks of work done by N threads,
+ * over its manual time, so ops_per_s is the N threads' throughput. */
+enum { ROLE_SPINNER, ROLE_TEAM, ROLE_REF };
+static const struct sm_role roles[] = {
+    [ROLE_SPINNER] = {.name = "spinner",
+                      .worker = spinner_worker,
+                      .count = SM_ROLE_CASE_THREADS},
+    [ROLE_TEAM] = {.name = "oversubscribed",
+                   .worker = team_worker,
+                   .count = 1,
+                   .counts_ops = 1},
+    [ROLE_REF] = {.name = "reference", .worker = reference_worker, .count = 1},
+};
+
+/* The PUs this process may run on (at least 1). */
+static unsigned allowed_pus(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0)
+    return 1;
+  int n = CPU_COUNT(&set);
+  return n > 0 ? (unsigned)n : 1;
+}
+
+/* Frees the state of one window. */
+static void oversub_teardown(void *state) {
+  struct oversub_state *s = state;
+  for (int i = 0; i < NWAKE; i++)
+    pthread_cond_destroy(&s->cond[i]);
+  sm_lockops_mutex_destroy(&s->lock);
+  free(s->report);
+  free(s);
+}
+
+/* Creates the state of one window: the half-round's work W = N nref k
+ * chunks, k sized so a half lasts about HALF_NS on nref PUs, the reference
+ * first. Returns 0 and sets *state, -ENOMEM or the error of the condition
+ * variable's initialization. */
+static int oversub_setup(const struct sm_case *c, void **state) {
+  struct oversub_state *s = calloc(1, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  s->report = aligned_alloc(SM_CACHE_LINE, sizeof *s->report * c->threads);
+  int rc = s->report ? 0 : ENOMEM, made = 0;
+  while (rc == 0 && made < NWAKE &&
+         (rc = pthread_cond_init(&s->cond[made], NULL)) == 0)
+    made++;
+  if (rc != 0) {
+    while (made > 0)
+      pthread_cond_destroy(&s->cond[--made]);
+    free(s->report);
+    free(s);
+    return -rc;
+  }
+  sm_lockops_mutex_init(&s->lock);
+  unsigned p = allowed_pus();
+  s->n = c->threads;
+  s->nref = p < c->threads ? p : c->threads;
+  uint64_t k = (uint64_t)((double)HALF_NS / CHUNK_NS / s->n + 0.5);
+  k = k ? k : 1;
+  s->work = (uint64_t)s->n * s->nref * k;
+  s->share[REF] = s->work / s->nref;
+  s->share[TEAM] = s->work / s->n;
+  s->chunk_iters = sm_work_iterations_for_ns(CHUNK_NS);
+  s->one_chunk = sm_work_spin(s->chunk_iters);
+  s->turn = REF;
+  *state = s;
   return 0;
 }
 
-/* Runs one team: n threads pinned per pus, each running `chunks` chunks
- * of chunk_iters iterations, started together; fills *r. Every thread is
- * joined before it returns, on every path (an incomplete team is released
- * with TEAM_ABORT and runs nothing). Returns 0, the negative errno of
- * spawn or join with msg set, or -EPROTO with msg set. */
-static int run_team(unsigned n, const int *pus, uint64_t chunks,
-                    uint64_t chunk_iters, uint64_t one_chunk,
-                    struct team_result *r, char *msg, size_t msg_size) {
-  struct spin_team t = {.chunk_iters = chunk_iters};
-  atomic_init(&t.ready, 0);
-  atomic_init(&t.go, TEAM_WAIT);
-  struct spinner *w = calloc(n, sizeof *w);
-  struct sm_join_handle **h = calloc(n, sizeof *h);
-  if (!w || !h) {
-    free(w);
-    free(h);
-    return -ENOMEM;
+/* Self-check: every spinner's work sum is its chunk count times one
+ * chunk's result (the work really ran, as counted). Returns 0 or -EPROTO
+ * with msg. */
+static int oversub_check(const struct sm_case *c, void *state,
+                         const struct sm_worker *workers, char *msg,
+                         size_t size) {
+  (void)workers;
+  const struct oversub_state *s = state;
+  for (unsigned i = 0; i < c->threads; i++) {
+    const struct spinner_report *r = &s->report[i];
+    if (r->sum != r->chunks * s->one_chunk) {
+      snprintf(msg, size,
+               "thread %u of %u ran %" PRIu64 " chunks with work sum %" PRIu64
+               " (expected %" PRIu64 ")",
+               i, c->threads, r->chunks, r->sum, r->chunks * s->one_chunk);
+      return -EPROTO;
+    }
   }
-  for (unsigned i = 0; i < n; i++)
-    w[i].chunks = chunks;
-  int rc;
-  unsigned made = spawn_team(&t, w, h, n, pus, &rc);
-  while (rc == 0 && atomic_load_explicit(&t.ready, memory_order_acquire) < n)
-    sm_sleep_until_ns(sm_now_ns() + 50000);
-  uint64_t start = sm_now_ns();
-  release_team(&t, h, made, rc == 0 ? TEAM_RUN : TEAM_ABORT);
-  int join_rc = join_all(h, made);
-  if (rc != 0)
-    snprintf(msg, msg_size, "could create only %u of %u threads: %s", made, n,
-             strerror(-rc));
-  else if ((rc = join_rc) != 0)
-    snprintf(msg, msg_size, "join failed: %s", strerror(-rc));
-  else
-    rc = check_team(w, n, start, one_chunk, r, msg, msg_size);
-  free(w);
-  free(h);
-  return rc;
+  return 0;
 }
 
-/* Returns the sm_work_spin iterations of one chunk, calibrating on the
- * first call. Never fails (at least 1). */
-static uint64_t chunk_iters(void) {
-  uint64_t it = atomic_load_explicit(&chunk_iterations, memory_order_relaxed);
-  if (it == 0) {
-    it = sm_work_calibrate(CHUNK_NS);
-    atomic_store_explicit(&chunk_iterations, it, memory_order_relaxed);
-  }
-  return it;
+/* Involuntary switches of worker w between its edges. */
+static double ivcsw_of(const struct sm_worker *w) {
+  return (double)(w->usage_at_stop.ru_nivcsw - w->usage_at_measure.ru_nivcsw);
 }
 
-/* Adds the metrics of one repetition: the N-thread team against the two
- * halves of the reference team, which did the same total work on p
- * threads. */
-static int add_oversub_metrics(struct sm_sink *sink, unsigned n, unsigned p,
-                               const struct team_result *n_team,
-                               const struct team_result ref[2]) {
-  double ref_ns = (double)(ref[0].completion_ns + ref[1].completion_ns);
-  double n_ns = (double)n_team->completion_ns;
+/* Splits the spinners' involuntary switches between the configurations:
+ * threads nref.. run team halves only, so their mean is a team thread's;
+ * the first nref threads' switches beyond it are the reference's. With
+ * N <= P both halves are the same configuration: split by time. */
+static void split_ivcsw(const struct oversub_state *s,
+                        const struct sm_worker *spinners, double team_ns,
+                        double ref_ns, double out[2]) {
+  double first = 0, rest = 0;
+  for (unsigned i = 0; i < s->n; i++)
+    *(i < s->nref ? &first : &rest) += ivcsw_of(&spinners[i]);
+  if (s->n > s->nref) {
+    double per_thread = rest / (s->n - s->nref);
+    out[TEAM] = per_thread * s->n;
+    out[REF] = fmax(0, first - per_thread * s->nref);
+  } else {
+    out[TEAM] = first * team_ns / (team_ns + ref_ns);
+    out[REF] = first - out[TEAM];
+  }
+}
+
+/* The spread of the team spinners' mean finish times (their manual time
+ * per team half), over the mean completion time. */
+static double finish_spread(const struct oversub_state *s,
+                            const struct sm_worker *spinners,
+                            double completion_ns) {
+  double lo = INFINITY, hi = 0;
+  for (unsigned i = 0; i < s->n; i++) {
+    const struct sm_worker *w = &spinners[i];
+    if (w->manual_ops == 0)
+      continue;
+    double e =
+        (double)w->manual_ns * (double)s->share[TEAM] / (double)w->manual_ops;
+    lo = fmin(lo, e);
+    hi = fmax(hi, e);
+  }
+  return hi >= lo ? (hi - lo) / completion_ns : NAN;
+}
+
+/* Adds the metrics of a checked window from the coordinators' manual time
+ * (the halves' completion times) and the spinners' switch counts and
+ * manual time, as the runner recorded them; nothing when either
+ * configuration completed no half inside the MEASURE phase. Returns 0 or
+ * the sink's error. */
+static int oversub_metrics(const struct sm_case *c, void *state,
+                           const struct sm_worker *workers, unsigned n,
+                           struct sm_sink *sink, char *msg, size_t size) {
+  (void)msg;
+  (void)size;
+  const struct oversub_state *s = state;
+  if (n < c->threads + 2)
+    return 0;
+  const struct sm_worker *team = &workers[c->threads];
+  const struct sm_worker *ref = &workers[c->threads + 1];
+  if (team->manual_ops == 0 || ref->manual_ops == 0)
+    return 0;
+  double w = (double)s->work;
+  double team_ns = (double)team->manual_ns, ref_ns = (double)ref->manual_ns;
+  double n_ns = team_ns * w / (double)team->manual_ops;
+  double r_ns = ref_ns * w / (double)ref->manual_ops;
+  double ivcsw[2];
+  split_ivcsw(s, workers, team_ns, ref_ns, ivcsw);
   const struct {
     const char *metric, *unit;
     double value;
   } rows[] = {
-      {"slowdown_vs_pus", "ratio", n_ns / ref_ns},
+      {"slowdown_vs_pus", "ratio", n_ns / r_ns},
       {"completion_ns", "ns", n_ns},
-      {"ref_completion_ns", "ns", ref_ns},
+      {"ref_completion_ns", "ns", r_ns},
       /* work per thread per second, N threads over reference threads */
-      {"thread_throughput_vs_pus", "ratio", (double)p / n * ref_ns / n_ns},
-      {"ivcsw_per_s", "switches/s", (double)n_team->ivcsw * 1e9 / n_ns},
-      {"ref_ivcsw_per_s", "switches/s",
-       (double)(ref[0].ivcsw + ref[1].ivcsw) * 1e9 / ref_ns},
-      {"finish_spread", "ratio", n_team->spread},
+      {"thread_throughput_vs_pus", "ratio",
+       (double)s->nref / s->n * r_ns / n_ns},
+      {"ivcsw_per_s", "switches/s", ivcsw[TEAM] * 1e9 / team_ns},
+      {"ref_ivcsw_per_s", "switches/s", ivcsw[REF] * 1e9 / ref_ns},
+      {"finish_spread", "ratio", finish_spread(s, workers, n_ns)},
+      {"half_work_chunks", "chunks", w},
   };
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < sizeof rows / sizeof rows[0]; i++)
-    rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
+    if (!isnan(rows[i].value))
+      rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
   return rc;
-}
-
-/* One repetition: the total work, T = 2 N P k chunks (P: allowed PUs; k
- * sized so the N-thread run lasts about duration_ns / 2 on P PUs), runs
- * once on N threads (2 P k chunks each) and, in two halves before and
- * after it, on P threads (N k chunks each, per half) with the same
- * placement. Returns 0 or a negative errno with msg set. */
-static int oversub_measure(const struct sm_measure_config *cfg,
-                           const struct sm_case *c, struct sm_sink *sink,
-                           char *msg, size_t msg_size) {
-  struct sm_topology_counts counts;
-  sm_topology_counts(cfg->topo, &counts);
-  unsigned n = c->threads, p = counts.allowed_pus ? counts.allowed_pus : 1;
-  int *ref_pus = malloc(p * sizeof *ref_pus);
-  if (!ref_pus)
-    return -ENOMEM;
-  int rc = sm_topology_plan_threads(cfg->topo, c->placement, p, ref_pus);
-  if (rc != 0)
-    snprintf(msg, msg_size, "cannot plan %u reference threads: %s", p,
-             strerror(-rc));
-  uint64_t iters = chunk_iters(), one = sm_work_spin(iters);
-  double target = (double)cfg->duration_ns / 2 * p / CHUNK_NS;
-  uint64_t k = (uint64_t)(target / (2.0 * n * p) + 0.5);
-  k = k ? k : 1;
-  struct team_result ref[2] = {{0}, {0}}, n_team = {0};
-  if (rc == 0)
-    rc = run_team(p, ref_pus, n * k, iters, one, &ref[0], msg, msg_size);
-  if (rc == 0)
-    rc = run_team(n, c->os_pus, 2 * k * p, iters, one, &n_team, msg, msg_size);
-  if (rc == 0)
-    rc = run_team(p, ref_pus, n * k, iters, one, &ref[1], msg, msg_size);
-  free(ref_pus);
-  return rc == 0 ? add_oversub_metrics(sink, n, p, &n_team, ref) : rc;
 }
 
 /* Thread counts under --threads auto: 1, 2, 4 and 8 times the allowed
@@ -250,9 +343,21 @@ static int oversub_measure(const struct sm_measure_config *cfg,
 static const unsigned pu_multiples[] = {1, 2, 4, 8};
 
 static const struct sm_variant variants[] = {
-    SM_VARIANT("spin",
-               "CPU-bound threads, fixed total work, vs as many threads as PUs",
-               NULL),
+    SM_KIT_ROLES_VARIANT(
+        "spin", "CPU-bound threads, fixed work, vs as many threads as PUs",
+        roles),
+};
+
+/* The metrics oversub_metrics adds. */
+static const struct sm_metric_decl metric_decls[] = {
+    {"slowdown_vs_pus", "ratio", SM_NO_DIRECTION},
+    {"completion_ns", "ns", SM_LOWER_IS_BETTER},
+    {"ref_completion_ns", "ns", SM_LOWER_IS_BETTER},
+    {"thread_throughput_vs_pus", "ratio", SM_NO_DIRECTION},
+    {"ivcsw_per_s", "switches/s", SM_NO_DIRECTION},
+    {"ref_ivcsw_per_s", "switches/s", SM_NO_DIRECTION},
+    {"finish_spread", "ratio", SM_NO_DIRECTION},
+    {"half_work_chunks", "chunks", SM_NO_DIRECTION},
 };
 
 const struct sm_family sm_family_oversub = {
@@ -261,9 +366,14 @@ const struct sm_family sm_family_oversub = {
                "same total work",
     .variants = variants,
     .nvariants = sizeof variants / sizeof variants[0],
-    .measure = oversub_measure,
+    .setup = oversub_setup,
+    .check = oversub_check,
+    .metrics = oversub_metrics,
+    .teardown = oversub_teardown,
     .shape = SM_SHAPE_THREADS,
+    .extra_threads = 2,
     .auto_pu_multiples = pu_multiples,
     .nauto_pu_multiples = sizeof pu_multiples / sizeof pu_multiples[0],
     .headline_metric = "slowdown_vs_pus",
+    SM_METRIC_DECLS(metric_decls),
 };

@@ -28,6 +28,7 @@
 #include "family.h"
 #include "syncmark/clock.h"
 #include "syncmark/pool.h"
+#include "syncmark/procstat.h"
 #include "syncmark/thread.h"
 #include "syncmark/work.h"
 
@@ -191,24 +192,6 @@ static size_t batch_size(const struct sm_case *c, unsigned pus) {
   return n > BATCH_MAX ? BATCH_MAX : (size_t)n;
 }
 
-/* Reads the "<key>: N kB" line of /proc/self/status into *kib. Returns 0,
- * or -ENOENT when the file or the line is missing. */
-static int read_status_kib(const char *key, long *kib) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f)
-    return -ENOENT;
-  char line[256];
-  size_t len = strlen(key);
-  int rc = -ENOENT;
-  while (rc != 0 && fgets(line, sizeof line, f))
-    if (strncmp(line, key, len) == 0 && line[len] == ':' &&
-        /* NOLINTNEXTLINE(cert-err34-c): kernel-written kB counts fit */
-        sscanf(line + len + 1, "%ld", kib) == 1)
-      rc = 0;
-  fclose(f);
-  return rc;
-}
-
 /* Resets the process's peak RSS (VmHWM) to its current RSS by writing "5"
  * to /proc/self/clear_refs. Returns 0, or a negative errno when the kernel
  * does not allow it. */
@@ -249,9 +232,11 @@ static int svp_setup(const struct sm_case *c, void **state) {
   }
   for (size_t i = 0; i < STAMP_CAP; i++)
     s->stamps[i] = (struct stamped){.state = s};
-  long rss;
-  s->rss_start_kib =
-      read_status_kib("VmRSS", &rss) == 0 && reset_peak_rss() == 0 ? rss : -1;
+  uint64_t rss;
+  s->rss_start_kib = sm_procstat_kib("/proc/self/status", "VmRSS", &rss) == 0 &&
+                             reset_peak_rss() == 0
+                         ? (long)rss
+                         : -1;
   if (s->strategy != THREAD_PER_TASK) {
     struct sm_pool_opts opts = SM_POOL_OPTS_INIT;
     opts.workers = c->threads;
@@ -343,13 +328,13 @@ static int svp_metrics(const struct sm_case *c, void *state,
                 switches(&w->process_at_measure, &w->process_at_stop, 0) /
                     tasks);
   rc = rc ? rc : sm_sink_metric(sink, "batch_tasks", "tasks", (double)s->batch);
-  long peak;
+  uint64_t peak;
   if (rc == 0 && s->rss_start_kib >= 0 &&
-      read_status_kib("VmHWM", &peak) == 0) {
+      sm_procstat_kib("/proc/self/status", "VmHWM", &peak) == 0) {
     rc = sm_sink_metric(sink, "rss_peak_kib", "KiB", (double)peak);
     rc = rc ? rc
             : sm_sink_metric(sink, "rss_added_kib", "KiB",
-                             (double)(peak - s->rss_start_kib));
+                             (double)peak - (double)s->rss_start_kib);
   }
   return rc;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 
 #include "family.h"
 #include "syncmark/clock.h"
-#include "syncmark/stats.h"
+#include "syncmark/park.h"
+#include "syncmark/procstat.h"
 #include "syncmark/thread.h"
 
 /* Axis indexes into sm_case.param. */
@@ -29,22 +31,22 @@ enum { TOUCH_FRAME_BYTES = 1024 };
  * start frames below them. A case whose touch does not fit is left out. */
 enum { STACK_RESERVE_KIB = 8 };
 
-/* Idle threads per repetition (before the memory bound), full and quick. */
+/* Idle threads per pass (before the memory bound), full and quick. */
 enum { IDLE_THREADS_FULL = 2000, IDLE_THREADS_QUICK = 64 };
 
 /* Resident KiB one idle thread is assumed to cost beyond its touched
  * stack when bounding the thread count (the real figure is ~10 KiB); and
- * the share of the free memory a repetition may plan to use. */
+ * the share of the free memory a pass may plan to use. */
 enum { RESIDENT_ESTIMATE_KIB = 64, MEMORY_SHARE_DIVISOR = 4 };
+
+/* How long the spawner sleeps between looks at its idle threads' ready
+ * count (untimed: after their spawn was timed). */
+enum { READY_POLL_NS = 100000 };
 
 /* A stack larger than glibc's stack cache (40 MiB by default): spawning
  * and joining one such thread makes glibc unmap every cached stack, so a
- * repetition's threads get fresh stacks, as the first threads of a program
- * do. */
+ * pass's threads get fresh stacks, as the first threads of a program do. */
 #define CACHE_FLUSH_STACK ((size_t)128 << 20)
-
-/* Fewest spawn+join samples per repetition, and most. */
-enum { MIN_SAMPLES = 5, MAX_SAMPLES = 1 << 16 };
 
 /* Fills `frames` frames of TOUCH_FRAME_BYTES each with bytes derived from
  * `seed` and returns the sum of one byte of each frame, so the recursion
@@ -69,35 +71,7 @@ static uint64_t touch_expected(unsigned frames, uint64_t seed) {
   return sum;
 }
 
-/* Returns the thread's minor page faults so far (RUSAGE_THREAD), or 0 when
- * getrusage fails (it cannot for the calling thread). */
-static uint64_t thread_minflt(void) {
-  struct rusage ru;
-  if (getrusage(RUSAGE_THREAD, &ru) != 0)
-    return 0;
-  return (uint64_t)ru.ru_minflt;
-}
-
-/* ---- reading the process's memory ------------------------------------ */
-
-/* Reads the value of the line "key: <number> kB" of a /proc file into
- * *kib. Returns 0, -ENOENT when the file has no such line, or the negative
- * errno of fopen. */
-static int read_proc_kib(const char *path, const char *key, uint64_t *kib) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return -errno;
-  char line[256];
-  size_t klen = strlen(key);
-  int rc = -ENOENT;
-  while (rc != 0 && fgets(line, sizeof line, f))
-    if (strncmp(line, key, klen) == 0 && line[klen] == ':' &&
-        /* NOLINTNEXTLINE(cert-err34-c): kernel-written kB counts fit */
-        sscanf(line + klen + 1, "%" SCNu64, kib) == 1)
-      rc = 0;
-  fclose(f);
-  return rc;
-}
+/* ---- reading the machine's memory ------------------------------------ */
 
 /* Reads a file holding one number (a cgroup limit or usage) into *value;
  * "max" reads as UINT64_MAX. Returns 0 or a negative errno. */
@@ -135,31 +109,14 @@ static uint64_t cgroup_headroom_kib(void) {
   return UINT64_MAX;
 }
 
-/* Returns the KiB of memory a repetition may plan to make resident: a
- * share of the smaller of MemAvailable and the cgroup's headroom. When
- * MemAvailable cannot be read only the cgroup bounds it. */
+/* Returns the KiB of memory a pass may plan to make resident: a share of
+ * the smaller of MemAvailable and the cgroup's headroom. When MemAvailable
+ * cannot be read only the cgroup bounds it. */
 static uint64_t memory_budget_kib(void) {
   uint64_t avail = UINT64_MAX, cg = cgroup_headroom_kib();
-  (void)read_proc_kib("/proc/meminfo", "MemAvailable", &avail);
+  (void)sm_procstat_kib("/proc/meminfo", "MemAvailable", &avail);
   uint64_t room = avail < cg ? avail : cg;
   return room == UINT64_MAX ? room : room / MEMORY_SHARE_DIVISOR;
-}
-
-/* The process's memory as /proc/self/status shows it, in KiB. */
-struct proc_memory {
-  uint64_t rss, vm, pte;
-};
-
-/* Reads VmRSS, VmSize and VmPTE of this process. Returns 0 or the negative
- * errno of reading /proc/self/status. */
-static int read_proc_memory(struct proc_memory *m) {
-  const char *path = "/proc/self/status";
-  int rc = read_proc_kib(path, "VmRSS", &m->rss);
-  if (rc == 0)
-    rc = read_proc_kib(path, "VmSize", &m->vm);
-  if (rc == 0)
-    rc = read_proc_kib(path, "VmPTE", &m->pte);
-  return rc;
 }
 
 /* Sums the resident KiB (mincore) of the mapping [lo, hi). Returns 0 or
@@ -224,36 +181,75 @@ static int stacks_resident_kib(uintptr_t *addrs, size_t n, uint64_t *kib,
   return rc;
 }
 
-/* ---- shared helpers -------------------------------------------------- */
+/* ---- the state of one window ----------------------------------------- */
 
-/* Returns the stack size of case c in bytes. */
-static size_t case_stack_bytes(const struct sm_case *c) {
-  return (size_t)c->param[AXIS_STACK_KIB] * 1024;
-}
+/* Shared state of the idle threads of one pass. */
+struct idle_gate {
+  SM_CACHE_ALIGNED atomic_uint ready;  /* threads that touched and wait */
+  SM_CACHE_ALIGNED atomic_int release; /* 1: the threads may exit */
+  unsigned frames;                     /* touch_stack depth */
+};
 
-/* Returns 0 when case c can run here; otherwise SM_MEASURE_SKIP with msg
- * saying why: a stack under this system's minimum, or one too small for
- * the depth the case touches (that would overflow it). */
-static int check_case(const struct sm_case *c, char *msg, size_t msg_size) {
-  long min = sysconf(_SC_THREAD_STACK_MIN);
-  long stack_kib = c->param[AXIS_STACK_KIB];
-  long touch_kib = c->param[AXIS_TOUCH_KIB];
-  long need_kib = touch_kib + touch_kib / 8 + STACK_RESERVE_KIB;
-  if (min > 0 && case_stack_bytes(c) < (size_t)min) {
-    snprintf(msg, msg_size,
-             "a %ld KiB stack is under this system's thread stack minimum "
-             "of %ld bytes",
-             stack_kib, min);
-    return SM_MEASURE_SKIP;
-  }
-  if (touch_kib > 0 && need_kib > stack_kib) {
-    snprintf(msg, msg_size,
-             "touching %ld KiB needs a stack of at least %ld KiB (frames, "
-             "thread descriptor and TLS)",
-             touch_kib, need_kib);
-    return SM_MEASURE_SKIP;
-  }
-  return 0;
+/* One idle thread's report, written before it counts itself ready. */
+struct idle_slot {
+  struct idle_gate *gate;
+  uint64_t seed;
+  uint64_t checksum;     /* of touch_stack */
+  uint64_t touch_faults; /* the thread's minor faults while touching */
+  uintptr_t stack_addr;  /* an address inside the thread's stack */
+};
+
+/* What one idle pass saw: the process's memory with and without its
+ * threads, and mincore over their stacks. */
+struct idle_probe {
+  unsigned reached; /* threads created */
+  int spawn_error;  /* errno that stopped spawning, or 0 */
+  struct sm_proc_memory before, after;
+  uint64_t stack_kib;    /* resident, by mincore over the stacks */
+  uint64_t touch_minflt; /* the threads' minor faults while touching, sum */
+};
+
+/* Who holds the idle threads of a pass (stack_state.batch). */
+enum { BATCH_EMPTY, BATCH_READY, BATCH_QUIT };
+
+/* Shared state of one window. The spawn_join worker and the idle spawner
+ * write the plain fields; the runner reads them after joining. */
+struct stack_state {
+  size_t stack_bytes; /* the case's stack size */
+  unsigned frames;    /* touch_stack depth (touch_kib) */
+  char skip[160];     /* non-empty: why the case cannot run here (no
+                         memory for even one idle thread) */
+  char error[200];    /* non-empty: the first failed check or call */
+  int spawn_error;    /* negative errno of a refused spawn, or 0 */
+  uint64_t spawned;   /* spawn_join: threads spawned and joined */
+  uint64_t measured;  /* ... of them inside the measured phase */
+  uint64_t minflt;    /* their minor faults, summed */
+  /* idle: the threads of one pass, handed from the spawner to the joiner
+   * through `batch` (BATCH_*), each waking the other with its parker. */
+  unsigned target; /* idle threads planned per pass */
+  struct idle_gate gate;
+  struct idle_slot *slots;
+  struct sm_join_handle **handles;
+  uintptr_t *addrs;
+  SM_CACHE_ALIGNED atomic_uint batch;
+  unsigned batch_n; /* threads of the batch handed over */
+  struct sm_parker joiner_wake, spawner_wake;
+  struct idle_probe probe; /* the last pass inside the measured phase, or
+                              the last pass when none was */
+  int probe_measured;      /* 1: probe is from the measured phase */
+  unsigned passes;         /* idle passes completed */
+};
+
+/* Records the first error of the window as a sentence (printf-style). */
+static void fail(struct stack_state *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fail(struct stack_state *s, const char *fmt, ...) {
+  if (s->error[0])
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->error, sizeof s->error, fmt, ap);
+  va_end(ap);
 }
 
 /* Spawns and joins one unnamed thread with a `stack`-byte stack running
@@ -277,191 +273,67 @@ struct touch_job {
 };
 
 /* Thread body of spawn_join: touches the job's depth of stack and records
- * the checksum and its page faults. Never fails. */
+ * the checksum and its minor faults. Never fails. */
 static void *touch_main(void *arg) {
   struct touch_job *job = arg;
   job->checksum = job->frames ? touch_stack(job->frames, job->seed) : 0;
-  job->minflt = thread_minflt();
+  job->minflt = sm_procstat_thread_minflt();
   return NULL;
 }
 
-/* Does nothing; the body of the cache-flushing thread. */
-static void *nothing_main(void *arg) {
-  return arg;
-}
-
-/* One spawn+join of the case's thread: stores its wall time in *ns and its
- * faults in *minflt. Returns 0, the negative errno of spawn or join, or
- * -EPROTO with msg set when the thread's checksum is wrong. */
-static int timed_spawn_join(const struct sm_case *c, uint64_t seed, double *ns,
-                            double *minflt, char *msg, size_t msg_size) {
-  struct touch_job job = {.frames = (unsigned)c->param[AXIS_TOUCH_KIB],
-                          .seed = seed};
-  uint64_t start = sm_now_ns();
-  int rc = spawn_join_one(case_stack_bytes(c), touch_main, &job);
-  *ns = (double)(sm_now_ns() - start);
-  *minflt = (double)job.minflt;
-  uint64_t want = touch_expected(job.frames, seed);
-  if (rc == 0 && job.checksum != want) {
-    snprintf(msg, msg_size,
-             "spawned thread's stack checksum %" PRIu64 ", expected %" PRIu64,
-             job.checksum, want);
-    rc = -EPROTO;
+/* The spawn_join worker: a pass spawns and joins one thread that touches
+ * the case's depth of stack (sampled: spawn_join_p50_ns ...). The first
+ * refused spawn or wrong checksum ends the work (the check reports it);
+ * glibc's stack cache fills in the warm-up, as in a program that spawns
+ * repeatedly. */
+static void spawn_join_worker(struct sm_worker *w) {
+  struct stack_state *s = w->state;
+  uint64_t count = 0;
+  SM_MEASURED_LOOP(w, count) {
+    if (s->skip[0] || s->error[0])
+      continue;
+    struct touch_job job = {.frames = s->frames, .seed = count + 1};
+    int rc;
+    SM_SAMPLED(w, count, rc = spawn_join_one(s->stack_bytes, touch_main, &job));
+    if (rc != 0) {
+      s->spawn_error = rc;
+      fail(s, "spawn+join failed after %" PRIu64 " threads: %s", s->spawned,
+           strerror(-rc));
+    } else if (job.checksum != touch_expected(job.frames, job.seed)) {
+      fail(s, "spawned thread's stack checksum %" PRIu64 ", expected %" PRIu64,
+           job.checksum, touch_expected(job.frames, job.seed));
+    } else {
+      s->spawned++;
+      if (w->in_measure) {
+        s->measured++;
+        s->minflt += job.minflt;
+      }
+    }
   }
-  return rc;
-}
-
-/* Adds the spawn_join metrics of n samples (sorted here). */
-static int add_spawn_join_metrics(struct sm_sink *sink, double *ns,
-                                  double *minflt, size_t n) {
-  sm_stats_sort(ns, n);
-  sm_stats_sort(minflt, n);
-  int rc = sm_sink_metric(sink, "spawn_join_p50_ns", "ns",
-                          sm_stats_percentile_sorted(ns, n, 50));
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "spawn_join_p99_ns", "ns",
-                        sm_stats_percentile_sorted(ns, n, 99));
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "minflt_per_thread", "faults",
-                        sm_stats_percentile_sorted(minflt, n, 50));
-  return rc;
-}
-
-/* spawn_join: spawns and joins one thread after another for warmup_ns
- * (not kept, it also fills glibc's stack cache as a program that spawns
- * repeatedly would), then for duration_ns (at least MIN_SAMPLES, at most
- * MAX_SAMPLES), and adds the latency percentiles. Returns 0, SM_MEASURE_SKIP
- * (see check_case; also when the OS refuses the first thread), or a
- * negative errno with msg set. */
-static int measure_spawn_join(const struct sm_measure_config *cfg,
-                              const struct sm_case *c, struct sm_sink *sink,
-                              char *msg, size_t msg_size) {
-  double *ns = malloc(MAX_SAMPLES * sizeof *ns);
-  double *minflt = malloc(MAX_SAMPLES * sizeof *minflt);
-  int rc = ns && minflt ? 0 : -ENOMEM;
-  size_t n = 0;
-  uint64_t start = sm_now_ns(), warm_end = start + cfg->warmup_ns;
-  uint64_t end = warm_end + cfg->duration_ns;
-  for (uint64_t seed = 1, now = start;
-       rc == 0 && n < MAX_SAMPLES && (now < end || n < MIN_SAMPLES); seed++) {
-    rc = timed_spawn_join(c, seed, &ns[n], &minflt[n], msg, msg_size);
-    if (rc == 0 && now >= warm_end)
-      n++;
-    now = sm_now_ns();
-  }
-  if (rc == -EAGAIN && n == 0) {
-    snprintf(msg, msg_size,
-             "the OS refused to create a thread (EAGAIN: RLIMIT_NPROC, "
-             "threads-max, the pids cgroup or memory)");
-    rc = SM_MEASURE_SKIP;
-  } else if (rc < 0 && !msg[0]) {
-    snprintf(msg, msg_size, "spawn+join failed after %zu samples: %s", n,
-             strerror(-rc));
-  }
-  if (rc == 0)
-    rc = add_spawn_join_metrics(sink, ns, minflt, n);
-  free(ns);
-  free(minflt);
-  return rc;
 }
 
 /* ---- idle: many threads alive at once ------------------------------- */
-
-/* Shared state of the idle threads of one repetition. */
-struct idle_state {
-  SM_CACHE_ALIGNED atomic_uint ready;  /* threads that touched and wait */
-  SM_CACHE_ALIGNED atomic_int release; /* 1: the threads may exit */
-  unsigned frames;                     /* touch_stack depth */
-};
-
-/* One idle thread's report, written before it counts itself ready. */
-struct idle_slot {
-  struct idle_state *state;
-  uint64_t seed;
-  uint64_t checksum;     /* of touch_stack */
-  uint64_t touch_faults; /* minor faults while touching */
-  uintptr_t stack_addr;  /* an address inside the thread's stack */
-};
 
 /* Thread body of idle: touches its depth of stack, reports, counts itself
  * ready (release, so the report is visible to whoever sees the count) and
  * parks until released. Never fails. */
 static void *idle_main(void *arg) {
   struct idle_slot *slot = arg;
-  struct idle_state *s = slot->state;
-  uint64_t before = thread_minflt();
-  slot->checksum = s->frames ? touch_stack(s->frames, slot->seed) : 0;
-  slot->touch_faults = thread_minflt() - before;
+  struct idle_gate *g = slot->gate;
+  uint64_t before = sm_procstat_thread_minflt();
+  slot->checksum = g->frames ? touch_stack(g->frames, slot->seed) : 0;
+  slot->touch_faults = sm_procstat_thread_minflt() - before;
   slot->stack_addr = (uintptr_t)__builtin_frame_address(0);
-  atomic_fetch_add_explicit(&s->ready, 1, memory_order_release);
-  while (!atomic_load_explicit(&s->release, memory_order_acquire))
+  atomic_fetch_add_explicit(&g->ready, 1, memory_order_release);
+  while (!atomic_load_explicit(&g->release, memory_order_acquire))
     sm_thread_park();
   return NULL;
 }
 
-/* Returns how many idle threads a repetition of c plans: the mode's count,
- * bounded so that their resident memory stays within memory_budget_kib()
- * and, under a finite RLIMIT_AS, their stacks within half the address
- * space left. May return 0. */
-static unsigned idle_target(const struct sm_measure_config *cfg,
-                            const struct sm_case *c, uint64_t vm_kib) {
-  uint64_t k = cfg->quick ? IDLE_THREADS_QUICK : IDLE_THREADS_FULL;
-  uint64_t per_thread_kib =
-      (uint64_t)c->param[AXIS_TOUCH_KIB] + RESIDENT_ESTIMATE_KIB;
-  uint64_t budget = memory_budget_kib();
-  if (budget / per_thread_kib < k)
-    k = budget / per_thread_kib;
-  struct rlimit as;
-  if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
-    uint64_t limit_kib = (uint64_t)as.rlim_cur / 1024;
-    uint64_t room = limit_kib > vm_kib ? (limit_kib - vm_kib) / 2 : 0;
-    uint64_t virt = (uint64_t)c->param[AXIS_STACK_KIB] + RESIDENT_ESTIMATE_KIB;
-    if (room / virt < k)
-      k = room / virt;
-  }
-  return (unsigned)k;
-}
-
-/* What one idle repetition saw. */
-struct idle_run {
-  unsigned target, reached; /* threads planned and created */
-  int spawn_error;          /* errno that stopped spawning, or 0 */
-  struct proc_memory before, after;
-  uint64_t spawn_ns, join_ns;
-  uint64_t stack_kib;    /* resident, by mincore over the stacks */
-  size_t stacks_found;   /* threads whose stack mincore found */
-  uint64_t touch_faults; /* sum over threads */
-};
-
-/* Waits (sleeping 100 us at a time) until all `n` created threads are
- * ready. Never fails: a created thread always gets to run. */
-static void wait_ready(struct idle_state *s, unsigned n) {
-  while (atomic_load_explicit(&s->ready, memory_order_acquire) < n)
-    sm_sleep_until_ns(sm_now_ns() + 100000);
-}
-
-/* Releases the `n` created threads and joins them, storing the time it
- * took in *join_ns. Returns 0 or the first negative errno of sm_join (all
- * are joined regardless). */
-static int release_and_join(struct idle_state *s, struct sm_join_handle **h,
-                            unsigned n, uint64_t *join_ns) {
-  uint64_t start = sm_now_ns();
-  atomic_store_explicit(&s->release, 1, memory_order_release);
-  for (unsigned i = 0; i < n; i++)
-    sm_thread_unpark(sm_join_handle_thread(h[i]));
-  int rc = 0;
-  for (unsigned i = 0; i < n; i++) {
-    int r = sm_join(h[i], NULL);
-    rc = rc ? rc : r;
-  }
-  *join_ns = sm_now_ns() - start;
-  return rc;
-}
-
-/* Spawns idle threads of `stack` bytes on s into slots and h until
+/* Spawns idle threads of `stack` bytes on g into slots and h until
  * `target` exist or the OS refuses one, whose errno goes to *error (else
  * 0). Returns how many were created. */
-static unsigned spawn_idle(struct idle_state *s, size_t stack, unsigned target,
+static unsigned spawn_idle(struct idle_gate *g, size_t stack, unsigned target,
                            struct idle_slot *slots, struct sm_join_handle **h,
                            int *error) {
   struct sm_thread_opts opts = SM_THREAD_OPTS_INIT;
@@ -469,7 +341,7 @@ static unsigned spawn_idle(struct idle_state *s, size_t stack, unsigned target,
   *error = 0;
   unsigned n = 0;
   for (; n < target; n++) {
-    slots[n] = (struct idle_slot){.state = s, .seed = n + 1};
+    slots[n] = (struct idle_slot){.gate = g, .seed = n + 1};
     int rc = sm_thread_spawn(&opts, idle_main, &slots[n], &h[n]);
     if (rc != 0) {
       *error = -rc;
@@ -479,6 +351,28 @@ static unsigned spawn_idle(struct idle_state *s, size_t stack, unsigned target,
   return n;
 }
 
+/* Waits (sleeping READY_POLL_NS at a time) until all `n` created threads
+ * are ready. Never fails: a created thread always gets to run. */
+static void wait_ready(struct idle_gate *g, unsigned n) {
+  while (atomic_load_explicit(&g->ready, memory_order_acquire) < n)
+    (void)sm_sleep_for_ns(READY_POLL_NS);
+}
+
+/* Releases the `n` created threads and joins them. Returns 0 or the first
+ * negative errno of sm_join (all are joined regardless). */
+static int release_and_join(struct idle_gate *g, struct sm_join_handle **h,
+                            unsigned n) {
+  atomic_store_explicit(&g->release, 1, memory_order_release);
+  for (unsigned i = 0; i < n; i++)
+    sm_thread_unpark(sm_join_handle_thread(h[i]));
+  int rc = 0;
+  for (unsigned i = 0; i < n; i++) {
+    int r = sm_join(h[i], NULL);
+    rc = rc ? rc : r;
+  }
+  return rc;
+}
+
 /* Most threads warm_arenas holds at once. */
 enum { ARENA_WARM_MAX = 1024 };
 
@@ -486,8 +380,8 @@ enum { ARENA_WARM_MAX = 1024 };
  * is in use a new malloc arena (64 MiB of address space), up to 8 per CPU,
  * and sm_thread_spawn's threads free their start block: the first threads
  * of a process add arenas to VmSize. Holding that many threads alive once,
- * before the first baseline, creates them all, so every repetition
- * measures threads alone. Best effort: a refusal only ends it early. */
+ * before the first baseline, creates them all, so every pass measures
+ * threads alone. Best effort: a refusal only ends it early. */
 static void warm_arenas(void) {
   static atomic_int warmed;
   if (atomic_exchange_explicit(&warmed, 1, memory_order_relaxed))
@@ -498,67 +392,295 @@ static void warm_arenas(void) {
   struct idle_slot *slots = calloc(n, sizeof *slots);
   struct sm_join_handle **h = calloc(n, sizeof *h);
   if (slots && h) {
-    struct idle_state s = {.frames = 0};
-    atomic_init(&s.ready, 0);
-    atomic_init(&s.release, 0);
+    struct idle_gate g = {.frames = 0};
+    atomic_init(&g.ready, 0);
+    atomic_init(&g.release, 0);
     int error;
-    uint64_t ns;
-    unsigned made = spawn_idle(&s, 0, n, slots, h, &error);
-    wait_ready(&s, made);
-    (void)release_and_join(&s, h, made, &ns);
+    unsigned made = spawn_idle(&g, 0, n, slots, h, &error);
+    wait_ready(&g, made);
+    (void)release_and_join(&g, h, made);
   }
   free(slots);
   free(h);
 }
 
 /* Checks every ready thread's report and measures their stacks with
- * mincore. Returns 0, -EPROTO with msg set when a checksum is wrong or a
- * stack was not found, or a negative errno from reading the mappings. */
-static int inspect_threads(struct idle_state *s, struct idle_slot *slots,
-                           struct idle_run *run, char *msg, size_t msg_size) {
-  uintptr_t *addrs = malloc((run->reached ? run->reached : 1) * sizeof *addrs);
-  if (!addrs)
-    return -ENOMEM;
+ * mincore into p. Returns 0, or records the failure in s (a wrong checksum,
+ * a stack mincore did not find, an error reading the mappings) and returns
+ * -1. */
+static int inspect_threads(struct stack_state *s, struct idle_probe *p) {
   unsigned bad = 0;
-  for (unsigned i = 0; i < run->reached; i++) {
-    bad += slots[i].checksum != touch_expected(s->frames, slots[i].seed);
-    run->touch_faults += slots[i].touch_faults;
-    addrs[i] = slots[i].stack_addr;
+  for (unsigned i = 0; i < p->reached; i++) {
+    bad += s->slots[i].checksum != touch_expected(s->frames, s->slots[i].seed);
+    p->touch_minflt += s->slots[i].touch_faults;
+    s->addrs[i] = s->slots[i].stack_addr;
   }
-  int rc = stacks_resident_kib(addrs, run->reached, &run->stack_kib,
-                               &run->stacks_found);
-  free(addrs);
-  if (rc == 0 && (bad || run->stacks_found != run->reached)) {
-    snprintf(msg, msg_size,
-             "%u of %u idle threads had a wrong stack checksum; mincore found "
-             "%zu of their stacks",
-             bad, run->reached, run->stacks_found);
-    rc = -EPROTO;
-  }
-  return rc;
+  size_t found = 0;
+  int rc = stacks_resident_kib(s->addrs, p->reached, &p->stack_kib, &found);
+  if (rc != 0)
+    fail(s, "reading the stacks' mappings failed: %s", strerror(-rc));
+  else if (bad || found != p->reached)
+    fail(s,
+         "%u of %u idle threads had a wrong stack checksum; mincore found "
+         "%zu of their stacks",
+         bad, p->reached, found);
+  return s->error[0] ? -1 : 0;
 }
 
-/* Spawns up to run->target idle threads with the case's stack, stopping at
- * the first refusal (recorded in run->spawn_error), waits until they are
- * ready, measures the process's memory and the stacks, then releases and
- * joins them. Returns 0 or a negative errno (msg set for -EPROTO); every
- * created thread is joined on every path. */
-static int run_idle(const struct sm_case *c, struct idle_run *run,
-                    struct idle_slot *slots, struct sm_join_handle **h,
-                    char *msg, size_t msg_size) {
-  struct idle_state s = {.frames = (unsigned)c->param[AXIS_TOUCH_KIB]};
-  atomic_init(&s.ready, 0);
-  atomic_init(&s.release, 0);
-  uint64_t start = sm_now_ns();
-  run->reached = spawn_idle(&s, case_stack_bytes(c), run->target, slots, h,
-                            &run->spawn_error);
-  run->spawn_ns = sm_now_ns() - start;
-  wait_ready(&s, run->reached);
-  int rc = read_proc_memory(&run->after);
-  if (rc == 0)
-    rc = inspect_threads(&s, slots, run, msg, msg_size);
-  int join_rc = release_and_join(&s, h, run->reached, &run->join_ns);
-  return rc ? rc : join_rc;
+/* Hands the created threads of a pass to the joiner and waits until it has
+ * joined them. Never fails. */
+static void hand_over(struct stack_state *s, unsigned n) {
+  s->batch_n = n;
+  atomic_store_explicit(&s->batch, BATCH_READY, memory_order_release);
+  sm_parker_unpark(&s->joiner_wake);
+  while (atomic_load_explicit(&s->batch, memory_order_acquire) != BATCH_EMPTY)
+    sm_parker_park(&s->spawner_wake);
+}
+
+/* One idle pass: flushes glibc's stack cache and reads the process's
+ * memory (untimed), spawns up to s->target idle threads (the manual time:
+ * spawn_ns_per_thread), waits until they touched their stacks, reads the
+ * memory again and inspects the stacks (untimed), then hands the threads
+ * to the joiner. Failures are recorded in s. */
+static void idle_pass(struct sm_worker *w, struct stack_state *s) {
+  struct idle_probe p = {0};
+  /* Best effort: under a tight RLIMIT_AS the flush thread may be refused,
+   * and the pass then reuses whatever glibc has cached. */
+  (void)spawn_join_one(CACHE_FLUSH_STACK, touch_main,
+                       &(struct touch_job){.frames = 0});
+  int rc = sm_procstat_memory(&p.before);
+  if (rc != 0) {
+    fail(s, "cannot read /proc/self/status: %s", strerror(-rc));
+    return;
+  }
+  atomic_store_explicit(&s->gate.ready, 0, memory_order_relaxed);
+  atomic_store_explicit(&s->gate.release, 0, memory_order_relaxed);
+  uint64_t t = sm_manual_start(w);
+  p.reached = spawn_idle(&s->gate, s->stack_bytes, s->target, s->slots,
+                         s->handles, &p.spawn_error);
+  sm_manual_stop(w, t, p.reached);
+  wait_ready(&s->gate, p.reached);
+  rc = sm_procstat_memory(&p.after);
+  if (rc != 0)
+    fail(s, "cannot read /proc/self/status: %s", strerror(-rc));
+  else if (p.reached > 0)
+    (void)inspect_threads(s, &p);
+  if (p.reached == 0)
+    s->spawn_error = -p.spawn_error;
+  hand_over(s, p.reached);
+  if (!s->probe_measured || w->in_measure) {
+    s->probe = p;
+    s->probe_measured = w->in_measure;
+  }
+  s->passes++;
+}
+
+/* The idle spawner: creates glibc's malloc arenas once per process (here,
+ * not in setup: a thread that has just exited may still count against
+ * RLIMIT_NPROC for a moment, and the runner creates the case's threads
+ * right after setup), then runs one pass of idle threads after another
+ * (idle_pass), until the window ends or a pass fails or creates no thread;
+ * then tells the joiner that no more threads come. */
+static void idle_spawner(struct sm_worker *w) {
+  struct stack_state *s = w->state;
+  uint64_t count = 0;
+  if (!s->skip[0])
+    warm_arenas();
+  SM_MEASURED_LOOP(w, count) {
+    if (s->skip[0] || s->error[0] || s->spawn_error)
+      continue;
+    idle_pass(w, s);
+  }
+  atomic_store_explicit(&s->batch, BATCH_QUIT, memory_order_release);
+  sm_parker_unpark(&s->joiner_wake);
+}
+
+/* Waits for the spawner's next batch and releases and joins it (the
+ * manual time: join_ns_per_thread). Returns 1 when the spawner said no
+ * more batches come, else 0. */
+static int join_batch(struct sm_worker *w, struct stack_state *s) {
+  unsigned b;
+  while ((b = atomic_load_explicit(&s->batch, memory_order_acquire)) ==
+         BATCH_EMPTY)
+    sm_parker_park(&s->joiner_wake);
+  if (b == BATCH_QUIT)
+    return 1;
+  unsigned n = s->batch_n;
+  uint64_t t = sm_manual_start(w);
+  int rc = release_and_join(&s->gate, s->handles, n);
+  sm_manual_stop(w, t, n);
+  if (rc != 0)
+    fail(s, "joining the idle threads failed: %s", strerror(-rc));
+  atomic_store_explicit(&s->batch, BATCH_EMPTY, memory_order_release);
+  sm_parker_unpark(&s->spawner_wake);
+  return 0;
+}
+
+/* The idle joiner: joins the batches the spawner hands over, also after
+ * the window ended (the spawner's last pass may still be under way), until
+ * the spawner says it is done. */
+static void idle_joiner(struct sm_worker *w) {
+  struct stack_state *s = w->state;
+  uint64_t count = 0;
+  int quit = 0;
+  SM_MEASURED_LOOP(w, count) {
+    if (!quit)
+      quit = join_batch(w, s);
+  }
+  while (!quit)
+    quit = join_batch(w, s);
+}
+
+/* ---- setup, check, metrics ------------------------------------------ */
+
+/* Says whether case c can run here: SM_MEASURE_SKIP with the reason for a
+ * stack under this system's minimum, or one too small for the depth the
+ * case touches (that would overflow it); else 0. */
+static int stack_applies(const struct sm_case *c, char *msg, size_t size) {
+  long min = sysconf(_SC_THREAD_STACK_MIN);
+  long stack_kib = c->param[AXIS_STACK_KIB];
+  long touch_kib = c->param[AXIS_TOUCH_KIB];
+  long need_kib = touch_kib + touch_kib / 8 + STACK_RESERVE_KIB;
+  if (min > 0 && (size_t)stack_kib * 1024 < (size_t)min) {
+    snprintf(msg, size,
+             "a %ld KiB stack is under this system's thread stack minimum "
+             "of %ld bytes",
+             stack_kib, min);
+    return SM_MEASURE_SKIP;
+  }
+  if (touch_kib > 0 && need_kib > stack_kib) {
+    snprintf(msg, size,
+             "touching %ld KiB needs a stack of at least %ld KiB (frames, "
+             "thread descriptor and TLS)",
+             touch_kib, need_kib);
+    return SM_MEASURE_SKIP;
+  }
+  return 0;
+}
+
+/* Returns how many idle threads a pass of c plans: the mode's count,
+ * bounded so that their resident memory stays within memory_budget_kib()
+ * and, under a finite RLIMIT_AS, their stacks within half the address
+ * space left. May return 0. */
+static unsigned idle_target(const struct sm_case *c) {
+  uint64_t k = c->quick ? IDLE_THREADS_QUICK : IDLE_THREADS_FULL;
+  uint64_t per_thread_kib =
+      (uint64_t)c->param[AXIS_TOUCH_KIB] + RESIDENT_ESTIMATE_KIB;
+  uint64_t budget = memory_budget_kib();
+  if (budget / per_thread_kib < k)
+    k = budget / per_thread_kib;
+  struct rlimit as;
+  struct sm_proc_memory m;
+  if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY &&
+      sm_procstat_memory(&m) == 0) {
+    uint64_t limit_kib = (uint64_t)as.rlim_cur / 1024;
+    uint64_t room = limit_kib > m.vm ? (limit_kib - m.vm) / 2 : 0;
+    uint64_t virt = (uint64_t)c->param[AXIS_STACK_KIB] + RESIDENT_ESTIMATE_KIB;
+    if (room / virt < k)
+      k = room / virt;
+  }
+  return (unsigned)k;
+}
+
+/* Frees the state of one window (also a partly set up one). */
+static void stack_teardown(void *state) {
+  struct stack_state *s = state;
+  free(s->slots);
+  free(s->handles);
+  free(s->addrs);
+  free(s);
+}
+
+/* Creates the state of one window of c (one stack_applies admitted): the
+ * case's stack and depth, and for idle the planned threads' slots (or why
+ * not even one fits). Returns 0 or -ENOMEM. */
+static int stack_setup(const struct sm_case *c, void **state) {
+  struct stack_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  memset(s, 0, sizeof *s);
+  s->stack_bytes = (size_t)c->param[AXIS_STACK_KIB] * 1024;
+  s->frames = (unsigned)c->param[AXIS_TOUCH_KIB];
+  s->gate.frames = s->frames;
+  atomic_init(&s->gate.ready, 0);
+  atomic_init(&s->gate.release, 0);
+  atomic_init(&s->batch, BATCH_EMPTY);
+  atomic_init(&s->joiner_wake.state, SM_PARKER_EMPTY);
+  atomic_init(&s->spawner_wake.state, SM_PARKER_EMPTY);
+  if (strcmp(c->variant->name, "idle") == 0) {
+    s->target = idle_target(c);
+    size_t cap = s->target ? s->target : 1;
+    s->slots = calloc(cap, sizeof *s->slots);
+    s->handles = calloc(cap, sizeof *s->handles);
+    s->addrs = calloc(cap, sizeof *s->addrs);
+    if (!s->slots || !s->handles || !s->addrs) {
+      stack_teardown(s);
+      return -ENOMEM;
+    }
+    if (s->target == 0)
+      snprintf(s->skip, sizeof s->skip,
+               "not enough free memory (MemAvailable, cgroup limit or "
+               "RLIMIT_AS) for even one idle thread");
+  }
+  *state = s;
+  return 0;
+}
+
+/* Self-check and the case's fate: SM_MEASURE_SKIP with the reason when
+ * memory allows no idle thread or the OS refused the case's first thread;
+ * -EPROTO with the first failure (a wrong checksum, a stack mincore did not
+ * find, a failed spawn after some succeeded, an idle window without a measured
+ * pass); else 0. */
+static int stack_check(const struct sm_case *c, void *state,
+                       const struct sm_worker *workers, char *msg,
+                       size_t msg_size) {
+  (void)workers;
+  struct stack_state *s = state;
+  int idle = strcmp(c->variant->name, "idle") == 0;
+  if (s->skip[0]) {
+    snprintf(msg, msg_size, "%s", s->skip);
+    return SM_MEASURE_SKIP;
+  }
+  if (!idle && s->spawned == 0 && s->spawn_error == -EAGAIN) {
+    snprintf(msg, msg_size,
+             "the OS refused to create a thread (EAGAIN: RLIMIT_NPROC, "
+             "threads-max, the pids cgroup or memory)");
+    return SM_MEASURE_SKIP;
+  }
+  if (idle && s->probe.reached == 0 && s->spawn_error) {
+    snprintf(msg, msg_size,
+             "the OS refused to create the first of %u idle threads: %s "
+             "(RLIMIT_NPROC, threads-max, the pids cgroup or memory)",
+             s->target, strerror(-s->spawn_error));
+    return SM_MEASURE_SKIP;
+  }
+  if (s->error[0]) {
+    snprintf(msg, msg_size, "%s", s->error);
+    return -EPROTO;
+  }
+  if (idle && !s->probe_measured) {
+    snprintf(msg, msg_size,
+             "no pass of %u idle threads fitted in the measured window "
+             "(%u passes in all): use a longer --duration",
+             s->target, s->passes);
+    return -EPROTO;
+  }
+  return 0;
+}
+
+/* One metric row of the family. */
+struct row {
+  const char *metric, *unit;
+  double value;
+};
+
+/* Adds the rows that are not NaN. Returns 0 or sm_sink_metric's error. */
+static int add_rows(struct sm_sink *sink, const struct row *rows, size_t n) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if (!isnan(rows[i].value))
+      rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
+  return rc;
 }
 
 /* Returns after - before per thread, as a double (may be negative). */
@@ -566,98 +688,65 @@ static double per_thread(uint64_t after, uint64_t before, unsigned n) {
   return ((double)after - (double)before) / n;
 }
 
-/* Adds the idle metrics of a finished repetition with run->reached > 0. */
-static int add_idle_metrics(struct sm_sink *sink, const struct idle_run *r) {
-  unsigned n = r->reached;
-  double rss = per_thread(r->after.rss, r->before.rss, n);
-  double stack = (double)r->stack_kib / n;
-  const struct {
-    const char *metric, *unit;
-    double value;
-  } rows[] = {
+/* Returns ns per operation of a worker's manual time (NaN without any). */
+static double manual_ns_per_op(const struct sm_worker *w) {
+  return w->manual_ops ? (double)w->manual_ns / (double)w->manual_ops : NAN;
+}
+
+/* The family's metrics of a checked window. spawn_join: the minor faults
+ * of a spawned thread over its life, the mean over the measured phase. idle:
+ * the memory its last measured pass added per thread (VmRSS, VmSize, VmPTE,
+ * mincore over the stacks), the faults of touching, the manual times of
+ * spawning (the spawner) and of releasing and joining (the joiner) per thread,
+ * the threads reached and planned, and the errno that stopped spawning. */
+static int stack_metrics(const struct sm_case *c, void *state,
+                         const struct sm_worker *workers, unsigned n,
+                         struct sm_sink *sink, char *msg, size_t msg_size) {
+  (void)msg;
+  (void)msg_size;
+  const struct stack_state *s = state;
+  if (strcmp(c->variant->name, "idle") != 0) {
+    const struct row rows[] = {
+        {"minflt_per_thread", "faults",
+         s->measured ? (double)s->minflt / (double)s->measured : NAN}};
+    return add_rows(sink, rows, 1);
+  }
+  const struct idle_probe *p = &s->probe;
+  unsigned k = p->reached;
+  double rss = per_thread(p->after.rss, p->before.rss, k);
+  double stack = (double)p->stack_kib / k;
+  const struct row rows[] = {
       {"rss_kib_per_thread", "KiB", rss},
-      {"vm_kib_per_thread", "KiB", per_thread(r->after.vm, r->before.vm, n)},
+      {"vm_kib_per_thread", "KiB", per_thread(p->after.vm, p->before.vm, k)},
       {"stack_rss_kib_per_thread", "KiB", stack},
       {"rss_check_ratio", "ratio", stack > 0 ? rss / stack : NAN},
-      {"pte_kib_per_thread", "KiB", per_thread(r->after.pte, r->before.pte, n)},
-      {"touch_minflt_per_thread", "faults", (double)r->touch_faults / n},
-      {"spawn_ns_per_thread", "ns", (double)r->spawn_ns / n},
-      {"join_ns_per_thread", "ns", (double)r->join_ns / n},
-      {"threads_reached", "threads", n},
-      {"threads_planned", "threads", r->target},
+      {"pte_kib_per_thread", "KiB", per_thread(p->after.pte, p->before.pte, k)},
+      {"touch_minflt_per_thread", "faults", (double)p->touch_minflt / k},
+      {"spawn_ns_per_thread", "ns", manual_ns_per_op(&workers[0])},
+      {"join_ns_per_thread", "ns", n > 1 ? manual_ns_per_op(&workers[1]) : NAN},
+      {"threads_reached", "threads", k},
+      {"threads_planned", "threads", s->target},
+      {"spawn_errno", "errno", p->spawn_error ? p->spawn_error : NAN},
   };
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < sizeof rows / sizeof rows[0]; i++)
-    if (!isnan(rows[i].value))
-      rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
-  if (rc == 0 && r->spawn_error)
-    rc = sm_sink_metric(sink, "spawn_errno", "errno", r->spawn_error);
-  return rc;
+  return add_rows(sink, rows, sizeof rows / sizeof rows[0]);
 }
 
-/* Says in msg why a repetition that created no thread could not: the
- * memory bound, or the OS's refusal. */
-static void explain_no_threads(const struct idle_run *run, char *msg,
-                               size_t msg_size) {
-  if (run->target == 0)
-    snprintf(msg, msg_size,
-             "not enough free memory (MemAvailable, cgroup limit or "
-             "RLIMIT_AS) for even one idle thread");
-  else
-    snprintf(msg, msg_size,
-             "the OS refused to create the first of %u idle threads: %s "
-             "(RLIMIT_NPROC, threads-max, the pids cgroup or memory)",
-             run->target, strerror(run->spawn_error));
-}
-
-/* idle: K threads that touch touch_kib of stack and wait, parked; the
- * memory they add to the process per thread, checked against mincore over
- * their stacks. Returns 0 (also when fewer threads than planned could be
- * created: threads_reached says how many), SM_MEASURE_SKIP when none could,
- * or a negative errno with msg set. */
-static int measure_idle(const struct sm_measure_config *cfg,
-                        const struct sm_case *c, struct sm_sink *sink,
-                        char *msg, size_t msg_size) {
-  struct idle_run run = {0};
-  warm_arenas();
-  /* Best effort: under a tight RLIMIT_AS the flush thread may be refused,
-   * and the repetition then reuses whatever glibc has cached. */
-  (void)spawn_join_one(CACHE_FLUSH_STACK, nothing_main, NULL);
-  int rc = read_proc_memory(&run.before);
-  if (rc != 0) {
-    snprintf(msg, msg_size, "cannot read /proc/self/status: %s", strerror(-rc));
-    return rc;
-  }
-  run.target = idle_target(cfg, c, run.before.vm);
-  size_t cap = run.target ? run.target : 1;
-  struct idle_slot *slots = calloc(cap, sizeof *slots);
-  struct sm_join_handle **h = calloc(cap, sizeof *h);
-  rc = slots && h ? 0 : -ENOMEM;
-  if (rc == 0)
-    rc = run_idle(c, &run, slots, h, msg, msg_size);
-  free(slots);
-  free(h);
-  if (rc == 0 && run.reached == 0) {
-    explain_no_threads(&run, msg, msg_size);
-    return SM_MEASURE_SKIP;
-  }
-  if (rc < 0 && !msg[0])
-    snprintf(msg, msg_size, "idle threads: %s", strerror(-rc));
-  return rc == 0 ? add_idle_metrics(sink, &run) : rc;
-}
-
-/* Dispatches one repetition to the variant's measurement after checking
- * that the case applies. Returns what the measurement returns. */
-static int stack_measure(const struct sm_measure_config *cfg,
-                         const struct sm_case *c, struct sm_sink *sink,
-                         char *msg, size_t msg_size) {
-  int rc = check_case(c, msg, msg_size);
-  if (rc != 0)
-    return rc;
-  if (strcmp(c->variant->name, "idle") == 0)
-    return measure_idle(cfg, c, sink, msg, msg_size);
-  return measure_spawn_join(cfg, c, sink, msg, msg_size);
-}
+/* The family's own metrics (the runner adds ops_per_s ... and the sampled
+ * spawn_join_p50_ns ...). */
+static const struct sm_metric_decl metric_decls[] = {
+    {"minflt_per_thread", "faults", SM_NO_DIRECTION},
+    {"rss_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"vm_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"stack_rss_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"rss_check_ratio", "ratio", SM_NO_DIRECTION},
+    {"pte_kib_per_thread", "KiB", SM_LOWER_IS_BETTER},
+    {"touch_minflt_per_thread", "faults", SM_NO_DIRECTION},
+    {"spawn_ns_per_thread", "ns", SM_LOWER_IS_BETTER},
+    {"join_ns_per_thread", "ns", SM_LOWER_IS_BETTER},
+    {"threads_reached", "threads", SM_NO_DIRECTION},
+    {"threads_planned", "threads", SM_NO_DIRECTION},
+    {"spawn_errno", "errno", SM_NO_DIRECTION},
+};
 
 static const long stack_values[] = {16,   32,   64,   128,  256,   512,
                                     1024, 2048, 4096, 8192, 16384, 65536};
@@ -677,10 +766,31 @@ static const struct sm_axis axes[] = {
      touch_quick, sizeof touch_quick / sizeof touch_quick[0], 0, 65536},
 };
 
+/* spawn_join: one thread whose passes are spawn+joins, sampled. */
+static const struct sm_role spawn_join_roles[] = {
+    {.name = "spawner",
+     .worker = spawn_join_worker,
+     .count = 1,
+     .counts_ops = 1,
+     .samples = {"spawn_join"}},
+};
+
+/* idle: the spawner (its manual time over the spawns is the rate) and the
+ * joiner that releases and joins each pass's threads. */
+static const struct sm_role idle_roles[] = {
+    {.name = "spawner", .worker = idle_spawner, .count = 1, .counts_ops = 1},
+    {.name = "joiner", .worker = idle_joiner, .count = 1},
+};
+
 static const struct sm_variant variants[] = {
-    SM_VARIANT("spawn_join", "spawn + join of one thread after another", NULL),
-    SM_VARIANT("idle", "memory of many idle threads: resident vs virtual",
-               NULL),
+    {.name = "spawn_join",
+     .summary = "spawn + join of one thread after another",
+     .roles = spawn_join_roles,
+     .nroles = 1},
+    {.name = "idle",
+     .summary = "memory of many idle threads: resident vs virtual",
+     .roles = idle_roles,
+     .nroles = 2},
 };
 
 const struct sm_family sm_family_stack = {
@@ -691,6 +801,12 @@ const struct sm_family sm_family_stack = {
     .nvariants = sizeof variants / sizeof variants[0],
     .axes = axes,
     .naxes = sizeof axes / sizeof axes[0],
-    .measure = stack_measure,
+    .applies = stack_applies,
+    .setup = stack_setup,
+    .check = stack_check,
+    .metrics = stack_metrics,
+    .teardown = stack_teardown,
     .shape = SM_SHAPE_SINGLE,
+    .extra_threads = 1,
+    SM_METRIC_DECLS(metric_decls),
 };

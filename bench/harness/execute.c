@@ -1,6 +1,7 @@
 /* execute.c: the repetitions of a run: interleaved over cases, under the
- * watchdog, optionally one child process per family (--isolate), with
- * every case's outcome recorded. */
+ * watchdog, one child process per repetition of an isolated family and
+ * optionally one per family (--isolate), with every case's outcome
+ * recorded. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "isolate.h"
 #include "run.h"
 #include "runner.h"
+#include "sampling.h"
 #include "syncmark/clock.h"
 
 /* Shows a progress line on stderr when it is a terminal: the repetition,
@@ -91,6 +93,13 @@ static void report(const struct sm_run *r, const struct sm_record *rec) {
     _exit(1);
 }
 
+/* Copies a row's metric (or series) and unit names into a record. */
+static void name_record(struct sm_record *rec, const char *metric,
+                        const char *unit) {
+  snprintf(rec->metric, sizeof rec->metric, "%s", metric);
+  snprintf(rec->unit, sizeof rec->unit, "%s", unit);
+}
+
 /* In an isolated child, sends what the repetition of case c added (rows
  * from index `rows`, points from `points`) and its outcome if it has one. */
 static void report_repetition(const struct sm_run *r, size_t c, size_t rows,
@@ -99,22 +108,22 @@ static void report_repetition(const struct sm_run *r, size_t c, size_t rows,
     return;
   for (size_t i = rows; i < r->results.nrows; i++) {
     const struct sm_raw_row *row = &r->results.rows[i];
-    report(r, &(struct sm_record){.kind = SM_RECORD_ROW,
-                                  .case_index = row->case_index,
-                                  .rep = row->rep,
-                                  .metric = row->metric,
-                                  .unit = row->unit,
-                                  .value = row->value});
+    struct sm_record rec = {.kind = SM_RECORD_ROW,
+                            .case_index = row->case_index,
+                            .rep = row->rep,
+                            .value = row->value};
+    name_record(&rec, row->metric, row->unit);
+    report(r, &rec);
   }
   for (size_t i = points; i < r->results.npoints; i++) {
     const struct sm_series_point *p = &r->results.points[i];
-    report(r, &(struct sm_record){.kind = SM_RECORD_POINT,
-                                  .case_index = p->case_index,
-                                  .rep = p->rep,
-                                  .metric = p->series,
-                                  .unit = p->unit,
-                                  .value = p->value,
-                                  .t_s = p->t_s});
+    struct sm_record rec = {.kind = SM_RECORD_POINT,
+                            .case_index = p->case_index,
+                            .rep = p->rep,
+                            .value = p->value,
+                            .t_s = p->t_s};
+    name_record(&rec, p->series, p->unit);
+    report(r, &rec);
   }
   if (!r->dropped[c])
     return;
@@ -149,11 +158,16 @@ static void run_repetition(struct sm_run *r, const struct sm_window_config *cfg,
   report_repetition(r, c, rows, points);
 }
 
+static void run_repetition_isolated(struct sm_run *r,
+                                    const struct sm_window_config *cfg,
+                                    size_t c, unsigned rep);
+
 /* Runs every repetition of cases [lo, hi), interleaving them so that drift
- * of the machine hits every case alike, until done or stopped by a signal.
- * A case that is skipped, fails or hangs is dropped. */
+ * of the machine hits every case alike, until done or stopped by a signal;
+ * each in a child process of its own when `per_child` (an isolated
+ * family). A case that is skipped, fails, hangs or crashes is dropped. */
 static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
-                          size_t lo, size_t hi) {
+                          size_t lo, size_t hi, int per_child) {
   size_t done = 0, total = (hi - lo) * r->reps;
   uint64_t batch_ns = sm_now_ns();
   for (unsigned rep = 1; rep <= r->reps && !r->stopped_by; rep++) {
@@ -166,7 +180,10 @@ static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
         continue;
       }
       progress(r, rep, c, done, total, batch_ns);
-      run_repetition(r, cfg, c, rep);
+      if (per_child)
+        run_repetition_isolated(r, cfg, c, rep);
+      else
+        run_repetition(r, cfg, c, rep);
       r->runs_done++;
     }
     if (!r->stopped_by)
@@ -179,18 +196,23 @@ static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
  * repetition in progress (case index, or SIZE_MAX). */
 static void apply_record(struct sm_run *r, const struct sm_record *rec,
                          size_t *running, unsigned *running_rep) {
+  int named = rec->kind == SM_RECORD_ROW || rec->kind == SM_RECORD_POINT;
+  const char *metric = named ? sm_intern(rec->metric) : NULL;
+  const char *unit = named ? sm_intern(rec->unit) : NULL;
   switch (rec->kind) {
   case SM_RECORD_BEGIN:
     *running = rec->case_index;
     *running_rep = rec->rep;
     break;
   case SM_RECORD_ROW:
-    sm_results_add(&r->results, rec->case_index, rec->rep, rec->metric,
-                   rec->unit, rec->value);
+    if (metric && unit)
+      sm_results_add(&r->results, rec->case_index, rec->rep, metric, unit,
+                     rec->value);
     break;
   case SM_RECORD_POINT:
-    sm_results_add_point(&r->results, rec->case_index, rec->rep, rec->metric,
-                         rec->unit, rec->t_s, rec->value);
+    if (metric && unit)
+      sm_results_add_point(&r->results, rec->case_index, rec->rep, metric, unit,
+                           rec->t_s, rec->value);
     break;
   case SM_RECORD_OUTCOME:
     record_outcome(r, rec->case_index, (enum sm_outcome_kind)rec->outcome,
@@ -205,41 +227,16 @@ static void apply_record(struct sm_run *r, const struct sm_record *rec,
   }
 }
 
-/* Runs cases [lo, hi) in a child process (--isolate) and takes its
- * results; a child that dies marks the case it was running as crashed. */
-static void execute_isolated(struct sm_run *r,
-                             const struct sm_window_config *cfg, size_t lo,
-                             size_t hi) {
-  int fds[2];
-  fflush(NULL);
-  pid_t pid = pipe(fds) == 0 ? fork() : -1;
-  if (pid == 0) {
-    close(fds[0]);
-    r->report_fd = fds[1];
-    r->runs_done = 0;
-    execute_batch(r, cfg, lo, hi);
-    report(r, &(struct sm_record){.kind = SM_RECORD_STATE,
-                                  .reps_done = r->reps_done,
-                                  .runs_done = r->runs_done,
-                                  .stopped_by = r->stopped_by});
-    _exit(0);
-  }
-  if (pid < 0) {
-    fprintf(stderr,
-            "syncmark: cannot start an isolated process (%s); "
-            "running in this one\n",
-            strerror(errno));
-    execute_batch(r, cfg, lo, hi);
-    return;
-  }
-  close(fds[1]);
-  r->runs_total += (hi - lo) * r->reps;
+/* Takes the records of the isolated child `pid` from fd until the child
+ * closes it, then reaps the child; a child that died during a repetition
+ * marks that repetition's case as crashed. */
+static void collect_child(struct sm_run *r, pid_t pid, int fd) {
   struct sm_record rec;
   size_t running = SIZE_MAX;
   unsigned running_rep = 0;
-  while (sm_record_receive(fds[0], &rec) == 1)
+  while (sm_record_receive(fd, &rec) == 1)
     apply_record(r, &rec, &running, &running_rep);
-  close(fds[0]);
+  close(fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
@@ -253,6 +250,78 @@ static void execute_isolated(struct sm_run *r,
     snprintf(why, sizeof why, "the isolated process exited with status %d",
              WEXITSTATUS(status));
   drop_case(r, running, SM_OUTCOME_CRASHED, running_rep, 0, 0, why);
+}
+
+/* Forks a child process that reports to the parent through a pipe; in the
+ * child (return 0) r->report_fd is the pipe's end. Returns the child's pid
+ * to the parent with *fd set, or -1 when no child could be started (said
+ * on stderr: the caller runs the work itself). */
+static pid_t fork_reporting_child(struct sm_run *r, int *fd) {
+  int fds[2];
+  fflush(NULL);
+  pid_t pid = pipe(fds) == 0 ? fork() : -1;
+  if (pid == 0) {
+    close(fds[0]);
+    r->report_fd = fds[1];
+    return 0;
+  }
+  if (pid < 0) {
+    fprintf(stderr,
+            "syncmark: cannot start an isolated process (%s); "
+            "running in this one\n",
+            strerror(errno));
+    return -1;
+  }
+  close(fds[1]);
+  *fd = fds[0];
+  return pid;
+}
+
+/* Runs cases [lo, hi) in a child process (--isolate) and takes its
+ * results; a child that dies marks the case it was running as crashed. */
+static void execute_isolated(struct sm_run *r,
+                             const struct sm_window_config *cfg, size_t lo,
+                             size_t hi) {
+  int fd;
+  pid_t pid = fork_reporting_child(r, &fd);
+  if (pid == 0) {
+    r->runs_done = 0;
+    execute_batch(r, cfg, lo, hi, 0);
+    report(r, &(struct sm_record){.kind = SM_RECORD_STATE,
+                                  .reps_done = r->reps_done,
+                                  .runs_done = r->runs_done,
+                                  .stopped_by = r->stopped_by});
+    _exit(0);
+  }
+  if (pid < 0) {
+    execute_batch(r, cfg, lo, hi, 0);
+    return;
+  }
+  r->runs_total += (hi - lo) * r->reps;
+  collect_child(r, pid, fd);
+}
+
+/* Runs repetition `rep` of case c in a child process of its own (a family
+ * that is isolated by design: threads its repetition leaves behind, e.g.
+ * deadlocked ones, end with the child) and takes its rows and outcome; a
+ * child that dies marks the case as crashed. The run's counters stay the
+ * caller's. */
+static void run_repetition_isolated(struct sm_run *r,
+                                    const struct sm_window_config *cfg,
+                                    size_t c, unsigned rep) {
+  int fd;
+  pid_t pid = fork_reporting_child(r, &fd);
+  if (pid == 0) {
+    run_repetition(r, cfg, c, rep);
+    report(r, &(struct sm_record){.kind = SM_RECORD_STATE,
+                                  .reps_done = r->reps_done,
+                                  .stopped_by = r->stopped_by});
+    _exit(0);
+  }
+  if (pid < 0)
+    run_repetition(r, cfg, c, rep);
+  else
+    collect_child(r, pid, fd);
 }
 
 void sm_run_execute(struct sm_run *r) {
@@ -269,9 +338,10 @@ void sm_run_execute(struct sm_run *r) {
                                      r->counters.n ? &r->counters : NULL};
   r->report_fd = -1;
   /* Cases come grouped by family. A family that must be isolated (its
-   * variants may deadlock or crash by design), or every family under
-   * --isolate, runs in a child process of its own; the cases between such
-   * families run here, their repetitions interleaved. */
+   * variants may deadlock or crash by design) runs each repetition in a
+   * child process of its own; under --isolate every other family runs in
+   * one child process of its own; the cases between such families run
+   * here, their repetitions interleaved. */
   for (size_t lo = 0; lo < r->plan.ncases && !r->stopped_by;) {
     size_t hi = lo + 1;
     const struct sm_family *f = r->plan.cases[lo].family;
@@ -280,12 +350,14 @@ void sm_run_execute(struct sm_run *r) {
            (isolated ? r->plan.cases[hi].family == f
                      : !r->plan.cases[hi].family->isolated))
       hi++;
-    if (isolated) {
+    if (f->isolated) {
+      execute_batch(r, &cfg, lo, hi, 1);
+    } else if (isolated) {
       execute_isolated(r, &cfg, lo, hi);
       if (!r->stopped_by)
         r->stopped_by = sm_interrupt_signal();
     } else {
-      execute_batch(r, &cfg, lo, hi);
+      execute_batch(r, &cfg, lo, hi, 0);
     }
     lo = hi;
   }

@@ -17,13 +17,14 @@ enum sm_record_kind {
                         stopped_by (sent last) */
 };
 
-/* One record. Metric and unit names cross as pointers: they are string
- * literals of the same executable image in parent and child. */
+/* One record. Metric and unit names cross by value (a name built at run
+ * time, e.g. a sampled role's "<kind>_p50_ns", lives in the child's heap
+ * only); the parent interns them. */
 struct sm_record {
   enum sm_record_kind kind;
   size_t case_index;
   unsigned rep;
-  const char *metric, *unit;
+  char metric[96], unit[32];
   double value, t_s;
   int outcome; /* enum sm_outcome_kind */
   uint64_t elapsed_ns;

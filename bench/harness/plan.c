@@ -167,7 +167,7 @@ static struct sm_case *push_case(const struct sm_plan_request *req,
     *cap = grown;
   }
   struct sm_case *c = &plan->cases[plan->ncases++];
-  *c = (struct sm_case){.family = f, .variant = v};
+  *c = (struct sm_case){.family = f, .variant = v, .quick = req->quick};
   set_params(req, c, k);
   return c;
 }
@@ -213,7 +213,8 @@ static int add_thread_cases(const struct sm_plan_request *req,
 }
 
 /* Appends a case of two threads on pus[0] and pus[1] (-1: unpinned) named
- * `name` for combination k, params extended by `extra` (NULL: none).
+ * `name` for combination k, params extended by `extra` (NULL: none); the
+ * family's extra threads are not pinned.
  * Returns 0, -ENOMEM or -ENOSPC. */
 static int push_pair_case(const struct sm_plan_request *req,
                           const struct sm_topology *topo,
@@ -223,7 +224,7 @@ static int push_pair_case(const struct sm_plan_request *req,
                           const char *extra) {
   struct sm_case *c = push_case(req, f, v, k, plan, cap);
   size_t size;
-  if (!c || alloc_cpus(c, 2, &size) != 0)
+  if (!c || alloc_cpus(c, 2 + f->extra_threads, &size) != 0)
     return -ENOMEM;
   c->threads = 2;
   c->placement = SM_PLACE_NONE;
@@ -237,7 +238,8 @@ static int push_pair_case(const struct sm_plan_request *req,
 }
 
 /* Appends the pair cases of combination k: every pair placement this
- * machine offers, then the unpinned pair. */
+ * machine offers, then the unpinned pair; the family's extra threads are
+ * not pinned. */
 static int add_pair_cases(const struct sm_plan_request *req,
                           const struct sm_topology *topo,
                           const struct sm_family *f, const struct sm_variant *v,
@@ -261,7 +263,9 @@ static int add_pair_cases(const struct sm_plan_request *req,
   return 0;
 }
 
-/* Appends the one case of combination k of a SM_SHAPE_SINGLE family. */
+/* Appends the one case of combination k of a SM_SHAPE_SINGLE family: one
+ * thread and the family's extra ones (a variant with more than one role),
+ * none of them pinned. */
 static int add_single_case(const struct sm_plan_request *req,
                            const struct sm_topology *topo,
                            const struct sm_family *f,
@@ -269,7 +273,9 @@ static int add_single_case(const struct sm_plan_request *req,
                            struct sm_plan *plan, size_t *cap) {
   struct sm_case *c = push_case(req, f, v, k, plan, cap);
   size_t size;
-  if (!c || alloc_cpus(c, 1, &size) != 0)
+  /* os_pus holds an unpinned entry for each of the family's own threads
+   * too: the runner reads one per thread of the roles it starts. */
+  if (!c || alloc_cpus(c, 1 + f->extra_threads, &size) != 0)
     return -ENOMEM;
   c->threads = 1;
   c->placement = SM_PLACE_NONE;

@@ -239,15 +239,20 @@ static double floor_ns(double overhead_ns) {
 
 /* Turns the joined workers of one window into its metrics; per_thread is
  * scratch space for n values. The counted workers are those whose role
- * counts operations. A time per operation at or below floor_ns (the
- * runner's overhead or the clock's resolution) is not a measurement: the
- * rates are NAN and valid 0. */
+ * counts operations. The rate is their operations over the span from the
+ * first MEASURE edge any of them saw to the last STOP edge (a batch pass
+ * that ends after the runner's STOP is inside it; a thread preempted
+ * across an edge does not inflate it), or, where they timed themselves,
+ * the sum of their manual rates. A time per operation at or below
+ * floor_ns (the runner's overhead or the clock's resolution) is not a
+ * measurement: the rates are NAN and valid 0. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
                            uint64_t window_ns, double overhead_ns,
                            double *per_thread, struct sm_window *out) {
-  double total = 0, rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY, hi = 0;
-  double cost = sm_sample_cost_ns(), share = 0, manual = 0;
-  unsigned counted = 0, every = 0;
+  double total = 0, manual_rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY;
+  double hi = 0, cost = sm_sample_cost_ns(), share = 0;
+  unsigned counted = 0, every = 0, manual = 0;
+  uint64_t first = UINT64_MAX, last = 0, pass_ops = 1;
   for (unsigned i = 0; i < n; i++) {
     const struct sm_worker *w = &workers[i];
     double ns = (double)(w->ns_at_stop - w->ns_at_measure);
@@ -262,13 +267,21 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
     worker_ops(w, &ops, &ns);
     per_thread[counted++] = ops;
     total += ops;
-    rate += ns > 0 ? ops * 1e9 / ns : 0;
-    manual += w->manual_ops > 0;
+    if (w->manual_ops > 0) {
+      manual++;
+      manual_rate += ns > 0 ? ops * 1e9 / ns : 0;
+    }
+    first = w->ns_at_measure < first ? w->ns_at_measure : first;
+    last = w->ns_at_stop > last ? w->ns_at_stop : last;
     lo = fmin(lo, ops);
     hi = fmax(hi, ops);
+    if (w->ops_per_pass > pass_ops)
+      pass_ops = w->ops_per_pass;
     if (sampling && (every == 0 || w->sample_mask + 1 < every))
       every = (unsigned)(w->sample_mask + 1);
   }
+  double span = last > first ? (double)(last - first) : 0;
+  double rate = manual ? manual_rate : span > 0 ? total * 1e9 / span : 0;
   double fair = counted ? total / counted : 0;
   out->window_ns = window_ns;
   out->ops = (uint64_t)total;
@@ -282,8 +295,10 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
   out->sample_share = share;
   out->sample_every = every;
   out->manual_time = manual > 0;
+  /* The floor is per loop pass: a pass of a batch spreads it over its
+   * operations. */
   out->valid = share <= SM_SAMPLE_BUDGET && /* else: the instrument */
-               out->ns_per_op > floor_ns(overhead_ns);
+               out->ns_per_op * (double)pass_ops > floor_ns(overhead_ns);
   if (!out->valid && total > 0)
     out->ops_per_s = out->ns_per_op = NAN;
 }
@@ -434,13 +449,44 @@ static void window_samples(const struct window_memory *m, unsigned n,
                      m->scratch_cap, &out->samples[out->nsamples++]);
 }
 
+/* How long the workers of an isolated family get to return after the
+ * window's end: max(4 windows, 100 ms). */
+static uint64_t stop_grace_ns(const struct sm_window_config *cfg) {
+  uint64_t t = 4 * cfg->duration_ns;
+  return t > 100000000u ? t : 100000000u;
+}
+
+/* Joins the `spawned` threads of a window. For an isolated family (whose
+ * workers may deadlock by design) waits for them only until stop_grace_ns
+ * after the call and leaves the others behind, still running. Sets each
+ * worker's `joined` and returns how many were left behind. */
+static unsigned join_threads(const struct sm_window_config *cfg,
+                             const struct sm_case *c, struct window_memory *m,
+                             unsigned spawned) {
+  unsigned left = 0;
+  uint64_t deadline = sm_now_ns() + stop_grace_ns(cfg);
+  struct timespec until = {.tv_sec = (time_t)(deadline / 1000000000u),
+                           .tv_nsec = (long)(deadline % 1000000000u)};
+  for (unsigned i = 0; i < spawned; i++) {
+    int rc = c->family->isolated
+                 ? pthread_clockjoin_np(m->threads[i].thread, NULL,
+                                        CLOCK_MONOTONIC, &until)
+                 : pthread_join(m->threads[i].thread, NULL);
+    m->workers[i].joined = rc == 0;
+    left += rc != 0;
+  }
+  return left;
+}
+
 /* Starts the window's threads, drives its phases (or stops it at once when
- * a thread could not be created or pinned), joins them. Returns 0 or the
- * error (msg set); *window_ns is the measured length. */
+ * a thread could not be created or pinned), joins them (see join_threads:
+ * *left_behind counts those an isolated family left running). Returns 0 or
+ * the error (msg set); *window_ns is the measured length. */
 static int run_threads(const struct sm_window_config *cfg,
                        const struct sm_case *c, const struct role_list *roles,
                        unsigned n, struct window_memory *m, void *state,
-                       uint64_t *window_ns, char *msg, size_t msg_size) {
+                       uint64_t *window_ns, unsigned *left_behind, char *msg,
+                       size_t msg_size) {
   atomic_init(&m->gate->phase, SM_PHASE_WARMUP);
   struct start_gate start = {.mutex = PTHREAD_MUTEX_INITIALIZER,
                              .cond = PTHREAD_COND_INITIALIZER};
@@ -464,8 +510,7 @@ static int run_threads(const struct sm_window_config *cfg,
     atomic_store_explicit(&m->gate->phase, SM_PHASE_STOP, memory_order_release);
     open_start_gate(&start);
   }
-  for (unsigned i = 0; i < spawned; i++)
-    pthread_join(m->threads[i].thread, NULL);
+  *left_behind = join_threads(cfg, c, m, spawned);
   return rc;
 }
 
@@ -510,16 +555,27 @@ int sm_runner_window(const struct sm_window_config *cfg,
     return rc;
   }
   uint64_t window_ns;
-  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, msg, msg_size);
+  unsigned left = 0;
+  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, &left, msg,
+                   msg_size);
   if (rc == 0 && f->check)
     rc = f->check(c, state, m.workers, msg, msg_size);
-  if (rc == 0) {
+  else if (rc == 0 && left > 0)
+    rc = -ETIMEDOUT;
+  if (rc == -ETIMEDOUT && !msg[0])
+    snprintf(msg, msg_size,
+             "%u of %u threads still ran %.0f ms after the window ended", left,
+             n, (double)stop_grace_ns(cfg) / 1e6);
+  *out = (struct sm_window){.left_behind = left};
+  if (rc == 0 && left == 0) {
     compute_window(m.workers, n, window_ns, cfg->overhead_ns, m.scratch, out);
     window_samples(&m, n, &roles, out);
     sm_counters_window(m.workers, n, (double)out->ops, &out->counters);
   }
   if (rc == 0 && sink && f->metrics)
     rc = f->metrics(c, state, m.workers, n, sink, msg, msg_size);
+  if (left > 0)
+    return rc; /* the state and slots stay with the threads left behind */
   if (f->teardown)
     f->teardown(state);
   window_free(&m, n);
@@ -576,9 +632,13 @@ static int record_samples(struct sm_results *results, size_t case_index,
 }
 
 /* Adds the metric rows of one successful window, in the order and units of
- * sm_runner_window_metrics (the sampling rows only when a role sampled). */
+ * sm_runner_window_metrics (the sampling rows only when a role sampled);
+ * none for a window whose threads were left behind: their counts are not
+ * final. */
 static int record_window(struct sm_results *results, size_t case_index,
                          unsigned rep, const struct sm_window *w) {
+  if (w->left_behind > 0)
+    return 0;
   const double values[] = {
       w->ops_per_s,     w->ns_per_op,
       w->fairness_jain, w->share_min,
@@ -615,6 +675,11 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
     pause(); /* a hang on purpose: only the watchdog ends it */
   if (c->variant == cfg->crash_variant)
     abort(); /* a crash on purpose: only --isolate survives it */
+  if (c->family->applies) {
+    int rc = c->family->applies(c, msg, msg_size);
+    if (rc != 0)
+      return rc;
+  }
   struct sm_sink sink = {
       .results = results, .case_index = case_index, .rep = rep};
   sm_measure_fn measure =

@@ -68,6 +68,10 @@ struct sm_window {
   struct sm_window_samples samples[SM_MAX_ROLES * SM_SAMPLE_KINDS];
   size_t nsamples;
   struct sm_window_counters counters; /* --counters, per operation */
+  /* Threads of an isolated family still running max(4 windows, 100 ms)
+   * after the window's end (a deadlock by design), left behind; when > 0
+   * the fields above are unset and no window metric is recorded. */
+  unsigned left_behind;
 };
 
 /* Runs one window of `c`: creates the family state, spawns and pins the
@@ -75,10 +79,16 @@ struct sm_window {
  * binding verified), holds them at one start gate, lets them warm up, times
  * the MEASURE phase, stops them through the gate, joins them, runs the
  * family's self-check and adds the family's own metrics (sm_family.metrics)
- * to `sink` (NULL: not asked for). Returns 0 and fills *out; or a negative
- * errno with a sentence in `msg`: -EINVAL when the roles need more threads
- * than the plan gave PUs, -EAGAIN when a thread could not be created, -EIO
- * when pinning failed, -EPROTO when the self-check failed, or the family
+ * to `sink` (NULL: not asked for). An isolated family's threads that have
+ * not returned max(4 windows, 100 ms) after the window's end are left
+ * behind (out->left_behind, their workers' `joined` 0): its check decides
+ * whether that is a result (a deadlock it proved) or a failure; without a
+ * check it is -ETIMEDOUT. Their state and slots are then never freed: the
+ * process must end after the repetition (an isolated family runs each
+ * repetition in a child process of its own). Returns 0 and fills *out; or a
+ * negative errno with a sentence in `msg`: -EINVAL when the roles need more
+ * threads than the plan gave PUs, -EAGAIN when a thread could not be created,
+ * -EIO when pinning failed, -EPROTO when the self-check failed, or the family
  * setup's error. */
 int sm_runner_window(const struct sm_window_config *cfg,
                      const struct sm_case *c, struct sm_window *out,

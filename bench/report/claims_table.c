@@ -217,7 +217,7 @@ const struct sm_claim sm_claims[] = {
      "inconclusive otherwise.",
      sm_rule_c16},
     {"C17", "Lock ordering prevents deadlock; timeouts let a thread back off",
-     "the lesson's two-lock pattern unordered (caught by a watchdog), "
+     "the lesson's two-lock pattern unordered (proven by a detector thread), "
      "ordered, and trylock with back-off",
      "deadlock",
      "Holds when ordered and trylock-with-back-off never deadlock in any "

@@ -60,6 +60,17 @@ static int row_cmp(const void *a, const void *b) {
   return key_cmp(&ka, &kb);
 }
 
+/* Orders raw rows by key, then by repetition, so a group's values come in
+ * repetition order (a paired comparison pairs them by it). */
+static int row_rep_cmp(const void *a, const void *b) {
+  int k = row_cmp(a, b);
+  if (k != 0)
+    return k;
+  unsigned long ra = strtoul((*(char **const *)a)[COL_REP], NULL, 10);
+  unsigned long rb = strtoul((*(char **const *)b)[COL_REP], NULL, 10);
+  return (ra > rb) - (ra < rb);
+}
+
 /* Parses a value field: a number, or "nan"/"" for an undefined value.
  * Returns 0 or -EINVAL. */
 static int parse_value(const char *text, double *out) {
@@ -114,7 +125,7 @@ static int group_rows(struct sm_run_rows *run) {
     return -ENOMEM;
   }
   memcpy(sorted, run->raw.rows, n * sizeof *sorted);
-  qsort(sorted, n, sizeof *sorted, row_cmp);
+  qsort(sorted, n, sizeof *sorted, row_rep_cmp);
   size_t nvalues = 0;
   for (size_t r = 0; r < n; r++) {
     if (r == 0 || row_cmp(&sorted[r - 1], &sorted[r]) != 0) {
@@ -248,6 +259,38 @@ static double group_median(const struct sm_row_group *g) {
              : NAN;
 }
 
+/* The paired test of a row whose two groups hold one value per round in
+ * the same round order: the ratio is the median of the rounds' ratios
+ * current / base (rounds whose base is 0 left out), the p-value the
+ * Wilcoxon signed-rank test of the rounds' differences current - base (a
+ * round whose window did no work, rate 0, still counts). Returns false
+ * (row untouched) when the groups are not paired: different counts, as
+ * when a round left a value undefined. */
+static bool judge_paired(struct sm_compare_row *row) {
+  size_t n = row->base->n, k = 0;
+  if (n == 0 || n != row->current->n)
+    return false;
+  double *d = malloc(2 * n * sizeof *d), *ratios = d + n;
+  if (!d)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    double b = row->base->values[i], c = row->current->values[i];
+    d[i] = c - b;
+    if (b != 0)
+      ratios[k++] = c / b;
+  }
+  struct sm_wilcoxon w;
+  struct sm_summary s;
+  bool ok = sm_stats_wilcoxon(d, n, &w) == 0;
+  if (ok) {
+    row->ratio =
+        k > 0 && sm_stats_summarize(ratios, k, &s) == 0 ? s.median : NAN;
+    row->p_value = w.p_value;
+  }
+  free(d);
+  return ok;
+}
+
 /* Fills the statistics and verdict of a matched row. */
 static void judge(struct sm_compare_row *row,
                   const struct sm_compare_opts *opts) {
@@ -255,14 +298,18 @@ static void judge(struct sm_compare_row *row,
       row->current->benchmark, row->current->metric, row->current->unit);
   double b = row->base_median, c = row->current_median;
   row->ratio = (b == 0 && c == 0) ? 1.0 : c / b;
+  struct sm_mann_whitney mw;
+  if (opts->paired ? !judge_paired(row)
+                   : sm_stats_mann_whitney(row->base->values, row->base->n,
+                                           row->current->values,
+                                           row->current->n, &mw) != 0)
+    row->p_value = NAN;
+  else if (!opts->paired)
+    row->p_value = mw.p_value;
   if (row->direction == SM_HIGHER_IS_BETTER)
     row->worse_by = 1.0 - row->ratio;
   else if (row->direction == SM_LOWER_IS_BETTER)
     row->worse_by = row->ratio - 1.0;
-  struct sm_mann_whitney mw;
-  if (sm_stats_mann_whitney(row->base->values, row->base->n,
-                            row->current->values, row->current->n, &mw) == 0)
-    row->p_value = mw.p_value;
   if (row->direction == SM_NO_DIRECTION || isnan(row->ratio)) {
     row->verdict = SM_INFORMATIONAL;
     row->worse_by = 0;

@@ -65,7 +65,14 @@ enum sm_verdict {
 /* Settings of a comparison. */
 struct sm_compare_opts {
   double threshold; /* relative change that counts, e.g. 0.05 */
-  double alpha;     /* significance level of the Mann-Whitney U test */
+  double alpha;     /* significance level of the test */
+  /* false: the repetitions of the two runs are independent samples
+   * (Mann-Whitney U). true: value i of a row in each run comes from the
+   * same round of an A/B alternation (syncmark ab): the ratio is the median
+   * of the rounds' ratios and the test Wilcoxon's signed-rank on their
+   * differences; a row whose counts differ (a round left its value
+   * undefined) is not tested. */
+  bool paired;
 };
 
 /* One compared row. */
@@ -75,7 +82,8 @@ struct sm_compare_row {
   double ratio;    /* current / base median (1 when both are 0) */
   double worse_by; /* relative change in the bad direction: 0.1 = 10%
                       worse, -0.1 = 10% better; 0 without a direction */
-  double p_value;  /* two-sided Mann-Whitney U; NaN when not tested */
+  double p_value;  /* two-sided Mann-Whitney U, or Wilcoxon signed-rank when
+                      paired; NaN when not tested */
   enum sm_direction direction;
   enum sm_verdict verdict;
 };

@@ -385,3 +385,73 @@ int sm_stats_mann_whitney(const double *a, size_t na, const double *b,
   *out = r;
   return 0;
 }
+
+/* Compares two doubles by absolute value, for qsort. */
+static int abs_cmp(const void *a, const void *b) {
+  double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
+  return x < y ? -1 : x > y;
+}
+
+int sm_stats_wilcoxon(const double *d, size_t n, struct sm_wilcoxon *out) {
+  if (n == 0 || n > 1000 || any_nan(d, n))
+    return -EINVAL;
+  double *v = malloc(n * sizeof *v);
+  if (!v)
+    return -ENOMEM;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (d[i] != 0.0)
+      v[m++] = d[i];
+  qsort(v, m, sizeof *v, abs_cmp);
+  /* Twice the average rank of each difference, an integer even with ties;
+   * the total of all of them is m (m + 1). */
+  unsigned *rank2 = malloc((m ? m : 1) * sizeof *rank2);
+  size_t total = m * (m + 1);
+  double *dist = calloc(total + 1, sizeof *dist);
+  if (!rank2 || !dist) {
+    free(v);
+    free(rank2);
+    free(dist);
+    return -ENOMEM;
+  }
+  size_t w2 = 0; /* twice W+ */
+  for (size_t i = 0; i < m;) {
+    size_t j = i;
+    while (j < m && fabs(v[j]) == fabs(v[i]))
+      j++;
+    unsigned r2 = (unsigned)(i + 1 + j); /* 2 x the mean of ranks i+1..j */
+    for (size_t k = i; k < j; k++) {
+      rank2[k] = r2;
+      if (v[k] > 0)
+        w2 += r2;
+    }
+    i = j;
+  }
+  /* dist[s]: the number of sign patterns whose positive ranks sum to s/2,
+   * as a probability (each pattern 2^-m). */
+  dist[0] = 1.0;
+  size_t reach = 0;
+  for (size_t k = 0; k < m; k++) {
+    for (size_t s = reach + 1; s-- > 0;)
+      if (dist[s] != 0.0)
+        dist[s + rank2[k]] += dist[s];
+    reach += rank2[k];
+    for (size_t s = 0; s <= reach; s++)
+      dist[s] *= 0.5;
+  }
+  double below = 0.0, above = 0.0;
+  for (size_t s = 0; s <= total; s++) {
+    if (s <= w2)
+      below += dist[s];
+    if (s >= w2)
+      above += dist[s];
+  }
+  double p = m == 0 ? 1.0 : 2.0 * (below < above ? below : above);
+  *out = (struct sm_wilcoxon){.w_plus = (double)w2 / 2.0,
+                              .n = m,
+                              .p_value = p > 1.0 ? 1.0 : p};
+  free(v);
+  free(rank2);
+  free(dist);
+  return 0;
+}

@@ -4,6 +4,7 @@
 #define SYNCMARK_LOCKOPS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "syncmark/mcslock.h"
@@ -17,6 +18,9 @@
  *                                     the OS refuses, which glibc never does
  *                                     for default attributes);
  *   sm_lockops_K_lock / _unlock       exclusive (writer) access;
+ *   sm_lockops_K_trylock              exclusive access if free at once:
+ *                                     true when taken (release it with
+ *                                     _unlock), false without waiting;
  *   sm_lockops_K_rdlock / _rdunlock   shared (reader) access, which for a
  *                                     kind without readers is exclusive.
  * SM_LOCKOPS_KINDS(X) lists every kind as X(K). */
@@ -47,6 +51,9 @@ static inline void sm_lockops_mutex_lock(struct sm_lockops_mutex *l) {
 static inline void sm_lockops_mutex_unlock(struct sm_lockops_mutex *l) {
   sm__lockops_check(pthread_mutex_unlock(&l->m));
 }
+static inline bool sm_lockops_mutex_trylock(struct sm_lockops_mutex *l) {
+  return pthread_mutex_trylock(&l->m) == 0;
+}
 #define sm_lockops_mutex_rdlock   sm_lockops_mutex_lock
 #define sm_lockops_mutex_rdunlock sm_lockops_mutex_unlock
 
@@ -65,6 +72,9 @@ static inline void sm_lockops_rwlock_lock(struct sm_lockops_rwlock *l) {
 static inline void sm_lockops_rwlock_unlock(struct sm_lockops_rwlock *l) {
   sm__lockops_check(pthread_rwlock_unlock(&l->rw));
 }
+static inline bool sm_lockops_rwlock_trylock(struct sm_lockops_rwlock *l) {
+  return pthread_rwlock_trywrlock(&l->rw) == 0;
+}
 static inline void sm_lockops_rwlock_rdlock(struct sm_lockops_rwlock *l) {
   sm__lockops_check(pthread_rwlock_rdlock(&l->rw));
 }
@@ -82,6 +92,7 @@ sm_lockops_spin_ttas_destroy(struct sm_lockops_spin_ttas *l) {
 }
 #define sm_lockops_spin_ttas_lock(l)     sm_spinlock_lock(&(l)->s)
 #define sm_lockops_spin_ttas_unlock(l)   sm_spinlock_unlock(&(l)->s)
+#define sm_lockops_spin_ttas_trylock(l)  sm_spinlock_trylock(&(l)->s)
 #define sm_lockops_spin_ttas_rdlock(l)   sm_spinlock_lock(&(l)->s)
 #define sm_lockops_spin_ttas_rdunlock(l) sm_spinlock_unlock(&(l)->s)
 
@@ -97,6 +108,7 @@ static inline void sm_lockops_ticket_destroy(struct sm_lockops_ticket *l) {
 }
 #define sm_lockops_ticket_lock(l)     sm_ticketlock_lock(&(l)->t)
 #define sm_lockops_ticket_unlock(l)   sm_ticketlock_unlock(&(l)->t)
+#define sm_lockops_ticket_trylock(l)  sm_ticketlock_trylock(&(l)->t)
 #define sm_lockops_ticket_rdlock(l)   sm_ticketlock_lock(&(l)->t)
 #define sm_lockops_ticket_rdunlock(l) sm_ticketlock_unlock(&(l)->t)
 
@@ -125,6 +137,8 @@ static inline void sm_lockops_mcs_destroy(struct sm_lockops_mcs *l) {
 #define sm_lockops_mcs_lock(l) sm_mcslock_lock(&(l)->m, sm__lockops_mcs_node())
 #define sm_lockops_mcs_unlock(l)                                               \
   sm_mcslock_unlock(&(l)->m, sm__lockops_mcs_node())
+#define sm_lockops_mcs_trylock(l)                                              \
+  sm_mcslock_trylock(&(l)->m, sm__lockops_mcs_node())
 #define sm_lockops_mcs_rdlock(l)   sm_lockops_mcs_lock(l)
 #define sm_lockops_mcs_rdunlock(l) sm_lockops_mcs_unlock(l)
 
@@ -141,6 +155,7 @@ sm_lockops_futex_mutex_destroy(struct sm_lockops_futex_mutex *l) {
 }
 #define sm_lockops_futex_mutex_lock(l)     sm_mutex_lock(&(l)->m)
 #define sm_lockops_futex_mutex_unlock(l)   sm_mutex_unlock(&(l)->m)
+#define sm_lockops_futex_mutex_trylock(l)  sm_mutex_trylock(&(l)->m)
 #define sm_lockops_futex_mutex_rdlock(l)   sm_mutex_lock(&(l)->m)
 #define sm_lockops_futex_mutex_rdunlock(l) sm_mutex_unlock(&(l)->m)
 
@@ -158,6 +173,7 @@ sm_lockops_futex_rwlock_destroy(struct sm_lockops_futex_rwlock *l) {
 }
 #define sm_lockops_futex_rwlock_lock(l)     sm_rwlock_write(&(l)->rw)
 #define sm_lockops_futex_rwlock_unlock(l)   sm_rwlock_write_unlock(&(l)->rw)
+#define sm_lockops_futex_rwlock_trylock(l)  sm_rwlock_try_write(&(l)->rw)
 #define sm_lockops_futex_rwlock_rdlock(l)   sm_rwlock_read(&(l)->rw)
 #define sm_lockops_futex_rwlock_rdunlock(l) sm_rwlock_read_unlock(&(l)->rw)
 

@@ -70,4 +70,19 @@ struct sm_mann_whitney {
 int sm_stats_mann_whitney(const double *a, size_t na, const double *b,
                           size_t nb, struct sm_mann_whitney *out);
 
+/* The result of a Wilcoxon signed-rank test. */
+struct sm_wilcoxon {
+  double w_plus; /* sum of the ranks of the positive differences */
+  size_t n;      /* non-zero differences ranked */
+  double p_value; /* two-sided, exact */
+};
+
+/* Runs a two-sided Wilcoxon signed-rank test of the paired differences
+ * d[0..n) against a median of 0: zero differences are dropped, ties get
+ * average ranks, and the p-value is exact (the distribution of W+ over all
+ * 2^n sign patterns of the ranks, by dynamic programming). With no
+ * non-zero difference the p-value is 1. Returns 0, -EINVAL for n == 0,
+ * n > 1000 or a NaN, -ENOMEM on allocation failure. */
+int sm_stats_wilcoxon(const double *d, size_t n, struct sm_wilcoxon *out);
+
 #endif
