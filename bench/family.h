@@ -72,8 +72,19 @@ enum sm_shape {
   SM_SHAPE_PAIR,
   /* One case per axis combination: the family starts whatever threads its
    * axes call for. threads is 1, placement "none", os_pus[0] is -1. */
-  SM_SHAPE_SINGLE
+  SM_SHAPE_SINGLE,
+  /* Two threads, one case per unordered pair of allowed PUs (thread 0 on
+   * the pair's first PU in topology order, thread 1 on its second), pairs
+   * in topology order (first PU, then second); params "from=<os>;to=<os>",
+   * placement the pair's class (smt-sibling, same-l3, cross-l3,
+   * same-package when the machine reports no L3, cross-package). Beyond
+   * SM_PU_PAIRS_MAX_PUS allowed PUs, or what the run's pair budget allows,
+   * a sample of whole cores at an even stride (see plan.h). */
+  SM_SHAPE_PU_PAIRS
 };
+
+/* Most PUs a SM_SHAPE_PU_PAIRS family pairs up (2016 pairs). */
+#define SM_PU_PAIRS_MAX_PUS 64
 
 /* One point of a family's parameter space, run for several repetitions. */
 struct sm_case {
@@ -94,6 +105,7 @@ struct sm_case {
 
 struct sm_role;
 struct sm_reservoir;
+struct sm_perf_thread;
 
 /* Per-thread state of one window. Each worker owns its slot; the runner
  * reads it only after joining the thread. */
@@ -139,6 +151,10 @@ struct sm_worker {
   /* One per kind of latency its role samples (sm_role.samples); NULL for
    * a kind the role does not have. */
   struct sm_reservoir *reservoir[SM_SAMPLE_KINDS];
+  /* The runner's event counters of this thread (--counters), opened by the
+   * thread before the start gate and read at its MEASURE and STOP edges;
+   * NULL when the run counts nothing. Not for families. */
+  struct sm_perf_thread *counters;
 };
 
 /* Starts the loop: returns the phase the worker finds. */

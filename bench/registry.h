@@ -22,7 +22,8 @@
   X(select)                                                                    \
   X(lockscope)                                                                 \
   X(ordering)                                                                  \
-  X(deadlock)
+  X(deadlock)                                                                  \
+  X(c2c)
 
 #define SM_DECLARE_FAMILY(name) extern const struct sm_family sm_family_##name;
 SM_FAMILIES(SM_DECLARE_FAMILY)

@@ -23,9 +23,10 @@ done
 # dpkg's lock rather than fail (apt 1.9.11 and later; older apt ignores it).
 lock_wait=(-o DPkg::Lock::Timeout=300)
 # Optional: Concurrency Kit for the channel family's ck_ring variant, and
-# perf for ctxswitch's perf_pipe cross-check. Their absence (or a failed
-# install) only makes those variants skip, saying why.
-optional=(libck-dev linux-perf)
+# perf for ctxswitch's perf_pipe cross-check, libpfm4 for --counters event
+# names beyond perf's generic ones. Their absence (or a failed install) only
+# makes those variants skip, or --counters refuse those names, saying why.
+optional=(libck-dev linux-perf libpfm4-dev)
 install_optional() {
   for p in "${optional[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue

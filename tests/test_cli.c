@@ -613,8 +613,10 @@ Test(cli, run_writes_gbench_json) {
   if (system("python3 -c '' 2>/dev/null") != 0)
     cr_skip_test("python3 is needed to parse the JSON");
   struct child c;
+  /* arc_private: an operation well above the runner's floor, so its
+   * repetitions are valid even when a loaded machine inflates the floor. */
   run_cli(&c, "gbench",
-          (const char *const[]){"run", "refcount/rc_private", "--quick",
+          (const char *const[]){"run", "refcount/arc_private", "--quick",
                                 "--threads", "1", "--format", "gbench-json",
                                 "--out", out_dir, NULL});
   cr_assert_eq(c.status, 0, "stderr: %s", slurp(c.err_path));
@@ -950,6 +952,7 @@ Test(cli, run_writes_result_files) {
                                         "fairness_jain", "vcsw_per_op"};
   /* seen[variant][threads-1][rep-1][metric] */
   bool seen[2][2][2][4] = {{{{false}}}};
+  bool nan_rate[2][2][2] = {{{false}}}, invalid[2][2][2] = {{{false}}};
   for (size_t r = 0; r < raw.nrows; r++) {
     char **row = raw.rows[r];
     cr_assert_str_eq(row[cb], "contention");
@@ -967,10 +970,22 @@ Test(cli, run_writes_result_files) {
     for (int m = 0; m < 4; m++)
       if (strcmp(row[cm], metrics[m]) == 0)
         seen[v][t][rep][m] = true;
-    if (strcmp(row[cm], "ops_per_s") == 0)
+    /* nan only where the runner marked the repetition invalid (too fast
+     * to time on a loaded machine, valid 0), checked below. */
+    if (strcmp(row[cm], "ops_per_s") == 0 && strcmp(row[cval], "nan") == 0)
+      nan_rate[v][t][rep] = true;
+    else if (strcmp(row[cm], "ops_per_s") == 0)
       cr_assert(positive_finite(row[cval]), "ops_per_s '%s' of %s threads=%s",
                 row[cval], row[cv], row[ct]);
+    if (strcmp(row[cm], "valid") == 0 && strcmp(row[cval], "0") == 0)
+      invalid[v][t][rep] = true;
   }
+  for (int v = 0; v < 2; v++)
+    for (int t = 0; t < 2; t++)
+      for (int rep = 0; rep < 2; rep++)
+        cr_assert(!nan_rate[v][t][rep] || invalid[v][t][rep],
+                  "ops_per_s nan of %s threads=%d rep=%d without valid 0",
+                  variants[v], t + 1, rep + 1);
   for (int v = 0; v < 2; v++)
     for (int t = 0; t < 2; t++)
       for (int rep = 0; rep < 2; rep++)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gbench.h"
 #include "metrics.h"
 #include "plan.h"
 #include "registry.h"
@@ -313,11 +314,13 @@ Test(runner, every_registered_variant_passes_its_self_check) {
                            r.rows[k].metric);
         }
         /* A window family's rate (its own metrics come first; a window
-         * whose threads were left behind, a deadlock, has none). */
+         * whose threads were left behind, a deadlock, has none). Idle: no
+         * operation at all (0); a window too fast to time (nan, valid 0)
+         * did work. */
         double rate = 1;
         bool idle = rc == 0 && !c->family->measure &&
                     sm_results_values(&r, 0, "ops_per_s", &rate, 1) == 1 &&
-                    !(rate > 0);
+                    !(rate > 0) && !isnan(rate);
         sm_results_free(&r);
         if (!idle)
           break;
@@ -472,5 +475,194 @@ Test(results, measure_sink_rows_skip_and_series_file) {
   bool drop[1] = {true};
   sm_results_drop_cases(&r, drop);
   cr_assert_eq(r.nrows + r.npoints, 0);
+  sm_results_free(&r);
+}
+
+/* A time per operation that is not above the runner's overhead (here set
+ * far above any real one) is marked invalid, never reported as a number;
+ * the same window against the real floor is valid. */
+Test(runner, ns_per_op_below_the_floor_is_invalid) {
+  int pu;
+  cr_assert_eq(sm_topology_plan_threads(topo, SM_PLACE_COMPACT, 1, &pu), 0);
+  struct sm_case c = {.family = &probe_family,
+                      .variant = &probe_variant,
+                      .threads = 1,
+                      .placement = SM_PLACE_COMPACT,
+                      .placement_name = "compact",
+                      .os_pus = &pu};
+  struct sm_window_config cfg = {.warmup_ns = 2000000,
+                                 .duration_ns = 10000000,
+                                 .topo = topo,
+                                 .overhead_ns = 1e9};
+  struct sm_results r = {0};
+  char msg[160];
+  cr_assert_eq(sm_runner_repetition(&cfg, &c, 0, 1, &r, msg, sizeof msg), 0,
+               "%s", msg);
+  cr_assert_eq(metric_of(&r, 0, "valid"), 0);
+  cr_assert(isnan(metric_of(&r, 0, "ns_per_op")));
+  cr_assert(isnan(metric_of(&r, 0, "ops_per_s")));
+  struct sm_summary s;
+  cr_assert_neq(sm_results_summary(&r, 0, "ns_per_op", &s), 0,
+                "no summary of an invalid value");
+  sm_results_free(&r);
+  cfg.overhead_ns = sm_runner_overhead_ns(topo, 20000000);
+  cr_assert_eq(sm_runner_repetition(&cfg, &c, 0, 1, &r, msg, sizeof msg), 0,
+               "%s", msg);
+  if (metric_of(&r, 0, "ops_per_s") > 0) /* the thread got the CPU */
+    cr_assert_eq(metric_of(&r, 0, "valid"), 1, "an atomic add per pass");
+  sm_results_free(&r);
+}
+
+/* A family of the PU-pairs shape for the planner tests. */
+static const struct sm_variant pu_pair_variants[] = {
+    SM_VARIANT("one", "test", probe_worker),
+    SM_VARIANT("two", "test", probe_worker)};
+static const struct sm_family pu_pair_family = {.name = "pupairs",
+                                                .variants = pu_pair_variants,
+                                                .nvariants = 2,
+                                                .shape = SM_SHAPE_PU_PAIRS};
+
+/* Plans pu_pair_family alone on a synthetic topology with a pair budget
+ * (0: none), one pair taking a second. Returns sm_plan_build's result. */
+static int plan_pu_pairs(const char *synthetic, double budget_s,
+                         struct sm_plan *plan) {
+  struct sm_topology *t;
+  struct sm_topology_opts opts = {.synthetic = synthetic};
+  cr_assert_eq(sm_topology_load(&opts, &t), 0);
+  const struct sm_family *f = &pu_pair_family;
+  const enum sm_placement compact = SM_PLACE_COMPACT;
+  struct sm_plan_request req = {.placements = &compact,
+                                .nplacements = 1,
+                                .families = &f,
+                                .nfamilies = 1,
+                                .pair_budget_s = budget_s,
+                                .pair_case_s = 1.0};
+  int rc = sm_plan_build(&req, t, plan);
+  sm_topology_free(t);
+  return rc;
+}
+
+/* The OS PU of case c's side `side` (its params from=..;to=..). */
+static int pair_pu(const struct sm_case *c, int side) {
+  int from, to;
+  cr_assert_eq(sscanf(c->params, "from=%d;to=%d", &from, &to), 2, "%s",
+               c->params);
+  cr_assert_eq(c->os_pus[side], side ? to : from);
+  return side ? to : from;
+}
+
+/* 4 PUs (2 cores x 2 SMT, one L3): every unordered pair once per variant,
+ * in topology order, each named by its class. */
+Test(plan, pu_pairs_cover_every_pair_in_topology_order) {
+  struct sm_plan plan;
+  cr_assert_eq(plan_pu_pairs("pack:1 l3:1 core:2 pu:2", 0, &plan), 0);
+  cr_assert_eq(plan.ncases, 12);
+  static const int want[6][2] = {{0, 1}, {0, 2}, {0, 3},
+                                 {1, 2}, {1, 3}, {2, 3}};
+  static const char *const cls[6] = {"smt-sibling", "same-l3", "same-l3",
+                                     "same-l3",     "same-l3", "smt-sibling"};
+  for (size_t i = 0; i < 12; i++) {
+    const struct sm_case *c = &plan.cases[i];
+    cr_assert_eq(c->threads, 2);
+    cr_assert_eq(pair_pu(c, 0), want[i % 6][0]);
+    cr_assert_eq(pair_pu(c, 1), want[i % 6][1]);
+    cr_assert_str_eq(c->placement_name, cls[i % 6], "%s", c->params);
+    cr_assert_str_eq(c->variant->name, i < 6 ? "one" : "two");
+  }
+  cr_assert_str_eq(plan.pu_sample, "pupairs: all 4 PUs");
+  sm_plan_free(&plan);
+}
+
+/* 2 packages x 64 cores x 2 SMT (two L3 per package): 256 PUs, sampled to
+ * 64 as every 4th core, both PUs of each; the pairs stay in topology order
+ * and every class is present in the counts that sample implies. */
+Test(plan, pu_pairs_sample_whole_cores_beyond_64_pus) {
+  struct sm_plan plan;
+  cr_assert_eq(plan_pu_pairs("pack:2 l3:2 core:32 pu:2", 0, &plan), 0);
+  cr_assert_eq(plan.ncases, 2 * 2016);
+  cr_assert_str_eq(plan.pu_sample,
+                   "pupairs: 64 of 256 PUs: every 4th of 128 cores, whole "
+                   "cores");
+  size_t smt = 0, same_l3 = 0, cross_l3 = 0, cross_pkg = 0;
+  int last_from = -1, last_to = -1;
+  for (size_t i = 0; i < 2016; i++) {
+    const struct sm_case *c = &plan.cases[i];
+    int from = pair_pu(c, 0), to = pair_pu(c, 1);
+    cr_assert_eq(from / 2 % 4, 0, "PU %d is not of every 4th core", from);
+    cr_assert_eq(to / 2 % 4, 0, "PU %d is not of every 4th core", to);
+    cr_assert_lt(from, to);
+    cr_assert(from > last_from || (from == last_from && to > last_to),
+              "pairs in topology order");
+    last_from = from;
+    last_to = to;
+    const char *k = c->placement_name;
+    smt += strcmp(k, "smt-sibling") == 0;
+    same_l3 += strcmp(k, "same-l3") == 0;
+    cross_l3 += strcmp(k, "cross-l3") == 0;
+    cross_pkg += strcmp(k, "cross-package") == 0;
+  }
+  cr_assert_eq(smt, 32);
+  cr_assert_eq(same_l3, 448);
+  cr_assert_eq(cross_l3, 512);
+  cr_assert_eq(cross_pkg, 1024);
+  sm_plan_free(&plan);
+}
+
+/* A budget shrinks the sample to the PUs whose pairs fit (here 10 PUs: 45
+ * pairs x 2 variants x 1 s <= 100 s); one too small for a single pair is
+ * -ETIME with the numbers. */
+Test(plan, pu_pairs_fit_the_budget_or_refuse_it) {
+  struct sm_plan plan;
+  cr_assert_eq(plan_pu_pairs("pack:2 l3:2 core:32 pu:2", 100, &plan), 0);
+  cr_assert_eq(plan.ncases, 2 * 45);
+  cr_assert_str_eq(plan.pu_sample,
+                   "pupairs: 10 of 256 PUs: every 26th of 128 cores, whole "
+                   "cores");
+  sm_plan_free(&plan);
+  cr_assert_eq(plan_pu_pairs("pack:1 core:2 pu:1", 1.5, &plan), -ETIME);
+  cr_assert(strstr(plan.why, "1.5 s cannot hold one pass"), "%s", plan.why);
+  cr_assert(strstr(plan.why, "allowed: 2 s or more"), "%s", plan.why);
+  cr_assert_eq(plan_pu_pairs("pack:1 core:1 pu:1", 0, &plan), 0);
+  cr_assert_eq(plan.ncases, 0, "one PU: no pair");
+  cr_assert(strstr(plan.skipped, "pu pairs (one PU)"), "%s", plan.skipped);
+  sm_plan_free(&plan);
+}
+
+/* gbench.json leaves an invalid repetition (no time) out of the
+ * iterations and the aggregates and counts it in the context. */
+Test(results, gbench_leaves_invalid_repetitions_out) {
+  int pus[1] = {0};
+  struct sm_case c = {.family = &probe_family,
+                      .variant = &probe_variant,
+                      .threads = 1,
+                      .placement_name = "compact",
+                      .os_pus = pus,
+                      .cpus = "0"};
+  struct sm_results r = {0};
+  const double ns[] = {10, NAN, 12};
+  for (unsigned rep = 1; rep <= 3; rep++) {
+    cr_assert_eq(sm_results_add(&r, 0, rep, "ns_per_op", "ns", ns[rep - 1]), 0);
+    cr_assert_eq(sm_results_add(&r, 0, rep, "valid", "0/1", rep != 2), 0);
+  }
+  char path[] = "/tmp/syncmark-gbench-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  bool dropped[1] = {false};
+  cr_assert_eq(sm_gbench_write(path, &c, 1, dropped, &r, NULL, 0), 0);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  static char text[65536];
+  size_t len = fread(text, 1, sizeof text - 1, f);
+  text[len] = '\0';
+  fclose(f);
+  unlink(path);
+  cr_assert(strstr(text, "\"syncmark_invalid_repetitions\": 1"), "%s", text);
+  cr_assert_null(strstr(text, "null"), "no time is null: %s", text);
+  size_t iterations = 0;
+  for (const char *p = text; (p = strstr(p, "\"iteration\"")); p++)
+    iterations++;
+  cr_assert_eq(iterations, 2, "%s", text);
+  cr_assert(strstr(text, "\"repetitions\": 2"), "%s", text);
   sm_results_free(&r);
 }

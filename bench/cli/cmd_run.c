@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "environment.h"
 #include "gbench.h"
 #include "interrupt.h"
@@ -159,6 +160,15 @@ static void resolve_injection(struct sm_run *r) {
   r->inject_iters = sm_work_calibrate(o->inject_delay_ns);
 }
 
+/* Resolves --counters into the event list; exits with status 2 for an
+ * unknown name (the option parser has checked it already). */
+static void resolve_counters(struct sm_run *r) {
+  char why[768];
+  if (r->o->counters &&
+      sm_perf_parse(r->o->counters, &r->counters, why, sizeof why) != 0)
+    sm_usage_error("--counters: %s", why);
+}
+
 /* Validates and resolves the options, the filters and the plan; exits with
  * status 2 on bad input before anything is written. */
 static void prepare(struct sm_run *r) {
@@ -169,6 +179,7 @@ static void prepare(struct sm_run *r) {
   resolve_placements(r);
   resolve_injection(r);
   resolve_hang(r);
+  resolve_counters(r);
   r->duration_s = o->duration_s >= 0 ? o->duration_s
                   : o->quick         ? QUICK_DURATION_S
                                      : DEFAULT_DURATION_S;
@@ -189,7 +200,10 @@ static void prepare(struct sm_run *r) {
                                 .threads_auto = o->threads_auto,
                                 .allowed_pus = r->counts.allowed_pus,
                                 .overrides = o->params,
-                                .noverrides = o->nparams};
+                                .noverrides = o->nparams,
+                                .pair_budget_s = o->c2c_budget_s,
+                                .pair_case_s =
+                                    r->reps * (r->warmup_s + r->duration_s)};
   int bad = sm_plan_unmatched_filter(&req);
   if (bad >= 0) {
     char names[256] = "";
@@ -204,6 +218,8 @@ static void prepare(struct sm_run *r) {
   if (sm_plan_check_overrides(&req, why, sizeof why) != 0)
     sm_usage_error("%s", why);
   int rc = sm_plan_build(&req, r->topo, &r->plan);
+  if (rc == -ETIME)
+    sm_usage_error("--c2c-budget: %s", r->plan.why);
   if (rc != 0) {
     fprintf(stderr, "syncmark: cannot plan the run: %s\n", strerror(-rc));
     exit(1);
@@ -256,6 +272,9 @@ static int describe_run(const struct sm_run *r, struct sm_field *fields,
   rc = rc ? rc
           : sm_field_add(fields, n, max, "skipped_placements", "%s",
                          r->plan.skipped[0] ? r->plan.skipped : "none");
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "pu_pairs_sample", "%s",
+                         r->plan.pu_sample[0] ? r->plan.pu_sample : "none");
   rc = rc ? rc : sm_field_add(fields, n, max, "cases", "%zu", r->plan.ncases);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "skipped_cases", "%zu", r->nskipped);
@@ -415,12 +434,15 @@ int sm_cmd_run(const struct sm_options *o) {
                    "writable folder is needed)",
                    o->out_dir, strerror(-rc));
   now_iso(r.started_at, sizeof r.started_at);
-  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 24, n = 0;
+  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 32, n = 0;
   struct sm_field *fields = calloc(max, sizeof *fields);
-  if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0) {
+  if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0 ||
+      sm_counters_describe(&r.counters, fields, &n, max, stderr) != 0) {
     fputs("syncmark: cannot describe this machine\n", stderr);
     return 1;
   }
+  r.overhead_ns =
+      strtod(sm_field_get(fields, n, "runner_overhead_ns_per_op"), NULL);
   printf("syncmark run: %zu cases x %u reps, %g s windows after %g s warmup"
          "\nrunner overhead %s ns/op; clock overhead %s ns\n",
          r.plan.ncases, r.reps, r.duration_s, r.warmup_s,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "syncmark/perfcount.h"
 
 /* Parses an option's argument into *o. Exits with status 2 on bad input. */
 typedef void (*option_parser)(struct sm_options *o, const char *arg);
@@ -37,6 +38,8 @@ static void parse_machine(struct sm_options *o, const char *arg);
 static void parse_baseline(struct sm_options *o, const char *arg);
 static void parse_save_baseline(struct sm_options *o, const char *arg);
 static void parse_across(struct sm_options *o, const char *arg);
+static void parse_counters(struct sm_options *o, const char *arg);
+static void parse_c2c_budget(struct sm_options *o, const char *arg);
 
 /* The one option table: --help is generated from it. */
 static const struct option_spec {
@@ -62,6 +65,15 @@ static const struct option_spec {
     {"param", "KEY=V[,V..]", CMD_RUN | CMD_AB, parse_param,
      "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
      "and ranges: syncmark list)"},
+    {"counters", "LIST", CMD_RUN, parse_counters,
+     "count events per operation in every worker thread, named as perf "
+     "list does (cycles, instructions, cache-misses, dTLB-load-misses, "
+     "context-switches, page-faults, task-clock, ...) or a profile "
+     "(software, cache, default, all)"},
+    {"c2c-budget", "S", CMD_RUN, parse_c2c_budget,
+     "seconds the c2c matrix may take in all (every PU pair x reps x "
+     "(warmup + window)); fewer PUs are sampled to fit (default: no limit "
+     "but 64 PUs)"},
     {"watchdog", "S", CMD_RUN, parse_watchdog,
      "seconds a repetition may run before it is declared hung (default "
      "120)"},
@@ -332,6 +344,19 @@ static void parse_inject_crash(struct sm_options *o, const char *arg) {
 static void parse_isolate(struct sm_options *o, const char *arg) {
   (void)arg;
   o->isolate = true;
+}
+
+static void parse_counters(struct sm_options *o, const char *arg) {
+  struct sm_perf_list list;
+  char why[768];
+  if (sm_perf_parse(arg, &list, why, sizeof why) != 0)
+    sm_usage_error("--counters: %s", why);
+  o->counters = arg;
+}
+
+static void parse_c2c_budget(struct sm_options *o, const char *arg) {
+  o->c2c_budget_s = parse_number("c2c-budget", arg, 1e-3, 1e6,
+                                 "a number of seconds from 0.001 to 1000000");
 }
 
 static void parse_format(struct sm_options *o, const char *arg) {

@@ -47,6 +47,8 @@ struct sm_options {
   const char *baseline;      /* compare: --baseline NAME in place of BASE */
   const char *save_baseline; /* run: --save-baseline NAME, or NULL */
   const char *across;        /* report: --across DB, or NULL */
+  const char *counters;      /* run: --counters LIST, or NULL */
+  double c2c_budget_s;       /* run: --c2c-budget, 0: no limit */
   bool out_given;            /* --out was given */
   int argc;                  /* the whole command line, for the machine */
   char **argv;               /* file */

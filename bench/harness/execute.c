@@ -332,7 +332,10 @@ void sm_run_execute(struct sm_run *r) {
                                  .inject_variant = r->inject_variant,
                                  .inject_iters = r->inject_iters,
                                  .hang_variant = r->hang_variant,
-                                 .crash_variant = r->crash_variant};
+                                 .crash_variant = r->crash_variant,
+                                 .overhead_ns = r->overhead_ns,
+                                 .counters =
+                                     r->counters.n ? &r->counters : NULL};
   r->report_fd = -1;
   /* Cases come grouped by family. A family that must be isolated (its
    * variants may deadlock or crash by design) runs each repetition in a

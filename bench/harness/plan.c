@@ -212,6 +212,31 @@ static int add_thread_cases(const struct sm_plan_request *req,
   return 0;
 }
 
+/* Appends a case of two threads on pus[0] and pus[1] (-1: unpinned) named
+ * `name` for combination k, params extended by `extra` (NULL: none); the
+ * family's extra threads are not pinned.
+ * Returns 0, -ENOMEM or -ENOSPC. */
+static int push_pair_case(const struct sm_plan_request *req,
+                          const struct sm_topology *topo,
+                          const struct sm_family *f, const struct sm_variant *v,
+                          size_t k, struct sm_plan *plan, size_t *cap,
+                          const char *name, const int pus[2],
+                          const char *extra) {
+  struct sm_case *c = push_case(req, f, v, k, plan, cap);
+  size_t size;
+  if (!c || alloc_cpus(c, 2 + f->extra_threads, &size) != 0)
+    return -ENOMEM;
+  c->threads = 2;
+  c->placement = SM_PLACE_NONE;
+  c->placement_name = name;
+  c->os_pus[0] = pus[0];
+  c->os_pus[1] = pus[1];
+  int rc = extra ? sm_appendf(c->params, sizeof c->params, "%s%s",
+                              c->params[0] ? ";" : "", extra)
+                 : 0;
+  return rc == 0 ? list_cpus(c, 2, size, topo) : rc;
+}
+
 /* Appends the pair cases of combination k: every pair placement this
  * machine offers, then the unpinned pair; the family's extra threads are
  * not pinned. */
@@ -231,15 +256,7 @@ static int add_pair_cases(const struct sm_plan_request *req,
       note_skipped(plan, what);
       continue;
     }
-    struct sm_case *c = push_case(req, f, v, k, plan, cap);
-    size_t size;
-    if (!c || alloc_cpus(c, 2 + f->extra_threads, &size) != 0)
-      return -ENOMEM;
-    c->threads = 2;
-    c->placement = SM_PLACE_NONE;
-    c->placement_name = name;
-    memcpy(c->os_pus, pus, sizeof pus);
-    int rc = list_cpus(c, 2, size, topo);
+    int rc = push_pair_case(req, topo, f, v, k, plan, cap, name, pus, NULL);
     if (rc != 0)
       return rc;
   }
@@ -266,7 +283,136 @@ static int add_single_case(const struct sm_plan_request *req,
   return list_cpus(c, 1, size, topo);
 }
 
-/* Appends every case of variant v of family f. Returns 0 or -ENOMEM. */
+/* The class of the pair of allowed PUs a and b (two different PUs), named
+ * as the pair placements are: smt-sibling, same-l3, cross-l3,
+ * cross-package; same-package when the machine reports no L3. */
+static const char *pair_class(const struct sm_pu_info *a,
+                              const struct sm_pu_info *b) {
+  if (a->core == b->core)
+    return "smt-sibling";
+  if (a->package >= 0 && b->package >= 0 && a->package != b->package)
+    return "cross-package";
+  if (a->l3 >= 0 && b->l3 >= 0)
+    return a->l3 == b->l3 ? "same-l3" : "cross-l3";
+  return "same-package";
+}
+
+/* Variants of f the request selects. */
+static size_t selected_variants(const struct sm_plan_request *req,
+                                const struct sm_family *f) {
+  size_t n = 0;
+  for (size_t v = 0; v < f->nvariants; v++)
+    n += selected(req, f, &f->variants[v]);
+  return n;
+}
+
+/* The most PUs whose pairs (every selected variant of f) fit the request's
+ * budget, at most SM_PU_PAIRS_MAX_PUS; below 2 when not even one pair
+ * fits. */
+static size_t pair_pu_limit(const struct sm_plan_request *req,
+                            const struct sm_family *f) {
+  size_t k = SM_PU_PAIRS_MAX_PUS;
+  double per_pair = req->pair_case_s * (double)selected_variants(req, f);
+  if (req->pair_budget_s > 0 && per_pair > 0)
+    while (k >= 2 &&
+           (double)k * (double)(k - 1) / 2.0 * per_pair > req->pair_budget_s)
+      k--;
+  return k;
+}
+
+/* Keeps in pus[0..*n) (topology order) the allowed PUs of every s-th core,
+ * the smallest stride s that leaves at most `limit` PUs (the first `limit`
+ * PUs when one core alone has more), and describes the sample in `note`. */
+static void sample_cores(struct sm_pu_info *pus, size_t *n, size_t limit,
+                         char *note, size_t size) {
+  size_t cores = 0, per_core = 0, run = 0, all = *n;
+  for (size_t i = 0; i < all; i++) {
+    bool first = i == 0 || pus[i].core != pus[i - 1].core;
+    cores += first;
+    run = first ? 1 : run + 1;
+    per_core = run > per_core ? run : per_core;
+  }
+  size_t want = limit / per_core;
+  if (want == 0) {
+    *n = limit;
+    snprintf(note, size, "%zu of %zu PUs: the first %zu", limit, all, limit);
+    return;
+  }
+  size_t stride = (cores + want - 1) / want, kept = 0, core = 0;
+  for (size_t i = 0; i < all; i++) {
+    if (i > 0 && pus[i].core != pus[i - 1].core)
+      core++;
+    if (core % stride == 0)
+      pus[kept++] = pus[i];
+  }
+  *n = kept;
+  snprintf(note, size, "%zu of %zu PUs: every %zu%s of %zu cores, whole cores",
+           kept, all, stride,
+           stride == 2   ? "nd"
+           : stride == 3 ? "rd"
+                         : "th",
+           cores);
+}
+
+/* Chooses the PUs family f pairs up (see sm_plan_build) into *out
+ * (allocated, topology order; *n of them) and notes the sample in the
+ * plan. Returns 0, -ENOMEM, or -ETIME when not one pair fits the budget
+ * (plan->why set). */
+static int pair_pus(const struct sm_plan_request *req,
+                    const struct sm_topology *topo, const struct sm_family *f,
+                    struct sm_plan *plan, struct sm_pu_info **out, size_t *n) {
+  size_t all = sm_topology_allowed_pus(topo, NULL, 0);
+  size_t limit = pair_pu_limit(req, f);
+  *out = malloc(sizeof **out * (all ? all : 1));
+  if (!*out)
+    return -ENOMEM;
+  *n = sm_topology_allowed_pus(topo, *out, all);
+  if (*n >= 2 && limit < 2) {
+    double one = req->pair_case_s * (double)selected_variants(req, f);
+    snprintf(plan->why, sizeof plan->why,
+             "%g s cannot hold one pass of one PU pair of %s, which takes "
+             "%g s (repetitions x (warmup + window) x %zu variant(s)); "
+             "allowed: %g s or more",
+             req->pair_budget_s, f->name, one, selected_variants(req, f), one);
+    free(*out);
+    *out = NULL;
+    return -ETIME;
+  }
+  char note[160];
+  if (*n < 2 || *n <= limit)
+    snprintf(note, sizeof note, "all %zu PU%s", *n, *n == 1 ? "" : "s");
+  else
+    sample_cores(*out, n, limit, note, sizeof note);
+  snprintf(plan->pu_sample, sizeof plan->pu_sample, "%s: %s", f->name, note);
+  if (*n < 2)
+    note_skipped(plan, "pu pairs (one PU)");
+  return 0;
+}
+
+/* Appends the PU-pair cases of combination k: every unordered pair of the
+ * chosen PUs, in topology order. */
+static int add_pu_pair_cases(const struct sm_plan_request *req,
+                             const struct sm_topology *topo,
+                             const struct sm_family *f,
+                             const struct sm_variant *v, size_t k,
+                             struct sm_plan *plan, size_t *cap) {
+  struct sm_pu_info *pus;
+  size_t n;
+  int rc = pair_pus(req, topo, f, plan, &pus, &n);
+  for (size_t a = 0; rc == 0 && a < n; a++)
+    for (size_t b = a + 1; rc == 0 && b < n; b++) {
+      int os[2] = {pus[a].os_index, pus[b].os_index};
+      char extra[48];
+      snprintf(extra, sizeof extra, "from=%d;to=%d", os[0], os[1]);
+      rc = push_pair_case(req, topo, f, v, k, plan, cap,
+                          pair_class(&pus[a], &pus[b]), os, extra);
+    }
+  free(pus);
+  return rc;
+}
+
+/* Appends every case of variant v of family f. Returns 0, -ENOMEM or
+ * -ETIME (a pair budget too small, plan->why set). */
 static int add_variant_cases(const struct sm_plan_request *req,
                              const struct sm_topology *topo,
                              const struct sm_family *f,
@@ -279,6 +425,8 @@ static int add_variant_cases(const struct sm_plan_request *req,
       rc = add_pair_cases(req, topo, f, v, k, plan, cap);
     else if (f->shape == SM_SHAPE_SINGLE)
       rc = add_single_case(req, topo, f, v, k, plan, cap);
+    else if (f->shape == SM_SHAPE_PU_PAIRS)
+      rc = add_pu_pair_cases(req, topo, f, v, k, plan, cap);
     else
       rc = add_thread_cases(req, topo, f, v, k, plan, cap);
   }

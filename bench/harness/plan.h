@@ -25,6 +25,11 @@ struct sm_plan_request {
   size_t noverrides;
   const struct sm_family *const *families; /* NULL: the registry's */
   size_t nfamilies;
+  /* SM_SHAPE_PU_PAIRS: seconds all pairs of one such family may take (0:
+   * no limit but SM_PU_PAIRS_MAX_PUS) and the seconds one pair takes (its
+   * repetitions x (warmup + window)). */
+  double pair_budget_s;
+  double pair_case_s;
 };
 
 /* The cases of a run, in execution order, and the placements skipped
@@ -34,6 +39,11 @@ struct sm_plan {
   size_t ncases;
   char skipped[512]; /* placements this machine cannot provide:
                         "smt-first; pair cross-l3; ..." */
+  /* SM_SHAPE_PU_PAIRS: which PUs the pairs use ("all 2 PUs", "64 of 256
+   * PUs: every 4th of 128 cores, whole cores"), "" when no such family was
+   * planned; and why planning failed with -ETIME. */
+  char pu_sample[256];
+  char why[256];
 };
 
 /* Returns the index of the first filter that matches no family or variant,
@@ -49,9 +59,16 @@ int sm_plan_check_overrides(const struct sm_plan_request *req, char *msg,
 /* Builds the plan: for each family and variant matching a filter, each
  * combination of its axis values, then as the family's shape says: each
  * thread count and each placement the topology can provide, each pair
- * placement it can provide plus an unpinned pair, or one case. Returns 0,
- * -ENOMEM, or -ENOTSUP when no placement at all could be provided (the reasons
- * are in plan->skipped). */
+ * placement it can provide plus an unpinned pair, one case, or every pair
+ * of (a sample of) the allowed PUs. The sample for SM_SHAPE_PU_PAIRS: all
+ * allowed PUs when they are at most k, the most PUs whose pairs fit the
+ * budget (k (k-1) / 2 x pair_case_s <= pair_budget_s) and
+ * SM_PU_PAIRS_MAX_PUS; else the allowed PUs of every s-th core in topology
+ * order (whole cores, so SMT siblings stay pairs), s the smallest stride
+ * that keeps them within k. Returns 0, -ENOMEM, -ENOTSUP when no placement
+ * at all could be provided (the reasons are in plan->skipped), or -ETIME
+ * when the pair budget cannot hold one pass of one pair (plan->why says so,
+ * with the numbers). */
 int sm_plan_build(const struct sm_plan_request *req,
                   const struct sm_topology *topo, struct sm_plan *plan);
 

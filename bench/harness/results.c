@@ -181,7 +181,7 @@ static int write_summary_row(struct sm_csv_writer *w, const struct sm_case *c,
 }
 
 /* Most distinct metrics one case may have. */
-enum { MAX_METRICS_PER_CASE = 32 };
+enum { MAX_METRICS_PER_CASE = 64 };
 
 /* Writes the summary rows of one case, in first-seen metric order. A metric
  * that is undefined (NaN) in some repetition has no summary row. */

@@ -12,6 +12,7 @@
 #include "outcome.h"
 #include "plan.h"
 #include "results.h"
+#include "syncmark/perfcount.h"
 #include "syncmark/topology.h"
 
 /* Everything one run needs, resolved from the options. */
@@ -43,6 +44,8 @@ struct sm_run {
   const struct sm_variant *hang_variant;   /* --inject-hang, or NULL */
   const struct sm_variant *crash_variant;  /* --inject-crash, or NULL */
   struct sm_noise noise;
+  struct sm_perf_list counters; /* --counters (n 0: none) */
+  double overhead_ns;           /* runner_overhead_ns_per_op, measured */
 };
 
 /* Runs the plan's repetitions: all cases interleaved in this process, or

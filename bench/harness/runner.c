@@ -49,12 +49,14 @@ static void mark_measure(struct sm_worker *w, uint64_t count,
   w->in_measure = 1;
   getrusage(RUSAGE_THREAD, &w->usage_at_measure);
   getrusage(RUSAGE_SELF, &w->process_at_measure);
+  sm_counters_mark(w, 0);
   w->ns_at_measure = sm_now_ns();
 }
 
 /* Records the STOP edge of a worker at loop count `count`. */
 static void mark_stop(struct sm_worker *w, uint64_t count) {
   w->ns_at_stop = sm_now_ns();
+  sm_counters_mark(w, 1);
   w->in_measure = 0;
   w->ops_at_stop = count;
   getrusage(RUSAGE_THREAD, &w->usage_at_stop);
@@ -111,6 +113,7 @@ static void *worker_main(void *arg) {
   struct worker_thread *t = arg;
   if (t->os_pu >= 0)
     t->bind_error = sm_topology_bind_thread(t->topo, t->os_pu);
+  sm_counters_open(t->worker); /* before the gate: opening is never timed */
   pthread_mutex_lock(&t->start->mutex);
   t->start->ready++;
   pthread_cond_broadcast(&t->start->cond);
@@ -225,20 +228,31 @@ static void role_samples(const struct sm_worker *workers, unsigned n,
   out->max = scratch[k - 1];
 }
 
+/* The smallest time per operation a window can tell from nothing: the
+ * clock's resolution, or the runner's own cost per loop pass
+ * (overhead_ns, measured at the run's start; 0 when not known), whichever
+ * is larger. */
+static double floor_ns(double overhead_ns) {
+  double resolution = (double)sm_clock_resolution_ns();
+  return overhead_ns > resolution ? overhead_ns : resolution;
+}
+
 /* Turns the joined workers of one window into its metrics; per_thread is
  * scratch space for n values. The counted workers are those whose role
  * counts operations. The rate is their operations over the span from the
  * first MEASURE edge any of them saw to the last STOP edge (a batch pass
  * that ends after the runner's STOP is inside it; a thread preempted
  * across an edge does not inflate it), or, where they timed themselves,
- * the sum of their manual rates. */
+ * the sum of their manual rates. A time per operation at or below
+ * floor_ns (the runner's overhead or the clock's resolution) is not a
+ * measurement: the rates are NAN and valid 0. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
-                           uint64_t window_ns, double *per_thread,
-                           struct sm_window *out) {
+                           uint64_t window_ns, double overhead_ns,
+                           double *per_thread, struct sm_window *out) {
   double total = 0, manual_rate = 0, vcsw = 0, ivcsw = 0, lo = INFINITY;
   double hi = 0, cost = sm_sample_cost_ns(), share = 0;
   unsigned counted = 0, every = 0, manual = 0;
-  uint64_t first = UINT64_MAX, last = 0;
+  uint64_t first = UINT64_MAX, last = 0, pass_ops = 1;
   for (unsigned i = 0; i < n; i++) {
     const struct sm_worker *w = &workers[i];
     double ns = (double)(w->ns_at_stop - w->ns_at_measure);
@@ -261,6 +275,8 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
     last = w->ns_at_stop > last ? w->ns_at_stop : last;
     lo = fmin(lo, ops);
     hi = fmax(hi, ops);
+    if (w->ops_per_pass > pass_ops)
+      pass_ops = w->ops_per_pass;
     if (sampling && (every == 0 || w->sample_mask + 1 < every))
       every = (unsigned)(w->sample_mask + 1);
   }
@@ -279,7 +295,11 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
   out->sample_share = share;
   out->sample_every = every;
   out->manual_time = manual > 0;
-  if (share > SM_SAMPLE_BUDGET) /* the instrument, not the primitive */
+  /* The floor is per loop pass: a pass of a batch spreads it over its
+   * operations. */
+  out->valid = share <= SM_SAMPLE_BUDGET && /* else: the instrument */
+               out->ns_per_op * (double)pass_ops > floor_ns(overhead_ns);
+  if (!out->valid && total > 0)
     out->ops_per_s = out->ns_per_op = NAN;
 }
 
@@ -298,6 +318,7 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
     const struct sm_role *role = &roles->roles[r];
     for (unsigned k = 0; k < role_threads(role, c) && i < n; k++, i++) {
       struct sm_reservoir *res[SM_SAMPLE_KINDS];
+      struct sm_perf_thread *counters = workers[i].counters;
       memcpy(res, workers[i].reservoir, sizeof res);
       workers[i] = (struct sm_worker){
           .gate = gate,
@@ -309,7 +330,8 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
           .ops_per_pass = 1,
           .sample_mask = SM_SAMPLE_DEFAULT_EVERY - 1,
           .inject_iters =
-              c->variant == cfg->inject_variant ? cfg->inject_iters : 0};
+              c->variant == cfg->inject_variant ? cfg->inject_iters : 0,
+          .counters = counters};
       memcpy(workers[i].reservoir, res, sizeof res);
       threads[i] = (struct worker_thread){.worker = &workers[i],
                                           .start = start,
@@ -368,6 +390,8 @@ struct window_memory {
 
 /* Frees what window_alloc allocated (also a partial allocation). */
 static void window_free(struct window_memory *m, unsigned n) {
+  if (m->workers)
+    sm_counters_free(m->workers, n);
   for (unsigned i = 0; m->workers && i < n; i++)
     for (unsigned k = 0; k < SM_SAMPLE_KINDS; k++)
       free(m->workers[i].reservoir[k]);
@@ -378,9 +402,11 @@ static void window_free(struct window_memory *m, unsigned n) {
 }
 
 /* Allocates the memory of a window of n workers, with a reservoir for
- * each kind of latency each thread's role samples. Returns 0 or -ENOMEM. */
+ * each kind of latency each thread's role samples and the counters of
+ * `counters` (NULL: none) per thread. Returns 0 or -ENOMEM. */
 static int window_alloc(struct window_memory *m, const struct sm_case *c,
-                        const struct role_list *roles, unsigned n) {
+                        const struct role_list *roles, unsigned n,
+                        const struct sm_perf_list *counters) {
   *m = (struct window_memory){0};
   m->workers = aligned_alloc(SM_CACHE_LINE, sizeof(struct sm_worker) * n);
   m->threads = calloc(n, sizeof *m->threads);
@@ -388,6 +414,8 @@ static int window_alloc(struct window_memory *m, const struct sm_case *c,
   if (!m->workers || !m->threads || !m->gate)
     return -ENOMEM;
   memset(m->workers, 0, sizeof(struct sm_worker) * n);
+  if (sm_counters_alloc(m->workers, n, counters) != 0)
+    return -ENOMEM;
   unsigned sampled = 0, i = 0;
   for (size_t r = 0; r < roles->n; r++) {
     const struct sm_role *role = &roles->roles[r];
@@ -520,7 +548,7 @@ int sm_runner_window(const struct sm_window_config *cfg,
   }
   (void)sm_sample_cost_ns(); /* calibrated before any thread starts */
   struct window_memory m;
-  rc = window_alloc(&m, c, &roles, n);
+  rc = window_alloc(&m, c, &roles, n, cfg->counters);
   if (rc != 0) {
     window_free(&m, n);
     if (f->teardown)
@@ -542,8 +570,9 @@ int sm_runner_window(const struct sm_window_config *cfg,
              n, (double)stop_grace_ns(cfg) / 1e6);
   *out = (struct sm_window){.left_behind = left};
   if (rc == 0 && left == 0) {
-    compute_window(m.workers, n, window_ns, m.scratch, out);
+    compute_window(m.workers, n, window_ns, cfg->overhead_ns, m.scratch, out);
     window_samples(&m, n, &roles, out);
+    sm_counters_window(m.workers, n, (double)out->ops, &out->counters);
   }
   if (rc == 0 && sink && f->metrics)
     rc = f->metrics(c, state, m.workers, n, sink, msg, msg_size);
@@ -563,6 +592,7 @@ const struct sm_metric_decl sm_runner_window_metrics[] = {
     {"share_max", "ratio", SM_NO_DIRECTION},
     {"vcsw_per_op", "switches/op", SM_NO_DIRECTION},
     {"ivcsw_per_op", "switches/op", SM_NO_DIRECTION},
+    {"valid", "0/1", SM_NO_DIRECTION},
     {"sample_share", "ratio", SM_NO_DIRECTION},
     {"sample_every", "passes", SM_NO_DIRECTION},
 };
@@ -611,15 +641,12 @@ static int record_window(struct sm_results *results, size_t case_index,
                          unsigned rep, const struct sm_window *w) {
   if (w->left_behind > 0)
     return 0;
-  const double values[] = {w->ops_per_s,
-                           w->ns_per_op,
-                           w->fairness_jain,
-                           w->share_min,
-                           w->share_max,
-                           w->vcsw_per_op,
-                           w->ivcsw_per_op,
-                           w->sample_share,
-                           w->sample_every ? (double)w->sample_every : NAN};
+  const double values[] = {
+      w->ops_per_s,     w->ns_per_op,
+      w->fairness_jain, w->share_min,
+      w->share_max,     w->vcsw_per_op,
+      w->ivcsw_per_op,  w->valid,
+      w->sample_share,  w->sample_every ? (double)w->sample_every : NAN};
   _Static_assert(sizeof values / sizeof values[0] ==
                      sizeof sm_runner_window_metrics /
                          sizeof sm_runner_window_metrics[0],
@@ -638,7 +665,7 @@ static int record_window(struct sm_results *results, size_t case_index,
     if (rc != 0)
       return rc;
   }
-  return 0;
+  return sm_counters_record(results, case_index, rep, &w->counters);
 }
 
 int sm_runner_repetition(const struct sm_window_config *cfg,

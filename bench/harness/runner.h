@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
 #include "family.h"
 
 struct sm_results;
@@ -26,6 +27,13 @@ struct sm_window_config {
   /* --inject-crash: the variant whose repetitions abort the process (NULL:
    * none), to exercise --isolate. */
   const struct sm_variant *crash_variant;
+  /* The runner's cost per loop pass (machine.csv's
+   * runner_overhead_ns_per_op); a window whose time per operation is not
+   * above it, or above the clock's resolution, is marked invalid. 0: not
+   * known (only the resolution applies). */
+  double overhead_ns;
+  /* --counters: the events every worker thread counts (NULL: none). */
+  const struct sm_perf_list *counters;
 };
 
 /* The latency percentiles of one sampling role in one window. */
@@ -47,6 +55,10 @@ struct sm_window {
   double share_max;     /* most productive thread, same unit */
   double vcsw_per_op;   /* voluntary context switches per op */
   double ivcsw_per_op;  /* involuntary context switches per op */
+  /* 1: ns_per_op is a measurement; 0: it is not above the runner's
+   * overhead per operation or the clock's resolution, or the samples cost
+   * more than SM_SAMPLE_BUDGET: ops_per_s and ns_per_op are then NAN. */
+  int valid;
   /* The largest share of a sampling worker's window that its samples cost
    * (measured cost per sample x samples / window); above SM_SAMPLE_BUDGET
    * the rates are NAN: they would measure the instrument. */
@@ -55,6 +67,7 @@ struct sm_window {
   int manual_time;       /* 1: the rates come from the workers' manual time */
   struct sm_window_samples samples[SM_MAX_ROLES * SM_SAMPLE_KINDS];
   size_t nsamples;
+  struct sm_window_counters counters; /* --counters, per operation */
   /* Threads of an isolated family still running max(4 windows, 100 ms)
    * after the window's end (a deadlock by design), left behind; when > 0
    * the fields above are unset and no window metric is recorded. */

@@ -23,7 +23,7 @@ static struct sm_stat rtt(const struct sm_run_view *v, const char *variant,
  * calls in one thread, with about two switches, and more than the cheapest
  * hand-off to another PU. */
 static int c1_mechanism(const struct sm_run_view *v, const char *m,
-                        struct sm_claim_result *out) {
+                        struct sm_claim_result *out, int *counted) {
   char alone[32];
   snprintf(alone, sizeof alone, "%s_1thread", m);
   struct sm_stat same = rtt(v, m, "same-pu"), one = rtt(v, alone, "same-pu");
@@ -44,8 +44,15 @@ static int c1_mechanism(const struct sm_run_view *v, const char *m,
   snprintf(label, sizeof label, "%s same-pu", m);
   sm_claim_note(out, label, &same);
   sm_claim_note(out, "one thread", &one);
+  struct sm_query q = {
+      .benchmark = "ctxswitch", .variant = m, .placement = "same-pu"};
+  *counted |= sm_rule_counters(v, out, "same-pu", &q, 1);
   snprintf(label, sizeof label, "%s", where[0] ? where : "other PU");
   sm_claim_note(out, label, &cross);
+  if (where[0]) {
+    q.placement = where;
+    *counted |= sm_rule_counters(v, out, where, &q, 1);
+  }
   if (!same.found || !cross.found)
     return 0;
   double switches = vcsw.median + ivcsw.median;
@@ -58,14 +65,15 @@ static int c1_mechanism(const struct sm_run_view *v, const char *m,
 }
 
 void sm_rule_c1(const struct sm_run_view *v, struct sm_claim_result *out) {
-  int verdict = 1;
+  int verdict = 1, counted = 0;
   bool any = false;
   for (size_t i = 0; i < sizeof HANDOFFS / sizeof *HANDOFFS; i++) {
     if (!rtt(v, HANDOFFS[i], "same-pu").found)
       continue;
     any = true;
-    sm_rule_fold(&verdict, c1_mechanism(v, HANDOFFS[i], out));
+    sm_rule_fold(&verdict, c1_mechanism(v, HANDOFFS[i], out, &counted));
   }
+  sm_rule_counters_missing(v, out, "ctxswitch", counted);
   out->verdict = sm_rule_verdict(verdict, any);
 }
 

@@ -2,8 +2,10 @@
  * counts, bounds and the folding of partial verdicts. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "claims_rules.h"
+#include "table.h"
 
 unsigned sm_rule_contended_threads(const struct sm_run_view *v,
                                    const char *benchmark) {
@@ -56,4 +58,61 @@ enum sm_claim_verdict sm_rule_verdict(int folded, bool any) {
   if (!any || folded == 0)
     return SM_CLAIM_INCONCLUSIVE;
   return folded > 0 ? SM_CLAIM_HOLDS : SM_CLAIM_DOES_NOT_HOLD;
+}
+
+int sm_rule_counters(const struct sm_run_view *v, struct sm_claim_result *out,
+                     const char *label, const struct sm_query *q,
+                     int switches) {
+  static const struct {
+    const char *metric, *name;
+  } events[] = {{"cache_misses_per_op", "cache-misses"},
+                {"l1_dcache_load_misses_per_op", "L1d misses"},
+                {"llc_load_misses_per_op", "LLC misses"},
+                {"dtlb_load_misses_per_op", "dTLB misses"},
+                {"context_switches_per_op", "switches"}};
+  int shown = 0;
+  size_t n = sizeof events / sizeof events[0] - (switches ? 0 : 1);
+  for (size_t i = 0; i < n; i++) {
+    struct sm_query k = *q;
+    k.metric = events[i].metric;
+    struct sm_stat s = sm_run_view_find(v, &k);
+    if (!s.found)
+      continue;
+    char m[16];
+    if (!shown)
+      sm_claim_printf(out, " (%s: ", label);
+    sm_claim_printf(out, "%s%s %s/op", shown ? ", " : "", events[i].name,
+                    sm_format_si(s.median, m, sizeof m));
+    shown |= i + 1 < sizeof events / sizeof events[0] ? 1 : 2;
+  }
+  if (shown)
+    sm_claim_printf(out, ")");
+  return shown;
+}
+
+void sm_rule_counters_missing(const struct sm_run_view *v,
+                              struct sm_claim_result *out,
+                              const char *benchmark, int shown) {
+  if (shown & 1)
+    return;
+  const char *asked = sm_run_view_machine(v, "counters");
+  const char *why = sm_run_view_machine(v, "counters_unavailable");
+  struct sm_query q = {.benchmark = benchmark,
+                       .metric = "counter_running_share"};
+  if (!asked || strcmp(asked, "none") == 0)
+    sm_claim_printf(out, "; misses per operation: not available (the run "
+                         "counted no events: --counters)");
+  else if (!sm_run_view_find(v, &q).found)
+    sm_claim_printf(out,
+                    "; misses per operation: not available (%s "
+                    "measures itself: the runner counts no events "
+                    "for it)",
+                    benchmark);
+  else if (why && strcmp(why, "none") != 0)
+    sm_claim_printf(out, "; misses per operation: not available (%s)", why);
+  else
+    sm_claim_printf(out,
+                    "; misses per operation: not available (the run "
+                    "counted %s, no miss event)",
+                    asked);
 }

@@ -56,4 +56,21 @@ unsigned sm_rule_contended_threads(const struct sm_run_view *v,
  * not found. */
 int sm_rule_below(const struct sm_stat *s, double bound);
 
+/* Where the run counted events (--counters): appends " (label:
+ * cache-misses X/op, LLC misses Y/op ...)" for the row the query names, with
+ * context switches per op too when `switches` is set; the counters
+ * inform, they never decide a verdict. Returns what it printed: bit 1 some
+ * miss count, bit 2 the switches; 0 (printing nothing) when the row has
+ * none. */
+int sm_rule_counters(const struct sm_run_view *v, struct sm_claim_result *out,
+                     const char *label, const struct sm_query *q, int switches);
+
+/* Appends "; misses per operation: not available (why)" unless `shown`
+ * (sm_rule_counters' results or-ed) has a miss count: the run counting
+ * nothing, `benchmark` measuring itself, the PMU's reason from
+ * machine.csv, or no miss event asked for. */
+void sm_rule_counters_missing(const struct sm_run_view *v,
+                              struct sm_claim_result *out,
+                              const char *benchmark, int shown);
+
 #endif

@@ -48,6 +48,20 @@ void sm_rule_c5(const struct sm_run_view *v, struct sm_claim_result *out) {
   snprintf(label, sizeof label, "%ld%% reads: mutex", top);
   sm_claim_note(out, label, &mt);
   sm_claim_note(out, "rwlock", &rt);
+  int counted = 0;
+  for (int i = 0; i < 4; i++) {
+    static const char *const lock[2] = {"futex_mutex", "futex_rwlock"};
+    char params[64], what[48];
+    long share = i < 2 ? 0 : top;
+    snprintf(params, sizeof params, "read_pct=%ld;cs_ns=%ld", share, longest);
+    snprintf(what, sizeof what, "%s %ld%%", lock[i % 2] + 6, share);
+    struct sm_query k = {.benchmark = "contention",
+                         .variant = lock[i % 2],
+                         .params = params,
+                         .threads = t};
+    counted |= sm_rule_counters(v, out, what, &k, 1);
+  }
+  sm_rule_counters_missing(v, out, "contention", counted);
   int parts[3] = {sm_stat_cmp(&m0, &r0), sm_stat_cmp(&rt, &mt),
                   -sm_stat_cmp(&r50, &m50)};
   /* "does not beat at 50%" is satisfied by a tie as well as a loss. */
@@ -76,6 +90,13 @@ void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out) {
   snprintf(label, sizeof label, "arc_shared %u threads", t);
   sm_claim_note(out, label, &shared);
   sm_claim_note(out, "rc_private 1 thread", &rc);
+  struct sm_query k = {
+      .benchmark = "refcount", .variant = "arc_private", .threads = 1};
+  int counted = sm_rule_counters(v, out, "arc_private", &k, 0);
+  k.variant = "arc_shared";
+  k.threads = t;
+  counted |= t ? sm_rule_counters(v, out, "arc_shared", &k, 0) : 0;
+  sm_rule_counters_missing(v, out, "refcount", counted);
   int parts[2] = {sm_rule_below(&alone, 25.0), 0};
   if (alone.found && shared.found && t > 0)
     parts[1] = shared.ci_hi <= 4 * alone.ci_lo  ? 1
@@ -106,6 +127,15 @@ void sm_rule_c6(const struct sm_run_view *v, struct sm_claim_result *out) {
     s[i] = aggregate_ns(v, order[i], 0, t);
     sm_claim_note(out, order[i], &s[i]);
   }
+  int counted = 0;
+  for (int i = 0; i < 4 && t; i++) {
+    struct sm_query k = {.benchmark = "aggregate",
+                         .variant = order[i],
+                         .params = "work_ns=0",
+                         .threads = t};
+    counted |= sm_rule_counters(v, out, order[i], &k, 0);
+  }
+  sm_rule_counters_missing(v, out, "aggregate", counted);
   int parts[3];
   for (int i = 0; i < 3; i++)
     parts[i] = sm_stat_cmp(&s[i + 1], &s[i]); /* the next one costs more */

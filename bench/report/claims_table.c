@@ -18,7 +18,12 @@ const struct sm_claim sm_claims[] = {
      "placement on two PUs (smt-sibling, same-l3, cross-l3, cross-package). "
      "Holds when all of that is true with 95% CIs apart; does not hold when "
      "any comparison comes out the other way; inconclusive otherwise (also "
-     "when the machine offers no two-PU placement).",
+     "when the machine offers no two-PU placement). "
+     "Where the run counted events (--counters), the misses per operation "
+     "(and context switches per operation) of the deciding rows are shown "
+     "beside their times; they do not "
+     "change the verdict, and read 'not available' where no PMU, the "
+     "permissions or the family's own measurement gave none.",
      sm_rule_c1},
     {"C2",
      "A thread reserves a large stack (2 MB in the lesson, RLIMIT_STACK "
@@ -67,7 +72,12 @@ const struct sm_claim sm_claims[] = {
      "0% reads, the rwlock beats the mutex at the highest read share, and "
      "the rwlock does not beat the mutex at 50% reads (each 'beats' = 95% "
      "CIs of the median ops/s apart); does not hold when any of the three "
-     "comes out the other way; inconclusive otherwise.",
+     "comes out the other way; inconclusive otherwise. "
+     "Where the run counted events (--counters), the misses per operation "
+     "(futex_mutex and futex_rwlock at 0% and the top read share) of the "
+     "deciding rows are shown beside their times; they do not "
+     "change the verdict, and read 'not available' where no PMU, the "
+     "permissions or the family's own measurement gave none.",
      sm_rule_c5},
     {"C6", "Cost ordering: atomics << channels << RwLock < Mutex",
      "N threads adding M updates to one total by fetch_add, a channel to an "
@@ -76,7 +86,12 @@ const struct sm_claim sm_claims[] = {
      "At work_ns=0 and the largest thread count from 2 up to the allowed "
      "PUs, ns per update: atomic < channel < rwlock < mutex, each step with "
      "95% CIs apart. Holds when all three steps hold; does not hold when "
-     "any step is reversed with CIs apart; inconclusive otherwise.",
+     "any step is reversed with CIs apart; inconclusive otherwise. "
+     "Where the run counted events (--counters), the misses per operation "
+     "(each strategy) of the deciding rows are shown beside their times; they "
+     "do not "
+     "change the verdict, and read 'not available' where no PMU, the "
+     "permissions or the family's own measurement gave none.",
      sm_rule_c6},
     {"C7",
      "park/unpark wakes at once and costs nothing while parked; "
@@ -159,7 +174,12 @@ const struct sm_claim sm_claims[] = {
      "largest thread count up to the allowed PUs (arc_shared) costs at most "
      "4x that; does not hold when either bound is broken with the 95% CI "
      "entirely beyond it; inconclusive otherwise. rc_private shows the "
-     "non-atomic floor.",
+     "non-atomic floor. "
+     "Where the run counted events (--counters), the misses per operation "
+     "(arc_private and arc_shared) of the deciding rows are shown beside their "
+     "times; they do not "
+     "change the verdict, and read 'not available' where no PMU, the "
+     "permissions or the family's own measurement gave none.",
      sm_rule_c13},
     {"C14", "Selecting over channels by polling try_recv is inefficient",
      "latency and CPU of a try_recv loop with 10 ms sleeps against a "

@@ -43,7 +43,7 @@ static double field_number(const struct sm_field *f, size_t n,
 
 /* Writes the "context" object. */
 static void write_context(FILE *out, const struct sm_field *f, size_t n,
-                          size_t without_time) {
+                          size_t without_time, size_t invalid) {
   const char *date = sm_field_get(f, n, "started_at");
   const char *host = sm_field_get(f, n, "hostname");
   const char *gov = sm_field_get(f, n, "governor");
@@ -80,8 +80,9 @@ static void write_context(FILE *out, const struct sm_field *f, size_t n,
   fprintf(out,
           ",\n    \"syncmark_cpu_time\": \"equal to real_time: syncmark "
           "does not measure CPU time per operation\",\n"
-          "    \"syncmark_cases_without_time\": %zu\n  },\n",
-          without_time);
+          "    \"syncmark_cases_without_time\": %zu,\n"
+          "    \"syncmark_invalid_repetitions\": %zu\n  },\n",
+          without_time, invalid);
 }
 
 /* Returns the case's time metric: ns_per_op, else a median latency (a
@@ -170,7 +171,11 @@ static void write_entry_head(FILE *out, const struct entry *e,
 static void write_iterations(FILE *out, const struct entry *e,
                              const struct sm_results *r, size_t c,
                              const char *tmetric) {
-  for (unsigned rep = 1; rep <= e->reps; rep++) {
+  unsigned last = 0; /* e->reps counts only the repetitions with a time */
+  for (size_t i = 0; i < r->nrows; i++)
+    if (r->rows[i].case_index == c && r->rows[i].rep > last)
+      last = r->rows[i].rep;
+  for (unsigned rep = 1; rep <= last; rep++) {
     double time = NAN;
     bool any = false;
     for (size_t i = 0; i < r->nrows; i++)
@@ -181,6 +186,8 @@ static void write_iterations(FILE *out, const struct entry *e,
       }
     if (!any)
       continue;
+    if (!isfinite(time))
+      continue; /* an invalid repetition (runner: valid 0) has no time */
     write_entry_head(out, e, "iteration", NULL, (int)rep - 1, time);
     for (size_t i = 0; i < r->nrows; i++)
       if (r->rows[i].case_index == c && r->rows[i].rep == rep) {
@@ -191,12 +198,36 @@ static void write_iterations(FILE *out, const struct entry *e,
   }
 }
 
-/* Writes the mean, median, stddev and cv aggregates of case c. */
+/* Collects the finite values of (case c, metric) into a new array (NULL
+ * when there is none or memory runs out); *n gets their number. */
+static double *finite_values(const struct sm_results *r, size_t c,
+                             const char *metric, size_t *n) {
+  size_t all = sm_results_values(r, c, metric, NULL, 0), k = 0;
+  double *v = all ? malloc(all * sizeof *v) : NULL;
+  if (v)
+    sm_results_values(r, c, metric, v, all);
+  for (size_t i = 0; v && i < all; i++)
+    if (isfinite(v[i]))
+      v[k++] = v[i];
+  *n = k;
+  if (k == 0) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+/* Writes the mean, median, stddev and cv aggregates of case c over its
+ * repetitions with a time (an invalid one has none). */
 static void write_aggregates(FILE *out, const struct entry *e,
                              const struct sm_results *r, size_t c,
                              const char *tmetric) {
   struct sm_summary t;
-  if (sm_results_summary(r, c, tmetric, &t) != 0)
+  size_t n;
+  double *values = finite_values(r, c, tmetric, &n);
+  int rc = values ? sm_stats_summarize(values, n, &t) : -ENOENT;
+  free(values);
+  if (rc != 0)
     return;
   const char *names[] = {"mean", "median", "stddev", "cv"};
   const double times[] = {t.mean, t.median, t.stddev, t.cv};
@@ -211,10 +242,16 @@ static void write_document(FILE *out, const struct sm_case *cases,
                            size_t ncases, const bool *dropped,
                            const struct sm_results *r, const struct sm_field *f,
                            size_t nf) {
-  size_t without_time = 0;
-  for (size_t c = 0; c < ncases; c++)
-    without_time += !dropped[c] && !time_metric(r, c);
-  write_context(out, f, nf, without_time);
+  size_t without_time = 0, skipped = 0;
+  for (size_t c = 0; c < ncases; c++) {
+    const char *tm = dropped[c] ? NULL : time_metric(r, c);
+    without_time += !dropped[c] && !tm;
+    size_t finite = 0;
+    if (tm)
+      free(finite_values(r, c, tm, &finite));
+    skipped += tm ? sm_results_values(r, c, tm, NULL, 0) - finite : 0;
+  }
+  write_context(out, f, nf, without_time, skipped);
   fputs("  \"benchmarks\": [", out);
   bool first = true;
   size_t family_index = 0, instance = 0;
@@ -228,7 +265,10 @@ static void write_document(FILE *out, const struct sm_case *cases,
       continue;
     char name[512];
     case_name(&cases[c], name, sizeof name);
-    size_t reps = sm_results_values(r, c, tmetric, NULL, 0);
+    size_t reps;
+    free(finite_values(r, c, tmetric, &reps));
+    if (reps == 0)
+      continue;
     struct entry e = {name,           family_index,     instance++,
                       (unsigned)reps, cases[c].threads, &first};
     write_iterations(out, &e, r, c, tmetric);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "counters.h"
 #include "registry.h"
 #include "runner.h"
 
@@ -59,6 +60,8 @@ const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
       find_decl(f->metric_decls, f->nmetric_decls, metric);
   if (!d)
     d = find_decl(sm_runner_window_metrics, sm_runner_nwindow_metrics, metric);
+  if (!d)
+    d = sm_counter_decl(metric);
   return d ? d : sampled_decl(f, metric);
 }
 

@@ -40,6 +40,23 @@ static void print_window_columns(FILE *out, const struct sm_results *r,
           median_of(r, c, "vcsw_per_op", &s));
 }
 
+/* Ends the row of a case without a headline summary: why, when the runner
+ * marked repetitions invalid (too fast to time, or the samples cost too
+ * much), else "-". */
+static void print_missing(FILE *out, const struct sm_results *r, size_t c) {
+  double valid[1024];
+  size_t n = sm_results_values(r, c, "valid", valid, 1024), bad = 0;
+  for (size_t i = 0; i < n && i < 1024; i++)
+    bad += valid[i] == 0;
+  if (bad == 0)
+    fputs("-\n", out);
+  else
+    fprintf(out,
+            "invalid in %zu of %zu reps: not above the runner's overhead "
+            "or the clock's resolution per op (or sampling too dear)\n",
+            bad, n);
+}
+
 void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
                     const struct sm_results *r,
                     const struct sm_outcome *outcomes) {
@@ -67,7 +84,7 @@ void sm_table_print(FILE *out, const struct sm_case *cases, size_t ncases,
     const char *metric = sm_results_headline(r, c, k);
     struct sm_summary s;
     if (!metric || sm_results_summary(r, c, metric, &s) != 0) {
-      fputs("-\n", out);
+      print_missing(out, r, c);
       continue;
     }
     char m[16], lo[16], hi[16], ci[40];
