@@ -393,7 +393,9 @@ struct sm_family {
   /* Optional: adds the family's own metrics of a checked window to `sink`
    * (sm_sink_metric), from what its n workers published (family_count,
    * counts in the state), never from timings of its own. Returns 0 or a
-   * negative errno with a sentence in msg. */
+   * negative errno with a sentence in msg. Not called for a window the
+   * runner marked invalid (valid = 0: its sampling cost more than the
+   * budget, or its time per pass is below the runner's floor). */
   int (*metrics)(const struct sm_case *c, void *state,
                  const struct sm_worker *workers, unsigned n,
                  struct sm_sink *sink, char *msg, size_t msg_size);

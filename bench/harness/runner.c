@@ -574,7 +574,11 @@ int sm_runner_window(const struct sm_window_config *cfg,
     window_samples(&m, n, &roles, out);
     sm_counters_window(m.workers, n, (double)out->ops, &out->counters);
   }
-  if (rc == 0 && sink && f->metrics)
+  /* A window whose instrumentation cost too much, or whose time per pass
+   * is below the floor, yields no rate: the family's own figures come from
+   * the same edges, so they are left out with it. */
+  bool invalid = left == 0 && out->ops > 0 && !out->valid;
+  if (rc == 0 && sink && f->metrics && !invalid)
     rc = f->metrics(c, state, m.workers, n, sink, msg, msg_size);
   if (left > 0) /* the state and slots stay with the threads left behind */
     return rc;  // NOLINT(clang-analyzer-unix.Malloc): they still use them
