@@ -96,9 +96,9 @@ int sm_perf_have_libpfm(void) {
 
 int sm_perf_paranoid(void) {
   FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
-  char line[32];
   int v = -100;
   if (f) {
+    char line[32];
     if (fgets(line, sizeof line, f)) {
       char *end;
       long n = strtol(line, &end, 10);
