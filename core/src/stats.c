@@ -447,9 +447,8 @@ int sm_stats_wilcoxon(const double *d, size_t n, struct sm_wilcoxon *out) {
       above += dist[s];
   }
   double p = m == 0 ? 1.0 : 2.0 * (below < above ? below : above);
-  *out = (struct sm_wilcoxon){.w_plus = (double)w2 / 2.0,
-                              .n = m,
-                              .p_value = p > 1.0 ? 1.0 : p};
+  *out = (struct sm_wilcoxon){
+      .w_plus = (double)w2 / 2.0, .n = m, .p_value = p > 1.0 ? 1.0 : p};
   free(v);
   free(rank2);
   free(dist);

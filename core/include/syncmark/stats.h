@@ -72,8 +72,8 @@ int sm_stats_mann_whitney(const double *a, size_t na, const double *b,
 
 /* The result of a Wilcoxon signed-rank test. */
 struct sm_wilcoxon {
-  double w_plus; /* sum of the ranks of the positive differences */
-  size_t n;      /* non-zero differences ranked */
+  double w_plus;  /* sum of the ranks of the positive differences */
+  size_t n;       /* non-zero differences ranked */
   double p_value; /* two-sided, exact */
 };
 
