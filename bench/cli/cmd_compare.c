@@ -87,12 +87,5 @@ int sm_cmd_compare(const struct sm_options *o) {
       .reps_name = "repetitions",
       .min_reps = 4,
       .differences = differences};
-  sm_compare_print(o, &rep, &c);
-  if (o->markdown)
-    sm_compare_save_markdown(o, &rep, &c);
-  int status = c.count[SM_REGRESSED] > 0 ? 1 : 0;
-  sm_comparison_free(&c);
-  sm_run_rows_free(&base);
-  sm_run_rows_free(&current);
-  return status;
+  return sm_compare_finish(o, &rep, &c, &base, &current);
 }

@@ -183,3 +183,17 @@ void sm_compare_print(const struct sm_options *o,
       print_row(stdout, &c->rows[i]);
   print_counts(stdout, c);
 }
+
+int sm_compare_finish(const struct sm_options *o,
+                      const struct sm_compare_report *rep,
+                      struct sm_comparison *c, struct sm_run_rows *base,
+                      struct sm_run_rows *current) {
+  sm_compare_print(o, rep, c);
+  if (o->markdown)
+    sm_compare_save_markdown(o, rep, c);
+  int status = c->count[SM_REGRESSED] > 0 ? 1 : 0;
+  sm_comparison_free(c);
+  sm_run_rows_free(base);
+  sm_run_rows_free(current);
+  return status;
+}

@@ -39,4 +39,12 @@ int sm_compare_save_markdown(const struct sm_options *o,
                              const struct sm_compare_report *rep,
                              const struct sm_comparison *c);
 
+/* Prints the comparison, writes --markdown, frees the comparison and both
+ * runs, and returns the exit status: 1 when a row regressed, else 0 (a
+ * Markdown file that cannot be written exits 2). */
+int sm_compare_finish(const struct sm_options *o,
+                      const struct sm_compare_report *rep,
+                      struct sm_comparison *c, struct sm_run_rows *base,
+                      struct sm_run_rows *current);
+
 #endif
