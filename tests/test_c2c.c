@@ -2,6 +2,7 @@
  * allowed PUs, both variants, its self-check and its declared metrics), and
  * the bad-input exit of a budget too small for one pass. */
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * without a PMU, and software counts through the runner (a same-PU futex
  * ping-pong shows about two context switches per round trip). */
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <math.h>

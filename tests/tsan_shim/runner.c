@@ -165,6 +165,23 @@ void sm__crit_skip(const char *file, int line, const char *fmt, ...) {
   end_test(0);
 }
 
+/* Contract in criterion.h. */
+void sm__crit_log(const char *tag, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = NULL;
+  int n = vasprintf(&msg, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  char *text = NULL;
+  if (asprintf(&text, "%s %s\n", tag, msg) >= 0) {
+    write_err(text, strlen(text));
+    free(text);
+  }
+  free(msg);
+}
+
 /* Returns the TestSuite() registered for `name`, or NULL if none was. */
 static const struct sm__crit_suite *find_suite(const char *name) {
   for (const struct sm__crit_suite *s = suites; s; s = s->next)

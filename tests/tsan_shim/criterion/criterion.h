@@ -5,7 +5,8 @@
 /*
  * Only the subset of Criterion 2.4 that syncmark's tests use is provided:
  * Test() with .init/.fini/.timeout/.signal/.exit_code, TestSuite() with
- * .init/.fini/.timeout, the cr_assert and cr_expect families, cr_skip_test.
+ * .init/.fini/.timeout, the cr_assert and cr_expect families, cr_skip_test,
+ * cr_log_info and cr_log_warn.
  * Criterion itself cannot start under ThreadSanitizer (Criterion issue #274),
  * so tests/CMakeLists.txt puts this folder before the system include path and
  * links runner.c instead of libcriterion when SYNCMARK_TSAN is ON.  Messages
@@ -72,6 +73,15 @@ void sm__crit_assert_failed(const char *file, int line, const char *expr,
  */
 void sm__crit_skip(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
+
+/* Writes the printf-style message `fmt` to stderr as one line prefixed by
+ * `tag` ("[----]" or "[WARN]"), as Criterion's cr_log does.  Never fails the
+ * test; a message that cannot be formatted is dropped. */
+void sm__crit_log(const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define cr_log_info(...) sm__crit_log("[----]", __VA_ARGS__)
+#define cr_log_warn(...) sm__crit_log("[WARN]", __VA_ARGS__)
 
 /* Defines test `name` of `suite`; the designated options follow, and the
  * test's body follows the macro. */
