@@ -43,10 +43,24 @@ struct sm_metric_decl {
   enum sm_direction direction;
 };
 
+/* The number of elements of the array `a` (not a pointer). */
+#define SM_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 /* In an sm_family initializer: its metric declarations from the array
  * `decls`, counted. */
 #define SM_METRIC_DECLS(decls)                                                 \
-  .metric_decls = (decls), .nmetric_decls = sizeof(decls) / sizeof((decls)[0])
+  .metric_decls = (decls), .nmetric_decls = SM_COUNT(decls)
+
+/* In an sm_family initializer: its variants from the array `v`, counted. */
+#define SM_FAMILY_VARIANTS(v) .variants = (v), .nvariants = SM_COUNT(v)
+
+/* In an sm_family initializer: its axes from the array `a`, counted. */
+#define SM_FAMILY_AXES(a) .axes = (a), .naxes = SM_COUNT(a)
+
+/* In an sm_family initializer: the multiples of the allowed PUs from the
+ * array `m` that its thread axis takes by default, counted. */
+#define SM_FAMILY_PU_MULTIPLES(m)                                              \
+  .auto_pu_multiples = (m), .nauto_pu_multiples = SM_COUNT(m)
 
 /* Most roles a variant has. */
 #define SM_MAX_ROLES 4
@@ -346,6 +360,15 @@ struct sm_variant {
    * sm_family.measure does for a whole family. NULL: the runner's window. */
   sm_measure_fn measure;
 };
+
+/* An sm_axis: its key, the arrays of its full and quick values (counted
+ * here), and the range --param may set. */
+#define SM_AXIS(key_, values_, quick_, min_, max_)                             \
+  {                                                                            \
+    .key = (key_), .values = (values_), .nvalues = SM_COUNT(values_),          \
+    .quick_values = (quick_), .nquick = SM_COUNT(quick_), .min = (min_),       \
+    .max = (max_)                                                              \
+  }
 
 /* One family-specific parameter axis. */
 struct sm_axis {

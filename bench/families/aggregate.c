@@ -561,10 +561,9 @@ static size_t ring_capacity(unsigned producers) {
  * the channels or the locked queue pair of its strategy. Returns 0 and
  * sets *state, or -ENOMEM or the error of a channel or queue. */
 static int aggregate_setup(const struct sm_case *c, void **state) {
-  struct agg_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct agg_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   s->strategy = strategy_of(c);
   s->producers = c->threads;
   s->work_iterations =
@@ -695,7 +694,7 @@ static int aggregate_metrics(const struct sm_case *c, void *state,
       {"job_updates", "updates", updates},
   };
   int rc = 0;
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0] && rc == 0; i++)
+  for (size_t i = 0; i < SM_COUNT(rows) && rc == 0; i++)
     rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
   return rc;
 }
@@ -703,7 +702,7 @@ static int aggregate_metrics(const struct sm_case *c, void *state,
 static const long work_values[] = {0, 1000};
 
 static const struct sm_axis axes[] = {
-    [AXIS_WORK_NS] = {"work_ns", work_values, 2, work_values, 2, 0, 1000000},
+    [AXIS_WORK_NS] = SM_AXIS("work_ns", work_values, work_values, 0, 1000000),
 };
 
 /* The metrics aggregate_metrics adds. */
@@ -719,10 +718,8 @@ const struct sm_family sm_family_aggregate = {
     .name = "aggregate",
     .summary = "N threads x M updates to one total: atomic, mutex, rwlock, "
                "channel, merge; and a 3-stage pipeline",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = aggregate_setup,
     .check = aggregate_check,
     .metrics = aggregate_metrics,

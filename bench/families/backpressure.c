@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/channel.h"
 #include "syncmark/work.h"
 
@@ -254,10 +255,9 @@ static void bp_teardown(void *state) {
 /* Creates the channel of case c and opens /proc/self/statm. Returns 0,
  * -ENOMEM, or the errno of a statm that cannot be read (no RSS here). */
 static int bp_setup(const struct sm_case *c, void **state) {
-  struct bp_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct bp_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   s->capacity = c->param[AXIS_CAPACITY];
   s->work_iterations =
       sm_work_iterations_for_ns((uint64_t)c->param[AXIS_CONSUMER_NS]);
@@ -407,8 +407,8 @@ static const long consumer_ns[] = {1000, 10000};
 static const long quick_consumer_ns[] = {2000};
 
 static const struct sm_axis axes[] = {
-    {"capacity", capacities, 3, capacities, 3, -1, 1 << 20},
-    {"consumer_ns", consumer_ns, 2, quick_consumer_ns, 1, 0, 10000000},
+    SM_AXIS("capacity", capacities, capacities, -1, 1 << 20),
+    SM_AXIS("consumer_ns", consumer_ns, quick_consumer_ns, 0, 10000000),
 };
 
 /* The producer first (it samples how long a refused send waits), then the
@@ -444,10 +444,8 @@ const struct sm_family sm_family_backpressure = {
     .name = "backpressure",
     .summary = "a fast producer, a slow consumer: blocked share, queue depth "
                "and RSS over time, bounded vs unbounded (-1)",
-    .variants = variants,
-    .nvariants = 1,
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     /* one case per axis combination, unpinned: the claim is about memory
      * and blocking, not placement; the consumer is the extra thread */
     .shape = SM_SHAPE_SINGLE,

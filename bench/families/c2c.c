@@ -161,8 +161,7 @@ const struct sm_family sm_family_c2c = {
     .name = "c2c",
     .summary = "core-to-core map: a cache line passed between every pair of "
                "PUs, one-way ns",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
+    SM_FAMILY_VARIANTS(variants),
     .setup = c2c_setup,
     .check = c2c_check,
     .teardown = c2c_teardown,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "family.h"
+#include "kit.h"
 #include "peer.h"
 #include "syncmark/channel.h"
 #include "syncmark/lockops.h"
@@ -654,10 +655,9 @@ static void channel_teardown(void *state) {
 /* Creates the state of one window of case c: the buffers and the queue.
  * Returns 0 or a negative errno. */
 static int channel_setup(const struct sm_case *c, void **state) {
-  struct chan_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct chan_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   atomic_init(&s->capped, false);
   s->kind = (enum kind)(c->variant - c->family->variants);
   s->producers = c->threads;
@@ -976,8 +976,8 @@ static const long sizes[] = {8, 64, 1024};
 static const long quick_sizes[] = {8};
 
 static const struct sm_axis axes[] = {
-    {"capacity", capacities, 5, quick_capacities, 3, -1, 1 << 20},
-    {"msg_bytes", sizes, 3, quick_sizes, 1, 8, 4096},
+    SM_AXIS("capacity", capacities, quick_capacities, -1, 1 << 20),
+    SM_AXIS("msg_bytes", sizes, quick_sizes, 8, 4096),
 };
 
 /* The roles of kind K: c->threads producers, then the one consumer (the
@@ -1046,10 +1046,8 @@ const struct sm_family sm_family_channel = {
     .name = "channel",
     .summary = "P producers into one consumer: msgs/s and latency per "
                "capacity (-1 = unbounded) and message size",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = channel_setup,
     .check = channel_check,
     .metrics = channel_metrics,

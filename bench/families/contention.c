@@ -140,23 +140,6 @@ static void destroy_locks(struct contention_state *s) {
 #undef LOCK_DESTROY
 }
 
-/* Returns the sm_work_spin steps for `cs_ns`, calibrating each distinct
- * length once per process (on the runner thread, never inside a window). */
-static uint64_t cs_iterations_for(long cs_ns) {
-  static long cached_ns[8];
-  static uint64_t cached_iterations[8];
-  static size_t ncached;
-  for (size_t i = 0; i < ncached; i++)
-    if (cached_ns[i] == cs_ns)
-      return cached_iterations[i];
-  uint64_t iterations = sm_work_calibrate((uint64_t)cs_ns);
-  if (ncached < 8) {
-    cached_ns[ncached] = cs_ns;
-    cached_iterations[ncached++] = iterations;
-  }
-  return iterations;
-}
-
 /* Creates the state of one window: all locks initialized, counters at 0. */
 static int contention_setup(const struct sm_case *c, void **state) {
   struct contention_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
@@ -175,7 +158,7 @@ static int contention_setup(const struct sm_case *c, void **state) {
 #undef LOCK_INIT
   atomic_init(&s->atomic_value, 0);
   s->shards = shards;
-  s->cs_iterations = cs_iterations_for(c->param[AXIS_CS_NS]);
+  s->cs_iterations = sm_work_iterations_for_ns((uint64_t)c->param[AXIS_CS_NS]);
   s->read_pct = (unsigned)c->param[AXIS_READ_PCT];
   *state = s;
   return 0;
@@ -257,17 +240,15 @@ static const long cs_lengths[] = {0, 100, 1000};
 static const long cs_quick[] = {0};
 
 static const struct sm_axis axes[] = {
-    [AXIS_READ_PCT] = {"read_pct", read_pcts, 5, read_pcts, 5, 0, 100},
-    [AXIS_CS_NS] = {"cs_ns", cs_lengths, 3, cs_quick, 1, 0, 10000000},
+    [AXIS_READ_PCT] = SM_AXIS("read_pct", read_pcts, read_pcts, 0, 100),
+    [AXIS_CS_NS] = SM_AXIS("cs_ns", cs_lengths, cs_quick, 0, 10000000),
 };
 
 const struct sm_family sm_family_contention = {
     .name = "contention",
     .summary = "one shared counter under locks, rwlocks and atomics",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = contention_setup,
     .check = contention_check,
     .teardown = contention_teardown,

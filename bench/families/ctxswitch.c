@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "family.h"
+#include "kit.h"
 #include "peer.h"
 #include "runner.h"
 #include "syncmark/futex.h"
@@ -398,10 +399,9 @@ static int ctxswitch_setup(const struct sm_case *c, void **state) {
   int alone = c->variant->nroles == 1;
   if (alone && c->os_pus[0] >= 0 && !same_pu(c))
     return SM_MEASURE_SKIP;
-  struct pingpong *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct pingpong *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   memset(s->fds, -1, sizeof s->fds);
   s->alone = alone;
   pthread_mutex_init(&s->mu, NULL);
@@ -567,7 +567,7 @@ static int perf_argv(const struct sm_case *c, long loops, char *argv[12],
   }
   snprintf(buf[1], sizeof buf[1], "%ld", loops);
   char *tail[] = {paths[0], "bench", "sched", "pipe", "-T", "-l", buf[1]};
-  for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+  for (size_t i = 0; i < SM_COUNT(tail); i++)
     argv[n++] = tail[i];
   argv[n] = NULL;
   return 0;
@@ -682,8 +682,7 @@ const struct sm_family sm_family_ctxswitch = {
     .name = "ctxswitch",
     .summary = "token ping-pong between two threads: futex, pipe, eventfd, "
                "condvar, park, spin, perf's pipe; per pair placement",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
+    SM_FAMILY_VARIANTS(variants),
     .setup = ctxswitch_setup,
     .check = ctxswitch_check,
     .metrics = ctxswitch_metrics,

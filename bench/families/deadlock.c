@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/clock.h"
 #include "syncmark/lockops.h"
 #include "syncmark/work.h"
@@ -225,10 +226,9 @@ static void detector(struct sm_worker *w) {
 /* Creates the state of one window of c: both locks free, the hold and the
  * back-off unit calibrated (cached per length). Returns 0 or -ENOMEM. */
 static int deadlock_setup(const struct sm_case *c, void **state) {
-  struct deadlock_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct deadlock_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   sm_lockops_futex_mutex_init(&s->a.lock);
   sm_lockops_futex_mutex_init(&s->b.lock);
   s->mode = (enum mode)(c->variant - c->family->variants);
@@ -386,17 +386,15 @@ static const long hold_values[] = {0, 1000, 100000};
 static const long hold_quick[] = {0};
 
 static const struct sm_axis axes[] = {
-    [AXIS_HOLD_NS] = {"hold_ns", hold_values, 3, hold_quick, 1, 0, 1000000},
+    [AXIS_HOLD_NS] = SM_AXIS("hold_ns", hold_values, hold_quick, 0, 1000000),
 };
 
 const struct sm_family sm_family_deadlock = {
     .name = "deadlock",
     .summary = "two threads, two locks: opposite orders (a detector proves "
                "the deadlock), one order, trylock with back-off",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = deadlock_setup,
     .check = deadlock_check,
     .metrics = deadlock_metrics,

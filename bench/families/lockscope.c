@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/mutex.h"
 #include "syncmark/work.h"
 
@@ -57,30 +58,12 @@ static void update_only_worker(struct sm_worker *w) {
   }
 }
 
-/* Returns the sm_work_spin steps for `ns`, calibrating each distinct
- * length once per process (on the runner thread, never inside a window). */
-static uint64_t spin_iterations_for(uint64_t ns) {
-  static uint64_t cached_ns[8];
-  static uint64_t cached_iterations[8];
-  static size_t ncached;
-  for (size_t i = 0; i < ncached; i++)
-    if (cached_ns[i] == ns)
-      return cached_iterations[i];
-  uint64_t iterations = sm_work_calibrate(ns);
-  if (ncached < 8) {
-    cached_ns[ncached] = ns;
-    cached_iterations[ncached++] = iterations;
-  }
-  return iterations;
-}
-
 /* Creates the state of one window: the mutex free, the counter at 0, the
  * slow operation sized. Returns 0 or -ENOMEM. */
 static int lockscope_setup(const struct sm_case *c, void **state) {
-  struct lockscope_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct lockscope_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   atomic_init(&s->lock.state, SM_MUTEX_UNLOCKED);
   uint64_t slow_ns = (uint64_t)c->param[AXIS_SLOW_US] * 1000u;
   s->blocking = c->param[AXIS_BLOCKING] != 0;
@@ -88,7 +71,7 @@ static int lockscope_setup(const struct sm_case *c, void **state) {
     s->sleep_for = (struct timespec){(time_t)(slow_ns / 1000000000u),
                                      (long)(slow_ns % 1000000000u)};
   else
-    s->spin_iterations = spin_iterations_for(slow_ns);
+    s->spin_iterations = sm_work_iterations_for_ns((uint64_t)slow_ns);
   *state = s;
   return 0;
 }
@@ -132,18 +115,16 @@ static const long slow_quick[] = {10, 1000};
 static const long blocking_values[] = {0, 1};
 
 static const struct sm_axis axes[] = {
-    [AXIS_SLOW_US] = {"slow_us", slow_values, 3, slow_quick, 2, 1, 10000},
-    [AXIS_BLOCKING] = {"blocking", blocking_values, 2, blocking_values, 2, 0,
-                       1},
+    [AXIS_SLOW_US] = SM_AXIS("slow_us", slow_values, slow_quick, 1, 10000),
+    [AXIS_BLOCKING] =
+        SM_AXIS("blocking", blocking_values, blocking_values, 0, 1),
 };
 
 const struct sm_family sm_family_lockscope = {
     .name = "lockscope",
     .summary = "a mutex held across slow work vs only around the update",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = lockscope_setup,
     .check = lockscope_check,
     .teardown = lockscope_teardown,

@@ -296,17 +296,15 @@ static const struct sm_variant variants[] = {
 static const long shared_values[] = {0, 1};
 
 static const struct sm_axis axes[] = {
-    [AXIS_SHARED] = {"shared", shared_values, 2, shared_values, 2, 0, 1},
+    [AXIS_SHARED] = SM_AXIS("shared", shared_values, shared_values, 0, 1),
 };
 
 const struct sm_family sm_family_ordering = {
     .name = "ordering",
     .summary = "atomic store/load/fetch_add/CAS per memory order, private "
                "or shared cache line",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = ordering_setup,
     .check = ordering_check,
     .teardown = ordering_teardown,

@@ -332,7 +332,7 @@ static int oversub_metrics(const struct sm_case *c, void *state,
       {"half_work_chunks", "chunks", w},
   };
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < sizeof rows / sizeof rows[0]; i++)
+  for (size_t i = 0; rc == 0 && i < SM_COUNT(rows); i++)
     if (!isnan(rows[i].value))
       rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
   return rc;
@@ -364,16 +364,14 @@ const struct sm_family sm_family_oversub = {
     .name = "oversub",
     .summary = "oversubscription: N CPU-bound threads vs as many as PUs, "
                "same total work",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
+    SM_FAMILY_VARIANTS(variants),
     .setup = oversub_setup,
     .check = oversub_check,
     .metrics = oversub_metrics,
     .teardown = oversub_teardown,
     .shape = SM_SHAPE_THREADS,
     .extra_threads = 2,
-    .auto_pu_multiples = pu_multiples,
-    .nauto_pu_multiples = sizeof pu_multiples / sizeof pu_multiples[0],
+    SM_FAMILY_PU_MULTIPLES(pu_multiples),
     .headline_metric = "slowdown_vs_pus",
     SM_METRIC_DECLS(metric_decls),
 };

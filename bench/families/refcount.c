@@ -149,8 +149,7 @@ const struct sm_family sm_family_refcount = {
     .name = "refcount",
     .summary = "clone+release of shared references: Arc shared, Arc "
                "private, Rc",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
+    SM_FAMILY_VARIANTS(variants),
     .setup = refcount_setup,
     .check = refcount_check,
     .teardown = refcount_teardown,

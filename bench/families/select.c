@@ -222,10 +222,9 @@ static void select_teardown(void *state) {
  * acknowledgment channel. Returns 0 and sets *state, -ENOMEM or a
  * channel's error. */
 static int select_setup(const struct sm_case *c, void **state) {
-  struct select_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct select_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   uint64_t period = poll_sleep_ns[c->variant - c->family->variants];
   s->nchannels = (size_t)c->param[AXIS_CHANNELS];
   s->gap_span_ns = period > GAP_SPAN_NS ? period : GAP_SPAN_NS;
@@ -331,8 +330,8 @@ static const long channel_quick[] = {2, 8, 64};
 
 static const struct sm_axis axes[] = {
     /* max: the most receivers sm_select takes. */
-    [AXIS_CHANNELS] = {"channels", channel_counts, 7, channel_quick, 3, 1,
-                       1024},
+    [AXIS_CHANNELS] =
+        SM_AXIS("channels", channel_counts, channel_quick, 1, 1024),
 };
 
 /* The metric select_metrics adds (the latencies are the runner's). */
@@ -344,10 +343,8 @@ const struct sm_family sm_family_select = {
     .name = "select",
     .summary = "notice a message on 1 of K channels: blocking select vs "
                "try_recv polling with sleeps",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = select_setup,
     .check = select_check,
     .metrics = select_metrics,

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "family.h"
+#include "kit.h"
 
 /* Axis indexes into sm_case.param. */
 enum { AXIS_SLEEP_US };
@@ -94,10 +95,9 @@ static const struct sm_variant variants[] = {
 
 /* Creates the state of one window of case c. Returns 0 or -ENOMEM. */
 static int sleep_setup(const struct sm_case *c, void **state) {
-  struct sleep_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct sleep_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   s->ns = (uint64_t)c->param[AXIS_SLEEP_US] * 1000u;
   s->tight = c->variant == &variants[1];
   *state = s;
@@ -171,8 +171,7 @@ static const long sleep_quick[] = {10, 100, 1000, 10000};
 
 /* 1 us to 100 ms: a sleep longer than the window skips the case. */
 static const struct sm_axis axes[] = {
-    {"sleep_us", sleep_values, sizeof sleep_values / sizeof sleep_values[0],
-     sleep_quick, sizeof sleep_quick / sizeof sleep_quick[0], 1, 100000},
+    SM_AXIS("sleep_us", sleep_values, sleep_quick, 1, 100000),
 };
 
 /* The metrics the family adds (the sampled overshoot is the runner's). */
@@ -186,10 +185,8 @@ const struct sm_family sm_family_sleep = {
     .name = "sleep",
     .summary = "how late nanosleep wakes: overshoot over the requested "
                "length, default timer slack vs 1 ns",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = sleep_setup,
     .check = sleep_check,
     .metrics = sleep_metrics,

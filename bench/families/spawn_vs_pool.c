@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/clock.h"
 #include "syncmark/pool.h"
 #include "syncmark/procstat.h"
@@ -211,10 +212,9 @@ static void svp_teardown(void *state);
  * -EINVAL for a pool beyond SM_POOL_MAX_WORKERS, or sm_pool_create's
  * error. */
 static int svp_setup(const struct sm_case *c, void **state) {
-  struct svp_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct svp_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   s->strategy = (enum strategy)(c->variant - c->family->variants);
   if (s->strategy != THREAD_PER_TASK && c->threads > SM_POOL_MAX_WORKERS) {
     free(s);
@@ -380,9 +380,9 @@ static const long spin_quick[] = {0, 10000, 100000};
 static const long sleep_values[] = {0, 1000000};
 
 static const struct sm_axis axes[] = {
-    [AXIS_SPIN_NS] = {"spin_ns", spin_values, 4, spin_quick, 3, 0, 10000000},
-    [AXIS_SLEEP_NS] = {"sleep_ns", sleep_values, 2, sleep_values, 2, 0,
-                       100000000},
+    [AXIS_SPIN_NS] = SM_AXIS("spin_ns", spin_values, spin_quick, 0, 10000000),
+    [AXIS_SLEEP_NS] =
+        SM_AXIS("sleep_ns", sleep_values, sleep_values, 0, 100000000),
 };
 
 static const unsigned pu_multiples[] = {1, 2, 4};
@@ -401,17 +401,14 @@ const struct sm_family sm_family_spawn_vs_pool = {
     .name = "spawn_vs_pool",
     .summary = "batches of tasks: thread per task vs the lesson's pool vs "
                "the fast pool",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = svp_setup,
     .check = svp_check,
     .metrics = svp_metrics,
     .teardown = svp_teardown,
     .extra_threads = 1,
-    .auto_pu_multiples = pu_multiples,
-    .nauto_pu_multiples = sizeof pu_multiples / sizeof pu_multiples[0],
+    SM_FAMILY_PU_MULTIPLES(pu_multiples),
     .headline_metric = "tasks_per_s",
     SM_METRIC_DECLS(metric_decls),
 };

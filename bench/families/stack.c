@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/clock.h"
 #include "syncmark/park.h"
 #include "syncmark/procstat.h"
@@ -97,7 +98,7 @@ static uint64_t cgroup_headroom_kib(void) {
       {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
       {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
        "/sys/fs/cgroup/memory/memory.usage_in_bytes"}};
-  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+  for (size_t i = 0; i < SM_COUNT(files); i++) {
     uint64_t limit = 0, usage = 0;
     if (read_number_file(files[i][0], &limit) != 0 ||
         read_number_file(files[i][1], &usage) != 0)
@@ -595,10 +596,9 @@ static void stack_teardown(void *state) {
  * case's stack and depth, and for idle the planned threads' slots (or why
  * not even one fits). Returns 0 or -ENOMEM. */
 static int stack_setup(const struct sm_case *c, void **state) {
-  struct stack_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct stack_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   s->stack_bytes = (size_t)c->param[AXIS_STACK_KIB] * 1024;
   s->frames = (unsigned)c->param[AXIS_TOUCH_KIB];
   s->gate.frames = s->frames;
@@ -728,7 +728,7 @@ static int stack_metrics(const struct sm_case *c, void *state,
       {"threads_planned", "threads", s->target},
       {"spawn_errno", "errno", p->spawn_error ? p->spawn_error : NAN},
   };
-  return add_rows(sink, rows, sizeof rows / sizeof rows[0]);
+  return add_rows(sink, rows, SM_COUNT(rows));
 }
 
 /* The family's own metrics (the runner adds ops_per_s ... and the sampled
@@ -759,11 +759,9 @@ static const long touch_quick[] = {0, 64};
  * sizes with a reason) to SM_THREAD_STACK_MAX. touch_kib stops at 64 MiB;
  * a depth that does not fit the case's stack leaves the case out. */
 static const struct sm_axis axes[] = {
-    {"stack_kib", stack_values, sizeof stack_values / sizeof stack_values[0],
-     stack_quick, sizeof stack_quick / sizeof stack_quick[0], 16,
-     (long)(SM_THREAD_STACK_MAX / 1024)},
-    {"touch_kib", touch_values, sizeof touch_values / sizeof touch_values[0],
-     touch_quick, sizeof touch_quick / sizeof touch_quick[0], 0, 65536},
+    SM_AXIS("stack_kib", stack_values, stack_quick, 16,
+            (long)(SM_THREAD_STACK_MAX / 1024)),
+    SM_AXIS("touch_kib", touch_values, touch_quick, 0, 65536),
 };
 
 /* spawn_join: one thread whose passes are spawn+joins, sampled. */
@@ -797,10 +795,8 @@ const struct sm_family sm_family_stack = {
     .name = "stack",
     .summary = "thread stacks: spawn+join latency, resident vs virtual "
                "memory per idle thread, over stack size and touched depth",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .applies = stack_applies,
     .setup = stack_setup,
     .check = stack_check,

@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 
 #include "family.h"
+#include "kit.h"
 #include "sampling.h"
 #include "syncmark/clock.h"
 #include "syncmark/futex.h"
@@ -306,10 +307,9 @@ static void wake_teardown(void *state) {
  * [delay, delay + period) for polling (so the signal falls anywhere in the
  * sleeper's poll period). Returns 0 or -ENOMEM. */
 static int wake_setup(const struct sm_case *c, void **state) {
-  struct wake_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
+  struct wake_state *s = sm_kit_state_alloc(sizeof *s);
   if (!s)
     return -ENOMEM;
-  memset(s, 0, sizeof *s);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cond, NULL);
   s->poll_ns = poll_ns[c->variant - variants];
@@ -382,7 +382,7 @@ static int wake_metrics(const struct sm_case *c, void *state,
        sm_sample_cost_ns() * (double)z->samples_taken / waits},
   };
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < sizeof rows / sizeof rows[0]; i++)
+  for (size_t i = 0; rc == 0 && i < SM_COUNT(rows); i++)
     rc = sm_sink_metric(sink, rows[i].metric, rows[i].unit, rows[i].value);
   return rc;
 }
@@ -391,8 +391,7 @@ static const long delay_values[] = {20, 1000};
 static const long delay_quick[] = {200};
 
 static const struct sm_axis axes[] = {
-    {"delay_us", delay_values, sizeof delay_values / sizeof delay_values[0],
-     delay_quick, sizeof delay_quick / sizeof delay_quick[0], 1, 100000},
+    SM_AXIS("delay_us", delay_values, delay_quick, 1, 100000),
 };
 
 /* The metrics the family adds (the sampled latencies are the runner's);
@@ -408,10 +407,8 @@ const struct sm_family sm_family_wake = {
     .name = "wake",
     .summary = "wake-up latency and CPU while waiting: park, condvar, futex, "
                "spin-then-park, sleep-polling at 10 ms / 1 ms / 100 us",
-    .variants = variants,
-    .nvariants = sizeof variants / sizeof variants[0],
-    .axes = axes,
-    .naxes = sizeof axes / sizeof axes[0],
+    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_AXES(axes),
     .setup = wake_setup,
     .check = wake_check,
     .metrics = wake_metrics,

@@ -1,10 +1,13 @@
-/* kit.h: small helpers families share for their metrics hooks: a thread's
- * CPU time from the rusage the runner recorded at its phase edges, and the
- * counting roles' rate as the runner computes it, a variant of roles. */
+/* kit.h: small helpers families share: a window's zeroed state, a variant
+ * of roles, and for their metrics hooks a thread's CPU time from the rusage
+ * the runner recorded at its phase edges and the counting roles' rate as
+ * the runner computes it. */
 #ifndef SYNCMARK_BENCH_KIT_H
 #define SYNCMARK_BENCH_KIT_H
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "family.h"
@@ -13,8 +16,19 @@
 #define SM_KIT_ROLES_VARIANT(name_, summary_, roles_)                          \
   {                                                                            \
     .name = (name_), .summary = (summary_), .roles = (roles_),                 \
-    .nroles = sizeof(roles_) / sizeof((roles_)[0])                             \
+    .nroles = SM_COUNT(roles_)                                                 \
   }
+
+/* A zeroed block of at least `size` bytes aligned to a cache line (the size
+ * rounded up to whole lines, as aligned_alloc requires), for one window's
+ * state; free it with free(). NULL when memory is short. */
+static inline void *sm_kit_state_alloc(size_t size) {
+  size_t lines = (size + SM_CACHE_LINE - 1) / SM_CACHE_LINE;
+  void *p = aligned_alloc(SM_CACHE_LINE, lines * SM_CACHE_LINE);
+  if (p)
+    memset(p, 0, lines * SM_CACHE_LINE);
+  return p;
+}
 
 /* CPU time (user + system) recorded in *u, in ns. Never fails. */
 static inline uint64_t sm_kit_usage_cpu_ns(const struct rusage *u) {
