@@ -41,6 +41,9 @@ struct sm_metric_decl {
   const char *name; /* [a-z0-9_]+ */
   const char *unit;
   enum sm_direction direction;
+  const char *meaning; /* one line for `syncmark list FAMILY`; the table in
+                          results/README.md says more (a test checks the two
+                          agree on unit and direction) */
 };
 
 /* The number of elements of the array `a` (not a pointer). */

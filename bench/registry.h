@@ -33,4 +33,7 @@ SM_FAMILIES(SM_DECLARE_FAMILY)
 extern const struct sm_family *const sm_families[];
 extern const size_t sm_nfamilies;
 
+/* The registered family named `name`, or NULL when none is. */
+const struct sm_family *sm_family_find(const char *name);
+
 #endif

@@ -462,6 +462,25 @@ Test(cli, list) {
   field_of(out, "contention/sharded", value, sizeof value);
 }
 
+/* list FAMILY adds the family's metric declarations, each with its unit,
+ * direction and meaning; an unknown family is bad input. */
+Test(cli, list_family_metrics) {
+  struct child c;
+  run_cli(&c, "list", (const char *const[]){"list", "channel", NULL});
+  char *out = slurp(c.out_path), *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 0, "exit status %d; stderr: %s", c.status, err);
+  cr_assert(strncmp(out, "channel:", 8) == 0, "list channel:\n%s", out);
+  cr_assert_null(strstr(out, "\ncontention:"), "only channel:\n%s", out);
+  const char *row = strstr(out, "\n    msgs_per_s ");
+  cr_assert_not_null(row, "list channel should declare msgs_per_s:\n%s", out);
+  cr_assert(strstr(row, "msgs/s") && strstr(row, "higher"),
+            "msgs_per_s row: %.120s", row + 1);
+  cr_assert_not_null(strstr(out, "\n    ops_per_s "),
+                     "the runner's metrics too:\n%s", out);
+  run_cli(&c, "list-unknown", (const char *const[]){"list", "nope", NULL});
+  check_usage_error(&c, "family", "nope");
+}
+
 Test(cli, info) {
   struct child c;
   run_cli(&c, "info", (const char *const[]){"info", NULL});

@@ -6,6 +6,7 @@
 #include "environment.h"
 #include "options.h"
 #include "registry.h"
+#include "runner.h"
 
 /* Returns the section heading a machine field belongs under. */
 static const char *section_of(const char *key) {
@@ -58,26 +59,58 @@ int sm_cmd_info(const struct sm_options *o) {
   return rc != 0;
 }
 
-int sm_cmd_list(const struct sm_options *o) {
-  if (o->nargs > 0)
-    sm_usage_error("list: unexpected argument '%s' (list takes none)",
-                   o->args[0]);
-  for (size_t fi = 0; fi < sm_nfamilies; fi++) {
-    const struct sm_family *f = sm_families[fi];
-    printf("%s: %s\n", f->name, f->summary);
-    for (size_t a = 0; a < f->naxes; a++) {
-      printf("  --param %s (%ld to %ld):", f->axes[a].key, f->axes[a].min,
-             f->axes[a].max);
-      for (size_t i = 0; i < f->axes[a].nvalues; i++)
-        printf("%s%ld", i ? "," : " ", f->axes[a].values[i]);
-      printf("  (quick:");
-      for (size_t i = 0; i < f->axes[a].nquick; i++)
-        printf("%s%ld", i ? "," : " ", f->axes[a].quick_values[i]);
-      printf(")\n");
-    }
-    for (size_t vi = 0; vi < f->nvariants; vi++)
-      printf("  %s/%-22s %s\n", f->name, f->variants[vi].name,
-             f->variants[vi].summary);
+/* Prints one family's summary, parameter axes and variants. */
+static void list_family(const struct sm_family *f) {
+  printf("%s: %s\n", f->name, f->summary);
+  for (size_t a = 0; a < f->naxes; a++) {
+    printf("  --param %s (%ld to %ld):", f->axes[a].key, f->axes[a].min,
+           f->axes[a].max);
+    for (size_t i = 0; i < f->axes[a].nvalues; i++)
+      printf("%s%ld", i ? "," : " ", f->axes[a].values[i]);
+    printf("  (quick:");
+    for (size_t i = 0; i < f->axes[a].nquick; i++)
+      printf("%s%ld", i ? "," : " ", f->axes[a].quick_values[i]);
+    printf(")\n");
   }
+  for (size_t vi = 0; vi < f->nvariants; vi++)
+    printf("  %s/%-22s %s\n", f->name, f->variants[vi].name,
+           f->variants[vi].summary);
+}
+
+/* Prints the metric declarations `decls` under `title`: name, unit, how
+ * compare judges it, meaning. */
+static void list_metrics(const char *title, const struct sm_metric_decl *decls,
+                         size_t n) {
+  static const char *const judged[] = {[SM_HIGHER_IS_BETTER] = "higher",
+                                       [SM_LOWER_IS_BETTER] = "lower",
+                                       [SM_NO_DIRECTION] = "info"};
+  printf("  %s:\n", title);
+  for (size_t i = 0; i < n; i++)
+    printf("    %-26s %-16s %-6s %s\n", decls[i].name, decls[i].unit,
+           judged[decls[i].direction], decls[i].meaning);
+}
+
+int sm_cmd_list(const struct sm_options *o) {
+  if (o->nargs > 1)
+    sm_usage_error("list: unexpected argument '%s' (list takes at most one "
+                   "family name)",
+                   o->args[1]);
+  if (o->nargs == 0) {
+    for (size_t fi = 0; fi < sm_nfamilies; fi++)
+      list_family(sm_families[fi]);
+    return 0;
+  }
+  const struct sm_family *f = sm_family_find(o->args[0]);
+  if (!f)
+    sm_usage_error("list: unknown family '%s' (syncmark list names them)",
+                   o->args[0]);
+  list_family(f);
+  printf("  metrics (name, unit, how compare judges it, meaning):\n");
+  list_metrics("the runner's, every window", sm_runner_window_metrics,
+               sm_runner_nwindow_metrics);
+  list_metrics("the runner's, per sampling role as <sample>_<metric>",
+               sm_runner_sample_metrics, sm_runner_nsample_metrics);
+  if (f->nmetric_decls)
+    list_metrics("the family's", f->metric_decls, f->nmetric_decls);
   return 0;
 }

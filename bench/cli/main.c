@@ -17,7 +17,8 @@ static const struct {
     {"info", CMD_INFO, sm_cmd_info,
      "info                         describe this machine"},
     {"list", CMD_LIST, sm_cmd_list,
-     "list                         list benchmark families and variants"},
+     "list [FAMILY]                list benchmark families and variants; "
+     "with FAMILY its metrics"},
     {"plot", CMD_PLOT, sm_cmd_plot,
      "plot RUN_DIR                 render the figures of a run"},
     {"compare", CMD_COMPARE, sm_cmd_compare,

@@ -707,11 +707,16 @@ static const struct sm_axis axes[] = {
 
 /* The metrics aggregate_metrics adds. */
 static const struct sm_metric_decl metric_decls[] = {
-    {"updates_per_s", "updates/s", SM_HIGHER_IS_BETTER},
-    {"ns_per_update", "ns", SM_LOWER_IS_BETTER},
-    {"cpu_ns_per_update", "ns", SM_LOWER_IS_BETTER},
-    {"vcsw_per_update", "switches/update", SM_NO_DIRECTION},
-    {"job_updates", "updates", SM_NO_DIRECTION},
+    {"updates_per_s", "updates/s", SM_HIGHER_IS_BETTER,
+     "updates that reached the total per second"},
+    {"ns_per_update", "ns", SM_LOWER_IS_BETTER,
+     "wall time per update (1 / updates_per_s)"},
+    {"cpu_ns_per_update", "ns", SM_LOWER_IS_BETTER,
+     "CPU time of all the case's threads per update"},
+    {"vcsw_per_update", "switches/update", SM_NO_DIRECTION,
+     "voluntary switches of all the case's threads per update"},
+    {"job_updates", "updates", SM_NO_DIRECTION,
+     "updates in the measured window, all threads"},
 };
 
 const struct sm_family sm_family_aggregate = {

@@ -432,12 +432,18 @@ static const struct sm_variant variants[] = {
 /* The metrics bp_metrics adds (the sampled lengths of refused sends are
  * the runner's). */
 static const struct sm_metric_decl metric_decls[] = {
-    {"blocked_share", "fraction", SM_NO_DIRECTION},
-    {"refused_share", "fraction", SM_NO_DIRECTION},
-    {"max_depth", "messages", SM_NO_DIRECTION},
-    {"rss_growth_mib", "MiB", SM_LOWER_IS_BETTER},
-    {"produced_per_s", "msgs/s", SM_HIGHER_IS_BETTER},
-    {"capped", "bool", SM_NO_DIRECTION},
+    {"blocked_share", "fraction", SM_NO_DIRECTION,
+     "share of the consumer's polls that found the producer in a refused send"},
+    {"refused_share", "fraction", SM_NO_DIRECTION,
+     "share of the producer's sends that found the channel full"},
+    {"max_depth", "messages", SM_NO_DIRECTION,
+     "deepest queue among the series' points"},
+    {"rss_growth_mib", "MiB", SM_LOWER_IS_BETTER,
+     "peak RSS among the points minus RSS at setup"},
+    {"produced_per_s", "msgs/s", SM_HIGHER_IS_BETTER,
+     "messages sent per second of the producer's window"},
+    {"capped", "bool", SM_NO_DIRECTION,
+     "1 when the unbounded queue reached its memory cap"},
 };
 
 const struct sm_family sm_family_backpressure = {

@@ -1033,13 +1033,20 @@ static const struct sm_variant variants[] = {
 /* The metrics the family adds (the latencies of the in-process kinds are
  * the runner's; the Rust peer reports its own under the same names). */
 static const struct sm_metric_decl metric_decls[] = {
-    {"msgs_per_s", "msgs/s", SM_HIGHER_IS_BETTER},
-    {"cpu_ns_per_msg", "ns", SM_LOWER_IS_BETTER},
-    {"capped", "bool", SM_NO_DIRECTION},
-    {"backlog_msgs", "messages", SM_NO_DIRECTION},
-    {"p50_ns", "ns", SM_LOWER_IS_BETTER},
-    {"p99_ns", "ns", SM_LOWER_IS_BETTER},
-    {"p999_ns", "ns", SM_LOWER_IS_BETTER},
+    {"msgs_per_s", "msgs/s", SM_HIGHER_IS_BETTER,
+     "messages the consumer received per second of its window"},
+    {"cpu_ns_per_msg", "ns", SM_LOWER_IS_BETTER,
+     "CPU time of the whole process per message received"},
+    {"capped", "bool", SM_NO_DIRECTION,
+     "1 when an unbounded queue reached its memory cap"},
+    {"backlog_msgs", "messages", SM_NO_DIRECTION,
+     "messages sent but not received when the window stopped"},
+    {"p50_ns", "ns", SM_LOWER_IS_BETTER,
+     "median send-to-receive latency of sampled messages"},
+    {"p99_ns", "ns", SM_LOWER_IS_BETTER,
+     "99th percentile send-to-receive latency"},
+    {"p999_ns", "ns", SM_LOWER_IS_BETTER,
+     "99.9th percentile send-to-receive latency"},
 };
 
 const struct sm_family sm_family_channel = {

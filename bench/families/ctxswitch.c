@@ -670,12 +670,16 @@ static int perf_measure(const struct sm_measure_config *cfg,
 /* The metrics the family adds (the sampled round trips are the runner's;
  * perf_pipe, a peer program, reports its own). */
 static const struct sm_metric_decl metric_decls[] = {
-    {"rtt_ns", "ns", SM_LOWER_IS_BETTER},
-    {"oneway_ns", "ns", SM_LOWER_IS_BETTER},
-    {"vcsw_per_rtt", "switches/rtt", SM_NO_DIRECTION},
-    {"ivcsw_per_rtt", "switches/rtt", SM_NO_DIRECTION},
-    {"pipe_rtt_ns", "ns", SM_LOWER_IS_BETTER},
-    {"perf_over_pipe", "ratio", SM_NO_DIRECTION},
+    {"rtt_ns", "ns", SM_LOWER_IS_BETTER, "mean round trip of the token"},
+    {"oneway_ns", "ns", SM_LOWER_IS_BETTER, "half the mean round trip"},
+    {"vcsw_per_rtt", "switches/rtt", SM_NO_DIRECTION,
+     "voluntary switches of both threads per round trip"},
+    {"ivcsw_per_rtt", "switches/rtt", SM_NO_DIRECTION,
+     "involuntary switches of both threads per round trip"},
+    {"pipe_rtt_ns", "ns", SM_LOWER_IS_BETTER,
+     "perf_pipe: the pipe variant's round trip on the same PUs"},
+    {"perf_over_pipe", "ratio", SM_NO_DIRECTION,
+     "perf_pipe: perf's round trip / syncmark's pipe round trip"},
 };
 
 const struct sm_family sm_family_ctxswitch = {

@@ -376,10 +376,14 @@ static const struct sm_variant variants[] = {
 /* The family's own metrics (the runner adds ops_per_s ... for a window
  * that did not deadlock). */
 static const struct sm_metric_decl metric_decls[] = {
-    {"deadlocked", "0/1", SM_NO_DIRECTION},
-    {"time_to_deadlock_ms", "ms", SM_NO_DIRECTION},
-    {"ops_before_deadlock", "ops", SM_NO_DIRECTION},
-    {"backoffs_per_op", "backoffs/op", SM_NO_DIRECTION},
+    {"deadlocked", "0/1", SM_NO_DIRECTION,
+     "1 when the detector proved the repetition deadlocked"},
+    {"time_to_deadlock_ms", "ms", SM_NO_DIRECTION,
+     "time from the start to the last progress seen"},
+    {"ops_before_deadlock", "ops", SM_NO_DIRECTION,
+     "lock pairs completed before the deadlock"},
+    {"backoffs_per_op", "backoffs/op", SM_NO_DIRECTION,
+     "failed trylocks per lock pair"},
 };
 
 static const long hold_values[] = {0, 1000, 100000};

@@ -350,14 +350,22 @@ static const struct sm_variant variants[] = {
 
 /* The metrics oversub_metrics adds. */
 static const struct sm_metric_decl metric_decls[] = {
-    {"slowdown_vs_pus", "ratio", SM_NO_DIRECTION},
-    {"completion_ns", "ns", SM_LOWER_IS_BETTER},
-    {"ref_completion_ns", "ns", SM_LOWER_IS_BETTER},
-    {"thread_throughput_vs_pus", "ratio", SM_NO_DIRECTION},
-    {"ivcsw_per_s", "switches/s", SM_NO_DIRECTION},
-    {"ref_ivcsw_per_s", "switches/s", SM_NO_DIRECTION},
-    {"finish_spread", "ratio", SM_NO_DIRECTION},
-    {"half_work_chunks", "chunks", SM_NO_DIRECTION},
+    {"slowdown_vs_pus", "ratio", SM_NO_DIRECTION,
+     "completion on N threads / on as many threads as PUs"},
+    {"completion_ns", "ns", SM_LOWER_IS_BETTER,
+     "mean completion time of one half's work on N threads"},
+    {"ref_completion_ns", "ns", SM_LOWER_IS_BETTER,
+     "the same work on min(N, PUs) threads"},
+    {"thread_throughput_vs_pus", "ratio", SM_NO_DIRECTION,
+     "work per thread per second, N threads over the reference"},
+    {"ivcsw_per_s", "switches/s", SM_NO_DIRECTION,
+     "involuntary switches per second of the N-thread halves"},
+    {"ref_ivcsw_per_s", "switches/s", SM_NO_DIRECTION,
+     "involuntary switches per second of the reference halves"},
+    {"finish_spread", "ratio", SM_NO_DIRECTION,
+     "spread of the threads' finish times / completion time"},
+    {"half_work_chunks", "chunks", SM_NO_DIRECTION,
+     "50 us chunks of work in one half-round"},
 };
 
 const struct sm_family sm_family_oversub = {

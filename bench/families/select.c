@@ -336,7 +336,8 @@ static const struct sm_axis axes[] = {
 
 /* The metric select_metrics adds (the latencies are the runner's). */
 static const struct sm_metric_decl metric_decls[] = {
-    {"wait_cpu_share", "ratio", SM_NO_DIRECTION},
+    {"wait_cpu_share", "ratio", SM_NO_DIRECTION,
+     "the consumer's CPU share while nothing was sent"},
 };
 
 const struct sm_family sm_family_select = {

@@ -176,9 +176,11 @@ static const struct sm_axis axes[] = {
 
 /* The metrics the family adds (the sampled overshoot is the runner's). */
 static const struct sm_metric_decl metric_decls[] = {
-    {"actual_over_requested", "ratio", SM_NO_DIRECTION},
-    {"samples", "sleeps", SM_NO_DIRECTION},
-    {"timer_slack_ns", "ns", SM_NO_DIRECTION},
+    {"actual_over_requested", "ratio", SM_NO_DIRECTION,
+     "mean actual sleep length / requested"},
+    {"samples", "sleeps", SM_NO_DIRECTION, "sleeps in the measured phase"},
+    {"timer_slack_ns", "ns", SM_NO_DIRECTION,
+     "the thread's timer slack during the sleeps"},
 };
 
 const struct sm_family sm_family_sleep = {

@@ -389,12 +389,18 @@ static const unsigned pu_multiples[] = {1, 2, 4};
 
 /* The metrics svp_metrics adds (the latencies are the runner's). */
 static const struct sm_metric_decl metric_decls[] = {
-    {"tasks_per_s", "tasks/s", SM_HIGHER_IS_BETTER},
-    {"vcsw_per_task", "switches/task", SM_NO_DIRECTION},
-    {"ivcsw_per_task", "switches/task", SM_NO_DIRECTION},
-    {"batch_tasks", "tasks", SM_NO_DIRECTION},
-    {"rss_peak_kib", "KiB", SM_LOWER_IS_BETTER},
-    {"rss_added_kib", "KiB", SM_LOWER_IS_BETTER},
+    {"tasks_per_s", "tasks/s", SM_HIGHER_IS_BETTER,
+     "tasks completed per second of the submitter's manual time"},
+    {"vcsw_per_task", "switches/task", SM_NO_DIRECTION,
+     "voluntary switches of the whole process per task"},
+    {"ivcsw_per_task", "switches/task", SM_NO_DIRECTION,
+     "involuntary switches of the whole process per task"},
+    {"batch_tasks", "tasks", SM_NO_DIRECTION,
+     "tasks per batch (one pass of the submitter)"},
+    {"rss_peak_kib", "KiB", SM_LOWER_IS_BETTER,
+     "peak resident memory of the window"},
+    {"rss_added_kib", "KiB", SM_LOWER_IS_BETTER,
+     "peak resident memory minus that at the start"},
 };
 
 const struct sm_family sm_family_spawn_vs_pool = {

@@ -397,10 +397,13 @@ static const struct sm_axis axes[] = {
 /* The metrics the family adds (the sampled latencies are the runner's);
  * the wait and the probe's cost describe the setting, not the strategy. */
 static const struct sm_metric_decl metric_decls[] = {
-    {"cpu_ns_per_wait", "ns", SM_LOWER_IS_BETTER},
-    {"cpu_pct", "%", SM_NO_DIRECTION},
-    {"wait_ns", "ns", SM_NO_DIRECTION},
-    {"cpu_probe_ns", "ns", SM_NO_DIRECTION},
+    {"cpu_ns_per_wait", "ns", SM_LOWER_IS_BETTER,
+     "the sleeper's CPU time per wake-up"},
+    {"cpu_pct", "%", SM_NO_DIRECTION,
+     "the sleeper's CPU time as a share of its window"},
+    {"wait_ns", "ns", SM_NO_DIRECTION, "the sleeper's time per wake-up"},
+    {"cpu_probe_ns", "ns", SM_NO_DIRECTION,
+     "CPU the latency sampling adds per wake-up"},
 };
 
 const struct sm_family sm_family_wake = {

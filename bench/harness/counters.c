@@ -120,18 +120,22 @@ static void fill_decls(void) {
   for (size_t i = 0; i < builtin_list.n; i++) {
     const struct sm_perf_event *e = &builtin_list.events[i];
     builtin_decls[nbuiltin_decls++] = (struct sm_metric_decl){
-        e->metric, e->unit, e->miss ? SM_LOWER_IS_BETTER : SM_NO_DIRECTION};
+        e->metric, e->unit, e->miss ? SM_LOWER_IS_BETTER : SM_NO_DIRECTION,
+        "events of all the case's threads per operation"};
   }
   builtin_decls[nbuiltin_decls++] = (struct sm_metric_decl){
-      "counter_running_share", "ratio", SM_NO_DIRECTION};
+      "counter_running_share", "ratio", SM_NO_DIRECTION,
+      "least time running / time enabled of any counted event"};
 }
 
 const struct sm_metric_decl *sm_counter_decl(const char *metric) {
   static const struct sm_metric_decl pmu_miss = {"pmu_*miss*_per_op",
                                                  "events/op",
-                                                 SM_LOWER_IS_BETTER},
+                                                 SM_LOWER_IS_BETTER,
+                                                 "misses per operation"},
                                      pmu_other = {"pmu_*_per_op", "events/op",
-                                                  SM_NO_DIRECTION};
+                                                  SM_NO_DIRECTION,
+                                                  "events per operation"};
   if (!metric)
     return NULL;
   pthread_once(&decls_once, fill_decls);

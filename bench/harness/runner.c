@@ -589,26 +589,38 @@ int sm_runner_window(const struct sm_window_config *cfg,
 }
 
 const struct sm_metric_decl sm_runner_window_metrics[] = {
-    {"ops_per_s", "ops/s", SM_HIGHER_IS_BETTER},
-    {"ns_per_op", "ns", SM_LOWER_IS_BETTER},
-    {"fairness_jain", "ratio", SM_NO_DIRECTION},
-    {"share_min", "ratio", SM_NO_DIRECTION},
-    {"share_max", "ratio", SM_NO_DIRECTION},
-    {"vcsw_per_op", "switches/op", SM_NO_DIRECTION},
-    {"ivcsw_per_op", "switches/op", SM_NO_DIRECTION},
-    {"valid", "0/1", SM_NO_DIRECTION},
-    {"sample_share", "ratio", SM_NO_DIRECTION},
-    {"sample_every", "passes", SM_NO_DIRECTION},
+    {"ops_per_s", "ops/s", SM_HIGHER_IS_BETTER,
+     "operations of the counting roles per second of their window"},
+    {"ns_per_op", "ns", SM_LOWER_IS_BETTER,
+     "a counting thread's wall time per operation"},
+    {"fairness_jain", "ratio", SM_NO_DIRECTION,
+     "Jain's index of per-thread counts: 1 equal, 1/n one thread did all"},
+    {"share_min", "ratio", SM_NO_DIRECTION,
+     "least productive thread's count / fair share"},
+    {"share_max", "ratio", SM_NO_DIRECTION,
+     "most productive thread's count / fair share"},
+    {"vcsw_per_op", "switches/op", SM_NO_DIRECTION,
+     "voluntary context switches (blocking) per operation"},
+    {"ivcsw_per_op", "switches/op", SM_NO_DIRECTION,
+     "involuntary context switches (preemption) per operation"},
+    {"valid", "0/1", SM_NO_DIRECTION,
+     "1: the time per pass was above the floor and sampling in budget"},
+    {"sample_share", "ratio", SM_NO_DIRECTION,
+     "largest share of a thread's window its latency samples cost"},
+    {"sample_every", "passes", SM_NO_DIRECTION,
+     "passes between two latency samples"},
 };
 const size_t sm_runner_nwindow_metrics =
     sizeof sm_runner_window_metrics / sizeof sm_runner_window_metrics[0];
 
 const struct sm_metric_decl sm_runner_sample_metrics[] = {
-    {"p50_ns", "ns", SM_LOWER_IS_BETTER},
-    {"p99_ns", "ns", SM_LOWER_IS_BETTER},
-    {"p999_ns", "ns", SM_LOWER_IS_BETTER},
-    {"max_ns", "ns", SM_NO_DIRECTION},
-    {"samples", "samples", SM_NO_DIRECTION},
+    {"p50_ns", "ns", SM_LOWER_IS_BETTER, "median sampled latency"},
+    {"p99_ns", "ns", SM_LOWER_IS_BETTER,
+     "99th percentile of the sampled latency"},
+    {"p999_ns", "ns", SM_LOWER_IS_BETTER,
+     "99.9th percentile of the sampled latency"},
+    {"max_ns", "ns", SM_NO_DIRECTION, "longest sampled latency"},
+    {"samples", "samples", SM_NO_DIRECTION, "latency samples kept"},
 };
 const size_t sm_runner_nsample_metrics =
     sizeof sm_runner_sample_metrics / sizeof sm_runner_sample_metrics[0];

@@ -328,12 +328,11 @@ int sm_history_write_csv(const struct sm_history *h, const char *path) {
 
 const char *sm_history_figure_metric(const struct sm_history *h,
                                      const char *family) {
+  const struct sm_family *fam = sm_family_find(family);
   const char *headline = NULL;
-  for (size_t f = 0; f < sm_nfamilies; f++)
-    if (strcmp(sm_families[f]->name, family) == 0)
-      headline = sm_families[f]->headline_metric
-                     ? sm_families[f]->headline_metric
-                     : (sm_families[f]->measure ? NULL : "ops_per_s");
+  if (fam)
+    headline = fam->headline_metric ? fam->headline_metric
+                                    : (fam->measure ? NULL : "ops_per_s");
   const char *first = NULL;
   for (size_t i = 0; i < h->nseries; i++) {
     const struct sm_history_series *s = &h->series[i];

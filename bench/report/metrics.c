@@ -9,14 +9,6 @@
 #include "registry.h"
 #include "runner.h"
 
-/* The family named `name`, or NULL. */
-static const struct sm_family *family_named(const char *name) {
-  for (size_t i = 0; i < sm_nfamilies; i++)
-    if (strcmp(sm_families[i]->name, name) == 0)
-      return sm_families[i];
-  return NULL;
-}
-
 /* The entry of `decls` (n entries) named `metric`, or NULL. */
 static const struct sm_metric_decl *
 find_decl(const struct sm_metric_decl *decls, size_t n, const char *metric) {
@@ -53,7 +45,7 @@ static const struct sm_metric_decl *sampled_decl(const struct sm_family *f,
 
 const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
                                                 const char *metric) {
-  const struct sm_family *f = benchmark ? family_named(benchmark) : NULL;
+  const struct sm_family *f = benchmark ? sm_family_find(benchmark) : NULL;
   if (!f || !metric)
     return NULL;
   const struct sm_metric_decl *d =
