@@ -922,8 +922,8 @@ Test(cli, isolated_family_runs_each_repetition_in_its_own_process) {
   run_cli(&c, "deadlock",
           (const char *const[]){"run", "deadlock/unordered", "deadlock/ordered",
                                 "--param", "hold_ns=1000000", "--quick",
-                                "--inject-crash", "deadlock/ordered", "--out",
-                                out_dir, NULL});
+                                "--reps", "3", "--inject-crash",
+                                "deadlock/ordered", "--out", out_dir, NULL});
   const char *err = slurp(c.err_path);
   cr_assert_eq(c.status, 1, "status %d; stderr: %s", c.status, err);
   char rundir[600];
@@ -1273,4 +1273,69 @@ Test(cli, ab_slower_build_is_flagged) {
 Test(cli, ab_needs_two_executables) {
   EXPECT_USAGE_ERROR("BASE_SYNCMARK", "'/nonexistent/syncmark'", "ab",
                      "/nonexistent/syncmark", SYNCMARK_BIN);
+}
+
+/* Copies the value of machine.csv field `key` of run folder `rundir` into
+ * value; fails the test when the field is absent. */
+static void machine_field(const char *rundir, const char *key, char *value,
+                          size_t size) {
+  struct sm_csv_table t;
+  read_csv(rundir, "machine.csv", SM_CSV_MACHINE_HEADER, &t);
+  const char *found = NULL;
+  for (size_t r = 0; r < t.nrows && !found; r++)
+    if (strcmp(t.rows[r][0], key) == 0)
+      found = t.rows[r][1];
+  cr_assert_not_null(found, "machine.csv has no %s", key);
+  snprintf(value, size, "%s", found);
+  sm_csv_table_free(&t);
+}
+
+/* The repetition rule's bad inputs: a precision outside (0, 100), a
+ * budget below one repetition of every case (naming what it needs), and
+ * options that contradict each other. */
+Test(cli, precision_and_budget_bad_input) {
+  EXPECT_USAGE_ERROR("--precision", "'0'", "run", "contention", "--precision",
+                     "0", "--out", out_dir);
+  EXPECT_USAGE_ERROR("--precision", "'100'", "run", "contention", "--precision",
+                     "100", "--out", out_dir);
+  EXPECT_USAGE_ERROR("--budget", "'0.5'", "run", "contention", "--budget",
+                     "0.5", "--out", out_dir);
+  /* contention, full: 450 cases of 0.3 s, far more than 2 s. */
+  EXPECT_USAGE_ERROR("--budget 2", "450 cases", "run", "contention",
+                     "--threads", "1,2,3", "--budget", "2", "--out", out_dir);
+  EXPECT_USAGE_ERROR("--reps", "--precision", "run", "contention", "--reps",
+                     "5", "--precision", "3", "--out", out_dir);
+  EXPECT_USAGE_ERROR("--quick", "--thorough", "run", "contention", "--quick",
+                     "--thorough", "--out", out_dir);
+}
+
+/* A run under a precision target records the rule and what it reached in
+ * machine.csv, and gives a precise case no more than it needed. */
+Test(cli, precision_target_is_recorded) {
+  struct child c;
+  run_cli(&c, "precision",
+          (const char *const[]){"run", "refcount/arc_private", "--threads", "1",
+                                "--quick", "--precision", "50", "--out",
+                                out_dir, NULL});
+  const char *err = slurp(c.err_path);
+  cr_assert_eq(c.status, 0, "status %d; stderr: %s", c.status, err);
+  cr_assert_not_null(strstr(slurp(c.out_path), "precision: "),
+                     "the run says what precision it reached");
+  char rundir[600];
+  only_run_dir(rundir, sizeof rundir);
+  char value[256];
+  machine_field(rundir, "precision_target_pct", value, sizeof value);
+  cr_assert_str_eq(value, "50");
+  machine_field(rundir, "profile", value, sizeof value);
+  cr_assert_str_eq(value, "quick");
+  machine_field(rundir, "min_reps", value, sizeof value);
+  cr_assert_str_eq(value, "6");
+  struct sm_csv_table t;
+  read_csv(rundir, "summary.csv", SM_CSV_SUMMARY_HEADER, &t);
+  for (size_t r = 0; r < t.nrows; r++)
+    if (strcmp(t.rows[r][column(&t, "metric")], "ops_per_s") == 0) {
+      long n = atol(t.rows[r][column(&t, "n")]);
+      cr_assert(n >= 6 && n <= 15, "n %ld outside the rule's 6 to 15", n);
+    }
+  sm_csv_table_free(&t);
 }

@@ -386,3 +386,39 @@ Test(stats, mann_whitney_errors) {
   cr_assert_eq(sm_stats_mann_whitney(bad, 2, a, 2, &r), -EINVAL);
   cr_assert_eq(r.u, -7.0, "output touched on error");
 }
+
+/* The order-statistic interval of the median: none below 6 values at 95 %,
+ * then the ranks the binomial tail gives (n 6: 1..6, n 10: 2..9, n 20:
+ * 6..15, n 100: 40..61), and a coverage of at least the level on skewed
+ * data whose median is known. */
+Test(stats, median_ci_exact_ranks_and_coverage) {
+  double sorted[100], lo = -1, hi = -1;
+  for (int i = 0; i < 100; i++)
+    sorted[i] = i + 1; /* x_(i) = i */
+  cr_assert_eq(sm_stats_median_ci_exact(sorted, 5, 0.95, &lo, &hi), -ERANGE);
+  cr_assert_eq(lo, -1, "output touched on error");
+  cr_assert_eq(sm_stats_median_ci_exact(sorted, 6, 0.95, &lo, &hi), 0);
+  cr_assert(lo == 1 && hi == 6, "n 6: %g..%g", lo, hi);
+  cr_assert_eq(sm_stats_median_ci_exact(sorted, 10, 0.95, &lo, &hi), 0);
+  cr_assert(lo == 2 && hi == 9, "n 10: %g..%g", lo, hi);
+  cr_assert_eq(sm_stats_median_ci_exact(sorted, 20, 0.95, &lo, &hi), 0);
+  cr_assert(lo == 6 && hi == 15, "n 20: %g..%g", lo, hi);
+  cr_assert_eq(sm_stats_median_ci_exact(sorted, 100, 0.95, &lo, &hi), 0);
+  cr_assert(lo == 40 && hi == 61, "n 100: %g..%g", lo, hi);
+  cr_assert_eq(sm_stats_median_ci_exact(sorted, 10, 1.0, &lo, &hi), -EINVAL);
+  /* Exponential samples (median ln 2) of 12 values, 4000 times: the
+   * interval must cover the median in at least 95 % of them. */
+  uint64_t x = 88172645463325252u;
+  int covered = 0, tries = 4000;
+  for (int t = 0; t < tries; t++) {
+    double v[12];
+    for (int i = 0; i < 12; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      v[i] = -log(((double)(x >> 11) + 0.5) / 9007199254740992.0);
+    }
+    sm_stats_sort(v, 12);
+    cr_assert_eq(sm_stats_median_ci_exact(v, 12, 0.95, &lo, &hi), 0);
+    covered += lo <= log(2.0) && log(2.0) <= hi;
+  }
+  cr_assert_geq(covered, tries * 95 / 100, "covered %d of %d", covered, tries);
+}

@@ -21,15 +21,10 @@
 #include "syncmark/csv.h"
 #include "syncmark/work.h"
 #include "table.h"
+#include "run_precision.h"
+#include "run_profile.h"
 #include "text.h"
 
-/* Defaults of a full run and of --quick. */
-#define DEFAULT_DURATION_S 0.25
-#define DEFAULT_WARMUP_S   0.05
-#define DEFAULT_REPS       10
-#define QUICK_DURATION_S   0.02
-#define QUICK_WARMUP_S     0.01
-#define QUICK_REPS         3
 /* A repetition that gives no result for this long is declared hung. */
 #define DEFAULT_WATCHDOG_S 120.0
 
@@ -180,16 +175,14 @@ static void prepare(struct sm_run *r) {
   resolve_injection(r);
   resolve_hang(r);
   resolve_counters(r);
-  r->duration_s = o->duration_s >= 0 ? o->duration_s
-                  : o->quick         ? QUICK_DURATION_S
-                                     : DEFAULT_DURATION_S;
-  r->warmup_s = o->warmup_s >= 0 ? o->warmup_s
-                : o->quick       ? QUICK_WARMUP_S
-                                 : DEFAULT_WARMUP_S;
+  struct sm_run_profile profile;
+  sm_run_profile_resolve(o, &profile);
+  r->profile = profile.name;
+  r->duration_s = profile.duration_s;
+  r->warmup_s = profile.warmup_s;
+  r->rule = profile.rule;
   r->watchdog_s = o->watchdog_s > 0 ? o->watchdog_s : DEFAULT_WATCHDOG_S;
-  r->reps = o->reps > 0 ? (unsigned)o->reps
-            : o->quick  ? QUICK_REPS
-                        : DEFAULT_REPS;
+  r->reps = r->rule.max_reps;
   struct sm_plan_request req = {.filters = (const char *const *)o->args,
                                 .nfilters = o->nargs,
                                 .threads = r->threads,
@@ -224,9 +217,12 @@ static void prepare(struct sm_run *r) {
     fprintf(stderr, "syncmark: cannot plan the run: %s\n", strerror(-rc));
     exit(1);
   }
+  sm_run_profile_check_budget(&profile, r->plan.ncases);
   r->outcomes = calloc(r->plan.ncases, sizeof *r->outcomes);
   r->dropped = calloc(r->plan.ncases, sizeof *r->dropped);
-  if (!r->outcomes || !r->dropped) {
+  r->case_reps = calloc(r->plan.ncases, sizeof *r->case_reps);
+  r->case_s = calloc(r->plan.ncases, sizeof *r->case_s);
+  if (!r->outcomes || !r->dropped || !r->case_reps || !r->case_s) {
     fputs("syncmark: out of memory\n", stderr);
     exit(1);
   }
@@ -414,10 +410,10 @@ static int finish(const struct sm_run *r, int write_rc) {
     }
   if (r->stopped_by) {
     fprintf(stderr,
-            "syncmark: interrupted by %s after %zu of %zu repetitions "
-            "(%u of %u of every case)%s\n",
+            "syncmark: interrupted by %s after %zu repetitions (%u rounds "
+            "of the %u to %u each case may get)%s\n",
             r->stopped_by == SIGINT ? "SIGINT" : "SIGTERM", r->runs_done,
-            r->runs_total, r->reps_done, r->reps,
+            r->reps_done, r->rule.min_reps, r->rule.max_reps,
             write_rc == 0 ? "; the completed ones are written" : "");
     return 128 + r->stopped_by;
   }
@@ -434,7 +430,7 @@ int sm_cmd_run(const struct sm_options *o) {
                    "writable folder is needed)",
                    o->out_dir, strerror(-rc));
   now_iso(r.started_at, sizeof r.started_at);
-  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 32, n = 0;
+  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 48, n = 0;
   struct sm_field *fields = calloc(max, sizeof *fields);
   if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0 ||
       sm_counters_describe(&r.counters, fields, &n, max, stderr) != 0) {
@@ -443,10 +439,10 @@ int sm_cmd_run(const struct sm_options *o) {
   }
   r.overhead_ns =
       strtod(sm_field_get(fields, n, "runner_overhead_ns_per_op"), NULL);
-  printf("syncmark run: %zu cases x %u reps, %g s windows after %g s warmup"
-         "\nrunner overhead %s ns/op; clock overhead %s ns\n",
-         r.plan.ncases, r.reps, r.duration_s, r.warmup_s,
-         sm_field_get(fields, n, "runner_overhead_ns_per_op"),
+  printf("syncmark run: %zu cases x %u to %u reps, %g s windows after %g s "
+         "warmup\nrunner overhead %s ns/op; clock overhead %s ns\n",
+         r.plan.ncases, r.rule.min_reps, r.rule.max_reps, r.duration_s,
+         r.warmup_s, sm_field_get(fields, n, "runner_overhead_ns_per_op"),
          sm_field_get(fields, n, "clock_overhead_ns"));
   if (r.inject_variant)
     printf("injected: %llu ns of busy work in every operation of %s (this "
@@ -463,7 +459,8 @@ int sm_cmd_run(const struct sm_options *o) {
                    r.dropped, &r.noise);
   for (size_t i = 0; i < r.noise.nlines; i++)
     printf("warning: %s\n", r.noise.lines[i]);
-  rc = write_files(&r, fields, n, max);
+  rc = sm_run_precision_report(&r, stdout, fields, &n, max);
+  rc = rc ? rc : write_files(&r, fields, n, max);
   if (rc == 0)
     printf("results: %s\n", r.dir);
   fflush(stdout);
@@ -482,6 +479,8 @@ int sm_cmd_run(const struct sm_options *o) {
   free(fields);
   free(r.dropped);
   free(r.outcomes);
+  free(r.case_reps);
+  free(r.case_s);
   sm_results_free(&r.results);
   if (r.nhung == 0) /* an abandoned repetition may still read its case */
     sm_plan_free(&r.plan);

@@ -15,6 +15,9 @@
 typedef void (*option_parser)(struct sm_options *o, const char *arg);
 
 static void parse_quick(struct sm_options *o, const char *arg);
+static void parse_thorough(struct sm_options *o, const char *arg);
+static void parse_precision(struct sm_options *o, const char *arg);
+static void parse_budget(struct sm_options *o, const char *arg);
 static void parse_threads(struct sm_options *o, const char *arg);
 static void parse_placement(struct sm_options *o, const char *arg);
 static void parse_duration(struct sm_options *o, const char *arg);
@@ -50,7 +53,18 @@ static const struct option_spec {
   const char *help;
 } OPTIONS[] = {
     {"quick", NULL, CMD_RUN | CMD_AB, parse_quick,
-     "short run: 3 reps, 0.02 s windows, fewer parameter values"},
+     "short run: 0.02 s windows, fewer parameter values, 6 to 15 reps to "
+     "+-5 % within 150 s (ab: 6 rounds)"},
+    {"thorough", NULL, CMD_RUN, parse_thorough,
+     "long run: 0.5 s windows, 10 to 100 reps to +-1 % within 1 hour "
+     "(default profile: 0.25 s windows, 6 to 30 reps to +-3 % within 15 "
+     "minutes)"},
+    {"precision", "PCT", CMD_RUN, parse_precision,
+     "repeat each case until its headline metric's median is known to "
+     "+-PCT % (half-width of the 95 % CI), within the budget"},
+    {"budget", "S", CMD_RUN, parse_budget,
+     "seconds the whole run may take; cases not yet precise get no more "
+     "repetitions after it"},
     {"threads", "LIST|auto", CMD_RUN | CMD_AB, parse_threads,
      "thread counts, e.g. 1,2,4 (auto: 1, cores, PUs, 2x PUs)"},
     {"placement", "P[,P..]", CMD_RUN | CMD_AB, parse_placement,
@@ -60,8 +74,8 @@ static const struct option_spec {
     {"warmup", "S", CMD_RUN | CMD_AB, parse_warmup,
      "seconds of warmup before each window (default 0.05; quick 0.01)"},
     {"reps", "N", CMD_RUN | CMD_AB, parse_reps,
-     "repetitions (default 10; quick 3); ab: paired rounds (default 10; "
-     "quick 6)"},
+     "exactly N repetitions of every case, in place of a precision target; "
+     "ab: paired rounds (default 10; quick 6)"},
     {"param", "KEY=V[,V..]", CMD_RUN | CMD_AB, parse_param,
      "replace a parameter's values, e.g. capacity=0,16 (repeatable; keys "
      "and ranges: syncmark list)"},
@@ -187,6 +201,33 @@ static double parse_seconds(const char *name, const char *arg, double min) {
 static void parse_quick(struct sm_options *o, const char *arg) {
   (void)arg;
   o->quick = true;
+}
+
+static void parse_thorough(struct sm_options *o, const char *arg) {
+  (void)arg;
+  o->thorough = true;
+}
+
+static void parse_precision(struct sm_options *o, const char *arg) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (errno || end == arg || *end || !(v > 0 && v < 100))
+    sm_usage_error("--precision: '%s' is not allowed (a percentage above 0 "
+                   "and below 100, e.g. 3)",
+                   arg);
+  o->precision_pct = v;
+}
+
+static void parse_budget(struct sm_options *o, const char *arg) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (errno || end == arg || *end || !isfinite(v) || v < 1 || v > 604800)
+    sm_usage_error("--budget: '%s' is not allowed (a number of seconds from "
+                   "1 to 604800)",
+                   arg);
+  o->budget_s = v;
 }
 
 static void parse_duration(struct sm_options *o, const char *arg) {

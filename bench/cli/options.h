@@ -19,7 +19,10 @@ struct sm_options {
   char **args;         /* positional arguments after the command */
   size_t nargs;
   bool quick;
-  bool threads_auto; /* --threads auto (the default) */
+  bool thorough;        /* run: the thorough profile */
+  double precision_pct; /* run: --precision, 0: the profile's */
+  double budget_s;      /* run: --budget, 0: the profile's */
+  bool threads_auto;    /* --threads auto (the default) */
   unsigned threads[SM_MAX_THREAD_COUNTS];
   size_t nthreads;
   enum sm_placement placements[SM_PLACE_COUNT];

@@ -16,30 +16,25 @@
 #include "sampling.h"
 #include "syncmark/clock.h"
 
-/* Shows a progress line on stderr when it is a terminal: the repetition,
- * the case, elapsed time and the remaining time of the batch estimated from
- * its pace so far. `done` counts repetitions finished in the batch, which
- * began at batch_ns. */
-static void progress(const struct sm_run *r, unsigned rep, size_t c,
-                     size_t done, size_t total, uint64_t batch_ns) {
+/* Shows a progress line on stderr when it is a terminal: the round, the
+ * case, elapsed time and what is left of the budget. */
+static void progress(const struct sm_run *r, unsigned rep, size_t c) {
   static int tty = -1;
   if (tty < 0)
     tty = isatty(STDERR_FILENO);
   if (!tty)
     return;
-  uint64_t now = sm_now_ns();
-  double elapsed = (double)(now - r->started_ns) / 1e9;
-  double batch = (double)(now - batch_ns) / 1e9;
-  char label[96], eta[32] = "?";
-  if (done > 0)
-    snprintf(eta, sizeof eta, "%.0f s",
-             batch * (double)(total - done) / (double)done);
+  double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
+  char label[96], left[48] = "";
+  if (r->rule.budget_s > 0)
+    snprintf(left, sizeof left, ", budget %.0f s", r->rule.budget_s);
   fprintf(stderr,
-          "\r\033[K%s %s threads=%u  rep %u/%u  case %zu/%zu  %.0f s elapsed, "
-          "about %s left",
+          "\r\033[K%s %s threads=%u  rep %u (%u to %u)  case %zu/%zu  %.0f s "
+          "elapsed%s",
           sm_case_label(&r->plan.cases[c], label, sizeof label),
-          r->plan.cases[c].params, r->plan.cases[c].threads, rep, r->reps,
-          c + 1, r->plan.ncases, elapsed, eta);
+          r->plan.cases[c].params, r->plan.cases[c].threads, rep,
+          r->rule.min_reps, r->rule.max_reps, c + 1, r->plan.ncases, elapsed,
+          left);
 }
 
 /* Clears the progress line, if one was shown. */
@@ -162,34 +157,76 @@ static void run_repetition_isolated(struct sm_run *r,
                                     const struct sm_window_config *cfg,
                                     size_t c, unsigned rep);
 
-/* Runs every repetition of cases [lo, hi), interleaving them so that drift
- * of the machine hits every case alike, until done or stopped by a signal;
- * each in a child process of its own when `per_child` (an isolated
- * family). A case that is skipped, fails, hangs or crashes is dropped. */
+/* The metric whose precision decides case c's repetitions: its family's
+ * headline (ops_per_s for a window family without one). */
+static const char *headline_of(const struct sm_case *c) {
+  return c->family->headline_metric ? c->family->headline_metric : "ops_per_s";
+}
+
+size_t sm_run_headline_values(const struct sm_run *r, size_t c, double *out,
+                              size_t cap) {
+  const char *metric = headline_of(&r->plan.cases[c]);
+  size_t n = 0;
+  for (size_t i = 0; i < r->results.nrows && n < cap; i++) {
+    const struct sm_raw_row *row = &r->results.rows[i];
+    if (row->case_index == c && strcmp(row->metric, metric) == 0)
+      out[n++] = row->value;
+  }
+  return n;
+}
+
+/* True when case c is to get another repetition under the run's rule. */
+static bool wants_more(const struct sm_run *r, size_t c) {
+  double values[SM_MAX_REPS];
+  size_t n = sm_run_headline_values(r, c, values, SM_MAX_REPS);
+  return sm_precision_wants_more(&r->rule, r->case_reps[c], values, n);
+}
+
+/* True when one more repetition of case c, expected to take as long as
+ * its repetitions so far did on average, ends within the run's budget. */
+static bool fits_budget(const struct sm_run *r, size_t c) {
+  double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
+  double next = r->case_reps[c] ? r->case_s[c] / r->case_reps[c]
+                                : r->warmup_s + r->duration_s;
+  return sm_precision_fits_budget(&r->rule, elapsed, next);
+}
+
+/* Runs the repetitions of cases [lo, hi) in rounds, each round one
+ * repetition of every case the rule still wants more of (interleaved, so
+ * that drift of the machine hits every case alike), until none does, the
+ * budget is spent or a signal stops the run; each repetition in a child
+ * process of its own when `per_child` (an isolated family). A case's first
+ * repetition always runs; a later one only when it fits the budget. A case
+ * that is skipped, fails, hangs or crashes is dropped. */
 static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
                           size_t lo, size_t hi, int per_child) {
-  size_t done = 0, total = (hi - lo) * r->reps;
-  uint64_t batch_ns = sm_now_ns();
-  for (unsigned rep = 1; rep <= r->reps && !r->stopped_by; rep++) {
-    for (size_t c = lo; c < hi; c++, done++) {
+  for (unsigned rep = 1; rep <= r->rule.max_reps && !r->stopped_by; rep++) {
+    size_t ran = 0;
+    for (size_t c = lo; c < hi; c++) {
       if ((r->stopped_by = sm_interrupt_signal()) != 0)
         break;
-      if (r->dropped[c]) {
-        total--;
-        done--;
+      if (r->dropped[c] || !wants_more(r, c))
+        continue;
+      if (r->case_reps[c] > 0 && !fits_budget(r, c)) {
+        r->budget_spent = true;
         continue;
       }
-      progress(r, rep, c, done, total, batch_ns);
+      progress(r, rep, c);
+      uint64_t t0 = sm_now_ns();
       if (per_child)
         run_repetition_isolated(r, cfg, c, rep);
       else
         run_repetition(r, cfg, c, rep);
+      r->case_s[c] += (double)(sm_now_ns() - t0) / 1e9;
+      r->case_reps[c]++;
       r->runs_done++;
+      ran++;
     }
+    if (ran == 0)
+      break;
     if (!r->stopped_by)
       r->reps_done = rep;
   }
-  r->runs_total += total;
 }
 
 /* Applies one record of an isolated child to the run; *running tracks the
@@ -297,7 +334,6 @@ static void execute_isolated(struct sm_run *r,
     execute_batch(r, cfg, lo, hi, 0);
     return;
   }
-  r->runs_total += (hi - lo) * r->reps;
   collect_child(r, pid, fd);
 }
 

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "outcome.h"
 #include "plan.h"
+#include "precision.h"
 #include "results.h"
 #include "syncmark/perfcount.h"
 #include "syncmark/topology.h"
@@ -24,18 +25,23 @@ struct sm_run {
   size_t nthreads;
   enum sm_placement placements[SM_PLACE_COUNT];
   size_t nplacements;
+  const char *profile; /* "quick", "default", "thorough" */
   double duration_s, warmup_s;
-  unsigned reps;
+  struct sm_precision_rule rule; /* how many repetitions each case gets */
+  unsigned reps;                 /* the most any case gets (rule.max_reps) */
   struct sm_plan plan;
   struct sm_results results;
   struct sm_outcome *outcomes; /* per case */
   bool *dropped;               /* per case: outcome not OK, no rows kept */
+  unsigned *case_reps;         /* per case: repetitions run (this process) */
+  double *case_s;              /* per case: their wall time, in seconds */
+  bool budget_spent;           /* a case was denied a repetition by it */
   size_t nfailed, nskipped, nhung, ncrashed;
   int report_fd; /* in an isolated child: the pipe to the parent, else -1 */
-  unsigned reps_done;           /* repetitions every live case completed */
-  size_t runs_done, runs_total; /* repetitions of single cases */
-  int stopped_by;               /* the signal that stopped the run, or 0 */
-  double watchdog_s;            /* longest a repetition may take */
+  unsigned reps_done; /* repetitions every live case completed */
+  size_t runs_done;   /* repetitions of single cases */
+  int stopped_by;     /* the signal that stopped the run, or 0 */
+  double watchdog_s;  /* longest a repetition may take */
   char dir[4096];
   char started_at[32];
   uint64_t started_ns; /* sm_now_ns() when the first repetition began */
@@ -54,5 +60,11 @@ struct sm_run {
  * SIGINT or SIGTERM arrived (r->stopped_by). Never fails: a problem is a
  * case outcome. */
 void sm_run_execute(struct sm_run *r);
+
+/* Copies the values case c's repetitions recorded for its headline metric
+ * (the family's headline_metric, else ops_per_s; NaN for an invalid
+ * window) into out[0..cap), in the order recorded; returns how many. */
+size_t sm_run_headline_values(const struct sm_run *r, size_t c, double *out,
+                              size_t cap);
 
 #endif

@@ -103,7 +103,8 @@ struct worker_thread {
   struct start_gate *start;
   int os_pu;
   const struct sm_topology *topo;
-  int bind_error; /* 0 or the negative errno of pinning */
+  int bind_error;      /* 0 or the negative errno of pinning */
+  atomic_int returned; /* 1 once its worker returned (release) */
 };
 
 /* Thread body: pins itself, waits at the start gate, runs its role's
@@ -121,6 +122,7 @@ static void *worker_main(void *arg) {
     pthread_cond_wait(&t->start->cond, &t->start->mutex);
   pthread_mutex_unlock(&t->start->mutex);
   t->worker->role->worker(t->worker);
+  atomic_store_explicit(&t->returned, 1, memory_order_release);
   return NULL;
 }
 
@@ -337,6 +339,7 @@ static unsigned spawn_workers(const struct sm_window_config *cfg,
                                           .start = start,
                                           .os_pu = c->os_pus[i],
                                           .topo = cfg->topo};
+      atomic_init(&threads[i].returned, 0);
       int rc =
           pthread_create(&threads[i].thread, NULL, worker_main, &threads[i]);
       if (rc != 0) {
@@ -381,6 +384,8 @@ static uint64_t drive_phases(const struct sm_window_config *cfg,
 /* The per-window memory of n workers: their slots, threads, the gate and
  * the scratch for per-thread counts and merged samples. */
 struct window_memory {
+  struct role_list *roles;  /* the case's roles, where the workers point */
+  struct start_gate *start; /* where they wait to begin */
   struct sm_worker *workers;
   struct worker_thread *threads;
   struct sm_gate *gate;
@@ -399,20 +404,30 @@ static void window_free(struct window_memory *m, unsigned n) {
   free(m->workers);
   free(m->threads);
   free(m->gate);
+  free(m->roles);
+  free(m->start);
 }
 
-/* Allocates the memory of a window of n workers, with a reservoir for
- * each kind of latency each thread's role samples and the counters of
- * `counters` (NULL: none) per thread. Returns 0 or -ENOMEM. */
+/* Allocates the memory of a window of n workers: a copy of `roles` and the
+ * start gate (the workers point into them, so threads an isolated family
+ * leaves behind never touch a caller's stack), a reservoir for each kind of
+ * latency each thread's role samples and the counters of `counters` (NULL:
+ * none) per thread. Returns 0 or -ENOMEM. */
 static int window_alloc(struct window_memory *m, const struct sm_case *c,
                         const struct role_list *roles, unsigned n,
                         const struct sm_perf_list *counters) {
   *m = (struct window_memory){0};
+  m->roles = malloc(sizeof *m->roles);
+  m->start = malloc(sizeof *m->start);
   m->workers = aligned_alloc(SM_CACHE_LINE, sizeof(struct sm_worker) * n);
   m->threads = calloc(n, sizeof *m->threads);
   m->gate = aligned_alloc(SM_CACHE_LINE, sizeof *m->gate);
-  if (!m->workers || !m->threads || !m->gate)
+  if (!m->roles || !m->start || !m->workers || !m->threads || !m->gate)
     return -ENOMEM;
+  *m->roles = *roles;
+  if (roles->roles == &roles->single)
+    m->roles->roles = &m->roles->single;
+  roles = m->roles;
   memset(m->workers, 0, sizeof(struct sm_worker) * n);
   if (sm_counters_alloc(m->workers, n, counters) != 0)
     return -ENOMEM;
@@ -458,22 +473,26 @@ static uint64_t stop_grace_ns(const struct sm_window_config *cfg) {
 
 /* Joins the `spawned` threads of a window. For an isolated family (whose
  * workers may deadlock by design) waits for them only until stop_grace_ns
- * after the call and leaves the others behind, still running. Sets each
- * worker's `joined` and returns how many were left behind. */
+ * after the call, polling each thread's `returned` flag every millisecond
+ * (the flag's release/acquire and pthread_join make the threads' writes
+ * visible; a timed join would not be seen by ThreadSanitizer), and leaves
+ * the others behind, still running. Sets each worker's `joined` and
+ * returns how many were left behind. */
 static unsigned join_threads(const struct sm_window_config *cfg,
                              const struct sm_case *c, struct window_memory *m,
                              unsigned spawned) {
-  unsigned left = 0;
   uint64_t deadline = sm_now_ns() + stop_grace_ns(cfg);
-  struct timespec until = {.tv_sec = (time_t)(deadline / 1000000000u),
-                           .tv_nsec = (long)(deadline % 1000000000u)};
+  unsigned left = 0;
   for (unsigned i = 0; i < spawned; i++) {
-    int rc = c->family->isolated
-                 ? pthread_clockjoin_np(m->threads[i].thread, NULL,
-                                        CLOCK_MONOTONIC, &until)
-                 : pthread_join(m->threads[i].thread, NULL);
-    m->workers[i].joined = rc == 0;
-    left += rc != 0;
+    struct worker_thread *t = &m->threads[i];
+    while (c->family->isolated &&
+           !atomic_load_explicit(&t->returned, memory_order_acquire) &&
+           sm_now_ns() < deadline)
+      sm_sleep_for_ns(1000000);
+    int returned = !c->family->isolated ||
+                   atomic_load_explicit(&t->returned, memory_order_acquire);
+    m->workers[i].joined = returned && pthread_join(t->thread, NULL) == 0;
+    left += !m->workers[i].joined;
   }
   return left;
 }
@@ -488,12 +507,13 @@ static int run_threads(const struct sm_window_config *cfg,
                        uint64_t *window_ns, unsigned *left_behind, char *msg,
                        size_t msg_size) {
   atomic_init(&m->gate->phase, SM_PHASE_WARMUP);
-  struct start_gate start = {.mutex = PTHREAD_MUTEX_INITIALIZER,
-                             .cond = PTHREAD_COND_INITIALIZER};
+  struct start_gate *start = m->start;
+  *start = (struct start_gate){.mutex = PTHREAD_MUTEX_INITIALIZER,
+                               .cond = PTHREAD_COND_INITIALIZER};
   int spawn_error = 0, rc;
   unsigned spawned = spawn_workers(cfg, c, roles, n, m->threads, m->workers,
-                                   m->gate, &start, state, &spawn_error);
-  wait_ready(&start, spawned);
+                                   m->gate, start, state, &spawn_error);
+  wait_ready(start, spawned);
   if (spawned < n) {
     snprintf(msg, msg_size,
              "could not create thread %u of %u: %s (the OS refused it: "
@@ -505,10 +525,10 @@ static int run_threads(const struct sm_window_config *cfg,
   }
   *window_ns = 0;
   if (rc == 0) {
-    *window_ns = drive_phases(cfg, m->gate, &start);
+    *window_ns = drive_phases(cfg, m->gate, start);
   } else {
     atomic_store_explicit(&m->gate->phase, SM_PHASE_STOP, memory_order_release);
-    open_start_gate(&start);
+    open_start_gate(start);
   }
   *left_behind = join_threads(cfg, c, m, spawned);
   return rc;
@@ -558,7 +578,7 @@ int sm_runner_window(const struct sm_window_config *cfg,
   }
   uint64_t window_ns;
   unsigned left = 0;
-  rc = run_threads(cfg, c, &roles, n, &m, state, &window_ns, &left, msg,
+  rc = run_threads(cfg, c, m.roles, n, &m, state, &window_ns, &left, msg,
                    msg_size);
   if (rc == 0 && f->check)
     rc = f->check(c, state, m.workers, msg, msg_size);
@@ -571,7 +591,7 @@ int sm_runner_window(const struct sm_window_config *cfg,
   *out = (struct sm_window){.left_behind = left};
   if (rc == 0 && left == 0) {
     compute_window(m.workers, n, window_ns, cfg->overhead_ns, m.scratch, out);
-    window_samples(&m, n, &roles, out);
+    window_samples(&m, n, m.roles, out);
     sm_counters_window(m.workers, n, (double)out->ops, &out->counters);
   }
   /* A window whose instrumentation cost too much, or whose time per pass

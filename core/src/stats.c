@@ -254,6 +254,33 @@ size_t sm_stats_tukey_outliers_sorted(const double *sorted, size_t n) {
  * n and the variance the corrected two-pass formula. Returns 0, -EINVAL when
  * n is 0 or a value is NaN, -ENOMEM when scratch memory cannot be allocated;
  * *out is left alone on error. */
+/* P(Bin(n, 1/2) = i), from log-gamma so that large n does not underflow
+ * term by term. */
+static double binomial_half_pmf(size_t n, size_t i) {
+  return exp(lgamma((double)n + 1) - lgamma((double)i + 1) -
+             lgamma((double)(n - i) + 1) - (double)n * log(2.0));
+}
+
+int sm_stats_median_ci_exact(const double *sorted, size_t n, double level,
+                             double *lo, double *hi) {
+  if (!(level > 0.0 && level < 1.0))
+    return -EINVAL;
+  double tail = 0; /* P(Bin(n, 1/2) < k) for the k being tried */
+  size_t k = 0;
+  while (k < n / 2) {
+    double next = tail + binomial_half_pmf(n, k);
+    if (2 * next > 1 - level)
+      break;
+    tail = next;
+    k++;
+  }
+  if (k == 0)
+    return -ERANGE;
+  *lo = sorted[k - 1];
+  *hi = sorted[n - k];
+  return 0;
+}
+
 int sm_stats_summarize(const double *values, size_t n, struct sm_summary *out) {
   if (n == 0 || any_nan(values, n))
     return -EINVAL;

@@ -45,6 +45,16 @@ int sm_stats_bootstrap_median_ci(const double *values, size_t n, double level,
                                  unsigned resamples, uint64_t seed, double *lo,
                                  double *hi);
 
+/* The distribution-free confidence interval of the median of
+ * `sorted[0..n)`, ascending, at `level` (e.g. 0.95): [x_(k), x_(n+1-k)]
+ * with the largest k whose binomial tail 2 P(Bin(n, 1/2) < k) stays at or
+ * below 1 - level, so the interval covers the median with at least that
+ * probability whatever the distribution. Returns 0; -ERANGE when n is too
+ * small for any such interval (n < 6 at 0.95); -EINVAL for level outside
+ * (0,1). */
+int sm_stats_median_ci_exact(const double *sorted, size_t n, double level,
+                             double *lo, double *hi);
+
 /* Counts values outside Tukey's fences [Q1 - 1.5 IQR, Q3 + 1.5 IQR] of
  * `sorted[0..n)`, ascending, quartiles by sm_stats_percentile_sorted. Returns
  * 0 for n < 4 (too few values to call any an outlier). */

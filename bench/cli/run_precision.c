@@ -1,0 +1,71 @@
+/* run_precision.c: the precision a run reached, per case and in all. */
+#include "run_precision.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "text.h"
+
+/* Most missed cases listed on the terminal. */
+#define SHOWN_MISSES 10
+
+int sm_run_precision_report(const struct sm_run *r, FILE *out,
+                            struct sm_field *fields, size_t *n, size_t max) {
+  const struct sm_precision_rule *rule = &r->rule;
+  size_t cases = 0, missed = 0;
+  char list[sizeof fields->value] = "";
+  for (size_t c = 0; c < r->plan.ncases; c++) {
+    double values[SM_MAX_REPS];
+    size_t k = sm_run_headline_values(r, c, values, SM_MAX_REPS);
+    if (r->dropped[c] || k == 0)
+      continue;
+    cases++;
+    double reached = sm_precision_reached(values, k);
+    if (rule->target <= 0 || reached <= rule->target)
+      continue;
+    missed++;
+    char label[96], item[192], pct[32] = "no interval";
+    const struct sm_case *kc = &r->plan.cases[c];
+    if (isfinite(reached))
+      snprintf(pct, sizeof pct, "+-%.1f %%", 100 * reached);
+    snprintf(item, sizeof item, "%s %s threads=%u %s: %s after %zu reps",
+             sm_case_label(kc, label, sizeof label), kc->params, kc->threads,
+             kc->placement_name, pct, k);
+    if (missed <= SHOWN_MISSES)
+      fprintf(out, "  imprecise: %s\n", item);
+    if (strlen(list) + strlen(item) + 3 < sizeof list)
+      sm_appendf(list, sizeof list, "%s%s", list[0] ? "; " : "", item);
+  }
+  if (rule->target <= 0)
+    fprintf(out, "repetitions: %u of every case (fixed by --reps)\n",
+            rule->max_reps);
+  else {
+    char budget[96] = "";
+    if (rule->budget_s > 0)
+      snprintf(budget, sizeof budget, ", budget %g s%s", rule->budget_s,
+               r->budget_spent ? " (spent: some cases got no more)" : "");
+    fprintf(out,
+            "precision: %zu of %zu cases reached +-%g %% (%s profile: %u "
+            "to %u reps%s)%s\n",
+            cases - missed, cases, 100 * rule->target, r->profile,
+            rule->min_reps, rule->max_reps, budget,
+            missed > SHOWN_MISSES ? "; machine.csv lists the others" : "");
+  }
+  int rc = sm_field_add(fields, n, max, "profile", "%s", r->profile);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "precision_target_pct", "%g",
+                         100 * rule->target);
+  rc = rc ? rc : sm_field_add(fields, n, max, "budget_s", "%g", rule->budget_s);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "budget_spent", "%d", r->budget_spent);
+  rc = rc ? rc : sm_field_add(fields, n, max, "min_reps", "%u", rule->min_reps);
+  rc = rc ? rc : sm_field_add(fields, n, max, "max_reps", "%u", rule->max_reps);
+  rc = rc ? rc : sm_field_add(fields, n, max, "precision_cases", "%zu", cases);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "precision_cases_missed", "%zu",
+                         missed);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "precision_missed", "%s",
+                         list[0] ? list : "none");
+  return rc;
+}

@@ -1,0 +1,23 @@
+/* run_precision.h: what a run's repetition rule achieved: the precision
+ * each case's headline metric reached, the cases that missed the target,
+ * said to the user and recorded in machine.csv. */
+#ifndef SYNCMARK_BENCH_RUN_PRECISION_H
+#define SYNCMARK_BENCH_RUN_PRECISION_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "run.h"
+#include "syncmark/machine.h"
+
+/* Prints one line about the run's precision to `out` (and a line per case
+ * that missed the target, up to ten), and appends the machine.csv fields
+ * profile, precision_target_pct, budget_s, budget_spent, min_reps,
+ * max_reps, precision_cases, precision_cases_missed and precision_missed
+ * (the missed cases' labels and their precision, as many as fit). A run
+ * with a fixed number of repetitions says so and records target 0.
+ * Returns 0 or the error of sm_field_add (no room). */
+int sm_run_precision_report(const struct sm_run *r, FILE *out,
+                            struct sm_field *fields, size_t *n, size_t max);
+
+#endif
