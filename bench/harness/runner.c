@@ -230,13 +230,16 @@ static void role_samples(const struct sm_worker *workers, unsigned n,
   out->max = scratch[k - 1];
 }
 
-/* The smallest time per operation a window can tell from nothing: the
- * clock's resolution, or the runner's own cost per loop pass
- * (overhead_ns, measured at the run's start; 0 when not known), whichever
- * is larger. */
-static double floor_ns(double overhead_ns) {
+/* The smallest time per loop pass a window can tell from nothing: the
+ * runner's own cost per pass (overhead_ns, an empty operation through the
+ * measured loop, measured at the run's start; 0 when not known), and where
+ * the family timed each pass itself (manual time) also the clock's
+ * resolution. A window's own length is many orders of magnitude above the
+ * resolution, so a rate over the window is not bounded by it: a pass of
+ * 0.5 ns over a 20 ms window is a measurement, one timed alone is not. */
+static double floor_ns(double overhead_ns, bool manual_time) {
   double resolution = (double)sm_clock_resolution_ns();
-  return overhead_ns > resolution ? overhead_ns : resolution;
+  return manual_time && resolution > overhead_ns ? resolution : overhead_ns;
 }
 
 /* Turns the joined workers of one window into its metrics; per_thread is
@@ -245,9 +248,9 @@ static double floor_ns(double overhead_ns) {
  * first MEASURE edge any of them saw to the last STOP edge (a batch pass
  * that ends after the runner's STOP is inside it; a thread preempted
  * across an edge does not inflate it), or, where they timed themselves,
- * the sum of their manual rates. A time per operation at or below
- * floor_ns (the runner's overhead or the clock's resolution) is not a
- * measurement: the rates are NAN and valid 0. */
+ * the sum of their manual rates. A time per pass at or below floor_ns
+ * (the runner's overhead; with manual time also the clock's resolution) is
+ * not a measurement: the rates are NAN and valid 0. */
 static void compute_window(const struct sm_worker *workers, unsigned n,
                            uint64_t window_ns, double overhead_ns,
                            double *per_thread, struct sm_window *out) {
@@ -300,7 +303,8 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
   /* The floor is per loop pass: a pass of a batch spreads it over its
    * operations. */
   out->valid = share <= SM_SAMPLE_BUDGET && /* else: the instrument */
-               out->ns_per_op * (double)pass_ops > floor_ns(overhead_ns);
+               out->ns_per_op * (double)pass_ops >
+                   floor_ns(overhead_ns, out->manual_time);
   if (!out->valid && total > 0)
     out->ops_per_s = out->ns_per_op = NAN;
 }
