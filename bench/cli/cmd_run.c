@@ -222,7 +222,9 @@ static void prepare(struct sm_run *r) {
   r->dropped = calloc(r->plan.ncases, sizeof *r->dropped);
   r->case_reps = calloc(r->plan.ncases, sizeof *r->case_reps);
   r->case_s = calloc(r->plan.ncases, sizeof *r->case_s);
-  if (!r->outcomes || !r->dropped || !r->case_reps || !r->case_s) {
+  r->case_retakes = calloc(r->plan.ncases, sizeof *r->case_retakes);
+  if (!r->outcomes || !r->dropped || !r->case_reps || !r->case_s ||
+      !r->case_retakes) {
     fputs("syncmark: out of memory\n", stderr);
     exit(1);
   }
@@ -460,6 +462,7 @@ int sm_cmd_run(const struct sm_options *o) {
   for (size_t i = 0; i < r.noise.nlines; i++)
     printf("warning: %s\n", r.noise.lines[i]);
   rc = sm_run_precision_report(&r, stdout, fields, &n, max);
+  rc = rc ? rc : sm_run_interference_report(&r, stdout, fields, &n, max);
   rc = rc ? rc : write_files(&r, fields, n, max);
   if (rc == 0)
     printf("results: %s\n", r.dir);
@@ -481,6 +484,7 @@ int sm_cmd_run(const struct sm_options *o) {
   free(r.outcomes);
   free(r.case_reps);
   free(r.case_s);
+  free(r.case_retakes);
   sm_results_free(&r.results);
   if (r.nhung == 0) /* an abandoned repetition may still read its case */
     sm_plan_free(&r.plan);

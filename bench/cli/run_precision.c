@@ -1,9 +1,11 @@
-/* run_precision.c: the precision a run reached, per case and in all. */
+/* run_precision.c: the precision a run reached, per case and in all, and
+ * the interference its repetitions saw. */
 #include "run_precision.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "interference.h"
 #include "text.h"
 
 /* Most missed cases listed on the terminal. */
@@ -67,5 +69,58 @@ int sm_run_precision_report(const struct sm_run *r, FILE *out,
   rc = rc ? rc
           : sm_field_add(fields, n, max, "precision_missed", "%s",
                          list[0] ? list : "none");
+  return rc;
+}
+
+/* The largest value of interference metric `metric` over the run's rows
+ * (NAN when none has it), and in *count how many rows have it. */
+static double largest(const struct sm_run *r, const char *metric,
+                      size_t *count) {
+  double top = NAN;
+  *count = 0;
+  for (size_t i = 0; i < r->results.nrows; i++) {
+    const struct sm_raw_row *row = &r->results.rows[i];
+    if (strcmp(row->metric, metric) != 0 || isnan(row->value))
+      continue;
+    (*count)++;
+    top = isnan(top) ? row->value : fmax(top, row->value);
+  }
+  return top;
+}
+
+int sm_run_interference_report(const struct sm_run *r, FILE *out,
+                               struct sm_field *fields, size_t *n, size_t max) {
+  size_t reps = 0, disturbed = 0, k;
+  for (size_t i = 0; i < r->results.nrows; i++)
+    if (strcmp(r->results.rows[i].metric, "disturbed") == 0) {
+      reps++;
+      disturbed += r->results.rows[i].value > 0;
+    }
+  static const char *const names[] = {"run_delay_share", "steal_share",
+                                      "other_cpus"};
+  double top[3];
+  char shown[3][32];
+  for (int m = 0; m < 3; m++) {
+    top[m] = largest(r, names[m], &k);
+    if (k == 0)
+      snprintf(shown[m], sizeof shown[m], "n/a");
+    else
+      snprintf(shown[m], sizeof shown[m], "%.3g", top[m]);
+  }
+  if (reps > 0)
+    fprintf(out,
+            "interference: %zu of %zu repetitions disturbed (run delay over "
+            "%g, steal over %g or other load over %g CPUs), %zu retaken; "
+            "worst run delay %s, steal %s, other load %s CPUs\n",
+            disturbed, reps, SM_DISTURBED_RUN_DELAY, SM_DISTURBED_STEAL,
+            SM_DISTURBED_OTHER_CPUS, r->retakes, shown[0], shown[1], shown[2]);
+  int rc = sm_field_add(fields, n, max, "disturbed_reps", "%zu", disturbed);
+  rc =
+      rc ? rc : sm_field_add(fields, n, max, "retaken_reps", "%zu", r->retakes);
+  for (int m = 0; rc == 0 && m < 3; m++) {
+    char key[48];
+    snprintf(key, sizeof key, "%s_max", names[m]);
+    rc = sm_field_add(fields, n, max, key, "%s", shown[m]);
+  }
   return rc;
 }

@@ -1,6 +1,7 @@
-/* run_precision.h: what a run's repetition rule achieved: the precision
- * each case's headline metric reached, the cases that missed the target,
- * said to the user and recorded in machine.csv. */
+/* run_precision.h: what a run's repetition rule achieved (the precision
+ * each case's headline metric reached, the cases that missed the target)
+ * and what disturbed its repetitions, said to the user and recorded in
+ * machine.csv. */
 #ifndef SYNCMARK_BENCH_RUN_PRECISION_H
 #define SYNCMARK_BENCH_RUN_PRECISION_H
 
@@ -19,5 +20,13 @@
  * Returns 0 or the error of sm_field_add (no room). */
 int sm_run_precision_report(const struct sm_run *r, FILE *out,
                             struct sm_field *fields, size_t *n, size_t max);
+
+/* Prints one line about the interference the run's repetitions saw to
+ * `out` and appends the machine.csv fields disturbed_reps, retaken_reps,
+ * run_delay_share_max, steal_share_max and other_cpus_max (each "n/a"
+ * where no repetition could measure it). Returns 0 or the error of
+ * sm_field_add. */
+int sm_run_interference_report(const struct sm_run *r, FILE *out,
+                               struct sm_field *fields, size_t *n, size_t max);
 
 #endif

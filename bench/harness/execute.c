@@ -191,16 +191,33 @@ static bool fits_budget(const struct sm_run *r, size_t c) {
   return sm_precision_fits_budget(&r->rule, elapsed, next);
 }
 
+/* True when repetition `rep` of case c recorded itself disturbed. */
+static bool disturbed(const struct sm_run *r, size_t c, unsigned rep) {
+  for (size_t i = r->results.nrows; i-- > 0;) {
+    const struct sm_raw_row *row = &r->results.rows[i];
+    if (row->case_index == c && row->rep == rep &&
+        strcmp(row->metric, "disturbed") == 0)
+      return row->value > 0;
+    if (row->case_index == c && row->rep < rep)
+      return false; /* past this repetition's rows */
+  }
+  return false;
+}
+
 /* Runs the repetitions of cases [lo, hi) in rounds, each round one
  * repetition of every case the rule still wants more of (interleaved, so
  * that drift of the machine hits every case alike), until none does, the
  * budget is spent or a signal stops the run; each repetition in a child
  * process of its own when `per_child` (an isolated family). A case's first
- * repetition always runs; a later one only when it fits the budget. A case
- * that is skipped, fails, hangs or crashes is dropped. */
+ * repetition always runs; a later one only when it fits the budget. A
+ * repetition that recorded itself disturbed stays in the results and is
+ * retaken (it does not count toward the rule) up to SM_RETAKE_LIMIT times
+ * per case, unless the count is fixed (--reps). A case that is skipped, fails,
+ * hangs or crashes is dropped. */
 static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
                           size_t lo, size_t hi, int per_child) {
-  for (unsigned rep = 1; rep <= r->rule.max_reps && !r->stopped_by; rep++) {
+  unsigned rounds = r->rule.max_reps + SM_RETAKE_LIMIT;
+  for (unsigned rep = 1; rep <= rounds && !r->stopped_by; rep++) {
     size_t ran = 0;
     for (size_t c = lo; c < hi; c++) {
       if ((r->stopped_by = sm_interrupt_signal()) != 0)
@@ -218,9 +235,15 @@ static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
       else
         run_repetition(r, cfg, c, rep);
       r->case_s[c] += (double)(sm_now_ns() - t0) / 1e9;
-      r->case_reps[c]++;
       r->runs_done++;
       ran++;
+      if (r->rule.target > 0 && disturbed(r, c, rep) &&
+          r->case_retakes[c] < SM_RETAKE_LIMIT) {
+        r->case_retakes[c]++; /* kept, counted, and taken again */
+        r->retakes++;
+      } else {
+        r->case_reps[c]++;
+      }
     }
     if (ran == 0)
       break;
@@ -259,6 +282,7 @@ static void apply_record(struct sm_run *r, const struct sm_record *rec,
     *running = SIZE_MAX;
     r->reps_done = rec->reps_done;
     r->runs_done += rec->runs_done;
+    r->retakes += rec->retakes;
     r->stopped_by = rec->stopped_by;
     break;
   }
@@ -323,10 +347,12 @@ static void execute_isolated(struct sm_run *r,
   pid_t pid = fork_reporting_child(r, &fd);
   if (pid == 0) {
     r->runs_done = 0;
+    r->retakes = 0;
     execute_batch(r, cfg, lo, hi, 0);
     report(r, &(struct sm_record){.kind = SM_RECORD_STATE,
                                   .reps_done = r->reps_done,
                                   .runs_done = r->runs_done,
+                                  .retakes = r->retakes,
                                   .stopped_by = r->stopped_by});
     _exit(0);
   }

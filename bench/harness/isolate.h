@@ -30,6 +30,7 @@ struct sm_record {
   uint64_t elapsed_ns;
   unsigned reps_done;
   size_t runs_done;
+  size_t retakes; /* repetitions retaken because they were disturbed */
   int stopped_by;
   char reason[256];
 };

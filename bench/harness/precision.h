@@ -11,8 +11,12 @@
  * fewest with a distribution-free 95 % interval of the median. */
 #define SM_PRECISION_MIN_REPS 6
 
+/* Most disturbed repetitions of one case that are retaken (each gives the
+ * case one repetition more than the rule would). */
+#define SM_RETAKE_LIMIT 3
+
 /* Most repetitions one case may get (--reps allows up to this). */
-#define SM_MAX_REPS 1000
+#define SM_MAX_REPS (1000 + SM_RETAKE_LIMIT)
 
 /* How many repetitions a run gives each case. With target 0 every case
  * gets exactly max_reps (the fixed --reps behaviour). */

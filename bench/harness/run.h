@@ -35,6 +35,8 @@ struct sm_run {
   bool *dropped;               /* per case: outcome not OK, no rows kept */
   unsigned *case_reps;         /* per case: repetitions run (this process) */
   double *case_s;              /* per case: their wall time, in seconds */
+  unsigned *case_retakes;      /* per case: disturbed repetitions retaken */
+  size_t retakes;              /* all cases' (also in isolated children) */
   bool budget_spent;           /* a case was denied a repetition by it */
   size_t nfailed, nskipped, nhung, ncrashed;
   int report_fd; /* in an isolated child: the pipe to the parent, else -1 */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kit.h"
 #include "results.h"
 #include "sampling.h"
 #include "syncmark/clock.h"
@@ -35,6 +36,7 @@ static uint64_t thread_cpu_ns(void) {
  * default. */
 static void mark_measure(struct sm_worker *w, uint64_t count,
                          int after_warmup) {
+  sm_interference_read_thread(&w->sched_at_measure);
   uint64_t cpu = thread_cpu_ns();
   /* The mask applies to operations: a pass of a batch offers one chance
    * per operation (sm_sample_due(w, operation index)). */
@@ -61,6 +63,7 @@ static void mark_stop(struct sm_worker *w, uint64_t count) {
   w->ops_at_stop = count;
   getrusage(RUSAGE_THREAD, &w->usage_at_stop);
   getrusage(RUSAGE_SELF, &w->process_at_stop);
+  sm_interference_read_thread(&w->sched_at_stop);
 }
 
 void sm__inject_delay(uint64_t iterations) {
@@ -309,6 +312,31 @@ static void compute_window(const struct sm_worker *workers, unsigned n,
     out->ops_per_s = out->ns_per_op = NAN;
 }
 
+/* Fills *out with what else ran during the window: the workers' run
+ * delays and migrations, and between the machine's readings cpu[0..1] the
+ * host's steal and other processes' CPU time (this process's own from the
+ * rusage of the workers that saw the first MEASURE and the last STOP
+ * edge). */
+static void window_interference(const struct sm_worker *workers, unsigned n,
+                                const struct sm_cpu_times cpu[2],
+                                uint64_t window_ns,
+                                struct sm_interference *out) {
+  const struct sm_worker *first = &workers[0], *last = &workers[0];
+  for (unsigned i = 1; i < n; i++) {
+    if (workers[i].ns_at_measure < first->ns_at_measure)
+      first = &workers[i];
+    if (workers[i].ns_at_stop > last->ns_at_stop)
+      last = &workers[i];
+  }
+  double process_ns = (double)sm_kit_usage_cpu_ns(&last->process_at_stop) -
+                      (double)sm_kit_usage_cpu_ns(&first->process_at_measure);
+  long ticks_per_s = sysconf(_SC_CLK_TCK), cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  sm_interference_window(workers, n, &cpu[0], &cpu[1], window_ns, process_ns,
+                         cpus > 0 ? (unsigned)cpus : 0,
+                         ticks_per_s > 0 ? 1e9 / (double)ticks_per_s : 1e7,
+                         out);
+}
+
 /* Spawns the workers of a window, role by role, thread i pinned to
  * c->os_pus[i]. Returns how many threads were created; fewer than n means
  * creation failed and *error holds why. */
@@ -370,26 +398,33 @@ static int first_bind_error(const struct worker_thread *threads, unsigned n,
   return 0;
 }
 
-/* Drives the phases of a started window and returns its measured length. */
+/* Drives the phases of a started window and returns its measured length;
+ * the machine's CPU times just before MEASURE and just after STOP go to
+ * cpu[0] and cpu[1]. */
 static uint64_t drive_phases(const struct sm_window_config *cfg,
-                             struct sm_gate *gate, struct start_gate *start) {
+                             struct sm_gate *gate, struct start_gate *start,
+                             struct sm_cpu_times cpu[2]) {
   atomic_store_explicit(&gate->phase, SM_PHASE_WARMUP, memory_order_release);
   open_start_gate(start);
   uint64_t t = sm_now_ns();
   if (cfg->warmup_ns > 0)
     sm_sleep_until_ns(t + cfg->warmup_ns);
+  sm_interference_read_cpu(&cpu[0]);
   uint64_t t0 = sm_now_ns();
   atomic_store_explicit(&gate->phase, SM_PHASE_MEASURE, memory_order_release);
   sm_sleep_until_ns(t0 + cfg->duration_ns);
   atomic_store_explicit(&gate->phase, SM_PHASE_STOP, memory_order_release);
-  return sm_now_ns() - t0;
+  uint64_t t1 = sm_now_ns();
+  sm_interference_read_cpu(&cpu[1]);
+  return t1 - t0;
 }
 
 /* The per-window memory of n workers: their slots, threads, the gate and
  * the scratch for per-thread counts and merged samples. */
 struct window_memory {
-  struct role_list *roles;  /* the case's roles, where the workers point */
-  struct start_gate *start; /* where they wait to begin */
+  struct role_list *roles;    /* the case's roles, where the workers point */
+  struct start_gate *start;   /* where they wait to begin */
+  struct sm_cpu_times cpu[2]; /* the machine's, at MEASURE and STOP */
   struct sm_worker *workers;
   struct worker_thread *threads;
   struct sm_gate *gate;
@@ -529,7 +564,7 @@ static int run_threads(const struct sm_window_config *cfg,
   }
   *window_ns = 0;
   if (rc == 0) {
-    *window_ns = drive_phases(cfg, m->gate, start);
+    *window_ns = drive_phases(cfg, m->gate, start, m->cpu);
   } else {
     atomic_store_explicit(&m->gate->phase, SM_PHASE_STOP, memory_order_release);
     open_start_gate(start);
@@ -597,6 +632,7 @@ int sm_runner_window(const struct sm_window_config *cfg,
     compute_window(m.workers, n, window_ns, cfg->overhead_ns, m.scratch, out);
     window_samples(&m, n, m.roles, out);
     sm_counters_window(m.workers, n, (double)out->ops, &out->counters);
+    window_interference(m.workers, n, m.cpu, window_ns, &out->interference);
   }
   /* A window whose instrumentation cost too much, or whose time per pass
    * is below the floor, yields no rate: the family's own figures come from
@@ -705,7 +741,10 @@ static int record_window(struct sm_results *results, size_t case_index,
     if (rc != 0)
       return rc;
   }
-  return sm_counters_record(results, case_index, rep, &w->counters);
+  int rc = sm_counters_record(results, case_index, rep, &w->counters);
+  return rc ? rc
+            : sm_interference_record(results, case_index, rep,
+                                     &w->interference);
 }
 
 int sm_runner_repetition(const struct sm_window_config *cfg,

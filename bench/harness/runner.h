@@ -8,6 +8,7 @@
 
 #include "counters.h"
 #include "family.h"
+#include "interference.h"
 
 struct sm_results;
 
@@ -67,7 +68,8 @@ struct sm_window {
   int manual_time;       /* 1: the rates come from the workers' manual time */
   struct sm_window_samples samples[SM_MAX_ROLES * SM_SAMPLE_KINDS];
   size_t nsamples;
-  struct sm_window_counters counters; /* --counters, per operation */
+  struct sm_window_counters counters;  /* --counters, per operation */
+  struct sm_interference interference; /* what else ran meanwhile */
   /* Threads of an isolated family still running max(4 windows, 100 ms)
    * after the window's end (a deadlock by design), left behind; when > 0
    * the fields above are unset and no window metric is recorded. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "interference.h"
 #include "registry.h"
 #include "runner.h"
 
@@ -54,6 +55,8 @@ const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
     d = find_decl(sm_runner_window_metrics, sm_runner_nwindow_metrics, metric);
   if (!d)
     d = sm_counter_decl(metric);
+  if (!d)
+    d = sm_interference_decl(metric);
   return d ? d : sampled_decl(f, metric);
 }
 

@@ -8,7 +8,8 @@
 
 /* The declaration of `metric` as family `benchmark` writes it: the
  * family's own (sm_family.metric_decls), one of the runner's window
- * metrics, an event counter's (--counters: <event>_per_op), or a sampled
+ * metrics, an event counter's (--counters: <event>_per_op), an
+ * interference metric (run_delay_share ...), or a sampled
  * latency of one of its roles (<name>_p50_ns ...).
  * NULL when the family is unknown or does not declare it. */
 const struct sm_metric_decl *sm_metric_declared(const char *benchmark,
