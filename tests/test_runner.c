@@ -466,8 +466,10 @@ Test(results, measure_sink_rows_skip_and_series_file) {
   struct sm_results r = {0};
   char msg[128];
   cr_assert_eq(sm_runner_repetition(&cfg, &c, 0, 1, &r, msg, sizeof msg), 0);
-  cr_assert_eq(r.nrows, 1);
+  cr_assert_eq(r.nrows, 2, "the peer's row and the runner's drift probe");
   cr_assert_str_eq(r.rows[0].metric, "p50_ns");
+  cr_assert_str_eq(r.rows[1].metric, "drift_probe_ns");
+  cr_assert_gt(r.rows[1].value, 0);
   cr_assert_eq(r.npoints, 1);
   struct sm_case absent = c;
   absent.variant = &sink_variants[1];

@@ -37,6 +37,15 @@ void sm_machine_differences(const struct sm_run_rows *a,
       len += (size_t)snprintf(buf + len, size - len, "%s%s '%s' vs '%s'",
                               len ? "; " : "", SAME_MACHINE_KEYS[i], x, y);
   }
+  /* The same machine at another speed: the drift probes of the two runs
+   * (a fixed piece of work, CPU time) differ by more than 5 %. */
+  const char *x = machine_value(&a->machine, "drift_probe_ns_median");
+  const char *y = machine_value(&b->machine, "drift_probe_ns_median");
+  double px = x ? strtod(x, NULL) : NAN, py = y ? strtod(y, NULL) : NAN;
+  if (px > 0 && py > 0 && fabs(py / px - 1) > 0.05 && len < size)
+    snprintf(buf + len, size - len,
+             "%sspeed: the drift probe took %.0f vs %.0f ns (%+.0f %%)",
+             len ? "; " : "", px, py, 100 * (py / px - 1));
 }
 
 /* Formats the change of a row ("+12.3%") into buf. */
@@ -113,8 +122,8 @@ static void write_markdown(FILE *out, const struct sm_options *o,
           rep->test, o->alpha, o->threshold * 100);
   if (differences[0])
     fprintf(out,
-            "> **Warning: the runs come from different machines** "
-            "(%s); the comparison says little.\n\n",
+            "> **Warning: the runs come from different machines, or one "
+            "ran at another speed** (%s); the comparison says little.\n\n",
             differences);
   fputs("| verdict | change | p | base | current | unit | benchmark | "
         "params | threads | placement | metric |\n"
@@ -168,8 +177,8 @@ void sm_compare_print(const struct sm_options *o,
          rep->labels[0], rep->labels[1], o->threshold * 100, o->alpha,
          rep->test);
   if (differences[0])
-    printf("WARNING: the runs come from different machines (%s); the "
-           "comparison says little\n",
+    printf("WARNING: the runs come from different machines or one ran at "
+           "another speed (%s); the comparison says little\n",
            differences);
   if (most_reps(c) < rep->min_reps)
     printf("note: with at most %zu %s per row no difference can reach p < "

@@ -3,9 +3,11 @@
 #include "run_precision.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "interference.h"
+#include "syncmark/stats.h"
 #include "text.h"
 
 /* Most missed cases listed on the terminal. */
@@ -88,6 +90,33 @@ static double largest(const struct sm_run *r, const char *metric,
   return top;
 }
 
+/* The repetitions that timed the drift probe. */
+static size_t reps_with_probe(const struct sm_run *r) {
+  size_t k = 0;
+  for (size_t i = 0; i < r->results.nrows; i++)
+    k += strcmp(r->results.rows[i].metric, "drift_probe_ns") == 0;
+  return k;
+}
+
+/* The median of the run's drift probe times and the spread between their
+ * 10th and 90th percentiles over the median (NAN both without any). */
+static void drift_of(const struct sm_run *r, double *median, double *spread) {
+  size_t k = reps_with_probe(r), j = 0;
+  double *v = k ? malloc(sizeof *v * k) : NULL;
+  *median = *spread = NAN;
+  if (!v)
+    return;
+  for (size_t i = 0; i < r->results.nrows; i++)
+    if (strcmp(r->results.rows[i].metric, "drift_probe_ns") == 0)
+      v[j++] = r->results.rows[i].value;
+  sm_stats_sort(v, k);
+  *median = sm_stats_percentile_sorted(v, k, 50);
+  *spread = (sm_stats_percentile_sorted(v, k, 90) -
+             sm_stats_percentile_sorted(v, k, 10)) /
+            *median;
+  free(v);
+}
+
 int sm_run_interference_report(const struct sm_run *r, FILE *out,
                                struct sm_field *fields, size_t *n, size_t max) {
   size_t reps = 0, disturbed = 0, k;
@@ -114,7 +143,23 @@ int sm_run_interference_report(const struct sm_run *r, FILE *out,
             "worst run delay %s, steal %s, other load %s CPUs\n",
             disturbed, reps, SM_DISTURBED_RUN_DELAY, SM_DISTURBED_STEAL,
             SM_DISTURBED_OTHER_CPUS, r->retakes, shown[0], shown[1], shown[2]);
+  double median, spread;
+  drift_of(r, &median, &spread);
+  if (!isnan(median))
+    fprintf(out,
+            "drift: the probe took %.0f ns (median of %zu repetitions), "
+            "p10 to p90 %.1f %% of it%s\n",
+            median, reps_with_probe(r), 100 * spread,
+            spread > SM_DRIFT_SPREAD ? ": the host's speed changed during "
+                                       "the run"
+                                     : "");
   int rc = sm_field_add(fields, n, max, "disturbed_reps", "%zu", disturbed);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "drift_probe_ns_median", "%.1f",
+                         median);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "drift_probe_spread_pct", "%.2f",
+                         100 * spread);
   rc =
       rc ? rc : sm_field_add(fields, n, max, "retaken_reps", "%zu", r->retakes);
   for (int m = 0; rc == 0 && m < 3; m++) {

@@ -21,8 +21,14 @@
 int sm_run_precision_report(const struct sm_run *r, FILE *out,
                             struct sm_field *fields, size_t *n, size_t max);
 
-/* Prints one line about the interference the run's repetitions saw to
- * `out` and appends the machine.csv fields disturbed_reps, retaken_reps,
+/* A run whose drift probe times spread (p10 to p90) by more than this
+ * share of their median ran on a host whose speed changed. */
+#define SM_DRIFT_SPREAD 0.10
+
+/* Prints a line about the interference the run's repetitions saw and one
+ * about the drift probe to `out` and appends the machine.csv fields
+ * disturbed_reps, drift_probe_ns_median, drift_probe_spread_pct,
+ * retaken_reps,
  * run_delay_share_max, steal_share_max and other_cpus_max (each "n/a"
  * where no repetition could measure it). Returns 0 or the error of
  * sm_field_add. */

@@ -20,6 +20,9 @@ const struct sm_metric_decl sm_interference_metrics[] = {
      "CPU time of other processes in the window, in CPUs' worth"},
     {"disturbed", "0/1", SM_NO_DIRECTION,
      "1 when one of the four above was over its stated limit"},
+    {"drift_probe_ns", "ns", SM_NO_DIRECTION,
+     "CPU time of a fixed piece of work before the repetition: the host's "
+     "speed"},
 };
 const size_t sm_ninterference_metrics =
     sizeof sm_interference_metrics / sizeof sm_interference_metrics[0];
@@ -138,11 +141,12 @@ int sm_interference_record(struct sm_results *results, size_t case_index,
                            unsigned rep, const struct sm_interference *w) {
   const double values[] = {w->run_delay_share, w->migrations, w->steal_share,
                            w->other_cpus, w->disturbed};
-  _Static_assert(sizeof values / sizeof values[0] ==
+  /* The last declaration, drift_probe_ns, is recorded by drift.c. */
+  _Static_assert(sizeof values / sizeof values[0] + 1 ==
                      sizeof sm_interference_metrics /
                          sizeof sm_interference_metrics[0],
                  "one value per declared interference metric");
-  for (size_t i = 0; i < sm_ninterference_metrics; i++) {
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
     const struct sm_metric_decl *d = &sm_interference_metrics[i];
     if (isnan(values[i]))
       continue; /* unavailable here: no row, never a 0 */

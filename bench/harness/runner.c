@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drift.h"
 #include "kit.h"
 #include "results.h"
 #include "sampling.h"
@@ -763,18 +764,22 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
   }
   struct sm_sink sink = {
       .results = results, .case_index = case_index, .rep = rep};
+  double probe_ns = sm_drift_probe_ns(); /* before, never inside, the window */
   sm_measure_fn measure =
       c->variant->measure ? c->variant->measure : c->family->measure;
+  int rc;
   if (measure) {
     struct sm_measure_config mc = {.warmup_ns = cfg->warmup_ns,
                                    .duration_ns = cfg->duration_ns,
                                    .topo = cfg->topo,
                                    .quick = cfg->quick};
-    return measure(&mc, c, &sink, msg, msg_size);
+    rc = measure(&mc, c, &sink, msg, msg_size);
+  } else {
+    struct sm_window w;
+    rc = sm_runner_window(cfg, c, &w, &sink, msg, msg_size);
+    rc = rc == 0 ? record_window(results, case_index, rep, &w) : rc;
   }
-  struct sm_window w;
-  int rc = sm_runner_window(cfg, c, &w, &sink, msg, msg_size);
-  return rc == 0 ? record_window(results, case_index, rep, &w) : rc;
+  return rc == 0 ? sm_drift_record(results, case_index, rep, probe_ns) : rc;
 }
 
 /* One repetition handed to its own thread, shared by that thread and the

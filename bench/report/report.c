@@ -63,8 +63,23 @@ static void write_machine(FILE *out, const struct sm_run_view *v) {
   fprintf(out, "| Frequency governor | %s |\n", mv(v, "governor"));
   fprintf(out, "| Load average at start | %s / %s / %s |\n", mv(v, "load_1m"),
           mv(v, "load_5m"), mv(v, "load_15m"));
-  fprintf(out, "| Runner overhead | %s ns per loop pass |\n\n",
+  fprintf(out, "| Runner overhead | %s ns per loop pass |\n",
           mv(v, "runner_overhead_ns_per_op"));
+  fprintf(out,
+          "| Precision | %s profile, target +-%s %% of each headline median; "
+          "%s of %s cases missed it |\n",
+          mv(v, "profile"), mv(v, "precision_target_pct"),
+          mv(v, "precision_cases_missed"), mv(v, "precision_cases"));
+  fprintf(out,
+          "| Interference | %s repetitions disturbed (%s retaken); worst run "
+          "delay share %s, steal share %s, other load %s CPUs |\n",
+          mv(v, "disturbed_reps"), mv(v, "retaken_reps"),
+          mv(v, "run_delay_share_max"), mv(v, "steal_share_max"),
+          mv(v, "other_cpus_max"));
+  fprintf(out,
+          "| Drift probe | %s ns median per repetition, p10 to p90 %s %% of "
+          "it |\n\n",
+          mv(v, "drift_probe_ns_median"), mv(v, "drift_probe_spread_pct"));
   const char *noise = mv(v, "noise_warnings");
   if (strcmp(noise, "none") == 0) {
     fputs("No noise warnings.\n\n", out);
