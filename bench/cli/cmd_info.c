@@ -101,9 +101,11 @@ int sm_cmd_list(const struct sm_options *o) {
     return 0;
   }
   const struct sm_family *f = sm_family_find(o->args[0]);
-  if (!f)
+  if (!f) {
     sm_usage_error("list: unknown family '%s' (syncmark list names them)",
                    o->args[0]);
+    return 2; /* not reached: sm_usage_error exits */
+  }
   list_family(f);
   printf("  metrics (name, unit, how compare judges it, meaning):\n");
   list_metrics("the runner's, every window", sm_runner_window_metrics,

@@ -3,9 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,30 +34,47 @@ const struct sm_metric_decl *sm_interference_decl(const char *metric) {
   return NULL;
 }
 
+/* Reads up to n unsigned decimal numbers separated by blanks from text
+ * into v; returns how many were read (stopping at the first non-number,
+ * an overflow or a newline). */
+static size_t read_numbers(const char *text, uint64_t *v, size_t n) {
+  size_t k = 0;
+  const char *p = text;
+  while (k < n) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p < '0' || *p > '9')
+      break;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(p, &end, 10);
+    if (errno || end == p)
+      break;
+    v[k++] = (uint64_t)x;
+    p = end;
+  }
+  return k;
+}
+
 int sm_interference_parse_schedstat(const char *text, uint64_t *run_delay_ns) {
-  uint64_t on_cpu, delay, slices;
-  if (sscanf(text, "%" SCNu64 " %" SCNu64 " %" SCNu64, &on_cpu, &delay,
-             &slices) != 3)
+  uint64_t v[3];
+  if (read_numbers(text, v, 3) != 3)
     return -EINVAL;
-  *run_delay_ns = delay;
+  *run_delay_ns = v[1]; /* on-CPU time, run delay, time slices */
   return 0;
 }
 
 int sm_interference_parse_migrations(const char *text, uint64_t *migrations) {
   const char *line = strstr(text, "se.nr_migrations");
   const char *colon = line ? strchr(line, ':') : NULL;
-  if (!colon || sscanf(colon + 1, "%" SCNu64, migrations) != 1)
+  if (!colon || read_numbers(colon + 1, migrations, 1) != 1)
     return -ENOENT;
   return 0;
 }
 
 int sm_interference_parse_cpu(const char *text, struct sm_cpu_times *out) {
   uint64_t v[8];
-  if (strncmp(text, "cpu ", 4) != 0 ||
-      sscanf(text + 4,
-             "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-             " %" SCNu64 " %" SCNu64 " %" SCNu64,
-             &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+  if (strncmp(text, "cpu ", 4) != 0 || read_numbers(text + 4, v, 8) != 8)
     return -EINVAL;
   /* user nice system idle iowait irq softirq steal */
   *out = (struct sm_cpu_times){
@@ -79,7 +96,7 @@ static int read_small(const char *path, char *buf, size_t size) {
 }
 
 void sm_interference_read_thread(struct sm_thread_sched *out) {
-  char buf[4096];
+  char buf[4096] = {0};
   *out = (struct sm_thread_sched){0};
   out->have_delay =
       read_small("/proc/thread-self/schedstat", buf, sizeof buf) == 0 &&
@@ -90,7 +107,7 @@ void sm_interference_read_thread(struct sm_thread_sched *out) {
 }
 
 void sm_interference_read_cpu(struct sm_cpu_times *out) {
-  char buf[512]; /* the first line is all that is parsed */
+  char buf[512] = {0}; /* the first line is all that is parsed */
   *out = (struct sm_cpu_times){0};
   if (read_small("/proc/stat", buf, sizeof buf) != 0 ||
       sm_interference_parse_cpu(buf, out) != 0)
