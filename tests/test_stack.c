@@ -236,6 +236,12 @@ Test(stack, refused_first_thread_is_skipped_with_its_reason) {
   int status =
       run_syncmark((const char *const[]){IDLE_ARGS, out, NULL}, RUNNER_THREADS);
   const char *err = slurp(err_path);
+  /* RLIMIT_NPROC counts every task of the user on the machine: where
+   * another process of user nobody runs, even the runner's own threads do
+   * not fit, and the test cannot tell anything. */
+  if (status == 1 && strstr(err, "could not create thread 0 of"))
+    cr_skip_test("other tasks of user nobody count against RLIMIT_NPROC: "
+                 "the runner's own threads did not fit");
   cr_assert_eq(status, 0, "exit status %d; stderr: %s", status, err);
   cr_assert(strstr(err, "refused to create the first of 64 idle threads"),
             "stderr should say the OS refused the first thread: %s", err);
