@@ -61,9 +61,7 @@ static double one_round(void *arg) {
 static int measure(struct round *r, unsigned threads, unsigned ops) {
   r->threads = threads;
   r->ops = ops;
-  double rate = sm_plain_compact_pus(threads, r->pus) == 0
-                    ? sm_plain_median_rate(one_round, r)
-                    : -1;
+  double rate = sm_plain_compact_rate(threads, r->pus, one_round, r);
   char args[160];
   snprintf(args, sizeof args,
            "contention/mutex --threads %u --placement compact --param "

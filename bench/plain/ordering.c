@@ -71,9 +71,7 @@ static int measure(struct round *r, int shared, unsigned threads,
   r->use_shared = shared;
   r->threads = threads;
   r->ops = ops;
-  double rate = sm_plain_compact_pus(threads, r->pus) == 0
-                    ? sm_plain_median_rate(one_round, r)
-                    : -1;
+  double rate = sm_plain_compact_rate(threads, r->pus, one_round, r);
   char args[160];
   snprintf(args, sizeof args,
            "ordering/fetch_add_relaxed --threads %u --placement compact "

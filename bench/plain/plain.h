@@ -154,6 +154,15 @@ static inline double sm_plain_median_rate(sm_plain_round_fn round, void *arg) {
   return rates[SM_PLAIN_ROUNDS / 2];
 }
 
+/* Plans n threads on the PUs syncmark's compact placement uses (into
+ * pus[0..n)) and returns sm_plain_median_rate of `round`; -1 when the plan
+ * or a round failed (said on stderr). */
+static inline double sm_plain_compact_rate(unsigned n, int *pus,
+                                           sm_plain_round_fn round, void *arg) {
+  return sm_plain_compact_pus(n, pus) == 0 ? sm_plain_median_rate(round, arg)
+                                           : -1;
+}
+
 /* Prints the lines scripts/plain_check.py reads:
  *   case: <syncmark run arguments selecting one case>
  *   placement: <the pair placement of that case's row> (when not NULL: the
