@@ -20,9 +20,15 @@ enum sm_phase {
 
 /* The one flag the runner uses to steer all workers of a window. It sits on
  * its own cache line and is only written at phase changes, so reading it in
- * every iteration costs a cache hit. */
+ * every iteration costs a cache hit. `begun` and `entered` (on another line,
+ * each worker adds 1 once) count the workers that started SM_MEASURED_LOOP
+ * and those that saw MEASURE: the runner does not stop a window before every
+ * begun worker entered it, so a pass longer than the warm-up still gets
+ * measured. */
 struct sm_gate {
   SM_CACHE_ALIGNED atomic_uint phase;
+  SM_CACHE_ALIGNED atomic_uint begun;
+  atomic_uint entered;
 };
 
 /* Which way a metric gets better, as its family declares it. */
@@ -70,6 +76,10 @@ struct sm_metric_decl {
 struct sm_thread_sched {
   uint64_t run_delay_ns; /* runnable but not running, since it started */
   uint64_t migrations;   /* moves to another CPU, since it started */
+  uint64_t read_from_ns; /* sm_now_ns just before the files were read */
+  uint64_t read_to_ns;   /* ... and just after: the run delay between two
+                            reads fits in the later one's read_to_ns minus
+                            the earlier one's read_from_ns */
   int have_delay;        /* 1 when /proc/thread-self/schedstat was read */
   int have_migrations;   /* 1 when /proc/thread-self/sched was read */
 };

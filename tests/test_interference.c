@@ -39,9 +39,13 @@ static void worker_with_delay(struct sm_worker *w, uint64_t delay_ns,
   memset(w, 0, sizeof *w);
   w->ns_at_measure = 1000000000u;
   w->ns_at_stop = 2000000000u;
-  w->sched_at_measure = (struct sm_thread_sched){
-      .run_delay_ns = 5, .have_delay = have, .have_migrations = have};
+  w->sched_at_measure =
+      (struct sm_thread_sched){.run_delay_ns = 5,
+                               .read_from_ns = w->ns_at_measure,
+                               .have_delay = have,
+                               .have_migrations = have};
   w->sched_at_stop = (struct sm_thread_sched){.run_delay_ns = 5 + delay_ns,
+                                              .read_to_ns = w->ns_at_stop,
                                               .migrations = 2,
                                               .have_delay = have,
                                               .have_migrations = have};

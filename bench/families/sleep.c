@@ -106,8 +106,8 @@ static int sleep_setup(const struct sm_case *c, void **state) {
 
 /* The self-check: the slack was set, no sampled sleep ended early (as
  * nanosleep promises never to), and a sleep completed inside the window:
- * when one sleep spanned all of it the case is skipped (the window is
- * shorter than a sleep); a thread that got no CPU in the window (a loaded
+ * when one sleep spanned all of it (the runner's entry grace ran out) the
+ * case is skipped; a thread that got no CPU in the window (a loaded
  * machine) only leaves the window without figures.
  * Returns 0, SM_MEASURE_SKIP, or -EPROTO or prctl's negative errno with
  * msg set. */
@@ -169,7 +169,8 @@ static const long sleep_values[] = {10,  20,   50,   100,  200,
                                     500, 1000, 2000, 5000, 10000};
 static const long sleep_quick[] = {10, 100, 1000, 10000};
 
-/* 1 us to 100 ms: a sleep longer than the window skips the case. */
+/* 1 us to 100 ms: a sleep longer than the window is measured once (the
+ * runner's entry grace lets the sleeper's first measured pass end). */
 static const struct sm_axis axes[] = {
     SM_AXIS("sleep_us", sleep_values, sleep_quick, 1, 100000),
 };

@@ -1,6 +1,8 @@
 /* interference.c: reading and judging what else ran during a window. */
 #include "interference.h"
 
+#include <syncmark/clock.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -97,13 +99,14 @@ static int read_small(const char *path, char *buf, size_t size) {
 
 void sm_interference_read_thread(struct sm_thread_sched *out) {
   char buf[4096] = {0};
-  *out = (struct sm_thread_sched){0};
+  *out = (struct sm_thread_sched){.read_from_ns = sm_now_ns()};
   out->have_delay =
       read_small("/proc/thread-self/schedstat", buf, sizeof buf) == 0 &&
       sm_interference_parse_schedstat(buf, &out->run_delay_ns) == 0;
   out->have_migrations =
       read_small("/proc/thread-self/sched", buf, sizeof buf) == 0 &&
       sm_interference_parse_migrations(buf, &out->migrations) == 0;
+  out->read_to_ns = sm_now_ns();
 }
 
 void sm_interference_read_cpu(struct sm_cpu_times *out) {
@@ -127,7 +130,12 @@ void sm_interference_window(const struct sm_worker *workers, unsigned n,
     const struct sm_worker *w = &workers[i];
     const struct sm_thread_sched *s = &w->sched_at_measure,
                                  *e = &w->sched_at_stop;
-    double span = (double)(w->ns_at_stop - w->ns_at_measure);
+    /* The span of the two reads, not of the window's timestamps: a run
+     * delay taken between a read and its timestamp would otherwise make a
+     * share above 1 of a short window. */
+    double span = e->read_to_ns > s->read_from_ns
+                      ? (double)(e->read_to_ns - s->read_from_ns)
+                      : 0;
     if (s->have_delay && e->have_delay && span > 0) {
       double share = (double)(e->run_delay_ns - s->run_delay_ns) / span;
       out->run_delay_share = isnan(out->run_delay_share)

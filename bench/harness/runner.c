@@ -28,6 +28,12 @@ static uint64_t thread_cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The worker's gate as the runner sees it: families get it read-only, the
+ * runner allocated it writable (window memory) and counts workers in it. */
+static struct sm_gate *owned_gate(const struct sm_worker *w) {
+  return (struct sm_gate *)w->gate;
+}
+
 /* Records the MEASURE edge of a worker at loop count `count` (passes done
  * in the warm-up) and chooses its sampling interval from the warm-up's
  * pace per operation in CPU time (preemption by other threads does not make a
@@ -50,6 +56,7 @@ static void mark_measure(struct sm_worker *w, uint64_t count,
   w->ops_at_measure = count;
   w->saw_measure = 1;
   w->in_measure = 1;
+  atomic_fetch_add_explicit(&owned_gate(w)->entered, 1, memory_order_release);
   getrusage(RUSAGE_THREAD, &w->usage_at_measure);
   getrusage(RUSAGE_SELF, &w->process_at_measure);
   sm_counters_mark(w, 0);
@@ -72,6 +79,7 @@ void sm__inject_delay(uint64_t iterations) {
 }
 
 unsigned sm__worker_begin(struct sm_worker *w) {
+  atomic_fetch_add_explicit(&owned_gate(w)->begun, 1, memory_order_relaxed);
   unsigned phase = atomic_load_explicit(&w->gate->phase, memory_order_acquire);
   w->ns_at_begin = sm_now_ns();
   w->cpu_ns_at_begin = thread_cpu_ns();
@@ -399,11 +407,23 @@ static int first_bind_error(const struct worker_thread *threads, unsigned n,
   return 0;
 }
 
-/* Drives the phases of a started window and returns its measured length;
- * the machine's CPU times just before MEASURE and just after STOP go to
- * cpu[0] and cpu[1]. */
+/* Waits, in steps of 1 ms, until every worker that began its loop has
+ * entered MEASURE or `deadline` passes. Never fails. */
+static void wait_entered(const struct sm_gate *gate, uint64_t deadline) {
+  while (atomic_load_explicit(&gate->entered, memory_order_acquire) <
+             atomic_load_explicit(&gate->begun, memory_order_relaxed) &&
+         sm_now_ns() < deadline)
+    sm_sleep_until_ns(sm_now_ns() + 1000000);
+}
+
+/* Drives the phases of a started window and returns its measured length:
+ * the duration, longer when a worker entered MEASURE late (wait_entered, up
+ * to cfg->entry_grace_ns; not for an isolated family, whose workers may never return to their loop); the
+ * machine's CPU times just before MEASURE and just after STOP go to cpu[0]
+ * and cpu[1]. */
 static uint64_t drive_phases(const struct sm_window_config *cfg,
-                             struct sm_gate *gate, struct start_gate *start,
+                             const struct sm_case *c, struct sm_gate *gate,
+                             struct start_gate *start,
                              struct sm_cpu_times cpu[2]) {
   atomic_store_explicit(&gate->phase, SM_PHASE_WARMUP, memory_order_release);
   open_start_gate(start);
@@ -414,6 +434,10 @@ static uint64_t drive_phases(const struct sm_window_config *cfg,
   uint64_t t0 = sm_now_ns();
   atomic_store_explicit(&gate->phase, SM_PHASE_MEASURE, memory_order_release);
   sm_sleep_until_ns(t0 + cfg->duration_ns);
+  uint64_t grace =
+      cfg->entry_grace_ns ? cfg->entry_grace_ns : SM_WINDOW_ENTRY_GRACE_NS;
+  if (!c->family->isolated)
+    wait_entered(gate, t0 + cfg->duration_ns + grace);
   atomic_store_explicit(&gate->phase, SM_PHASE_STOP, memory_order_release);
   uint64_t t1 = sm_now_ns();
   sm_interference_read_cpu(&cpu[1]);
@@ -547,6 +571,8 @@ static int run_threads(const struct sm_window_config *cfg,
                        uint64_t *window_ns, unsigned *left_behind, char *msg,
                        size_t msg_size) {
   atomic_init(&m->gate->phase, SM_PHASE_WARMUP);
+  atomic_init(&m->gate->begun, 0);
+  atomic_init(&m->gate->entered, 0);
   struct start_gate *start = m->start;
   *start = (struct start_gate){.mutex = PTHREAD_MUTEX_INITIALIZER,
                                .cond = PTHREAD_COND_INITIALIZER};
@@ -565,7 +591,7 @@ static int run_threads(const struct sm_window_config *cfg,
   }
   *window_ns = 0;
   if (rc == 0) {
-    *window_ns = drive_phases(cfg, m->gate, start, m->cpu);
+    *window_ns = drive_phases(cfg, c, m->gate, start, m->cpu);
   } else {
     atomic_store_explicit(&m->gate->phase, SM_PHASE_STOP, memory_order_release);
     open_start_gate(start);

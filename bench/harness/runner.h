@@ -35,7 +35,17 @@ struct sm_window_config {
   double overhead_ns;
   /* --counters: the events every worker thread counts (NULL: none). */
   const struct sm_perf_list *counters;
+  /* How much longer than duration_ns the window waits for a worker still
+   * in a warm-up pass to enter MEASURE, so that its first measured pass
+   * exists (0: SM_WINDOW_ENTRY_GRACE_NS; tests of a family's guard for a
+   * window without a measured pass set 1). */
+  uint64_t entry_grace_ns;
 };
+
+/* The default entry grace of a window (see entry_grace_ns): a pass of a
+ * manual-time batch, such as spawning 64 threads on a loaded machine, or a
+ * 100 ms sleep, can outlast a short warm-up and window. */
+#define SM_WINDOW_ENTRY_GRACE_NS 2000000000ull
 
 /* The latency percentiles of one sampling role in one window. */
 struct sm_window_samples {
