@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "plan.h"
 #include "registry.h"
+#include "run_claims.h"
 #include "runner.h"
 #include "runview.h"
 #include "syncmark/csv.h"
@@ -86,8 +87,8 @@ static void write_case(struct sm_csv_writer *w, const struct sm_case *c) {
 }
 
 /* Writes dir/summary.csv and dir/machine.csv of a full run of every family
- * on the synthetic machine. */
-static void synthesize_run(void) {
+ * on the synthetic machine; its plan goes to *plan (the caller frees it). */
+static void synthesize_run(struct sm_plan *plan) {
   struct sm_topology *t;
   struct sm_topology_opts opts = {.synthetic = SYNTHETIC};
   cr_assert_eq(sm_topology_load(&opts, &t), 0);
@@ -100,16 +101,14 @@ static void synthesize_run(void) {
                                 .allowed_pus = SYNTHETIC_PUS,
                                 .placements = places,
                                 .nplacements = 4};
-  struct sm_plan plan;
-  cr_assert_eq(sm_plan_build(&req, t, &plan), 0);
+  cr_assert_eq(sm_plan_build(&req, t, plan), 0);
   char path[128];
   snprintf(path, sizeof path, "%s/summary.csv", dir);
   struct sm_csv_writer *w;
   cr_assert_eq(sm_csv_open(path, SM_CSV_SUMMARY_HEADER, &w), 0);
-  for (size_t i = 0; i < plan.ncases; i++)
-    write_case(w, &plan.cases[i]);
+  for (size_t i = 0; i < plan->ncases; i++)
+    write_case(w, &plan->cases[i]);
   cr_assert_eq(sm_csv_commit(w), 0);
-  sm_plan_free(&plan);
   sm_topology_free(t);
   snprintf(path, sizeof path, "%s/machine.csv", dir);
   cr_assert_eq(sm_csv_open(path, "key,value", &w), 0);
@@ -205,7 +204,9 @@ static void check_lookup(void *ctx, const struct sm_query *q, const char *key) {
 Test(claims, every_name_a_rule_looks_up_exists) {
   snprintf(dir, sizeof dir, "/tmp/sm_claim_refs.XXXXXX");
   cr_assert_not_null(mkdtemp(dir));
-  synthesize_run();
+  struct sm_plan plan;
+  synthesize_run(&plan);
+  sm_plan_free(&plan);
   struct sm_run_view view;
   char msg[256];
   cr_assert_eq(sm_run_view_load(dir, &view, msg, sizeof msg), 0, "%s", msg);
@@ -227,4 +228,43 @@ Test(claims, every_name_a_rule_looks_up_exists) {
   cr_assert_eq(fs.unchecked_metrics, 0,
                "%zu metric lookups name a family that still measures itself",
                fs.unchecked_metrics);
+}
+
+/* Claim-driven sampling maps the rows a rule reads back to the plan's cases:
+ * every rule reads some case, C13's are refcount cases among which is the
+ * uncontended arc_private one, and the view's hook is left unset. */
+Test(claims, sampling_finds_the_cases_each_rule_reads) {
+  snprintf(dir, sizeof dir, "/tmp/sm_claim_cases.XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  struct sm_plan plan;
+  synthesize_run(&plan);
+  struct sm_run_view view;
+  char msg[256];
+  cr_assert_eq(sm_run_view_load(dir, &view, msg, sizeof msg), 0, "%s", msg);
+  bool *cases = calloc(plan.ncases, sizeof *cases);
+  cr_assert_not_null(cases);
+  for (size_t i = 0; i < sm_nclaims; i++) {
+    struct sm_claim_result out;
+    sm_claim_cases_read(&sm_claims[i], &view, &plan, cases, &out);
+    size_t read = 0, refcount = 0, arc_private_1 = 0;
+    for (size_t c = 0; c < plan.ncases; c++) {
+      const struct sm_case *k = &plan.cases[c];
+      read += cases[c];
+      refcount += cases[c] && strcmp(k->family->name, "refcount") == 0;
+      arc_private_1 += cases[c] &&
+                       strcmp(k->variant->name, "arc_private") == 0 &&
+                       k->threads == 1;
+    }
+    cr_expect_gt(read, 0, "%s's rule read no case", sm_claims[i].id);
+    if (strcmp(sm_claims[i].id, "C13") == 0) {
+      cr_expect_eq(refcount, read, "C13 read %zu cases, %zu of refcount", read,
+                   refcount);
+      cr_expect_eq(arc_private_1, 1);
+    }
+  }
+  cr_expect_null(view.read_row, "the hook is left unset");
+  free(cases);
+  sm_run_view_free(&view);
+  sm_plan_free(&plan);
+  nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }

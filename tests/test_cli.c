@@ -706,6 +706,9 @@ static void check_interrupt(int signo, const char *tag) {
   sm_csv_table_free(&raw);
   snprintf(path, sizeof path, "%s/machine.csv", rundir);
   cr_assert(strstr(slurp(path), "status,interrupted ("), "%s", slurp(path));
+  cr_assert(strstr(slurp(path), "claim_sampling,off: a fixed number of "
+                                "repetitions"),
+            "%s", slurp(path));
   cr_assert_eq(count_tmp_files(out_dir), 0, "leftover temporary files");
 }
 
@@ -1330,6 +1333,14 @@ Test(cli, precision_target_is_recorded) {
   cr_assert_str_eq(value, "quick");
   machine_field(rundir, "min_reps", value, sizeof value);
   cr_assert_str_eq(value, "6");
+  /* C13 needs a contended arc_shared row this run lacks: claim-driven
+   * sampling runs, and says it does not sample that claim. */
+  machine_field(rundir, "claim_sampling", value, sizeof value);
+  cr_assert_str_eq(value, "on");
+  cr_assert_not_null(strstr(slurp(c.out_path), "C13: inconclusive, not "
+                                               "sampled: a row its rule needs "
+                                               "is missing"),
+                     "%s", slurp(c.out_path));
   struct sm_csv_table t;
   read_csv(rundir, "summary.csv", SM_CSV_SUMMARY_HEADER, &t);
   for (size_t r = 0; r < t.nrows; r++)

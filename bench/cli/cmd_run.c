@@ -21,6 +21,7 @@
 #include "syncmark/csv.h"
 #include "syncmark/work.h"
 #include "table.h"
+#include "run_claims.h"
 #include "run_precision.h"
 #include "run_profile.h"
 #include "text.h"
@@ -432,7 +433,7 @@ int sm_cmd_run(const struct sm_options *o) {
                    "writable folder is needed)",
                    o->out_dir, strerror(-rc));
   now_iso(r.started_at, sizeof r.started_at);
-  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 48, n = 0;
+  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 96, n = 0;
   struct sm_field *fields = calloc(max, sizeof *fields);
   if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0 ||
       sm_counters_describe(&r.counters, fields, &n, max, stderr) != 0) {
@@ -454,7 +455,14 @@ int sm_cmd_run(const struct sm_options *o) {
   sm_interrupt_set_run_dir(r.dir);
   sm_interrupt_install();
   r.started_ns = sm_now_ns();
+  /* The precision rounds leave a share of the budget to claim-driven
+   * sampling, which gets the whole budget. */
+  double budget_s = r.rule.budget_s;
+  if (sm_run_claim_sampling_applies(&r))
+    r.rule.budget_s *= 1 - SM_CLAIM_BUDGET_SHARE;
   sm_run_execute(&r);
+  r.rule.budget_s = budget_s;
+  struct sm_claim_sampling *claims = sm_run_claim_sampling(&r, fields, n);
   sm_interrupt_hold();
   sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.outcomes);
   sm_noise_collect(fields, n, r.plan.cases, r.plan.ncases, &r.results,
@@ -462,6 +470,8 @@ int sm_cmd_run(const struct sm_options *o) {
   for (size_t i = 0; i < r.noise.nlines; i++)
     printf("warning: %s\n", r.noise.lines[i]);
   rc = sm_run_precision_report(&r, stdout, fields, &n, max);
+  rc = rc ? rc : sm_claim_sampling_report(claims, stdout, fields, &n, max);
+  sm_claim_sampling_free(claims);
   rc = rc ? rc : sm_run_interference_report(&r, stdout, fields, &n, max);
   rc = rc ? rc : write_files(&r, fields, n, max);
   if (rc == 0)

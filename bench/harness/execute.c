@@ -204,6 +204,30 @@ static bool disturbed(const struct sm_run *r, size_t c, unsigned rep) {
   return false;
 }
 
+/* Runs repetition `rep` of case c (in a child process of its own when
+ * `per_child`) and books it: its wall time, and either one repetition more
+ * for the case or, when it recorded itself disturbed and the run has a
+ * precision target, one retake (the rows stay; up to SM_RETAKE_LIMIT per
+ * case). Never fails: a problem is the case's outcome. */
+static void run_and_book(struct sm_run *r, const struct sm_window_config *cfg,
+                         size_t c, unsigned rep, int per_child) {
+  progress(r, rep, c);
+  uint64_t t0 = sm_now_ns();
+  if (per_child)
+    run_repetition_isolated(r, cfg, c, rep);
+  else
+    run_repetition(r, cfg, c, rep);
+  r->case_s[c] += (double)(sm_now_ns() - t0) / 1e9;
+  r->runs_done++;
+  if (r->rule.target > 0 && disturbed(r, c, rep) &&
+      r->case_retakes[c] < SM_RETAKE_LIMIT) {
+    r->case_retakes[c]++; /* kept, counted, and taken again */
+    r->retakes++;
+  } else {
+    r->case_reps[c]++;
+  }
+}
+
 /* Runs the repetitions of cases [lo, hi) in rounds, each round one
  * repetition of every case the rule still wants more of (interleaved, so
  * that drift of the machine hits every case alike), until none does, the
@@ -228,22 +252,8 @@ static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
         r->budget_spent = true;
         continue;
       }
-      progress(r, rep, c);
-      uint64_t t0 = sm_now_ns();
-      if (per_child)
-        run_repetition_isolated(r, cfg, c, rep);
-      else
-        run_repetition(r, cfg, c, rep);
-      r->case_s[c] += (double)(sm_now_ns() - t0) / 1e9;
-      r->runs_done++;
+      run_and_book(r, cfg, c, rep, per_child);
       ran++;
-      if (r->rule.target > 0 && disturbed(r, c, rep) &&
-          r->case_retakes[c] < SM_RETAKE_LIMIT) {
-        r->case_retakes[c]++; /* kept, counted, and taken again */
-        r->retakes++;
-      } else {
-        r->case_reps[c]++;
-      }
     }
     if (ran == 0)
       break;
@@ -386,18 +396,23 @@ static void run_repetition_isolated(struct sm_run *r,
     collect_child(r, pid, fd);
 }
 
+/* The window configuration every repetition of run r uses. */
+static struct sm_window_config window_config(const struct sm_run *r) {
+  return (struct sm_window_config){
+      .warmup_ns = sm_seconds_to_ns(r->warmup_s),
+      .duration_ns = sm_seconds_to_ns(r->duration_s),
+      .topo = r->topo,
+      .quick = r->o->quick,
+      .inject_variant = r->inject_variant,
+      .inject_iters = r->inject_iters,
+      .hang_variant = r->hang_variant,
+      .crash_variant = r->crash_variant,
+      .overhead_ns = r->overhead_ns,
+      .counters = r->counters.n ? &r->counters : NULL};
+}
+
 void sm_run_execute(struct sm_run *r) {
-  struct sm_window_config cfg = {.warmup_ns = sm_seconds_to_ns(r->warmup_s),
-                                 .duration_ns = sm_seconds_to_ns(r->duration_s),
-                                 .topo = r->topo,
-                                 .quick = r->o->quick,
-                                 .inject_variant = r->inject_variant,
-                                 .inject_iters = r->inject_iters,
-                                 .hang_variant = r->hang_variant,
-                                 .crash_variant = r->crash_variant,
-                                 .overhead_ns = r->overhead_ns,
-                                 .counters =
-                                     r->counters.n ? &r->counters : NULL};
+  struct sm_window_config cfg = window_config(r);
   r->report_fd = -1;
   /* Cases come grouped by family. A family that must be isolated (its
    * variants may deadlock or crash by design) runs each repetition in a
@@ -425,4 +440,26 @@ void sm_run_execute(struct sm_run *r) {
   }
   progress_done();
   sm_results_drop_cases(&r->results, r->dropped);
+}
+
+size_t sm_run_execute_round(struct sm_run *r, const bool *wanted,
+                            unsigned max_reps) {
+  struct sm_window_config cfg = window_config(r);
+  size_t ran = 0;
+  for (size_t c = 0; c < r->plan.ncases && !r->stopped_by; c++) {
+    if ((r->stopped_by = sm_interrupt_signal()) != 0)
+      break;
+    if (!wanted[c] || r->dropped[c] || r->case_reps[c] >= max_reps)
+      continue;
+    if (!fits_budget(r, c)) {
+      r->budget_spent = true;
+      continue;
+    }
+    unsigned rep = r->case_reps[c] + r->case_retakes[c] + 1;
+    run_and_book(r, &cfg, c, rep, r->plan.cases[c].family->isolated);
+    ran++;
+  }
+  progress_done();
+  sm_results_drop_cases(&r->results, r->dropped);
+  return ran;
 }

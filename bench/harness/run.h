@@ -63,6 +63,17 @@ struct sm_run {
  * case outcome. */
 void sm_run_execute(struct sm_run *r);
 
+/* Runs one more repetition of every case for which wanted[c] is true
+ * (indexed like the plan's cases) that is live, has had fewer than
+ * max_reps and fits the budget (a case it denies sets budget_spent), in plan
+ * order; an isolated family's in a child process of its own (the run must not
+ * be
+ * --isolate). Its repetition number follows the case's last one. Returns
+ * how many repetitions ran; never fails (a problem is a case outcome, and
+ * a signal sets stopped_by). */
+size_t sm_run_execute_round(struct sm_run *r, const bool *wanted,
+                            unsigned max_reps);
+
 /* Copies the values case c's repetitions recorded for its headline metric
  * (the family's headline_metric, else ops_per_s; NaN for an invalid
  * window) into out[0..cap), in the order recorded; returns how many. */

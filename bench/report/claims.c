@@ -12,6 +12,7 @@
 void sm_claim_judge(const struct sm_claim *c, const struct sm_run_view *view,
                     struct sm_claim_result *out) {
   out->numbers[0] = '\0';
+  out->missing_rows = 0;
   if (!sm_run_view_has(view, c->family)) {
     out->verdict = SM_CLAIM_NOT_MEASURED;
     snprintf(out->numbers, sizeof out->numbers, "the %s family did not run",
@@ -45,6 +46,7 @@ void sm_claim_note(struct sm_claim_result *out, const char *label,
           ? ""
           : "; ";
   if (!s->found) {
+    out->missing_rows++;
     sm_claim_printf(out, "%s%s: no row", sep, label);
     return;
   }

@@ -19,6 +19,7 @@ enum sm_claim_verdict {
 /* A rule's conclusion and the numbers that decided it (Markdown). */
 struct sm_claim_result {
   enum sm_claim_verdict verdict;
+  unsigned missing_rows; /* deciding numbers sm_claim_note found no row for */
   char numbers[1536];
 };
 
@@ -45,8 +46,8 @@ void sm_claim_judge(const struct sm_claim *c, const struct sm_run_view *view,
 /* Returns "holds", "does not hold", "inconclusive" or "not measured". */
 const char *sm_claim_verdict_name(enum sm_claim_verdict v);
 
-/* Appends "label median [ci_lo, ci_hi] unit" (or "label: no row") to the
- * result's numbers, for rules. */
+/* Appends "label median [ci_lo, ci_hi] unit" (or "label: no row", counted
+ * in missing_rows) to the result's numbers, for rules. */
 void sm_claim_note(struct sm_claim_result *out, const char *label,
                    const struct sm_stat *s);
 

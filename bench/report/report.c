@@ -94,6 +94,23 @@ static void write_machine(FILE *out, const struct sm_run_view *v) {
   fputc('\n', out);
 }
 
+/* Writes, for a claim that was inconclusive after the run's precision
+ * rounds (machine.csv's claim_extra_reps_<id>), how many more repetitions
+ * claim-driven sampling gave the cases its rule reads. */
+static void write_claim_sampling(FILE *out, const struct sm_run_view *v,
+                                 const char *id) {
+  char key[64];
+  snprintf(key, sizeof key, "claim_extra_reps_%s", id);
+  const char *extra = sm_run_view_machine(v, key);
+  if (!extra || !*extra)
+    return;
+  fprintf(out,
+          "- Sampling: inconclusive after the precision rounds; "
+          "claim-driven sampling gave the cases this rule reads %s more "
+          "repetitions.\n",
+          extra);
+}
+
 /* Writes the verdict table and one section per claim. */
 static void write_claims(FILE *out, const struct sm_run_view *v) {
   struct sm_claim_result *results = calloc(sm_nclaims, sizeof *results);
@@ -115,9 +132,11 @@ static void write_claims(FILE *out, const struct sm_run_view *v) {
     const struct sm_claim *c = &sm_claims[i];
     fprintf(out,
             "<a id=\"%s\"></a>\n### %s: %s\n\n- **Verdict: %s**\n- Test: %s "
-            "(family `%s`).\n- Rule: %s\n- Numbers: %s\n\n",
+            "(family `%s`).\n- Rule: %s\n- Numbers: %s\n",
             c->id, c->id, c->claim, sm_claim_verdict_name(results[i].verdict),
             c->test, c->family, c->rule, results[i].numbers);
+    write_claim_sampling(out, v, c->id);
+    fputc('\n', out);
   }
   free(results);
 }

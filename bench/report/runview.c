@@ -153,8 +153,10 @@ static bool row_matches(const struct sm_run_view *v, size_t r,
   return params_contain(row[v->col[2]], q->params);
 }
 
-/* The statistics of summary row r. */
+/* The statistics of summary row r (the view's read_row hook is told). */
 static struct sm_stat row_stat(const struct sm_run_view *view, size_t r) {
+  if (view->read_row)
+    view->read_row(view->observe_ctx, view, r);
   char **row = view->summary.rows[r];
   return (struct sm_stat){.median = strtod(row[view->col[6]], NULL),
                           .ci_lo = strtod(row[view->col[7]], NULL),

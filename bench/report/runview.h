@@ -17,6 +17,10 @@ struct sm_run_view {
    * for by sm_run_view_param_values, else NULL), so a test can check that
    * everything the claim rules name exists. NULL normally. */
   void (*observe)(void *ctx, const struct sm_query *q, const char *key);
+  /* Optional: told of every summary row a lookup returns (its index in
+   * summary.rows), so that claim-driven sampling knows which cases a rule
+   * read. NULL normally. */
+  void (*read_row)(void *ctx, const struct sm_run_view *view, size_t row);
   void *observe_ctx;
   struct sm_csv_table summary, machine;
   struct sm_csv_table problems; /* ncols == 0 when the run had none */
