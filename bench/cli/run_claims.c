@@ -66,23 +66,30 @@ struct sm_claim_sampling {
                         and when the sampling ended */
   unsigned *extra;   /* per claim: repetitions its cases got */
   bool *missing;     /* per claim: its rule lacks a deciding row */
+  bool *judging;     /* per claim: judged in this round (all at first, then
+                        those sampled) */
+  bool *include;     /* per case: in the interim summary (the families the
+                        judged claims' rules read) */
   unsigned rounds;
   double judge_s, total_s; /* time spent judging, and in all */
   char off[512];           /* why it did not run or stopped, or empty */
 };
 
-/* Writes the run's summary and machine fields so far into s->dir and judges
- * every claim on it, recording which cases each rule read (s->read) and the
- * verdicts in s->last (and s->first on the first call). Returns 0, or a
- * negative errno with a sentence in msg. */
+/* Writes the run's summary so far (of the cases s->include marks; all on
+ * the first call) and machine fields into s->dir and judges the claims
+ * s->judging marks on it, recording which cases each rule read (s->read),
+ * whether it lacked a row (s->missing) and the verdicts in s->last (and
+ * s->first on the first call). Returns 0, or a negative errno with a
+ * sentence in msg. */
 static int judge_claims(struct sm_claim_sampling *s, char *msg,
                         size_t msg_size) {
   struct sm_run *r = s->r;
   char path[4200];
   int rc = sm_path_join(path, sizeof path, s->dir, "summary.csv");
   rc = rc ? rc
-          : sm_results_write_summary(&r->results, r->plan.cases, r->plan.ncases,
-                                     path);
+          : sm_results_write_summary_of(&r->results, r->plan.cases,
+                                        r->plan.ncases,
+                                        s->rounds ? s->include : NULL, path);
   if (rc == 0 && s->rounds == 0) {
     rc = sm_path_join(path, sizeof path, s->dir, "machine.csv");
     rc = rc ? rc : sm_env_write(path, s->fields, s->nfields);
@@ -96,6 +103,8 @@ static int judge_claims(struct sm_claim_sampling *s, char *msg,
   if (rc != 0)
     return rc;
   for (size_t i = 0; i < sm_nclaims; i++) {
+    if (s->rounds > 0 && !s->judging[i])
+      continue;
     struct sm_claim_result result;
     sm_claim_cases_read(&sm_claims[i], &view, &r->plan,
                         s->read + i * r->plan.ncases, &result);
@@ -123,18 +132,26 @@ static bool samplable(const struct sm_claim_sampling *s, size_t i) {
   return s->last[i] == SM_CLAIM_INCONCLUSIVE && !s->missing[i];
 }
 
-/* Marks in s->wanted the cases that the rules of the claims still
- * inconclusive read. Returns how many cases it marked. */
-static size_t mark_wanted(struct sm_claim_sampling *s) {
-  size_t ncases = s->r->plan.ncases, marked = 0;
+/* Chooses the next round: the claims to sample (s->judging), the cases
+ * their rules read (s->wanted) and every case of the families those cases
+ * belong to (s->include: what their rules look at). Returns how many cases
+ * it wants. */
+static size_t plan_round(struct sm_claim_sampling *s) {
+  const struct sm_plan *plan = &s->r->plan;
+  size_t ncases = plan->ncases, marked = 0;
   memset(s->wanted, 0, ncases * sizeof *s->wanted);
-  for (size_t i = 0; i < sm_nclaims; i++)
-    if (samplable(s, i))
-      for (size_t c = 0; c < ncases; c++)
-        if (s->read[i * ncases + c] && !s->wanted[c]) {
-          s->wanted[c] = true;
-          marked++;
-        }
+  memset(s->include, 0, ncases * sizeof *s->include);
+  for (size_t i = 0; i < sm_nclaims; i++) {
+    s->judging[i] = samplable(s, i);
+    for (size_t c = 0; s->judging[i] && c < ncases; c++)
+      if (s->read[i * ncases + c] && !s->wanted[c]) {
+        s->wanted[c] = true;
+        marked++;
+      }
+  }
+  for (size_t c = 0; c < ncases; c++)
+    for (size_t k = 0; s->wanted[c] && k < ncases; k++)
+      s->include[k] |= plan->cases[k].family == plan->cases[c].family;
   return marked;
 }
 
@@ -144,7 +161,7 @@ static void credit_round(struct sm_claim_sampling *s) {
   const struct sm_run *r = s->r;
   size_t ncases = r->plan.ncases;
   for (size_t i = 0; i < sm_nclaims; i++) {
-    if (!samplable(s, i))
+    if (!s->judging[i])
       continue;
     for (size_t c = 0; c < ncases; c++)
       if (s->read[i * ncases + c])
@@ -165,14 +182,21 @@ static unsigned claim_max_reps(const struct sm_run *r) {
   return twice < SM_MAX_REPS ? twice : SM_MAX_REPS;
 }
 
+/* Repetitions a sampling round gives each wanted case before the claims
+ * are judged again (judging summarizes every row of their families, which
+ * costs about as much as a repetition of each of those cases). */
+#define SM_CLAIM_REPS_PER_ROUND 3
+
 /* Runs the rounds (see sm_run_claim_sampling). Returns 0, or a negative
  * errno with a sentence in msg when an interim summary failed. */
 static int sample(struct sm_claim_sampling *s, char *msg, size_t msg_size) {
   int rc = judge_all(s, msg, msg_size);
-  while (rc == 0 && s->rounds < claim_max_reps(s->r) && !s->r->stopped_by &&
-         mark_wanted(s) > 0) {
+  while (rc == 0 && !s->r->stopped_by && plan_round(s) > 0) {
     snapshot(s);
-    if (sm_run_execute_round(s->r, s->wanted, claim_max_reps(s->r)) == 0)
+    size_t ran = 0;
+    for (unsigned k = 0; k < SM_CLAIM_REPS_PER_ROUND && !s->r->stopped_by; k++)
+      ran += sm_run_execute_round(s->r, s->wanted, claim_max_reps(s->r));
+    if (ran == 0)
       break;
     s->rounds++;
     credit_round(s);
@@ -264,10 +288,12 @@ struct sm_claim_sampling *sm_run_claim_sampling(struct sm_run *r,
   s->last = calloc(sm_nclaims, sizeof *s->last);
   s->extra = calloc(sm_nclaims, sizeof *s->extra);
   s->missing = calloc(sm_nclaims, sizeof *s->missing);
+  s->judging = calloc(sm_nclaims, sizeof *s->judging);
+  s->include = calloc(ncases, sizeof *s->include);
   char msg[512] = "";
   int failed = 0;
   if (!s->read || !s->wanted || !s->done || !s->first || !s->last ||
-      !s->extra || !s->missing) {
+      !s->extra || !s->missing || !s->judging || !s->include) {
     snprintf(msg, sizeof msg, "out of memory");
     failed = -ENOMEM;
   } else if (!mkdtemp(s->dir)) {
@@ -307,5 +333,7 @@ void sm_claim_sampling_free(struct sm_claim_sampling *s) {
   free(s->last);
   free(s->extra);
   free(s->missing);
+  free(s->judging);
+  free(s->include);
   free(s);
 }

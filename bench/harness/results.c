@@ -215,12 +215,19 @@ static int write_case_summary(struct sm_csv_writer *w,
 int sm_results_write_summary(const struct sm_results *r,
                              const struct sm_case *cases, size_t ncases,
                              const char *path) {
+  return sm_results_write_summary_of(r, cases, ncases, NULL, path);
+}
+
+int sm_results_write_summary_of(const struct sm_results *r,
+                                const struct sm_case *cases, size_t ncases,
+                                const bool *include, const char *path) {
   struct sm_csv_writer *w;
   int rc = sm_csv_open(path, SM_CSV_SUMMARY_HEADER, &w);
   if (rc != 0)
     return rc;
   for (size_t c = 0; c < ncases && rc == 0; c++)
-    rc = write_case_summary(w, r, &cases[c], c);
+    if (!include || include[c])
+      rc = write_case_summary(w, r, &cases[c], c);
   if (rc != 0) {
     sm_csv_abort(w);
     return rc;

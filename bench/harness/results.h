@@ -80,6 +80,12 @@ int sm_results_write_summary(const struct sm_results *r,
                              const struct sm_case *cases, size_t ncases,
                              const char *path);
 
+/* sm_results_write_summary of the cases c for which include[c] is true
+ * (all when include is NULL). */
+int sm_results_write_summary_of(const struct sm_results *r,
+                                const struct sm_case *cases, size_t ncases,
+                                const bool *include, const char *path);
+
 /* Writes series.csv at `path` (temp file + rename):
  * benchmark,variant,params,threads,placement,rep,series,t_s,value,unit.
  * Returns 0 or a negative errno, leaving nothing at path. */
