@@ -455,6 +455,7 @@ int sm_cmd_run(const struct sm_options *o) {
   sm_interrupt_set_run_dir(r.dir);
   sm_interrupt_install();
   r.started_ns = sm_now_ns();
+  sm_interference_read_cpu(&r.cpu_at_start);
   /* The precision rounds leave a share of the budget to claim-driven
    * sampling, which gets the whole budget. */
   double budget_s = r.rule.budget_s;

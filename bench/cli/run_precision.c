@@ -5,8 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "interference.h"
+#include "syncmark/clock.h"
 #include "syncmark/stats.h"
 #include "text.h"
 
@@ -117,6 +119,25 @@ static void drift_of(const struct sm_run *r, double *median, double *spread) {
   free(v);
 }
 
+/* The host's steal time from the run's first repetition until now as a
+ * share of all CPUs' time ("0.0123"), into buf; "n/a" when /proc/stat could
+ * not be read or the run was shorter than SM_INTERFERENCE_MIN_TICKS. Per
+ * repetition the shares need windows of that many ticks, which the quick
+ * profile's are not; over the run they are known. */
+static void steal_over_run(const struct sm_run *r, char *buf, size_t size) {
+  struct sm_cpu_times now;
+  sm_interference_read_cpu(&now);
+  double tick_ns = 1e9 / (double)sysconf(_SC_CLK_TCK);
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  double span = (double)(sm_now_ns() - r->started_ns);
+  snprintf(buf, size, "n/a");
+  if (r->cpu_at_start.ok && now.ok && cpus > 0 && tick_ns > 0 &&
+      span >= SM_INTERFERENCE_MIN_TICKS * tick_ns)
+    snprintf(buf, size, "%.3g",
+             (double)(now.steal - r->cpu_at_start.steal) * tick_ns /
+                 (span * (double)cpus));
+}
+
 int sm_run_interference_report(const struct sm_run *r, FILE *out,
                                struct sm_field *fields, size_t *n, size_t max) {
   size_t reps = 0, disturbed = 0, k;
@@ -136,13 +157,17 @@ int sm_run_interference_report(const struct sm_run *r, FILE *out,
     else
       snprintf(shown[m], sizeof shown[m], "%.3g", top[m]);
   }
+  char run_steal[32];
+  steal_over_run(r, run_steal, sizeof run_steal);
   if (reps > 0)
     fprintf(out,
             "interference: %zu of %zu repetitions disturbed (run delay over "
             "%g, steal over %g or other load over %g CPUs), %zu retaken; "
-            "worst run delay %s, steal %s, other load %s CPUs\n",
+            "worst run delay %s, steal %s, other load %s CPUs; steal over "
+            "the whole run %s\n",
             disturbed, reps, SM_DISTURBED_RUN_DELAY, SM_DISTURBED_STEAL,
-            SM_DISTURBED_OTHER_CPUS, r->retakes, shown[0], shown[1], shown[2]);
+            SM_DISTURBED_OTHER_CPUS, r->retakes, shown[0], shown[1], shown[2],
+            run_steal);
   double median, spread;
   drift_of(r, &median, &spread);
   if (!isnan(median))
@@ -162,6 +187,8 @@ int sm_run_interference_report(const struct sm_run *r, FILE *out,
                          100 * spread);
   rc =
       rc ? rc : sm_field_add(fields, n, max, "retaken_reps", "%zu", r->retakes);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "steal_share_run", "%s", run_steal);
   for (int m = 0; rc == 0 && m < 3; m++) {
     char key[48];
     snprintf(key, sizeof key, "%s_max", names[m]);

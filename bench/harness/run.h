@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "interference.h"
 #include "noise.h"
 #include "options.h"
 #include "outcome.h"
@@ -47,6 +48,7 @@ struct sm_run {
   char dir[4096];
   char started_at[32];
   uint64_t started_ns; /* sm_now_ns() when the first repetition began */
+  struct sm_cpu_times cpu_at_start;        /* /proc/stat then */
   const struct sm_variant *inject_variant; /* --inject-into, or NULL */
   uint64_t inject_iters;                   /* its calibrated delay */
   const struct sm_variant *hang_variant;   /* --inject-hang, or NULL */
