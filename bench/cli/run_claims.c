@@ -72,6 +72,7 @@ struct sm_claim_sampling {
                         judged claims' rules read) */
   unsigned rounds;
   double judge_s, total_s; /* time spent judging, and in all */
+  bool budget_ended;       /* the budget denied a repetition it wanted */
   char off[512];           /* why it did not run or stopped, or empty */
 };
 
@@ -190,6 +191,8 @@ static unsigned claim_max_reps(const struct sm_run *r) {
 /* Runs the rounds (see sm_run_claim_sampling). Returns 0, or a negative
  * errno with a sentence in msg when an interim summary failed. */
 static int sample(struct sm_claim_sampling *s, char *msg, size_t msg_size) {
+  bool spent_before = s->r->budget_spent;
+  s->r->budget_spent = false;
   int rc = judge_all(s, msg, msg_size);
   while (rc == 0 && !s->r->stopped_by && plan_round(s) > 0) {
     snapshot(s);
@@ -202,6 +205,8 @@ static int sample(struct sm_claim_sampling *s, char *msg, size_t msg_size) {
     credit_round(s);
     rc = judge_all(s, msg, msg_size);
   }
+  s->budget_ended = s->r->budget_spent;
+  s->r->budget_spent |= spent_before;
   return rc;
 }
 
@@ -215,7 +220,7 @@ static int report_sampling(const struct sm_claim_sampling *s, FILE *out,
           "claims: %zu inconclusive after the precision rounds; claim-driven "
           "sampling ran %u round(s) in %.1f s (%.1f s of it judging)%s\n",
           undecided, s->rounds, s->total_s, s->judge_s,
-          s->r->budget_spent ? "; the budget ended it" : "");
+          s->budget_ended ? "; the budget ended it" : "");
   int rc = sm_field_add(fields, n, max, "claim_sampling", "on");
   rc = rc ? rc
           : sm_field_add(fields, n, max, "claim_sampling_rounds", "%u",

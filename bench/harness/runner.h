@@ -43,9 +43,13 @@ struct sm_window_config {
 };
 
 /* The default entry grace of a window (see entry_grace_ns): a pass of a
- * manual-time batch, such as spawning 64 threads on a loaded machine, or a
- * 100 ms sleep, can outlast a short warm-up and window. */
-#define SM_WINDOW_ENTRY_GRACE_NS 2000000000ull
+ * manual-time batch, such as spawning 64 threads on a loaded machine, a
+ * 100 ms sleep, or 2000 idle threads touching 1 MiB of stack each (seconds),
+ * can outlast the warm-up and window. Every worker that began its loop
+ * returns to it while the window runs (partners block on each other only
+ * until STOP), so the grace ends only such long passes' wait; a worker that
+ * truly never returns is the watchdog's. */
+#define SM_WINDOW_ENTRY_GRACE_NS 30000000000ull
 
 /* The latency percentiles of one sampling role in one window. */
 struct sm_window_samples {
