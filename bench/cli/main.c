@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "syncmark_git_commit.h"
 
 static const struct {
   const char *name;

@@ -13,6 +13,7 @@
 #include "syncmark/clock.h"
 #include "syncmark/csv.h"
 #include "text.h"
+#include "syncmark_git_commit.h"
 
 /* Length of the runner-overhead probe window. */
 #define OVERHEAD_PROBE_NS 100000000u
