@@ -3,7 +3,7 @@
 # and exits 1 on any finding. The checks are pinned here (cppcheck) and in
 # .clang-tidy; a false positive is suppressed where it occurs, with its
 # reason (cppcheck-suppress, NOLINTNEXTLINE). clang-tidy takes the compiler
-# flags from build-lint/ (configured, never built).
+# flags from build-lint/ (configured; only its generated header is built).
 # Usage: scripts/lint.sh [cppcheck|clang-tidy]; LINT_JOBS (default 2) sets
 # how many files are checked at once.
 set -euo pipefail
@@ -42,6 +42,8 @@ fi
 if [ -z "$only" ] || [ "$only" = clang-tidy ]; then
   cmake -S . -B build-lint -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
     -DSYNCMARK_TESTS=OFF >/dev/null
+  # The one generated header (the build's commit) must exist to be read.
+  cmake --build build-lint --target syncmark-git-commit >/dev/null
   version=$(clang-tidy --version | sed -n 's/.*LLVM version \([^ ]*\).*/\1/p')
   checks=$(clang-tidy --list-checks -p build-lint "${files[0]}" |
            grep -c '^    ')
