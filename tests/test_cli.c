@@ -1334,13 +1334,18 @@ Test(cli, precision_target_is_recorded) {
   machine_field(rundir, "min_reps", value, sizeof value);
   cr_assert_str_eq(value, "6");
   /* C13 needs a contended arc_shared row this run lacks: claim-driven
-   * sampling runs, and says it does not sample that claim. */
+   * sampling runs but never samples it (its rows keep at most the rule's 15
+   * repetitions, checked below). Where C13 came out inconclusive (on a fast
+   * machine; a slow one, a sanitizer build, decides "does not hold" from
+   * the uncontended row alone), the run says why it was not sampled. */
   machine_field(rundir, "claim_sampling", value, sizeof value);
   cr_assert_str_eq(value, "on");
-  cr_assert_not_null(strstr(slurp(c.out_path), "C13: inconclusive, not "
-                                               "sampled: a row its rule needs "
-                                               "is missing"),
-                     "%s", slurp(c.out_path));
+  const char *out = slurp(c.out_path);
+  cr_assert_null(strstr(out, "C13: inconclusive after"), "%s", out);
+  if (strstr(out, "claims: 1 inconclusive"))
+    cr_assert_not_null(strstr(out, "C13: inconclusive, not sampled: a row "
+                                   "its rule needs is missing"),
+                       "%s", out);
   struct sm_csv_table t;
   read_csv(rundir, "summary.csv", SM_CSV_SUMMARY_HEADER, &t);
   for (size_t r = 0; r < t.nrows; r++)
