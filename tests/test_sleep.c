@@ -51,11 +51,10 @@ Test(sleep, both_slacks_check_out_with_ordered_overshoots) {
 Test(sleep, a_window_shorter_than_a_sleep_is_skipped) {
   struct sm_plan plan;
   plan_of(50000, &plan);
-  struct sm_window_config cfg = {
-      .warmup_ns = 5000000,
-      .duration_ns = 1000000,
-      .topo = topo,
-      .entry_grace_ns = 1};
+  struct sm_window_config cfg = {.warmup_ns = 5000000,
+                                 .duration_ns = 1000000,
+                                 .topo = topo,
+                                 .entry_grace_ns = 1};
   struct sm_results r = {0};
   char msg[256] = "";
   int rc =

@@ -51,16 +51,16 @@ Test(wake, every_case_checks_out_with_consistent_metrics) {
 }
 
 /* Without the runner's entry grace, a wake-up longer than the warm-up and
- * the window together: the one wake-up ends after STOP, none inside the window; the window checks out
- * and reports no latency or CPU figure (nothing was measured). */
+ * the window together: the one wake-up ends after STOP, none inside the window;
+ * the window checks out and reports no latency or CPU figure (nothing was
+ * measured). */
 Test(wake, a_window_shorter_than_a_wake_up_reports_nothing_of_it) {
   struct sm_plan plan;
   plan_of("wake/park", 100000, &plan);
-  struct sm_window_config cfg = {
-      .warmup_ns = 5000000,
-      .duration_ns = 1000000,
-      .topo = topo,
-      .entry_grace_ns = 1};
+  struct sm_window_config cfg = {.warmup_ns = 5000000,
+                                 .duration_ns = 1000000,
+                                 .topo = topo,
+                                 .entry_grace_ns = 1};
   struct sm_results r = {0};
   char msg[256] = "";
   const struct sm_case *c = &plan.cases[plan.ncases - 1]; /* none */

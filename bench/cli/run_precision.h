@@ -31,8 +31,8 @@ int sm_run_precision_report(const struct sm_run *r, FILE *out,
  * retaken_reps,
  * run_delay_share_max, steal_share_max and other_cpus_max (each "n/a"
  * where no repetition could measure it) and steal_share_run (the host's
- * steal over the whole run, "n/a" where /proc/stat has none). Returns 0 or the error of
- * sm_field_add. */
+ * steal over the whole run, "n/a" where /proc/stat has none). Returns 0 or the
+ * error of sm_field_add. */
 int sm_run_interference_report(const struct sm_run *r, FILE *out,
                                struct sm_field *fields, size_t *n, size_t max);
 

@@ -418,9 +418,9 @@ static void wait_entered(const struct sm_gate *gate, uint64_t deadline) {
 
 /* Drives the phases of a started window and returns its measured length:
  * the duration, longer when a worker entered MEASURE late (wait_entered, up
- * to cfg->entry_grace_ns; not for an isolated family, whose workers may never return to their loop); the
- * machine's CPU times just before MEASURE and just after STOP go to cpu[0]
- * and cpu[1]. */
+ * to cfg->entry_grace_ns; not for an isolated family, whose workers may never
+ * return to their loop); the machine's CPU times just before MEASURE and just
+ * after STOP go to cpu[0] and cpu[1]. */
 static uint64_t drive_phases(const struct sm_window_config *cfg,
                              const struct sm_case *c, struct sm_gate *gate,
                              struct start_gate *start,
