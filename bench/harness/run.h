@@ -66,10 +66,9 @@ struct sm_run {
 void sm_run_execute(struct sm_run *r);
 
 /* Runs one more repetition of every case for which wanted[c] is true
- * (indexed like the plan's cases) that is live, has had fewer than
- * max_reps and fits the budget (a case it denies sets budget_spent), in plan
- * order; an isolated family's in a child process of its own (the run must not
- * be
+ * (indexed like the plan's cases) that is live, has had fewer than max_reps
+ * and fits the budget (a case it denies sets budget_spent), in plan order;
+ * an isolated family's in a child process of its own (the run must not be
  * --isolate). Its repetition number follows the case's last one. Returns
  * how many repetitions ran; never fails (a problem is a case outcome, and
  * a signal sets stopped_by). */
