@@ -31,6 +31,10 @@ struct sm_gate {
   atomic_uint entered;
 };
 
+/* After a parameter a hook's signature requires but its body does not
+ * read. */
+#define SM_UNUSED __attribute__((unused))
+
 /* Which way a metric gets better, as its family declares it. */
 enum sm_direction {
   SM_HIGHER_IS_BETTER, /* throughput: ops/s, msgs/s, tasks/s */
@@ -59,6 +63,13 @@ struct sm_metric_decl {
  * `decls`, counted. */
 #define SM_METRIC_DECLS(decls)                                                 \
   .metric_decls = (decls), .nmetric_decls = SM_COUNT(decls)
+
+/* In an sm_family initializer: the window hooks prefix_setup, prefix_check
+ * and prefix_teardown (metrics and applies, which not every family has, are
+ * named on their own). */
+#define SM_FAMILY_HOOKS(prefix)                                                \
+  .setup = prefix##_setup, .check = prefix##_check,                            \
+  .teardown = prefix##_teardown
 
 /* In an sm_family initializer: its variants from the array `v`, counted. */
 #define SM_FAMILY_VARIANTS(v) .variants = (v), .nvariants = SM_COUNT(v)

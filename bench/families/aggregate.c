@@ -205,32 +205,28 @@ static void lq_close(struct locked_queue *q, int which) {
  * locked queue pair. put returns 0 or a negative errno, take 0 or -EPIPE
  * once every writer closed and the queue is drained; close says the thread
  * puts nothing more. */
-static inline int chan_put(struct agg_state *s, struct slot *t, int which,
-                           const struct item *it) {
-  (void)s;
-  (void)which;
+static inline int chan_put(struct agg_state *s SM_UNUSED, struct slot *t,
+                           int which SM_UNUSED, const struct item *it) {
   return sm_send(t->tx, it);
 }
 static inline int chan_take(struct agg_state *s, int which, struct item *out) {
   return sm_recv(s->rx[which], out);
 }
-static void chan_close(struct agg_state *s, struct slot *t, int which) {
-  (void)s;
-  (void)which;
+static void chan_close(struct agg_state *s SM_UNUSED, struct slot *t,
+                       int which SM_UNUSED) {
   sm_sender_release(t->tx);
   t->tx = NULL;
 }
-static inline int locked_put(struct agg_state *s, struct slot *t, int which,
-                             const struct item *it) {
-  (void)t;
+static inline int locked_put(struct agg_state *s, struct slot *t SM_UNUSED,
+                             int which, const struct item *it) {
   return lq_push(&s->lq, which, it);
 }
 static inline int locked_take(struct agg_state *s, int which,
                               struct item *out) {
   return lq_pop(&s->lq, which, out);
 }
-static void locked_close(struct agg_state *s, struct slot *t, int which) {
-  (void)t;
+static void locked_close(struct agg_state *s, struct slot *t SM_UNUSED,
+                         int which) {
   lq_close(&s->lq, which);
 }
 
@@ -620,19 +616,17 @@ static int aggregate_check(const struct sm_case *c, void *state,
                            size_t size) {
   struct agg_state *s = state;
   for (unsigned i = 0; i < s->nslots; i++)
-    if (s->slots[i].rc != 0) {
-      snprintf(msg, size, "thread %u could not pass an item on: %s", i,
-               strerror(-s->slots[i].rc));
-      return -EPROTO;
-    }
-  if (s->bad_seen) {
-    snprintf(msg, size,
-             "item (producer %u, seq %u, value %llu) is out of order, "
-             "repeated or altered (expected value %llu)",
-             s->bad.producer, s->bad.seq, (unsigned long long)s->bad.value,
-             (unsigned long long)s->bad_expected);
-    return -EPROTO;
-  }
+    if (s->slots[i].rc != 0)
+      return sm_kit_check_failed(msg, size,
+                                 "thread %u could not pass an item on: %s", i,
+                                 strerror(-s->slots[i].rc));
+  if (s->bad_seen)
+    return sm_kit_check_failed(
+        msg, size,
+        "item (producer %u, seq %u, value %llu) is out of order, "
+        "repeated or altered (expected value %llu)",
+        s->bad.producer, s->bad.seq, (unsigned long long)s->bad.value,
+        (unsigned long long)s->bad_expected);
   /* What the first threads (the updaters or producers; the one pipeline
    * thread) counted: updates, or items put per producer. */
   uint64_t expected = 0, checksum = 0;
@@ -652,14 +646,13 @@ static int aggregate_check(const struct sm_case *c, void *state,
   }
   uint64_t total = shared_total(s);
   int summed = queued || s->strategy == PIPE_SINGLE;
-  if (total != expected || (summed && s->sum != checksum)) {
-    snprintf(msg, size,
-             "total is %llu (expected %llu), checksum %llu (expected %llu)",
-             (unsigned long long)total, (unsigned long long)expected,
-             (unsigned long long)s->sum,
-             (unsigned long long)(summed ? checksum : 0));
-    return -EPROTO;
-  }
+  if (total != expected || (summed && s->sum != checksum))
+    return sm_kit_check_failed(
+        msg, size,
+        "total is %llu (expected %llu), checksum %llu (expected %llu)",
+        (unsigned long long)total, (unsigned long long)expected,
+        (unsigned long long)s->sum,
+        (unsigned long long)(summed ? checksum : 0));
   return 0;
 }
 
@@ -667,13 +660,11 @@ static int aggregate_check(const struct sm_case *c, void *state,
  * recorded of each worker: the counting role's updates and rate (as
  * ops_per_s), and the CPU time and voluntary switches of every thread of
  * the case between its edges. Returns 0 or the sink's error. */
-static int aggregate_metrics(const struct sm_case *c, void *state,
+static int aggregate_metrics(const struct sm_case *c SM_UNUSED,
+                             void *state SM_UNUSED,
                              const struct sm_worker *workers, unsigned n,
-                             struct sm_sink *sink, char *msg, size_t size) {
-  (void)c;
-  (void)state;
-  (void)msg;
-  (void)size;
+                             struct sm_sink *sink, char *msg SM_UNUSED,
+                             size_t size SM_UNUSED) {
   double updates;
   double rate = sm_kit_counted_rate(workers, n, &updates);
   double cpu = 0, vcsw = 0;
@@ -725,10 +716,8 @@ const struct sm_family sm_family_aggregate = {
                "channel, merge; and a 3-stage pipeline",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = aggregate_setup,
-    .check = aggregate_check,
+    SM_FAMILY_HOOKS(aggregate),
     .metrics = aggregate_metrics,
-    .teardown = aggregate_teardown,
     .extra_threads = 2,
     .headline_metric = "updates_per_s",
     SM_METRIC_DECLS(metric_decls),

@@ -281,8 +281,8 @@ static int bp_setup(const struct sm_case *c, void **state) {
 
 /* The family's applies: the RSS it reports comes from /proc/self/statm.
  * Returns 0, or SM_MEASURE_SKIP with the reason in msg. */
-static int bp_applies(const struct sm_case *c, char *msg, size_t size) {
-  (void)c;
+static int bp_applies(const struct sm_case *c SM_UNUSED, char *msg,
+                      size_t size) {
   int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   double rss = fd >= 0 ? rss_kib(fd) : -1;
   if (fd >= 0)
@@ -304,9 +304,9 @@ static uint64_t max_depth(const struct consumer *cs) {
 /* Self-check: no failed send or receive, every message consumed once and
  * in order, and a bounded queue never above its capacity. Returns 0 or
  * -EPROTO with the numbers in msg. */
-static int bp_check(const struct sm_case *c, void *state,
-                    const struct sm_worker *workers, char *msg, size_t size) {
-  (void)c, (void)workers;
+static int bp_check(const struct sm_case *c SM_UNUSED, void *state,
+                    const struct sm_worker *workers SM_UNUSED, char *msg,
+                    size_t size) {
   const struct bp_state *s = state;
   const struct producer *p = &s->prod;
   const struct consumer *cs = &s->cons;
@@ -368,10 +368,10 @@ static int add_series(const struct bp_state *s, const struct sm_worker *cw,
 /* The family's metrics of a checked window, from the workers' counts, the
  * consumer's points and the runner's edges of the producer's MEASURE
  * phase. Returns 0 or a negative errno of the sink. */
-static int bp_metrics(const struct sm_case *c, void *state,
-                      const struct sm_worker *workers, unsigned n,
-                      struct sm_sink *sink, char *msg, size_t size) {
-  (void)c, (void)n, (void)msg, (void)size;
+static int bp_metrics(const struct sm_case *c SM_UNUSED, void *state,
+                      const struct sm_worker *workers, unsigned n SM_UNUSED,
+                      struct sm_sink *sink, char *msg SM_UNUSED,
+                      size_t size SM_UNUSED) {
   const struct bp_state *s = state;
   const struct producer *p = &s->prod;
   const struct consumer *cs = &s->cons;
@@ -423,10 +423,9 @@ static const struct sm_role roles[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {.name = "syncmark",
-     .summary = "syncmark's channel, a producer faster than its consumer",
-     .roles = roles,
-     .nroles = 2},
+    SM_KIT_ROLES_VARIANT(
+        "syncmark", "syncmark's channel, a producer faster than its consumer",
+        roles),
 };
 
 /* The metrics bp_metrics adds (the sampled lengths of refused sends are
@@ -458,9 +457,7 @@ const struct sm_family sm_family_backpressure = {
     .extra_threads = 1,
     .headline_metric = "blocked_share",
     .applies = bp_applies,
-    .setup = bp_setup,
-    .check = bp_check,
+    SM_FAMILY_HOOKS(bp),
     .metrics = bp_metrics,
-    .teardown = bp_teardown,
     SM_METRIC_DECLS(metric_decls),
 };

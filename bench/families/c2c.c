@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "family.h"
+#include "kit.h"
 
 /* The line's two values: the initiator hands the ball (BALL), the
  * responder hands it back (HOME). */
@@ -98,8 +99,7 @@ static void cas_responder(struct sm_worker *w) {
   play(w, 1, 1);
 }
 
-static int c2c_setup(const struct sm_case *c, void **state) {
-  (void)c;
+static int c2c_setup(const struct sm_case *c SM_UNUSED, void **state) {
   struct c2c_state *s = aligned_alloc(SM_CACHE_LINE, sizeof *s);
   if (!s)
     return -ENOMEM;
@@ -113,18 +113,15 @@ static int c2c_setup(const struct sm_case *c, void **state) {
 /* Self-check: the ball really travelled: the balls the initiator threw
  * (store: saw come back) and those the responder returned differ by at
  * most the one in flight when the window ended, and some did. */
-static int c2c_check(const struct sm_case *c, void *state,
+static int c2c_check(const struct sm_case *c SM_UNUSED, void *state SM_UNUSED,
                      const struct sm_worker *workers, char *msg,
                      size_t msg_size) {
-  (void)c;
-  (void)state;
   uint64_t a = workers[0].family_count, b = workers[1].family_count;
-  if (a == 0 || b == 0 || a > b + 1 || b > a + 1) {
-    snprintf(msg, msg_size,
-             "the initiator counted %llu balls, the responder returned %llu",
-             (unsigned long long)a, (unsigned long long)b);
-    return -EPROTO;
-  }
+  if (a == 0 || b == 0 || a > b + 1 || b > a + 1)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "the initiator counted %llu balls, the responder returned %llu",
+        (unsigned long long)a, (unsigned long long)b);
   return 0;
 }
 
@@ -145,16 +142,14 @@ static const struct sm_role cas_roles[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {.name = "store",
-     .summary = "load/store ping-pong: store the ball, spin on loads until "
-                "it comes back",
-     .roles = store_roles,
-     .nroles = 2},
-    {.name = "cas",
-     .summary = "compare-and-swap ping-pong: each side swaps the line to "
-                "its value",
-     .roles = cas_roles,
-     .nroles = 2},
+    SM_KIT_ROLES_VARIANT("store",
+                         "load/store ping-pong: store the ball, spin on loads "
+                         "until it comes back",
+                         store_roles),
+    SM_KIT_ROLES_VARIANT(
+        "cas",
+        "compare-and-swap ping-pong: each side swaps the line to its value",
+        cas_roles),
 };
 
 const struct sm_family sm_family_c2c = {
@@ -162,9 +157,7 @@ const struct sm_family sm_family_c2c = {
     .summary = "core-to-core map: a cache line passed between every pair of "
                "PUs, one-way ns",
     SM_FAMILY_VARIANTS(variants),
-    .setup = c2c_setup,
-    .check = c2c_check,
-    .teardown = c2c_teardown,
+    SM_FAMILY_HOOKS(c2c),
     .shape = SM_SHAPE_PU_PAIRS,
     .headline_metric = "ns_per_op",
 };

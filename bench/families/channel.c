@@ -357,8 +357,8 @@ static inline int ck_pop(struct ckq *q, unsigned char *out, size_t bytes) {
  * K_done (producer p sent its last message). The workers below call them
  * directly. ---- */
 
-static inline int syncmark_send(struct chan_state *s, struct producer *p) {
-  (void)s;
+static inline int syncmark_send(struct chan_state *s SM_UNUSED,
+                                struct producer *p) {
   return sm_send(p->tx, p->msg);
 }
 static inline int syncmark_recv(struct chan_state *s) {
@@ -368,8 +368,8 @@ static inline int syncmark_recv(struct chan_state *s) {
 static inline size_t syncmark_len(struct chan_state *s) {
   return sm_receiver_len(s->rx);
 }
-static inline void syncmark_done(struct chan_state *s, struct producer *p) {
-  (void)s;
+static inline void syncmark_done(struct chan_state *s SM_UNUSED,
+                                 struct producer *p) {
   sm_sender_release(p->tx);
   p->tx = NULL;
 }
@@ -384,8 +384,8 @@ static inline size_t pipe_len(struct chan_state *s) {
   (void)s; /* never unbounded */
   return 0;
 }
-static inline void pipe_done(struct chan_state *s, struct producer *p) {
-  (void)s;
+static inline void pipe_done(struct chan_state *s SM_UNUSED,
+                             struct producer *p) {
   close(p->wfd); /* the last one closed gives the consumer end of file */
   p->wfd = -1;
 }
@@ -399,8 +399,8 @@ static inline int mutex_recv(struct chan_state *s) {
 static inline size_t mutex_len(struct chan_state *s) {
   return mq_len(&s->mq);
 }
-static inline void mutex_done(struct chan_state *s, struct producer *p) {
-  (void)p;
+static inline void mutex_done(struct chan_state *s,
+                              struct producer *p SM_UNUSED) {
   mq_sender_done(&s->mq);
 }
 
@@ -415,8 +415,7 @@ static inline size_t ck_len(struct chan_state *s) {
   (void)s; /* never unbounded */
   return 0;
 }
-static inline void ck_done(struct chan_state *s, struct producer *p) {
-  (void)p;
+static inline void ck_done(struct chan_state *s, struct producer *p SM_UNUSED) {
   atomic_store_explicit(&s->ck.done, true, memory_order_release);
 }
 #endif
@@ -690,36 +689,29 @@ static int channel_setup(const struct sm_case *c, void **state) {
 /* The self-check: no send or receive failed, no bad message, and every
  * producer's messages all arrived, in order. Returns 0 or -EPROTO with the
  * numbers in msg. */
-static int channel_check(const struct sm_case *c, void *state,
-                         const struct sm_worker *workers, char *msg,
+static int channel_check(const struct sm_case *c SM_UNUSED, void *state,
+                         const struct sm_worker *workers SM_UNUSED, char *msg,
                          size_t size) {
-  (void)c, (void)workers;
   const struct chan_state *s = state;
-  if (s->cons.error) {
-    snprintf(msg, size, "%s", s->cons.why);
-    return -EPROTO;
-  }
+  if (s->cons.error)
+    return sm_kit_check_failed(msg, size, "%s", s->cons.why);
   uint64_t sent = 0;
   for (unsigned i = 0; i < s->producers; i++) {
     const struct producer *p = &s->prod[i];
-    if (p->error) {
-      snprintf(msg, size, "producer %u: send %llu failed: %s", i,
-               (unsigned long long)p->sent, strerror(-p->error));
-      return -EPROTO;
-    }
-    if (p->sent != s->cons.next[i]) {
-      snprintf(msg, size, "producer %u sent %llu messages, %llu arrived", i,
-               (unsigned long long)p->sent,
-               (unsigned long long)s->cons.next[i]);
-      return -EPROTO;
-    }
+    if (p->error)
+      return sm_kit_check_failed(msg, size, "producer %u: send %llu failed: %s",
+                                 i, (unsigned long long)p->sent,
+                                 strerror(-p->error));
+    if (p->sent != s->cons.next[i])
+      return sm_kit_check_failed(
+          msg, size, "producer %u sent %llu messages, %llu arrived", i,
+          (unsigned long long)p->sent, (unsigned long long)s->cons.next[i]);
     sent += p->sent;
   }
-  if (sent != s->cons.received) {
-    snprintf(msg, size, "%llu messages sent, %llu received",
-             (unsigned long long)sent, (unsigned long long)s->cons.received);
-    return -EPROTO;
-  }
+  if (sent != s->cons.received)
+    return sm_kit_check_failed(msg, size, "%llu messages sent, %llu received",
+                               (unsigned long long)sent,
+                               (unsigned long long)s->cons.received);
   return 0;
 }
 
@@ -734,10 +726,10 @@ static double usage_ns(const struct rusage *u) {
  * the process's CPU time at those edges per message, and with the
  * producers' sends the backlog left at STOP. Returns 0 or a negative errno
  * of the sink. */
-static int channel_metrics(const struct sm_case *c, void *state,
+static int channel_metrics(const struct sm_case *c SM_UNUSED, void *state,
                            const struct sm_worker *workers, unsigned n,
-                           struct sm_sink *sink, char *msg, size_t size) {
-  (void)c, (void)msg, (void)size;
+                           struct sm_sink *sink, char *msg SM_UNUSED,
+                           size_t size SM_UNUSED) {
   const struct chan_state *s = state;
   const struct sm_worker *cw = &workers[n - 1];
   double got = (double)(cw->ops_at_stop - cw->ops_at_measure);
@@ -801,9 +793,8 @@ static int add_peer_metrics(const struct sm_peer_result *pr,
       received == 0) {
     char last[160];
     sm_peer_last_line(pr->output, last, sizeof last);
-    snprintf(msg, size, "the Rust peer printed no result line (last: '%s')",
-             last);
-    return -EPROTO;
+    return sm_kit_check_failed(
+        msg, size, "the Rust peer printed no result line (last: '%s')", last);
   }
   int rc = sm_sink_metric(sink, "msgs_per_s", "msgs/s", rate);
   if (rc == 0)
@@ -1009,21 +1000,17 @@ CHANNEL_ROLES(ck)
 
 /* In enum kind order. */
 static const struct sm_variant variants[] = {
-    {.name = "syncmark",
-     .summary = "syncmark's channel (core channel.h)",
-     .roles = syncmark_roles,
-     .nroles = 2},
+    SM_KIT_ROLES_VARIANT("syncmark", "syncmark's channel (core channel.h)",
+                         syncmark_roles),
     {.name = "rust_std",
      .summary = "Rust's std::sync::mpsc (peer process bench/peers/mpsc.rs)",
      .measure = measure_rust},
-    {.name = "pipe",
-     .summary = "a pipe (bounded capacities; sized with F_SETPIPE_SZ)",
-     .roles = pipe_roles,
-     .nroles = 2},
-    {.name = "mutex_condvar",
-     .summary = "the lesson's Mutex<VecDeque> + Condvar queue",
-     .roles = mutex_roles,
-     .nroles = 2},
+    SM_KIT_ROLES_VARIANT("pipe",
+                         "a pipe (bounded capacities; sized with F_SETPIPE_SZ)",
+                         pipe_roles),
+    SM_KIT_ROLES_VARIANT("mutex_condvar",
+                         "the lesson's Mutex<VecDeque> + Condvar queue",
+                         mutex_roles),
     {.name = "ck_ring",
      .summary = "Concurrency Kit's SPSC ck_ring, spinning (1 producer)",
      .roles = CK_ROLES,
@@ -1055,10 +1042,8 @@ const struct sm_family sm_family_channel = {
                "capacity (-1 = unbounded) and message size",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = channel_setup,
-    .check = channel_check,
+    SM_FAMILY_HOOKS(channel),
     .metrics = channel_metrics,
-    .teardown = channel_teardown,
     .applies = channel_applies,
     .extra_threads = 1,
     .headline_metric = "msgs_per_s",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/lockops.h"
 #include "syncmark/work.h"
 
@@ -186,21 +187,18 @@ static int contention_check(const struct sm_case *c, void *state,
   const struct contention_state *s = state;
   uint64_t writes = 0;
   for (unsigned i = 0; i < c->threads; i++) {
-    if (workers[i].family_count > workers[i].ops_at_stop) {
-      snprintf(msg, msg_size, "thread %u counted %llu writes in %llu ops", i,
-               (unsigned long long)workers[i].family_count,
-               (unsigned long long)workers[i].ops_at_stop);
-      return -EPROTO;
-    }
+    if (workers[i].family_count > workers[i].ops_at_stop)
+      return sm_kit_check_failed(msg, msg_size,
+                                 "thread %u counted %llu writes in %llu ops", i,
+                                 (unsigned long long)workers[i].family_count,
+                                 (unsigned long long)workers[i].ops_at_stop);
     writes += workers[i].family_count;
   }
   uint64_t value = final_value(c, s);
-  if (value != writes) {
-    snprintf(msg, msg_size,
-             "counter is %llu but the threads counted %llu writes",
-             (unsigned long long)value, (unsigned long long)writes);
-    return -EPROTO;
-  }
+  if (value != writes)
+    return sm_kit_check_failed(
+        msg, msg_size, "counter is %llu but the threads counted %llu writes",
+        (unsigned long long)value, (unsigned long long)writes);
   return 0;
 }
 
@@ -249,7 +247,5 @@ const struct sm_family sm_family_contention = {
     .summary = "one shared counter under locks, rwlocks and atomics",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = contention_setup,
-    .check = contention_check,
-    .teardown = contention_teardown,
+    SM_FAMILY_HOOKS(contention),
 };

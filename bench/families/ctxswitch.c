@@ -66,14 +66,12 @@ struct pingpong {
  * one that does aborts the process, as an OS call that cannot fail does
  * in syncmark. */
 
-static inline void futex_send(struct pingpong *s, int to, int v) {
-  (void)to;
+static inline void futex_send(struct pingpong *s, int to SM_UNUSED, int v) {
   atomic_store_explicit(&s->ball, v, memory_order_release);
   (void)sm_futex_wake(&s->ball, 1);
 }
 
-static inline int futex_recv(struct pingpong *s, int side, int prev) {
-  (void)side;
+static inline int futex_recv(struct pingpong *s, int side SM_UNUSED, int prev) {
   int v;
   while ((v = atomic_load_explicit(&s->ball, memory_order_acquire)) == prev)
     (void)sm_futex_wait(&s->ball, prev, NULL);
@@ -101,8 +99,7 @@ static inline void pipe_send(struct pingpong *s, int to, int v) {
   write_or_abort(s->fds[to][1], &v, sizeof v);
 }
 
-static inline int pipe_recv(struct pingpong *s, int side, int prev) {
-  (void)prev;
+static inline int pipe_recv(struct pingpong *s, int side, int prev SM_UNUSED) {
   int v;
   read_or_abort(s->fds[side][0], &v, sizeof v);
   return v;
@@ -151,15 +148,13 @@ static inline int park_recv(struct pingpong *s, int side, int prev) {
   return v;
 }
 
-static inline void spin_send(struct pingpong *s, int to, int v) {
-  (void)to;
+static inline void spin_send(struct pingpong *s, int to SM_UNUSED, int v) {
   atomic_store_explicit(&s->ball, v, memory_order_release);
 }
 
 /* Spins until the ball leaves `prev`, yielding the PU after every
  * SPIN_BEFORE_YIELD pauses. */
-static inline int spin_recv(struct pingpong *s, int side, int prev) {
-  (void)side;
+static inline int spin_recv(struct pingpong *s, int side SM_UNUSED, int prev) {
   int v;
   for (unsigned i = 1;
        (v = atomic_load_explicit(&s->ball, memory_order_acquire)) == prev;
@@ -460,27 +455,25 @@ static int ctxswitch_check(const struct sm_case *c, void *state,
   uint64_t sent = workers[0].ops_at_stop;
   double rounds = measured_rounds(workers);
   if (a->received != sent || a->bad ||
-      (!s->alone && (b->received != sent || b->bad))) {
-    snprintf(msg, size,
-             "token count mismatch: %llu round trips sent, side 0 got %llu "
-             "(%llu bad), side 1 got %llu (%llu bad)",
-             (unsigned long long)sent, (unsigned long long)a->received,
-             (unsigned long long)a->bad, (unsigned long long)b->received,
-             (unsigned long long)b->bad);
-    return -EPROTO;
-  }
+      (!s->alone && (b->received != sent || b->bad)))
+    return sm_kit_check_failed(
+        msg, size,
+        "token count mismatch: %llu round trips sent, side 0 got %llu "
+        "(%llu bad), side 1 got %llu (%llu bad)",
+        (unsigned long long)sent, (unsigned long long)a->received,
+        (unsigned long long)a->bad, (unsigned long long)b->received,
+        (unsigned long long)b->bad);
   unsigned n = s->alone ? 1 : 2;
   double vcsw = switches(workers, n, 1) / rounds;
   double all = vcsw + switches(workers, n, 0) / rounds;
   if (!s->alone && mechs[c->variant - variants] != M_SPIN && same_pu(c) &&
-      rounds >= MIN_SWITCH_CHECK && (all < 1.8 || vcsw < 0.5)) {
-    snprintf(msg, size,
-             "threads on one PU handed the token back %.0f times with only "
-             "%.2f context switches per round trip, %.2f voluntary (2 and "
-             "at least 1 expected)",
-             rounds, all, vcsw);
-    return -EPROTO;
-  }
+      rounds >= MIN_SWITCH_CHECK && (all < 1.8 || vcsw < 0.5))
+    return sm_kit_check_failed(
+        msg, size,
+        "threads on one PU handed the token back %.0f times with only "
+        "%.2f context switches per round trip, %.2f voluntary (2 and "
+        "at least 1 expected)",
+        rounds, all, vcsw);
   return 0;
 }
 
@@ -489,10 +482,10 @@ static int ctxswitch_check(const struct sm_case *c, void *state,
  * and the switches of both threads per round trip; none when no round
  * trip was measured (a thread that got no CPU in the window). Returns 0
  * or the sink's error. */
-static int ctxswitch_metrics(const struct sm_case *c, void *state,
+static int ctxswitch_metrics(const struct sm_case *c SM_UNUSED, void *state,
                              const struct sm_worker *workers, unsigned n,
-                             struct sm_sink *sink, char *msg, size_t size) {
-  (void)c, (void)msg, (void)size;
+                             struct sm_sink *sink, char *msg SM_UNUSED,
+                             size_t size SM_UNUSED) {
   const struct pingpong *s = state;
   double rounds = measured_rounds(workers);
   if (rounds <= 0)
@@ -589,13 +582,12 @@ static int perf_result(const struct sm_peer_result *r, long loops,
   long executed = 0;
   double usecs;
   if (parse_perf(r->output, &executed, &usecs) != 0 || executed != loops ||
-      !(usecs > 0)) {
-    snprintf(msg, size,
-             "perf bench sched pipe ran %ld of %ld operations, or its output "
-             "could not be read: %s",
-             executed, loops, last);
-    return -EPROTO;
-  }
+      !(usecs > 0))
+    return sm_kit_check_failed(
+        msg, size,
+        "perf bench sched pipe ran %ld of %ld operations, or its output "
+        "could not be read: %s",
+        executed, loops, last);
   double rtt = usecs * 1000;
   double n = (double)loops;
   int rc = sm_sink_metric(sink, "rtt_ns", "ns", rtt);
@@ -655,11 +647,10 @@ static int perf_measure(const struct sm_measure_config *cfg,
   struct sm_peer_result r;
   uint64_t limit = 20 * cfg->duration_ns + 10000000000u;
   rc = sm_peer_run(argv, limit, &r);
-  if (rc == -ETIMEDOUT) {
-    snprintf(msg, size, "perf bench sched pipe -l %ld did not finish in %.0f s",
-             loops, (double)limit / 1e9);
-    return -EPROTO;
-  }
+  if (rc == -ETIMEDOUT)
+    return sm_kit_check_failed(
+        msg, size, "perf bench sched pipe -l %ld did not finish in %.0f s",
+        loops, (double)limit / 1e9);
   if (rc != 0) {
     snprintf(msg, size, "cannot start perf: %s", strerror(-rc));
     return SM_MEASURE_SKIP;
@@ -687,10 +678,8 @@ const struct sm_family sm_family_ctxswitch = {
     .summary = "token ping-pong between two threads: futex, pipe, eventfd, "
                "condvar, park, spin, perf's pipe; per pair placement",
     SM_FAMILY_VARIANTS(variants),
-    .setup = ctxswitch_setup,
-    .check = ctxswitch_check,
+    SM_FAMILY_HOOKS(ctxswitch),
     .metrics = ctxswitch_metrics,
-    .teardown = ctxswitch_teardown,
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "rtt_ns",
     SM_METRIC_DECLS(metric_decls),

@@ -261,20 +261,18 @@ static int deadlock_check(const struct sm_case *c, void *state,
   for (unsigned i = 0; i < 3; i++)
     left += !workers[i].joined;
   const struct findings *f = &s->found;
-  if (f->proven_look && s->mode != MODE_UNORDERED) {
-    snprintf(msg, msg_size,
-             "both threads stuck holding one lock although %s cannot "
-             "deadlock",
-             c->variant->name);
-    return -EPROTO;
-  }
-  if (!left && f->proven_look) {
-    snprintf(msg, msg_size,
-             "the detector proved a deadlock at look %llu but every thread "
-             "returned",
-             (unsigned long long)f->proven_look);
-    return -EPROTO;
-  }
+  if (f->proven_look && s->mode != MODE_UNORDERED)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "both threads stuck holding one lock although %s cannot "
+        "deadlock",
+        c->variant->name);
+  if (!left && f->proven_look)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "the detector proved a deadlock at look %llu but every thread "
+        "returned",
+        (unsigned long long)f->proven_look);
   if (left && !f->proven_look) {
     snprintf(msg, msg_size,
              "%u threads did not stop after the window and no deadlock was "
@@ -286,14 +284,12 @@ static int deadlock_check(const struct sm_case *c, void *state,
   uint64_t a = atomic_load_explicit(&s->a.value, memory_order_relaxed);
   uint64_t b = atomic_load_explicit(&s->b.value, memory_order_relaxed);
   uint64_t ops = total_ops(s);
-  if (a != ops || b != ops) {
-    snprintf(msg, msg_size,
-             "values protected by the locks are %llu and %llu but the "
-             "threads counted %llu operations",
-             (unsigned long long)a, (unsigned long long)b,
-             (unsigned long long)ops);
-    return -EPROTO;
-  }
+  if (a != ops || b != ops)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "values protected by the locks are %llu and %llu but the "
+        "threads counted %llu operations",
+        (unsigned long long)a, (unsigned long long)b, (unsigned long long)ops);
   return 0;
 }
 
@@ -303,13 +299,10 @@ static int deadlock_check(const struct sm_case *c, void *state,
  * stop) and the operations before it; otherwise, for trylock, back-offs per
  * measured lock pair (the runner adds ops_per_s). Returns 0 or
  * sm_sink_metric's error. */
-static int deadlock_metrics(const struct sm_case *c, void *state,
-                            const struct sm_worker *workers, unsigned n,
-                            struct sm_sink *sink, char *msg, size_t msg_size) {
-  (void)c;
-  (void)n;
-  (void)msg;
-  (void)msg_size;
+static int deadlock_metrics(const struct sm_case *c SM_UNUSED, void *state,
+                            const struct sm_worker *workers,
+                            unsigned n SM_UNUSED, struct sm_sink *sink,
+                            char *msg SM_UNUSED, size_t msg_size SM_UNUSED) {
   struct deadlock_state *s = state;
   const struct findings *f = &s->found;
   int dead = f->proven_look != 0;
@@ -356,21 +349,16 @@ static const struct sm_role roles[] = {
 };
 
 static const struct sm_variant variants[] = {
-    [MODE_UNORDERED] = {.name = "unordered",
-                        .summary = "two threads take two locks in opposite "
-                                   "orders (may deadlock)",
-                        .roles = roles,
-                        .nroles = 2},
-    [MODE_ORDERED] = {.name = "ordered",
-                      .summary = "both threads take the locks in one order",
-                      .roles = roles,
-                      .nroles = 2},
-    [MODE_TRYLOCK] = {.name = "trylock_backoff",
-                      .summary = "opposite orders; the second lock by "
-                                 "trylock, releasing the first and backing "
-                                 "off on failure",
-                      .roles = roles,
-                      .nroles = 2},
+    [MODE_UNORDERED] = SM_KIT_ROLES_VARIANT(
+        "unordered",
+        "two threads take two locks in opposite orders (may deadlock)", roles),
+    [MODE_ORDERED] = SM_KIT_ROLES_VARIANT(
+        "ordered", "both threads take the locks in one order", roles),
+    [MODE_TRYLOCK] =
+        SM_KIT_ROLES_VARIANT("trylock_backoff",
+                             "opposite orders; the second lock by trylock, "
+                             "releasing the first and backing off on failure",
+                             roles),
 };
 
 /* The family's own metrics (the runner adds ops_per_s ... for a window
@@ -399,10 +387,8 @@ const struct sm_family sm_family_deadlock = {
                "the deadlock), one order, trylock with back-off",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = deadlock_setup,
-    .check = deadlock_check,
+    SM_FAMILY_HOOKS(deadlock),
     .metrics = deadlock_metrics,
-    .teardown = deadlock_teardown,
     .shape = SM_SHAPE_PAIR,
     .isolated = 1,
     .extra_threads = 1,

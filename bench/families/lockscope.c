@@ -88,10 +88,9 @@ static int lockscope_check(const struct sm_case *c, void *state,
     ops += workers[i].ops_at_stop;
   if (s->value == ops)
     return 0;
-  snprintf(msg, msg_size,
-           "counter is %llu but the threads counted %llu operations",
-           (unsigned long long)s->value, (unsigned long long)ops);
-  return -EPROTO;
+  return sm_kit_check_failed(
+      msg, msg_size, "counter is %llu but the threads counted %llu operations",
+      (unsigned long long)s->value, (unsigned long long)ops);
 }
 
 /* Frees the state of one window. */
@@ -125,7 +124,5 @@ const struct sm_family sm_family_lockscope = {
     .summary = "a mutex held across slow work vs only around the update",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = lockscope_setup,
-    .check = lockscope_check,
-    .teardown = lockscope_teardown,
+    SM_FAMILY_HOOKS(lockscope),
 };

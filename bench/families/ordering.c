@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "family.h"
+#include "kit.h"
 
 /* Axis indexes into sm_case.param. */
 enum { AXIS_SHARED };
@@ -149,14 +150,13 @@ static int check_stored(const char *what, uint64_t v, int only,
                          : tag >= 1 && tag <= (uint64_t)threads;
   uint64_t ops = tag_ok ? workers[tag - 1].ops_at_stop : 0;
   int count_ok = tag_ok && (only >= 0 ? n + 1 == ops : n < ops);
-  if (!count_ok) {
-    snprintf(msg, msg_size,
-             "%s holds 0x%llx: tag %llu count %llu is not a store of its "
-             "thread(s) (%u threads)",
-             what, (unsigned long long)v, (unsigned long long)tag,
-             (unsigned long long)n, threads);
-    return -EPROTO;
-  }
+  if (!count_ok)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "%s holds 0x%llx: tag %llu count %llu is not a store of its "
+        "thread(s) (%u threads)",
+        what, (unsigned long long)v, (unsigned long long)tag,
+        (unsigned long long)n, threads);
   return 0;
 }
 
@@ -190,14 +190,12 @@ static int check_loads(const struct ordering_state *s,
                        size_t msg_size) {
   for (unsigned i = 0; i < s->threads; i++) {
     uint64_t expect = SEED_VALUE * workers[i].ops_at_stop;
-    if (workers[i].family_count != expect) {
-      snprintf(msg, msg_size,
-               "thread %u: %llu loads summed to %llu, expected %llu", i,
-               (unsigned long long)workers[i].ops_at_stop,
-               (unsigned long long)workers[i].family_count,
-               (unsigned long long)expect);
-      return -EPROTO;
-    }
+    if (workers[i].family_count != expect)
+      return sm_kit_check_failed(
+          msg, msg_size, "thread %u: %llu loads summed to %llu, expected %llu",
+          i, (unsigned long long)workers[i].ops_at_stop,
+          (unsigned long long)workers[i].family_count,
+          (unsigned long long)expect);
   }
   return 0;
 }
@@ -218,23 +216,20 @@ static int check_increments(enum op_kind op, const struct ordering_state *s,
     uint64_t mine = increments(op, &workers[i]);
     uint64_t word =
         atomic_load_explicit(&s->own[i].value, memory_order_relaxed);
-    if (mine > workers[i].ops_at_stop || (!s->use_shared && word != mine)) {
-      snprintf(msg, msg_size,
-               "thread %u: word %llu, %llu increments in %llu passes", i,
-               (unsigned long long)word, (unsigned long long)mine,
-               (unsigned long long)workers[i].ops_at_stop);
-      return -EPROTO;
-    }
+    if (mine > workers[i].ops_at_stop || (!s->use_shared && word != mine))
+      return sm_kit_check_failed(
+          msg, msg_size, "thread %u: word %llu, %llu increments in %llu passes",
+          i, (unsigned long long)word, (unsigned long long)mine,
+          (unsigned long long)workers[i].ops_at_stop);
     total += mine;
   }
   uint64_t shared =
       atomic_load_explicit(&s->shared.value, memory_order_relaxed);
-  if (s->use_shared && shared != total) {
-    snprintf(msg, msg_size,
-             "shared word is %llu but the threads counted %llu increments",
-             (unsigned long long)shared, (unsigned long long)total);
-    return -EPROTO;
-  }
+  if (s->use_shared && shared != total)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "shared word is %llu but the threads counted %llu increments",
+        (unsigned long long)shared, (unsigned long long)total);
   return 0;
 }
 
@@ -250,11 +245,9 @@ static int ordering_check(const struct sm_case *c, void *state,
   uint64_t ops = 0;
   for (unsigned i = 0; i < c->threads; i++)
     ops += workers[i].ops_at_stop;
-  if (ops == 0) {
-    snprintf(msg, msg_size, "none of the %u threads did an operation",
-             c->threads);
-    return -EPROTO;
-  }
+  if (ops == 0)
+    return sm_kit_check_failed(
+        msg, msg_size, "none of the %u threads did an operation", c->threads);
   switch (op_of(c)) {
   case OP_STORE:
     return check_stores(s, workers, msg, msg_size);
@@ -305,8 +298,6 @@ const struct sm_family sm_family_ordering = {
                "or shared cache line",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = ordering_setup,
-    .check = ordering_check,
-    .teardown = ordering_teardown,
+    SM_FAMILY_HOOKS(ordering),
     .headline_metric = "ns_per_op",
 };

@@ -233,19 +233,17 @@ static int oversub_setup(const struct sm_case *c, void **state) {
  * chunk's result (the work really ran, as counted). Returns 0 or -EPROTO
  * with msg. */
 static int oversub_check(const struct sm_case *c, void *state,
-                         const struct sm_worker *workers, char *msg,
+                         const struct sm_worker *workers SM_UNUSED, char *msg,
                          size_t size) {
-  (void)workers;
   const struct oversub_state *s = state;
   for (unsigned i = 0; i < c->threads; i++) {
     const struct spinner_report *r = &s->report[i];
-    if (r->sum != r->chunks * s->one_chunk) {
-      snprintf(msg, size,
-               "thread %u of %u ran %" PRIu64 " chunks with work sum %" PRIu64
-               " (expected %" PRIu64 ")",
-               i, c->threads, r->chunks, r->sum, r->chunks * s->one_chunk);
-      return -EPROTO;
-    }
+    if (r->sum != r->chunks * s->one_chunk)
+      return sm_kit_check_failed(
+          msg, size,
+          "thread %u of %u ran %" PRIu64 " chunks with work sum %" PRIu64
+          " (expected %" PRIu64 ")",
+          i, c->threads, r->chunks, r->sum, r->chunks * s->one_chunk);
   }
   return 0;
 }
@@ -300,9 +298,8 @@ static double finish_spread(const struct oversub_state *s,
  * the sink's error. */
 static int oversub_metrics(const struct sm_case *c, void *state,
                            const struct sm_worker *workers, unsigned n,
-                           struct sm_sink *sink, char *msg, size_t size) {
-  (void)msg;
-  (void)size;
+                           struct sm_sink *sink, char *msg SM_UNUSED,
+                           size_t size SM_UNUSED) {
   const struct oversub_state *s = state;
   if (n < c->threads + 2)
     return 0;
@@ -373,10 +370,8 @@ const struct sm_family sm_family_oversub = {
     .summary = "oversubscription: N CPU-bound threads vs as many as PUs, "
                "same total work",
     SM_FAMILY_VARIANTS(variants),
-    .setup = oversub_setup,
-    .check = oversub_check,
+    SM_FAMILY_HOOKS(oversub),
     .metrics = oversub_metrics,
-    .teardown = oversub_teardown,
     .shape = SM_SHAPE_THREADS,
     .extra_threads = 2,
     SM_FAMILY_PU_MULTIPLES(pu_multiples),

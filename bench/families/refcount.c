@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "family.h"
+#include "kit.h"
 #include "syncmark/arc.h"
 
 /* Shared state of one window: one Arc every thread clones, and one private
@@ -21,8 +22,7 @@ struct refcount_state {
 static atomic_uint destroyed;
 
 /* Destructor of every object of the family; counts its runs. */
-static void count_destroy(void *payload) {
-  (void)payload;
+static void count_destroy(void *payload SM_UNUSED) {
   atomic_fetch_add_explicit(&destroyed, 1, memory_order_relaxed);
 }
 
@@ -121,19 +121,16 @@ static int refcount_check(const struct sm_case *c, void *state,
     bad += (sm_arc_strong_count(s->private_arcs[i]) != 1) +
            (sm_rc_strong_count(s->private_rcs[i]) != 1);
   unsigned ran = atomic_load_explicit(&destroyed, memory_order_relaxed);
-  if (bad || ran) {
-    snprintf(msg, msg_size,
-             "%zu object(s) not back to one reference, %u destructor(s) ran",
-             bad, ran);
-    return -EPROTO;
-  }
+  if (bad || ran)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "%zu object(s) not back to one reference, %u destructor(s) ran", bad,
+        ran);
   uint64_t passes = 0;
   for (unsigned i = 0; i < c->threads; i++)
     passes += workers[i].ops_at_stop;
-  if (passes == 0) {
-    snprintf(msg, msg_size, "no thread did a clone/release");
-    return -EPROTO;
-  }
+  if (passes == 0)
+    return sm_kit_check_failed(msg, msg_size, "no thread did a clone/release");
   return 0;
 }
 
@@ -154,7 +151,5 @@ const struct sm_family sm_family_refcount = {
     .summary = "clone+release of shared references: Arc shared, Arc "
                "private, Rc",
     SM_FAMILY_VARIANTS(variants),
-    .setup = refcount_setup,
-    .check = refcount_check,
-    .teardown = refcount_teardown,
+    SM_FAMILY_HOOKS(refcount),
 };

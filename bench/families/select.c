@@ -253,17 +253,14 @@ static int select_setup(const struct sm_case *c, void **state) {
  * message sent was noticed, or is still in its channel (one the consumer
  * left behind at the stop) as the next in sequence. Returns 0 or -EPROTO
  * with msg. */
-static int select_check(const struct sm_case *c, void *state,
-                        const struct sm_worker *workers, char *msg,
+static int select_check(const struct sm_case *c SM_UNUSED, void *state,
+                        const struct sm_worker *workers SM_UNUSED, char *msg,
                         size_t size) {
-  (void)c;
-  (void)workers;
   struct select_state *s = state;
-  if (s->send_rc != 0 || s->wait_rc != 0) {
-    snprintf(msg, size, "%s failed: %s", s->send_rc ? "a send" : "a wait",
-             strerror(-(s->send_rc ? s->send_rc : s->wait_rc)));
-    return -EPROTO;
-  }
+  if (s->send_rc != 0 || s->wait_rc != 0)
+    return sm_kit_check_failed(
+        msg, size, "%s failed: %s", s->send_rc ? "a send" : "a wait",
+        strerror(-(s->send_rc ? s->send_rc : s->wait_rc)));
   uint64_t seen = s->received;
   struct select_msg m;
   for (size_t i = 0; i < s->nchannels && !s->bad_seen; i++)
@@ -273,18 +270,16 @@ static int select_check(const struct sm_case *c, void *state,
         s->bad_index = (int)i;
         s->bad_seen = 1;
       }
-  if (s->bad_seen) {
-    snprintf(msg, size,
-             "message %llu sent on channel %u was received on channel %d "
-             "out of sequence",
-             (unsigned long long)s->bad.seq, s->bad.channel, s->bad_index);
-    return -EPROTO;
-  }
-  if (seen != s->sent) {
-    snprintf(msg, size, "%llu messages sent, %llu noticed or left queued",
-             (unsigned long long)s->sent, (unsigned long long)seen);
-    return -EPROTO;
-  }
+  if (s->bad_seen)
+    return sm_kit_check_failed(
+        msg, size,
+        "message %llu sent on channel %u was received on channel %d "
+        "out of sequence",
+        (unsigned long long)s->bad.seq, s->bad.channel, s->bad_index);
+  if (seen != s->sent)
+    return sm_kit_check_failed(
+        msg, size, "%llu messages sent, %llu noticed or left queued",
+        (unsigned long long)s->sent, (unsigned long long)seen);
   return 0;
 }
 
@@ -293,13 +288,11 @@ static int select_check(const struct sm_case *c, void *state,
  * nothing was sent (absent without a warm-up). From the clock and rusage
  * readings the runner took at those edges. Returns 0 or the sink's
  * error. */
-static int select_metrics(const struct sm_case *c, void *state,
+static int select_metrics(const struct sm_case *c SM_UNUSED,
+                          void *state SM_UNUSED,
                           const struct sm_worker *workers, unsigned n,
-                          struct sm_sink *sink, char *msg, size_t size) {
-  (void)c;
-  (void)state;
-  (void)msg;
-  (void)size;
+                          struct sm_sink *sink, char *msg SM_UNUSED,
+                          size_t size SM_UNUSED) {
   const struct sm_worker *w = n > 1 ? &workers[1] : NULL;
   if (!w || !w->saw_measure || w->ns_at_measure <= w->ns_at_begin)
     return 0;
@@ -346,10 +339,8 @@ const struct sm_family sm_family_select = {
                "try_recv polling with sleeps",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = select_setup,
-    .check = select_check,
+    SM_FAMILY_HOOKS(select),
     .metrics = select_metrics,
-    .teardown = select_teardown,
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "p50_ns",
     SM_METRIC_DECLS(metric_decls),

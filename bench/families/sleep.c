@@ -83,14 +83,12 @@ static const struct sm_role sleeper_role[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {.name = "slack_default",
-     .summary = "nanosleep with the thread's timer slack as it is",
-     .roles = sleeper_role,
-     .nroles = 1},
-    {.name = "slack_1ns",
-     .summary = "nanosleep with the timer slack set to 1 ns",
-     .roles = sleeper_role,
-     .nroles = 1},
+    SM_KIT_ROLES_VARIANT("slack_default",
+                         "nanosleep with the thread's timer slack as it is",
+                         sleeper_role),
+    SM_KIT_ROLES_VARIANT("slack_1ns",
+                         "nanosleep with the timer slack set to 1 ns",
+                         sleeper_role),
 };
 
 /* Creates the state of one window of case c. Returns 0 or -ENOMEM. */
@@ -120,13 +118,12 @@ static int sleep_check(const struct sm_case *c, void *state,
              strerror(s->prctl_errno));
     return -s->prctl_errno;
   }
-  if (s->early) {
-    snprintf(msg, size,
-             "a sleep of %" PRIu64 " ns returned after %" PRIu64 " ns (%" PRIu64
-             " sleeps ended early)",
-             s->ns, s->early_ns, s->early);
-    return -EPROTO;
-  }
+  if (s->early)
+    return sm_kit_check_failed(msg, size,
+                               "a sleep of %" PRIu64
+                               " ns returned after %" PRIu64 " ns (%" PRIu64
+                               " sleeps ended early)",
+                               s->ns, s->early_ns, s->early);
   if (workers[0].ops_at_stop > 0 &&
       workers[0].ops_at_stop == workers[0].ops_at_measure) {
     snprintf(msg, size,
@@ -142,10 +139,10 @@ static int sleep_check(const struct sm_case *c, void *state,
  * the requested one (the runner's MEASURE-phase span over the sleeps in
  * it), the timer slack in force and the sleeps measured; none without a
  * sleep in the window. Returns 0 or the sink's error. */
-static int sleep_metrics(const struct sm_case *c, void *state,
-                         const struct sm_worker *workers, unsigned n,
-                         struct sm_sink *sink, char *msg, size_t size) {
-  (void)c, (void)n, (void)msg, (void)size;
+static int sleep_metrics(const struct sm_case *c SM_UNUSED, void *state,
+                         const struct sm_worker *workers, unsigned n SM_UNUSED,
+                         struct sm_sink *sink, char *msg SM_UNUSED,
+                         size_t size SM_UNUSED) {
   const struct sleep_state *s = state;
   double sleeps = (double)(workers[0].ops_at_stop - workers[0].ops_at_measure);
   double span = (double)(workers[0].ns_at_stop - workers[0].ns_at_measure);
@@ -190,10 +187,8 @@ const struct sm_family sm_family_sleep = {
                "length, default timer slack vs 1 ns",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = sleep_setup,
-    .check = sleep_check,
+    SM_FAMILY_HOOKS(sleep),
     .metrics = sleep_metrics,
-    .teardown = sleep_teardown,
     .shape = SM_SHAPE_SINGLE,
     .headline_metric = "overshoot_p50_ns",
     SM_METRIC_DECLS(metric_decls),

@@ -257,24 +257,20 @@ static int svp_setup(const struct sm_case *c, void **state) {
 /* Self-check: the OS started every task (a refusal is named), every task
  * started ran exactly once (the shared count equals the submissions), and
  * the pool's own counters agree. Returns 0 or -EPROTO (msg set). */
-static int svp_check(const struct sm_case *c, void *state,
+static int svp_check(const struct sm_case *c SM_UNUSED, void *state,
                      const struct sm_worker *workers, char *msg, size_t size) {
-  (void)c;
   struct svp_state *s = state;
   unsigned long done = atomic_load_explicit(&s->done, memory_order_acquire);
-  if (workers[0].family_count != 0) {
-    snprintf(msg, size,
-             "the OS refused a task's %s after %llu tasks (RLIMIT_NPROC, "
-             "threads-max or memory)",
-             s->strategy == THREAD_PER_TASK ? "thread" : "submit",
-             (unsigned long long)s->submitted);
-    return -EPROTO;
-  }
-  if (done != s->submitted) {
-    snprintf(msg, size, "%lu tasks ran, %llu were submitted", done,
-             (unsigned long long)s->submitted);
-    return -EPROTO;
-  }
+  if (workers[0].family_count != 0)
+    return sm_kit_check_failed(
+        msg, size,
+        "the OS refused a task's %s after %llu tasks (RLIMIT_NPROC, "
+        "threads-max or memory)",
+        s->strategy == THREAD_PER_TASK ? "thread" : "submit",
+        (unsigned long long)s->submitted);
+  if (done != s->submitted)
+    return sm_kit_check_failed(msg, size, "%lu tasks ran, %llu were submitted",
+                               done, (unsigned long long)s->submitted);
   if (!s->pool)
     return 0;
   struct sm_pool_stats st;
@@ -302,13 +298,10 @@ static double switches(const struct rusage *a, const struct rusage *b,
  * manual rate), switches of the whole process per task over the measured
  * phase, the batch size, and the peak RSS since setup. Returns 0 or the
  * sink's error. */
-static int svp_metrics(const struct sm_case *c, void *state,
-                       const struct sm_worker *workers, unsigned n,
-                       struct sm_sink *sink, char *msg, size_t size) {
-  (void)c;
-  (void)n;
-  (void)msg;
-  (void)size;
+static int svp_metrics(const struct sm_case *c SM_UNUSED, void *state,
+                       const struct sm_worker *workers, unsigned n SM_UNUSED,
+                       struct sm_sink *sink, char *msg SM_UNUSED,
+                       size_t size SM_UNUSED) {
   struct svp_state *s = state;
   const struct sm_worker *w = &workers[0];
   double tasks = (double)w->manual_ops;
@@ -359,20 +352,16 @@ static const struct sm_role roles[] = {{.name = "submitter",
                                         .samples = {"start", "done"}}};
 
 static const struct sm_variant variants[] = {
-    [THREAD_PER_TASK] = {.name = "thread_per_task",
-                         .summary = "spawn a thread per task, join them all "
-                                    "(unpinned; ignores the pool size)",
-                         .roles = roles,
-                         .nroles = 1},
-    [SHARED_QUEUE] = {.name = "shared_queue",
-                      .summary = "the lesson's pool: one channel receiver "
-                                 "behind a mutex",
-                      .roles = roles,
-                      .nroles = 1},
-    [FAST] = {.name = "fast",
-              .summary = "per-submitter lanes, stealable batches, parking",
-              .roles = roles,
-              .nroles = 1},
+    [THREAD_PER_TASK] = SM_KIT_ROLES_VARIANT(
+        "thread_per_task",
+        "spawn a thread per task, join them all (unpinned; "
+        "ignores the pool size)",
+        roles),
+    [SHARED_QUEUE] = SM_KIT_ROLES_VARIANT(
+        "shared_queue",
+        "the lesson's pool: one channel receiver behind a mutex", roles),
+    [FAST] = SM_KIT_ROLES_VARIANT(
+        "fast", "per-submitter lanes, stealable batches, parking", roles),
 };
 
 static const long spin_values[] = {0, 1000, 10000, 100000};
@@ -409,10 +398,8 @@ const struct sm_family sm_family_spawn_vs_pool = {
                "the fast pool",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = svp_setup,
-    .check = svp_check,
+    SM_FAMILY_HOOKS(svp),
     .metrics = svp_metrics,
-    .teardown = svp_teardown,
     .extra_threads = 1,
     SM_FAMILY_PU_MULTIPLES(pu_multiples),
     .headline_metric = "tasks_per_s",

@@ -632,9 +632,8 @@ static int stack_setup(const struct sm_case *c, void **state) {
  * find, a failed spawn after some succeeded, an idle window without a measured
  * pass); else 0. */
 static int stack_check(const struct sm_case *c, void *state,
-                       const struct sm_worker *workers, char *msg,
+                       const struct sm_worker *workers SM_UNUSED, char *msg,
                        size_t msg_size) {
-  (void)workers;
   struct stack_state *s = state;
   int idle = strcmp(c->variant->name, "idle") == 0;
   if (s->skip[0]) {
@@ -654,17 +653,14 @@ static int stack_check(const struct sm_case *c, void *state,
              s->target, strerror(-s->spawn_error));
     return SM_MEASURE_SKIP;
   }
-  if (s->error[0]) {
-    snprintf(msg, msg_size, "%s", s->error);
-    return -EPROTO;
-  }
-  if (idle && !s->probe_measured) {
-    snprintf(msg, msg_size,
-             "no pass of %u idle threads fitted in the measured window "
-             "(%u passes in all): use a longer --duration",
-             s->target, s->passes);
-    return -EPROTO;
-  }
+  if (s->error[0])
+    return sm_kit_check_failed(msg, msg_size, "%s", s->error);
+  if (idle && !s->probe_measured)
+    return sm_kit_check_failed(
+        msg, msg_size,
+        "no pass of %u idle threads fitted in the measured window "
+        "(%u passes in all): use a longer --duration",
+        s->target, s->passes);
   return 0;
 }
 
@@ -701,9 +697,8 @@ static double manual_ns_per_op(const struct sm_worker *w) {
  * the threads reached and planned, and the errno that stopped spawning. */
 static int stack_metrics(const struct sm_case *c, void *state,
                          const struct sm_worker *workers, unsigned n,
-                         struct sm_sink *sink, char *msg, size_t msg_size) {
-  (void)msg;
-  (void)msg_size;
+                         struct sm_sink *sink, char *msg SM_UNUSED,
+                         size_t msg_size SM_UNUSED) {
   const struct stack_state *s = state;
   if (strcmp(c->variant->name, "idle") != 0) {
     const struct row rows[] = {
@@ -793,14 +788,11 @@ static const struct sm_role idle_roles[] = {
 };
 
 static const struct sm_variant variants[] = {
-    {.name = "spawn_join",
-     .summary = "spawn + join of one thread after another",
-     .roles = spawn_join_roles,
-     .nroles = 1},
-    {.name = "idle",
-     .summary = "memory of many idle threads: resident vs virtual",
-     .roles = idle_roles,
-     .nroles = 2},
+    SM_KIT_ROLES_VARIANT("spawn_join",
+                         "spawn + join of one thread after another",
+                         spawn_join_roles),
+    SM_KIT_ROLES_VARIANT(
+        "idle", "memory of many idle threads: resident vs virtual", idle_roles),
 };
 
 const struct sm_family sm_family_stack = {
@@ -810,10 +802,8 @@ const struct sm_family sm_family_stack = {
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
     .applies = stack_applies,
-    .setup = stack_setup,
-    .check = stack_check,
+    SM_FAMILY_HOOKS(stack),
     .metrics = stack_metrics,
-    .teardown = stack_teardown,
     .shape = SM_SHAPE_SINGLE,
     .extra_threads = 1,
     SM_METRIC_DECLS(metric_decls),

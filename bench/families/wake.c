@@ -332,19 +332,17 @@ static double measured_waits(const struct sm_worker *workers) {
  * one may have found the sleeper gone), none before its stamp. A lost
  * wake-up hangs the pair until the runner's watchdog. Returns 0 or -EPROTO
  * with the numbers in msg. */
-static int wake_check(const struct sm_case *c, void *state,
-                      const struct sm_worker *workers, char *msg, size_t size) {
-  (void)c, (void)workers;
+static int wake_check(const struct sm_case *c SM_UNUSED, void *state,
+                      const struct sm_worker *workers SM_UNUSED, char *msg,
+                      size_t size) {
   const struct wake_state *s = state;
-  if (s->sent < s->observed || s->sent > s->observed + 1 || s->bad ||
-      s->early) {
-    snprintf(msg, size,
-             "%llu signals sent, %llu observed, %llu out of order, %llu "
-             "observed before their stamp",
-             (unsigned long long)s->sent, (unsigned long long)s->observed,
-             (unsigned long long)s->bad, (unsigned long long)s->early);
-    return -EPROTO;
-  }
+  if (s->sent < s->observed || s->sent > s->observed + 1 || s->bad || s->early)
+    return sm_kit_check_failed(
+        msg, size,
+        "%llu signals sent, %llu observed, %llu out of order, %llu "
+        "observed before their stamp",
+        (unsigned long long)s->sent, (unsigned long long)s->observed,
+        (unsigned long long)s->bad, (unsigned long long)s->early);
   return 0;
 }
 
@@ -361,10 +359,10 @@ static double cpu_ns_between(const struct rusage *a, const struct rusage *b) {
  * times and resource usage the runner recorded there): its CPU time per wake-up
  * and as a share of its time, its time per wake-up, and the CPU its sampling
  * added per wake-up. Returns 0 or the sink's error. */
-static int wake_metrics(const struct sm_case *c, void *state,
-                        const struct sm_worker *workers, unsigned n,
-                        struct sm_sink *sink, char *msg, size_t size) {
-  (void)c, (void)state, (void)n, (void)msg, (void)size;
+static int wake_metrics(const struct sm_case *c SM_UNUSED,
+                        void *state SM_UNUSED, const struct sm_worker *workers,
+                        unsigned n SM_UNUSED, struct sm_sink *sink,
+                        char *msg SM_UNUSED, size_t size SM_UNUSED) {
   const struct sm_worker *z = &workers[1];
   double waits = measured_waits(workers);
   if (waits <= 0)
@@ -412,10 +410,8 @@ const struct sm_family sm_family_wake = {
                "spin-then-park, sleep-polling at 10 ms / 1 ms / 100 us",
     SM_FAMILY_VARIANTS(variants),
     SM_FAMILY_AXES(axes),
-    .setup = wake_setup,
-    .check = wake_check,
+    SM_FAMILY_HOOKS(wake),
     .metrics = wake_metrics,
-    .teardown = wake_teardown,
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "p50_ns",
     SM_METRIC_DECLS(metric_decls),

@@ -1,11 +1,14 @@
 /* kit.h: small helpers families share: a window's zeroed state, a variant
- * of roles, and for their metrics hooks a thread's CPU time from the rusage
- * the runner recorded at its phase edges and the counting roles' rate as
- * the runner computes it. */
+ * of roles, a failed self-check's message, and for their metrics hooks a
+ * thread's CPU time from the rusage the runner recorded at its phase edges
+ * and the counting roles' rate as the runner computes it. */
 #ifndef SYNCMARK_BENCH_KIT_H
 #define SYNCMARK_BENCH_KIT_H
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -18,6 +21,19 @@
     .name = (name_), .summary = (summary_), .roles = (roles_),                 \
     .nroles = SM_COUNT(roles_)                                                 \
   }
+
+/* A failed self-check: writes the sentence (printf's `fmt` and arguments,
+ * the numbers that did not add up) into msg[0..size) and returns -EPROTO,
+ * the check hook's failure, so that a check says `return
+ * sm_kit_check_failed(msg, size, ...)`. */
+__attribute__((format(printf, 3, 4))) static inline int
+sm_kit_check_failed(char *msg, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, size, fmt, ap);
+  va_end(ap);
+  return -EPROTO;
+}
 
 /* A zeroed block of at least `size` bytes aligned to a cache line (the size
  * rounded up to whole lines, as aligned_alloc requires), for one window's
