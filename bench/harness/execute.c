@@ -141,15 +141,12 @@ static void run_repetition(struct sm_run *r, const struct sm_window_config *cfg,
   size_t rows = r->results.nrows, points = r->results.npoints;
   report(r, &(struct sm_record){
                 .kind = SM_RECORD_BEGIN, .case_index = c, .rep = rep});
-  int rc = sm_runner_repetition_bounded(
+  int err = 0;
+  enum sm_outcome_kind kind = sm_runner_repetition_bounded(
       cfg, &r->plan.cases[c], c, rep, &r->results,
-      sm_seconds_to_ns(r->watchdog_s), &elapsed, msg, sizeof msg);
-  if (rc == SM_MEASURE_SKIP)
-    drop_case(r, c, SM_OUTCOME_SKIPPED, rep, elapsed, rc, msg);
-  else if (rc == SM_REPETITION_HUNG)
-    drop_case(r, c, SM_OUTCOME_TIMED_OUT, rep, elapsed, rc, msg);
-  else if (rc != 0)
-    drop_case(r, c, SM_OUTCOME_FAILED, rep, elapsed, rc, msg);
+      sm_seconds_to_ns(r->watchdog_s), &elapsed, &err, msg, sizeof msg);
+  if (kind != SM_OUTCOME_OK)
+    drop_case(r, c, kind, rep, elapsed, err, msg);
   report_repetition(r, c, rows, points);
 }
 

@@ -5,6 +5,12 @@
 
 #include "syncmark/csv.h"
 
+enum sm_outcome_kind sm_outcome_of_status(int status) {
+  if (status == 0)
+    return SM_OUTCOME_OK;
+  return status == SM_MEASURE_SKIP ? SM_OUTCOME_SKIPPED : SM_OUTCOME_FAILED;
+}
+
 const char *sm_outcome_name(enum sm_outcome_kind kind) {
   static const char *const names[] = {"ok", "skipped", "failed", "timed_out",
                                       "crashed"};

@@ -25,6 +25,12 @@ struct sm_outcome {
   char reason[256];
 };
 
+/* The outcome of a family's or the runner's three-way status: 0 is
+ * SM_OUTCOME_OK, SM_MEASURE_SKIP SM_OUTCOME_SKIPPED, a negative errno
+ * SM_OUTCOME_FAILED (any other value too: a contract broken is a
+ * failure). */
+enum sm_outcome_kind sm_outcome_of_status(int status);
+
 /* Returns "ok", "skipped", "failed", "timed_out" or "crashed". */
 const char *sm_outcome_name(enum sm_outcome_kind kind);
 

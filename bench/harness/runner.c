@@ -881,11 +881,14 @@ static int merge_results(struct sm_results *to, const struct sm_results *from) {
   return rc;
 }
 
-int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
-                                 const struct sm_case *c, size_t case_index,
-                                 unsigned rep, struct sm_results *results,
-                                 uint64_t timeout_ns, uint64_t *elapsed_ns,
-                                 char *msg, size_t msg_size) {
+/* The bounded repetition's work with the family's three-way status (0,
+ * SM_MEASURE_SKIP or a negative errno); *hung is set when the watchdog
+ * fired. */
+static int repetition_bounded_status(const struct sm_window_config *cfg,
+                                     const struct sm_case *c, size_t case_index,
+                                     unsigned rep, struct sm_results *results,
+                                     uint64_t timeout_ns, uint64_t *elapsed_ns,
+                                     int *hung, char *msg, size_t msg_size) {
   struct repetition_job *job = calloc(1, sizeof *job);
   if (!job) {
     snprintf(msg, msg_size, "out of memory for a repetition");
@@ -928,7 +931,8 @@ int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
              "no result after %.1f s: the repetition hangs "
              "(its threads are abandoned)",
              (double)*elapsed_ns / 1e9);
-    return SM_REPETITION_HUNG;
+    *hung = 1;
+    return -ETIMEDOUT;
   }
   rc = job->rc;
   snprintf(msg, msg_size, "%s", job->msg);
@@ -938,6 +942,20 @@ int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
   }
   job_free(job);
   return rc;
+}
+
+enum sm_outcome_kind
+sm_runner_repetition_bounded(const struct sm_window_config *cfg,
+                             const struct sm_case *c, size_t case_index,
+                             unsigned rep, struct sm_results *results,
+                             uint64_t timeout_ns, uint64_t *elapsed_ns,
+                             int *err, char *msg, size_t msg_size) {
+  int hung = 0;
+  int rc =
+      repetition_bounded_status(cfg, c, case_index, rep, results, timeout_ns,
+                                elapsed_ns, &hung, msg, msg_size);
+  *err = rc < 0 && !hung ? rc : 0;
+  return hung ? SM_OUTCOME_TIMED_OUT : sm_outcome_of_status(rc);
 }
 
 /* The overhead probe keeps the fastest of this many windows: the floor,

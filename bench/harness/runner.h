@@ -8,6 +8,7 @@
 
 #include "counters.h"
 #include "family.h"
+#include "outcome.h"
 #include "interference.h"
 
 struct sm_results;
@@ -133,26 +134,26 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
                          unsigned rep, struct sm_results *results, char *msg,
                          size_t msg_size);
 
-/* What sm_runner_repetition_bounded returns when the watchdog fired (a
- * family's own -ETIMEDOUT stays a failure). */
-#define SM_REPETITION_HUNG 2
-
 /* sm_runner_repetition with a watchdog: runs the repetition on its own
  * thread (with SIGINT and SIGTERM blocked there, so only the main thread
  * takes them) into a private result buffer, and waits at most timeout_ns.
- * On time, its rows are appended to `results` and its return value is
- * returned. Past the limit, returns SM_REPETITION_HUNG and abandons the
- * thread: it
- * may stay blocked (or spinning) for the rest of the process, and whatever
- * it still writes goes to its own buffer, never to `results`. *elapsed_ns
- * is the time waited. When the OS refuses the thread (RLIMIT_NPROC,
- * memory), the repetition runs on the calling thread without a watchdog,
- * so the family meets the limit itself and reports it. */
-int sm_runner_repetition_bounded(const struct sm_window_config *cfg,
-                                 const struct sm_case *c, size_t case_index,
-                                 unsigned rep, struct sm_results *results,
-                                 uint64_t timeout_ns, uint64_t *elapsed_ns,
-                                 char *msg, size_t msg_size);
+ * Returns what became of it: SM_OUTCOME_OK (its rows appended to
+ * `results`), SM_OUTCOME_SKIPPED (the reason in msg, possibly empty),
+ * SM_OUTCOME_FAILED (*err the negative errno, a sentence in msg; a
+ * family's own -ETIMEDOUT is a failure) or, past the limit,
+ * SM_OUTCOME_TIMED_OUT: the thread is abandoned, it may stay blocked (or
+ * spinning) for the rest of the process, and whatever it still writes goes
+ * to its own buffer, never to `results`. *err is 0 unless failed;
+ * *elapsed_ns is the time waited. When the OS refuses the thread
+ * (RLIMIT_NPROC, memory), the repetition runs on the calling thread
+ * without a watchdog, so the family meets the limit itself and reports
+ * it. */
+enum sm_outcome_kind
+sm_runner_repetition_bounded(const struct sm_window_config *cfg,
+                             const struct sm_case *c, size_t case_index,
+                             unsigned rep, struct sm_results *results,
+                             uint64_t timeout_ns, uint64_t *elapsed_ns,
+                             int *err, char *msg, size_t msg_size);
 
 /* Measures the runner's own cost per operation: one pinned thread running
  * an empty body in SM_MEASURED_LOOP, in five windows sharing `duration_ns`.
