@@ -192,6 +192,13 @@ Test(plan, impossible_placement_is_skipped_and_named) {
   cr_assert_eq(sm_topology_load(&opts, &synthetic), 0);
   const unsigned threads[] = {2};
   const enum sm_placement both[] = {SM_PLACE_SMT_FIRST, SM_PLACE_SCATTER};
+  enum sm_placement possible[2];
+  char skipped[64];
+  size_t npossible = sm_plan_split_placements(synthetic, both, 2, possible,
+                                              skipped, sizeof skipped);
+  cr_assert_eq(npossible, 1);
+  cr_assert_eq(possible[0], SM_PLACE_SCATTER);
+  cr_assert_str_eq(skipped, "smt-first");
   /* A thread-shaped family only: pair-shaped ones add their own skipped
    * pair placements. */
   const char *filter = "contention";
@@ -199,8 +206,9 @@ Test(plan, impossible_placement_is_skipped_and_named) {
                                 .nfilters = 1,
                                 .threads = threads,
                                 .nthreads = 1,
-                                .placements = both,
-                                .nplacements = 2,
+                                .placements = possible,
+                                .nplacements = npossible,
+                                .skipped_placements = skipped,
                                 .quick = true};
   struct sm_plan plan;
   cr_assert_eq(sm_plan_build(&req, synthetic, &plan), 0);
@@ -209,9 +217,19 @@ Test(plan, impossible_placement_is_skipped_and_named) {
     if (plan.cases[i].family->shape == SM_SHAPE_THREADS)
       cr_assert_eq(plan.cases[i].placement, SM_PLACE_SCATTER);
   sm_plan_free(&plan);
-  req.nplacements = 1;
+  /* Nothing possible: no plan, and the skipped one still named. */
+  npossible = sm_plan_split_placements(synthetic, both, 1, possible, skipped,
+                                       sizeof skipped);
+  cr_assert_eq(npossible, 0);
+  req.nplacements = npossible;
   cr_assert_eq(sm_plan_build(&req, synthetic, &plan), -ENOTSUP);
   cr_assert_str_eq(plan.skipped, "smt-first");
+  /* A placement the planner is handed but the machine cannot provide fails
+   * the plan instead of being probed again. */
+  req.placements = both;
+  req.nplacements = 1;
+  cr_assert_neq(sm_plan_build(&req, synthetic, &plan), 0);
+  sm_plan_free(&plan);
   sm_topology_free(synthetic);
 }
 

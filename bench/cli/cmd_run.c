@@ -23,181 +23,31 @@
 #include "table.h"
 #include "run_claims.h"
 #include "run_precision.h"
+#include "run_config.h"
 #include "run_profile.h"
 #include "text.h"
 
-/* A repetition that gives no result for this long is declared hung. */
-#define DEFAULT_WATCHDOG_S 120.0
-
-/* Appends n to the list unless it is there already. */
-static void add_unique(unsigned *list, size_t *n, unsigned value) {
-  for (size_t i = 0; i < *n; i++)
-    if (list[i] == value)
-      return;
-  list[(*n)++] = value;
-}
-
-/* Resolves thread counts: the user's list, or auto = 1, physical cores,
- * allowed PUs, 2x allowed PUs. */
-static void resolve_threads(struct sm_run *r) {
-  if (!r->o->threads_auto) {
-    memcpy(r->threads, r->o->threads, sizeof r->threads);
-    r->nthreads = r->o->nthreads;
-    return;
-  }
-  r->nthreads = 0;
-  add_unique(r->threads, &r->nthreads, 1);
-  add_unique(r->threads, &r->nthreads, r->counts.allowed_cores);
-  add_unique(r->threads, &r->nthreads, r->counts.allowed_pus);
-  add_unique(r->threads, &r->nthreads, 2 * r->counts.allowed_pus);
-}
-
-/* Says why this machine cannot provide placement p, for an error line. */
-static void explain_placement(const struct sm_run *r, enum sm_placement p,
-                              char *buf, size_t size) {
-  if (p == SM_PLACE_SMT_FIRST)
-    snprintf(buf, size,
-             "placement 'smt-first' needs a core with two allowed PUs; this "
-             "machine gives %u PU(s) per core (%u cores, %u PUs allowed)",
-             r->counts.max_allowed_pus_per_core, r->counts.allowed_cores,
-             r->counts.allowed_pus);
-  else
-    snprintf(buf, size, "placement '%s' cannot be provided here",
-             sm_placement_name(p));
-}
-
-/* Resolves placements; exits with status 2 when none of the named ones is
- * possible, and warns about those skipped. The impossible ones stay in the
- * list, so the planner records them in skipped_placements. */
-static void resolve_placements(struct sm_run *r) {
-  const struct sm_options *o = r->o;
-  if (o->nplacements == 0) {
-    r->placements[0] = SM_PLACE_COMPACT;
-    r->nplacements = 1;
-    return;
-  }
-  r->nplacements = 0;
-  size_t possible = 0;
-  char why[256] = "";
-  for (size_t i = 0; i < o->nplacements; i++) {
-    int pu;
-    r->placements[r->nplacements++] = o->placements[i];
-    if (sm_topology_plan_threads(r->topo, o->placements[i], 1, &pu) == 0) {
-      possible++;
-      continue;
-    }
-    explain_placement(r, o->placements[i], why, sizeof why);
-    if (o->nplacements > 1)
-      fprintf(stderr, "syncmark: skipped: %s\n", why);
-  }
-  if (possible == 0)
-    sm_usage_error("%s (allowed here: compact, scatter, none)", why);
-}
-
-/* Returns the variant named "family/variant", or NULL. */
-static const struct sm_variant *find_variant(const char *name) {
-  for (size_t fi = 0; fi < sm_nfamilies; fi++)
-    for (size_t vi = 0; vi < sm_families[fi]->nvariants; vi++) {
-      char label[128];
-      snprintf(label, sizeof label, "%s/%s", sm_families[fi]->name,
-               sm_families[fi]->variants[vi].name);
-      if (strcmp(label, name) == 0)
-        return &sm_families[fi]->variants[vi];
-    }
-  return NULL;
-}
-
-/* Returns the variant an --inject-hang or --inject-crash names (NULL when
- * the option is absent); exits with status 2 for an unknown variant. */
-static const struct sm_variant *fault_variant(const char *option,
-                                              const char *name) {
-  if (!name)
-    return NULL;
-  const struct sm_variant *v = find_variant(name);
-  if (!v)
-    sm_usage_error("--%s: '%s' is not a benchmark variant (allowed: "
-                   "family/variant as shown by syncmark list)",
-                   option, name);
-  return v;
-}
-
-/* Resolves --inject-hang and --inject-crash. */
-static void resolve_hang(struct sm_run *r) {
-  r->hang_variant = fault_variant("inject-hang", r->o->inject_hang);
-  r->crash_variant = fault_variant("inject-crash", r->o->inject_crash);
-}
-
-/* Finds the variant named by --inject-into and calibrates the injected
- * delay; exits with status 2 when the two options do not come together or
- * the name is not a window family's variant. */
-static void resolve_injection(struct sm_run *r) {
-  const struct sm_options *o = r->o;
-  if (!o->inject_delay_ns && !o->inject_into)
-    return;
-  if (!o->inject_delay_ns || !o->inject_into)
-    sm_usage_error("--inject-delay-ns and --inject-into go together (given: "
-                   "only %s)",
-                   o->inject_into ? "--inject-into" : "--inject-delay-ns");
-  char names[1024] = "";
-  for (size_t fi = 0; fi < sm_nfamilies; fi++) {
-    const struct sm_family *f = sm_families[fi];
-    for (size_t vi = 0; vi < f->nvariants && !f->measure; vi++) {
-      char label[128];
-      snprintf(label, sizeof label, "%s/%s", f->name, f->variants[vi].name);
-      if (strcmp(label, o->inject_into) == 0)
-        r->inject_variant = &f->variants[vi];
-      sm_appendf(names, sizeof names, "%s%s", names[0] ? ", " : "", label);
-    }
-  }
-  if (!r->inject_variant)
-    sm_usage_error("--inject-into: '%s' is not a variant of a window family "
-                   "(allowed: %s)",
-                   o->inject_into, names);
-  r->inject_iters = sm_work_calibrate(o->inject_delay_ns);
-}
-
-/* Resolves --counters into the event list; exits with status 2 for an
- * unknown name (the option parser has checked it already). */
-static void resolve_counters(struct sm_run *r) {
-  char why[768];
-  if (r->o->counters &&
-      sm_perf_parse(r->o->counters, &r->counters, why, sizeof why) != 0)
-    sm_usage_error("--counters: %s", why);
-}
-
-/* Validates and resolves the options, the filters and the plan; exits with
- * status 2 on bad input before anything is written. */
+/* Validates the filters and --param, builds the plan for the resolved
+ * configuration and allocates the per-case state; exits with status 2 on
+ * bad input before anything is written. */
 static void prepare(struct sm_run *r) {
-  const struct sm_options *o = r->o;
-  r->topo = sm_env_topology_or_exit();
-  sm_topology_counts(r->topo, &r->counts);
-  resolve_threads(r);
-  resolve_placements(r);
-  resolve_injection(r);
-  resolve_hang(r);
-  resolve_counters(r);
-  struct sm_run_profile profile;
-  sm_run_profile_resolve(o, &profile);
-  r->profile = profile.name;
-  r->duration_s = profile.duration_s;
-  r->warmup_s = profile.warmup_s;
-  r->rule = profile.rule;
-  r->watchdog_s = o->watchdog_s > 0 ? o->watchdog_s : DEFAULT_WATCHDOG_S;
-  r->reps = r->rule.max_reps;
-  struct sm_plan_request req = {.filters = (const char *const *)o->args,
-                                .nfilters = o->nargs,
-                                .threads = r->threads,
-                                .nthreads = r->nthreads,
-                                .placements = r->placements,
-                                .nplacements = r->nplacements,
-                                .quick = o->quick,
-                                .threads_auto = o->threads_auto,
-                                .allowed_pus = r->counts.allowed_pus,
-                                .overrides = o->params,
-                                .noverrides = o->nparams,
-                                .pair_budget_s = o->c2c_budget_s,
-                                .pair_case_s =
-                                    r->reps * (r->warmup_s + r->duration_s)};
+  const struct sm_run_config *cfg = r->cfg;
+  const struct sm_options *o = cfg->o;
+  struct sm_plan_request req = {
+      .filters = (const char *const *)o->args,
+      .nfilters = o->nargs,
+      .threads = cfg->threads,
+      .nthreads = cfg->nthreads,
+      .placements = cfg->placements,
+      .nplacements = cfg->nplacements,
+      .skipped_placements = cfg->skipped_placements,
+      .quick = o->quick,
+      .threads_auto = o->threads_auto,
+      .allowed_pus = cfg->counts.allowed_pus,
+      .overrides = o->params,
+      .noverrides = o->nparams,
+      .pair_budget_s = o->c2c_budget_s,
+      .pair_case_s = cfg->reps * (cfg->warmup_s + cfg->duration_s)};
   int bad = sm_plan_unmatched_filter(&req);
   if (bad >= 0) {
     char names[256] = "";
@@ -211,13 +61,17 @@ static void prepare(struct sm_run *r) {
   char why[512];
   if (sm_plan_check_overrides(&req, why, sizeof why) != 0)
     sm_usage_error("%s", why);
-  int rc = sm_plan_build(&req, r->topo, &r->plan);
+  int rc = sm_plan_build(&req, cfg->topo, &r->plan);
   if (rc == -ETIME)
     sm_usage_error("--c2c-budget: %s", r->plan.why);
   if (rc != 0) {
     fprintf(stderr, "syncmark: cannot plan the run: %s\n", strerror(-rc));
     exit(1);
   }
+  struct sm_run_profile profile = {.name = cfg->profile,
+                                   .duration_s = cfg->duration_s,
+                                   .warmup_s = cfg->warmup_s,
+                                   .rule = cfg->rule};
   sm_run_profile_check_budget(&profile, r->plan.ncases);
   r->outcomes = calloc(r->plan.ncases, sizeof *r->outcomes);
   r->dropped = calloc(r->plan.ncases, sizeof *r->dropped);
@@ -253,20 +107,22 @@ static const char *run_status(const struct sm_run *r) {
 static int describe_run(const struct sm_run *r, struct sm_field *fields,
                         size_t *n, size_t max) {
   char command[448] = "syncmark", finished[32], list[160] = "";
-  for (int i = 1; i < r->o->argc; i++)
-    sm_appendf(command, sizeof command, " %s", r->o->argv[i]);
-  for (size_t i = 0; i < r->nthreads; i++)
-    sm_appendf(list, sizeof list, "%s%u", i ? " " : "", r->threads[i]);
+  for (int i = 1; i < r->cfg->o->argc; i++)
+    sm_appendf(command, sizeof command, " %s", r->cfg->o->argv[i]);
+  for (size_t i = 0; i < r->cfg->nthreads; i++)
+    sm_appendf(list, sizeof list, "%s%u", i ? " " : "", r->cfg->threads[i]);
   now_iso(finished, sizeof finished);
   int rc = sm_field_add(fields, n, max, "command", "%s", command);
   rc =
       rc ? rc : sm_field_add(fields, n, max, "started_at", "%s", r->started_at);
   rc = rc ? rc : sm_field_add(fields, n, max, "finished_at", "%s", finished);
-  rc = rc ? rc : sm_field_add(fields, n, max, "quick", "%d", r->o->quick);
-  rc = rc ? rc : sm_field_add(fields, n, max, "reps", "%u", r->reps);
+  rc = rc ? rc : sm_field_add(fields, n, max, "quick", "%d", r->cfg->o->quick);
+  rc = rc ? rc : sm_field_add(fields, n, max, "reps", "%u", r->cfg->reps);
   rc =
-      rc ? rc : sm_field_add(fields, n, max, "duration_s", "%g", r->duration_s);
-  rc = rc ? rc : sm_field_add(fields, n, max, "warmup_s", "%g", r->warmup_s);
+      rc ? rc
+         : sm_field_add(fields, n, max, "duration_s", "%g", r->cfg->duration_s);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "warmup_s", "%g", r->cfg->warmup_s);
   rc = rc ? rc : sm_field_add(fields, n, max, "threads", "%s", list);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "skipped_placements", "%s",
@@ -279,10 +135,11 @@ static int describe_run(const struct sm_run *r, struct sm_field *fields,
           : sm_field_add(fields, n, max, "skipped_cases", "%zu", r->nskipped);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "injected_delay", "%s",
-                         r->inject_variant ? r->o->inject_into : "none");
+                         r->cfg->inject_variant ? r->cfg->o->inject_into
+                                                : "none");
   rc = rc ? rc
           : sm_field_add(fields, n, max, "injected_delay_ns", "%llu",
-                         (unsigned long long)r->o->inject_delay_ns);
+                         (unsigned long long)r->cfg->o->inject_delay_ns);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "noisy_cases", "%zu",
                          r->noise.noisy_cases);
@@ -299,9 +156,11 @@ static int describe_run(const struct sm_run *r, struct sm_field *fields,
           : sm_field_add(fields, n, max, "timed_out_cases", "%zu", r->nhung);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "crashed_cases", "%zu", r->ncrashed);
-  rc = rc ? rc : sm_field_add(fields, n, max, "isolated", "%d", r->o->isolate);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "isolated", "%d", r->cfg->o->isolate);
   rc =
-      rc ? rc : sm_field_add(fields, n, max, "watchdog_s", "%g", r->watchdog_s);
+      rc ? rc
+         : sm_field_add(fields, n, max, "watchdog_s", "%g", r->cfg->watchdog_s);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "reps_completed", "%u", r->reps_done);
   rc = rc ? rc : sm_field_add(fields, n, max, "status", "%s", run_status(r));
@@ -373,7 +232,7 @@ static int write_files(struct sm_run *r, struct sm_field *fields, size_t n,
   if (rc == 0 && r->nskipped + r->nfailed + r->nhung + r->ncrashed > 0)
     rc = write_one(r, SM_RUN_PROBLEMS, write_problems);
   char path[4200];
-  if (rc == 0 && r->o->gbench_json) {
+  if (rc == 0 && r->cfg->o->gbench_json) {
     rc = sm_path_join(path, sizeof path, r->dir, SM_RUN_GBENCH);
     if (rc == 0)
       rc = sm_gbench_write(path, r->plan.cases, r->plan.ncases, r->dropped,
@@ -416,7 +275,7 @@ static int finish(const struct sm_run *r, int write_rc) {
             "syncmark: interrupted by %s after %zu repetitions (%u rounds "
             "of the %u to %u each case may get)%s\n",
             r->stopped_by == SIGINT ? "SIGINT" : "SIGTERM", r->runs_done,
-            r->reps_done, r->rule.min_reps, r->rule.max_reps,
+            r->reps_done, r->cfg->rule.min_reps, r->cfg->rule.max_reps,
             write_rc == 0 ? "; the completed ones are written" : "");
     return 128 + r->stopped_by;
   }
@@ -424,7 +283,9 @@ static int finish(const struct sm_run *r, int write_rc) {
 }
 
 int sm_cmd_run(const struct sm_options *o) {
-  struct sm_run r = {.o = o};
+  struct sm_run_config cfg;
+  sm_run_config_resolve(o, &cfg);
+  struct sm_run r = {.cfg = &cfg, .budget_s = cfg.rule.budget_s};
   prepare(&r);
   sm_cmd_check_baseline_db(o);
   int rc = sm_rundir_create(o->out_dir, r.dir, sizeof r.dir);
@@ -433,10 +294,10 @@ int sm_cmd_run(const struct sm_options *o) {
                    "writable folder is needed)",
                    o->out_dir, strerror(-rc));
   now_iso(r.started_at, sizeof r.started_at);
-  size_t max = SM_ENV_MAX_FIELDS(r.counts.allowed_pus) + 96, n = 0;
+  size_t max = SM_ENV_MAX_FIELDS(cfg.counts.allowed_pus) + 96, n = 0;
   struct sm_field *fields = calloc(max, sizeof *fields);
-  if (!fields || sm_env_describe(r.topo, fields, &n, max) != 0 ||
-      sm_counters_describe(&r.counters, fields, &n, max, stderr) != 0) {
+  if (!fields || sm_env_describe(cfg.topo, fields, &n, max) != 0 ||
+      sm_counters_describe(&cfg.counters, fields, &n, max, stderr) != 0) {
     fputs("syncmark: cannot describe this machine\n", stderr);
     return 1;
   }
@@ -444,10 +305,10 @@ int sm_cmd_run(const struct sm_options *o) {
       strtod(sm_field_get(fields, n, "runner_overhead_ns_per_op"), NULL);
   printf("syncmark run: %zu cases x %u to %u reps, %g s windows after %g s "
          "warmup\nrunner overhead %s ns/op; clock overhead %s ns\n",
-         r.plan.ncases, r.rule.min_reps, r.rule.max_reps, r.duration_s,
-         r.warmup_s, sm_field_get(fields, n, "runner_overhead_ns_per_op"),
+         r.plan.ncases, cfg.rule.min_reps, cfg.rule.max_reps, cfg.duration_s,
+         cfg.warmup_s, sm_field_get(fields, n, "runner_overhead_ns_per_op"),
          sm_field_get(fields, n, "clock_overhead_ns"));
-  if (r.inject_variant)
+  if (cfg.inject_variant)
     printf("injected: %llu ns of busy work in every operation of %s (this "
            "run is slowed down on purpose)\n",
            (unsigned long long)o->inject_delay_ns, o->inject_into);
@@ -458,11 +319,10 @@ int sm_cmd_run(const struct sm_options *o) {
   sm_interference_read_cpu(&r.cpu_at_start);
   /* The precision rounds leave a share of the budget to claim-driven
    * sampling, which gets the whole budget. */
-  double budget_s = r.rule.budget_s;
   if (sm_run_claim_sampling_applies(&r))
-    r.rule.budget_s *= 1 - SM_CLAIM_BUDGET_SHARE;
+    r.budget_s = cfg.rule.budget_s * (1 - SM_CLAIM_BUDGET_SHARE);
   sm_run_execute(&r);
-  r.rule.budget_s = budget_s;
+  r.budget_s = cfg.rule.budget_s;
   struct sm_claim_sampling *claims = sm_run_claim_sampling(&r, fields, n);
   sm_interrupt_hold();
   sm_table_print(stdout, r.plan.cases, r.plan.ncases, &r.results, r.outcomes);
@@ -499,6 +359,6 @@ int sm_cmd_run(const struct sm_options *o) {
   sm_results_free(&r.results);
   if (r.nhung == 0) /* an abandoned repetition may still read its case */
     sm_plan_free(&r.plan);
-  sm_topology_free(r.topo);
+  sm_run_config_free(&cfg);
   return status;
 }

@@ -14,7 +14,7 @@
 #include "syncmark/clock.h"
 
 bool sm_run_claim_sampling_applies(const struct sm_run *r) {
-  return r->rule.target > 0 && !r->o->isolate;
+  return r->cfg->rule.target > 0 && !r->cfg->o->isolate;
 }
 
 /* What the view's read_row hook fills: the cases behind the rows read. */
@@ -179,7 +179,7 @@ static void snapshot(struct sm_claim_sampling *s) {
 /* The most repetitions claim-driven sampling gives one case: twice what
  * the precision rounds may give, within SM_MAX_REPS. */
 static unsigned claim_max_reps(const struct sm_run *r) {
-  unsigned twice = 2 * r->rule.max_reps;
+  unsigned twice = 2 * r->cfg->rule.max_reps;
   return twice < SM_MAX_REPS ? twice : SM_MAX_REPS;
 }
 
@@ -274,8 +274,8 @@ struct sm_claim_sampling *sm_run_claim_sampling(struct sm_run *r,
   *s = (struct sm_claim_sampling){.r = r, .fields = fields, .nfields = nfields};
   if (!sm_run_claim_sampling_applies(r)) {
     snprintf(s->off, sizeof s->off, "%s",
-             r->rule.target > 0 ? "--isolate"
-                                : "a fixed number of repetitions");
+             r->cfg->rule.target > 0 ? "--isolate"
+                                     : "a fixed number of repetitions");
     return s;
   }
   if (r->stopped_by) {

@@ -17,7 +17,7 @@
 
 int sm_run_precision_report(const struct sm_run *r, FILE *out,
                             struct sm_field *fields, size_t *n, size_t max) {
-  const struct sm_precision_rule *rule = &r->rule;
+  const struct sm_precision_rule *rule = &r->cfg->rule;
   size_t cases = 0, missed = 0;
   char list[sizeof fields->value] = "";
   for (size_t c = 0; c < r->plan.ncases; c++) {
@@ -53,11 +53,11 @@ int sm_run_precision_report(const struct sm_run *r, FILE *out,
     fprintf(out,
             "precision: %zu of %zu cases reached +-%g %% (%s profile: %u "
             "to %u reps%s)%s\n",
-            cases - missed, cases, 100 * rule->target, r->profile,
+            cases - missed, cases, 100 * rule->target, r->cfg->profile,
             rule->min_reps, rule->max_reps, budget,
             missed > SHOWN_MISSES ? "; machine.csv lists the others" : "");
   }
-  int rc = sm_field_add(fields, n, max, "profile", "%s", r->profile);
+  int rc = sm_field_add(fields, n, max, "profile", "%s", r->cfg->profile);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "precision_target_pct", "%g",
                          100 * rule->target);

@@ -26,15 +26,15 @@ static void progress(const struct sm_run *r, unsigned rep, size_t c) {
     return;
   double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
   char label[96], left[48] = "";
-  if (r->rule.budget_s > 0)
-    snprintf(left, sizeof left, ", budget %.0f s", r->rule.budget_s);
+  if (r->budget_s > 0)
+    snprintf(left, sizeof left, ", budget %.0f s", r->budget_s);
   fprintf(stderr,
           "\r\033[K%s %s threads=%u  rep %u (%u to %u)  case %zu/%zu  %.0f s "
           "elapsed%s",
           sm_case_label(&r->plan.cases[c], label, sizeof label),
           r->plan.cases[c].params, r->plan.cases[c].threads, rep,
-          r->rule.min_reps, r->rule.max_reps, c + 1, r->plan.ncases, elapsed,
-          left);
+          r->cfg->rule.min_reps, r->cfg->rule.max_reps, c + 1, r->plan.ncases,
+          elapsed, left);
 }
 
 /* Clears the progress line, if one was shown. */
@@ -144,7 +144,7 @@ static void run_repetition(struct sm_run *r, const struct sm_window_config *cfg,
   int err = 0;
   enum sm_outcome_kind kind = sm_runner_repetition_bounded(
       cfg, &r->plan.cases[c], c, rep, &r->results,
-      sm_seconds_to_ns(r->watchdog_s), &elapsed, &err, msg, sizeof msg);
+      sm_seconds_to_ns(r->cfg->watchdog_s), &elapsed, &err, msg, sizeof msg);
   if (kind != SM_OUTCOME_OK)
     drop_case(r, c, kind, rep, elapsed, err, msg);
   report_repetition(r, c, rows, points);
@@ -176,16 +176,19 @@ size_t sm_run_headline_values(const struct sm_run *r, size_t c, double *out,
 static bool wants_more(const struct sm_run *r, size_t c) {
   double values[SM_MAX_REPS];
   size_t n = sm_run_headline_values(r, c, values, SM_MAX_REPS);
-  return sm_precision_wants_more(&r->rule, r->case_reps[c], values, n);
+  return sm_precision_wants_more(&r->cfg->rule, r->case_reps[c], values, n);
 }
 
 /* True when one more repetition of case c, expected to take as long as
- * its repetitions so far did on average, ends within the run's budget. */
+ * its repetitions so far did on average, ends within what the run may
+ * spend now (r->budget_s). */
 static bool fits_budget(const struct sm_run *r, size_t c) {
   double elapsed = (double)(sm_now_ns() - r->started_ns) / 1e9;
   double next = r->case_reps[c] ? r->case_s[c] / r->case_reps[c]
-                                : r->warmup_s + r->duration_s;
-  return sm_precision_fits_budget(&r->rule, elapsed, next);
+                                : r->cfg->warmup_s + r->cfg->duration_s;
+  struct sm_precision_rule rule = r->cfg->rule;
+  rule.budget_s = r->budget_s;
+  return sm_precision_fits_budget(&rule, elapsed, next);
 }
 
 /* True when repetition `rep` of case c recorded itself disturbed. */
@@ -216,7 +219,7 @@ static void run_and_book(struct sm_run *r, const struct sm_window_config *cfg,
     run_repetition(r, cfg, c, rep);
   r->case_s[c] += (double)(sm_now_ns() - t0) / 1e9;
   r->runs_done++;
-  if (r->rule.target > 0 && disturbed(r, c, rep) &&
+  if (r->cfg->rule.target > 0 && disturbed(r, c, rep) &&
       r->case_retakes[c] < SM_RETAKE_LIMIT) {
     r->case_retakes[c]++; /* kept, counted, and taken again */
     r->retakes++;
@@ -237,7 +240,7 @@ static void run_and_book(struct sm_run *r, const struct sm_window_config *cfg,
  * hangs or crashes is dropped. */
 static void execute_batch(struct sm_run *r, const struct sm_window_config *cfg,
                           size_t lo, size_t hi, int per_child) {
-  unsigned rounds = r->rule.max_reps + SM_RETAKE_LIMIT;
+  unsigned rounds = r->cfg->rule.max_reps + SM_RETAKE_LIMIT;
   for (unsigned rep = 1; rep <= rounds && !r->stopped_by; rep++) {
     size_t ran = 0;
     for (size_t c = lo; c < hi; c++) {
@@ -396,16 +399,16 @@ static void run_repetition_isolated(struct sm_run *r,
 /* The window configuration every repetition of run r uses. */
 static struct sm_window_config window_config(const struct sm_run *r) {
   return (struct sm_window_config){
-      .warmup_ns = sm_seconds_to_ns(r->warmup_s),
-      .duration_ns = sm_seconds_to_ns(r->duration_s),
-      .topo = r->topo,
-      .quick = r->o->quick,
-      .inject_variant = r->inject_variant,
-      .inject_iters = r->inject_iters,
-      .hang_variant = r->hang_variant,
-      .crash_variant = r->crash_variant,
+      .warmup_ns = sm_seconds_to_ns(r->cfg->warmup_s),
+      .duration_ns = sm_seconds_to_ns(r->cfg->duration_s),
+      .topo = r->cfg->topo,
+      .quick = r->cfg->o->quick,
+      .inject_variant = r->cfg->inject_variant,
+      .inject_iters = r->cfg->inject_iters,
+      .hang_variant = r->cfg->hang_variant,
+      .crash_variant = r->cfg->crash_variant,
       .overhead_ns = r->overhead_ns,
-      .counters = r->counters.n ? &r->counters : NULL};
+      .counters = r->cfg->counters.n ? &r->cfg->counters : NULL};
 }
 
 void sm_run_execute(struct sm_run *r) {
@@ -419,7 +422,7 @@ void sm_run_execute(struct sm_run *r) {
   for (size_t lo = 0; lo < r->plan.ncases && !r->stopped_by;) {
     size_t hi = lo + 1;
     const struct sm_family *f = r->plan.cases[lo].family;
-    int isolated = r->o->isolate || f->isolated;
+    int isolated = r->cfg->o->isolate || f->isolated;
     while (hi < r->plan.ncases &&
            (isolated ? r->plan.cases[hi].family == f
                      : !r->plan.cases[hi].family->isolated))

@@ -145,11 +145,21 @@ static void note_skipped(struct sm_plan *plan, const char *what) {
              plan->skipped[0] ? "; " : "", what);
 }
 
-/* Returns true when `topo` can provide placement p (probed with 1 thread). */
-static bool placement_possible(const struct sm_topology *topo,
-                               enum sm_placement p) {
-  int pu;
-  return sm_topology_plan_threads(topo, p, 1, &pu) == 0;
+size_t sm_plan_split_placements(const struct sm_topology *topo,
+                                const enum sm_placement *asked, size_t n,
+                                enum sm_placement *possible, char *skipped,
+                                size_t size) {
+  size_t npossible = 0;
+  skipped[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    int pu;
+    if (sm_topology_plan_threads(topo, asked[i], 1, &pu) == 0)
+      possible[npossible++] = asked[i];
+    else
+      sm_appendf(skipped, size, "%s%s", skipped[0] ? "; " : "",
+                 sm_placement_name(asked[i]));
+  }
+  return npossible;
 }
 
 /* Appends a zeroed case for (f, v, combination k) and returns it, or NULL
@@ -197,8 +207,6 @@ static int add_thread_cases(const struct sm_plan_request *req,
   size_t nthreads = family_threads(req, f, threads);
   for (size_t t = 0; t < nthreads; t++)
     for (size_t p = 0; p < req->nplacements; p++) {
-      if (!placement_possible(topo, req->placements[p]))
-        continue;
       struct sm_case *c = push_case(req, f, v, k, plan, cap);
       if (!c)
         return -ENOMEM;
@@ -503,14 +511,11 @@ int sm_plan_check_overrides(const struct sm_plan_request *req, char *msg,
 int sm_plan_build(const struct sm_plan_request *req,
                   const struct sm_topology *topo, struct sm_plan *plan) {
   *plan = (struct sm_plan){0};
-  size_t cap = 0, possible = 0;
-  for (size_t p = 0; p < req->nplacements; p++) {
-    if (placement_possible(topo, req->placements[p]))
-      possible++;
-    else
-      note_skipped(plan, sm_placement_name(req->placements[p]));
-  }
-  if (possible == 0)
+  size_t cap = 0;
+  if (req->skipped_placements)
+    snprintf(plan->skipped, sizeof plan->skipped, "%s",
+             req->skipped_placements);
+  if (req->nplacements == 0)
     return -ENOTSUP;
   size_t nfamilies;
   const struct sm_family *const *families = request_families(req, &nfamilies);

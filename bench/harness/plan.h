@@ -18,8 +18,13 @@ struct sm_plan_request {
   bool threads_auto;    /* the list is syncmark's automatic one: a family
                            with auto_pu_multiples uses its own instead */
   unsigned allowed_pus; /* for auto_pu_multiples */
+  /* Placements this machine can provide (sm_plan_split_placements decides:
+   * the planner does not probe them again; one it cannot provide fails the
+   * plan), and the names of the others, which start plan.skipped (NULL:
+   * none). */
   const enum sm_placement *placements;
   size_t nplacements;
+  const char *skipped_placements;
   bool quick;                               /* use each axis's quick values */
   const struct sm_axis_override *overrides; /* --param */
   size_t noverrides;
@@ -56,17 +61,27 @@ int sm_plan_unmatched_filter(const struct sm_plan_request *req);
 int sm_plan_check_overrides(const struct sm_plan_request *req, char *msg,
                             size_t size);
 
+/* Splits the n placements `asked` into those `topo` can provide (written
+ * to possible[], in order; returns how many) and those it cannot, whose
+ * names go "; "-separated into skipped[0..size) ("" when none). Probes
+ * each with one thread. Never fails. */
+size_t sm_plan_split_placements(const struct sm_topology *topo,
+                                const enum sm_placement *asked, size_t n,
+                                enum sm_placement *possible, char *skipped,
+                                size_t size);
+
 /* Builds the plan: for each family and variant matching a filter, each
  * combination of its axis values, then as the family's shape says: each
- * thread count and each placement the topology can provide, each pair
+ * thread count and each of req->placements, each pair
  * placement it can provide plus an unpinned pair, one case, or every pair
  * of (a sample of) the allowed PUs. The sample for SM_SHAPE_PU_PAIRS: all
  * allowed PUs when they are at most k, the most PUs whose pairs fit the
  * budget (k (k-1) / 2 x pair_case_s <= pair_budget_s) and
  * SM_PU_PAIRS_MAX_PUS; else the allowed PUs of every s-th core in topology
  * order (whole cores, so SMT siblings stay pairs), s the smallest stride
- * that keeps them within k. Returns 0, -ENOMEM, -ENOTSUP when no placement
- * at all could be provided (the reasons are in plan->skipped), or -ETIME
+ * that keeps them within k. Returns 0, -ENOMEM, -ENOTSUP when the request
+ * has no placement (plan->skipped names those that were skipped), the
+ * error of planning a placement the topology cannot provide, or -ETIME
  * when the pair budget cannot hold one pass of one pair (plan->why says so,
  * with the numbers). */
 int sm_plan_build(const struct sm_plan_request *req,

@@ -1,5 +1,6 @@
-/* run.h: the state of one `syncmark run`, shared by cmd_run.c (options,
- * plan, files) and execute.c (the repetitions). */
+/* run.h: one `syncmark run`: its configuration (resolved once from the
+ * options) and its state, shared by cmd_run.c (plan, files) and execute.c
+ * (the repetitions). */
 #ifndef SYNCMARK_BENCH_RUN_H
 #define SYNCMARK_BENCH_RUN_H
 
@@ -17,19 +18,37 @@
 #include "syncmark/perfcount.h"
 #include "syncmark/topology.h"
 
-/* Everything one run needs, resolved from the options. */
-struct sm_run {
+/* What one run is asked to do, resolved from the options once, before the
+ * plan is built (cli/run_config.c), and never changed after. */
+struct sm_run_config {
   const struct sm_options *o;
   struct sm_topology *topo;
   struct sm_topology_counts counts;
   unsigned threads[SM_MAX_THREAD_COUNTS];
   size_t nthreads;
+  /* The placements this machine can provide, of those asked for (decided
+   * here, once); the others are named in skipped_placements. */
   enum sm_placement placements[SM_PLACE_COUNT];
   size_t nplacements;
-  const char *profile; /* "quick", "default", "thorough" */
+  char skipped_placements[128]; /* "smt-first; ..." or "" */
+  const char *profile;          /* "quick", "default", "thorough" */
   double duration_s, warmup_s;
   struct sm_precision_rule rule; /* how many repetitions each case gets */
   unsigned reps;                 /* the most any case gets (rule.max_reps) */
+  double watchdog_s;             /* longest a repetition may take */
+  const struct sm_variant *inject_variant; /* --inject-into, or NULL */
+  uint64_t inject_iters;                   /* its calibrated delay */
+  const struct sm_variant *hang_variant;   /* --inject-hang, or NULL */
+  const struct sm_variant *crash_variant;  /* --inject-crash, or NULL */
+  struct sm_perf_list counters;            /* --counters (n 0: none) */
+};
+
+/* The state of one run: its plan, results and what became of each case. */
+struct sm_run {
+  const struct sm_run_config *cfg;
+  double budget_s; /* what repetitions may spend now, in seconds from the
+                      first (0: no budget): the profile's budget less
+                      claim-driven sampling's share, then all of it */
   struct sm_plan plan;
   struct sm_results results;
   struct sm_outcome *outcomes; /* per case */
@@ -44,18 +63,12 @@ struct sm_run {
   unsigned reps_done; /* repetitions every live case completed */
   size_t runs_done;   /* repetitions of single cases */
   int stopped_by;     /* the signal that stopped the run, or 0 */
-  double watchdog_s;  /* longest a repetition may take */
   char dir[4096];
   char started_at[32];
   uint64_t started_ns; /* sm_now_ns() when the first repetition began */
-  struct sm_cpu_times cpu_at_start;        /* /proc/stat then */
-  const struct sm_variant *inject_variant; /* --inject-into, or NULL */
-  uint64_t inject_iters;                   /* its calibrated delay */
-  const struct sm_variant *hang_variant;   /* --inject-hang, or NULL */
-  const struct sm_variant *crash_variant;  /* --inject-crash, or NULL */
+  struct sm_cpu_times cpu_at_start; /* /proc/stat then */
   struct sm_noise noise;
-  struct sm_perf_list counters; /* --counters (n 0: none) */
-  double overhead_ns;           /* runner_overhead_ns_per_op, measured */
+  double overhead_ns; /* runner_overhead_ns_per_op, measured */
 };
 
 /* Runs the plan's repetitions: all cases interleaved in this process, or
