@@ -156,18 +156,6 @@ int sm_send_timeout(struct sm_sender *tx, const void *msg,
   return send_until(tx, msg, deadline_after(timeout_ns), false);
 }
 
-int sm__channel_park_until(uint64_t deadline) {
-  if (deadline == SM_CHANNEL_FOREVER) {
-    sm_thread_park();
-    return 0;
-  }
-  uint64_t now = sm_now_ns();
-  if (now >= deadline)
-    return -ETIMEDOUT;
-  sm_thread_park_timeout(deadline - now);
-  return sm_now_ns() >= deadline ? -ETIMEDOUT : 0;
-}
-
 /* One non-blocking receive from any flavor. */
 static int try_recv(struct sm_channel *ch, void *out) {
   switch (ch->flavor) {

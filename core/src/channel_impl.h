@@ -3,6 +3,7 @@
 #ifndef SYNCMARK_CHANNEL_IMPL_H
 #define SYNCMARK_CHANNEL_IMPL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "syncmark/channel.h"
+#include "syncmark/clock.h"
 #include "syncmark/compiler.h"
 #include "syncmark/mutex.h"
 #include "syncmark/thread.h"
@@ -197,7 +199,18 @@ static inline bool sm__backoff_yield(unsigned *step) {
 
 /* Parks the calling thread until unparked or `deadline` (sm_now_ns time,
  * SM_CHANNEL_FOREVER for none). Returns 0, or -ETIMEDOUT when the deadline
- * has passed. */
-int sm__channel_park_until(uint64_t deadline);
+ * has passed. Here, not in channel.c, so that the flavors' files do not
+ * call back into the file that dispatches to them. */
+static inline int sm__channel_park_until(uint64_t deadline) {
+  if (deadline == SM_CHANNEL_FOREVER) {
+    sm_thread_park();
+    return 0;
+  }
+  uint64_t now = sm_now_ns();
+  if (now >= deadline)
+    return -ETIMEDOUT;
+  sm_thread_park_timeout(deadline - now);
+  return sm_now_ns() >= deadline ? -ETIMEDOUT : 0;
+}
 
 #endif
