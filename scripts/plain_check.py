@@ -3,14 +3,25 @@
 reference (build/bench/plain/<family>: the same work, N operations, total
 time, no harness), alternating the two in one run, and prints the ratios.
 
-Usage: scripts/plain_check.py [--rounds N] [--build DIR] [FAMILY...]
-(default: every plain program, 3 alternations). A plain program prints one
-block per case it measures:
+Usage: scripts/plain_check.py [--rounds N] [--tolerance T] [--build DIR]
+                              [FAMILY...]
+(default: every plain program, 3 rounds). A plain program prints one block
+per case it measures:
     case: <syncmark run arguments selecting exactly one case>
     placement: <optional: the placement column of that case, for a pair
                family whose run arguments cannot select one>
     metric: <the syncmark metric to compare>
     plain: <median rate of the plain program>
+
+Bracketing: the plain program runs before the first round and after every
+round (plain, syncmark, plain, syncmark, ..., plain), so each syncmark
+figure has a plain figure on either side. A round whose two plain figures
+differ by more than --tolerance (default 0.15, relative) saw the machine
+change under it (on a VM the host moves vCPUs: a cache line between two
+vCPUs takes 50 or 250 ns, minute by minute); its ratio is left out and
+counted in the `host changed` column. The ratio printed is the median of
+the kept rounds' syncmark / (mean of the bracketing plain figures), with
+their lowest and highest.
 Exit status: 0, or 2 for bad input or a missing build.
 """
 import argparse
@@ -60,19 +71,23 @@ def syncmark_median(syncmark, case, metric, tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--tolerance", type=float, default=0.15)
     ap.add_argument("--build", default="build")
     ap.add_argument("families", nargs="*")
     a = ap.parse_args()
     if a.rounds < 1:
         ap.error(f"--rounds must be at least 1, not {a.rounds}")
+    if not 0 < a.tolerance < 1:
+        ap.error(f"--tolerance must be above 0 and below 1, not "
+                 f"{a.tolerance}")
     syncmark = os.path.join(a.build, "bench", "syncmark")
     plain_dir = os.path.join(a.build, "bench", "plain")
     if not os.access(syncmark, os.X_OK):
         print(f"plain_check.py: build first ({syncmark})", file=sys.stderr)
         return 2
     fams = a.families or sorted(os.listdir(plain_dir))
-    print(f"{'case':<60} {'metric':<12} {'syncmark':>11} {'plain':>11} "
-          f"{'ratio':>6}")
+    print(f"{'case':<60} {'metric':<12} {'syncmark':>11} "
+          f"{'ratio [lowest, highest]':>22} {'host changed':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for fam in fams:
             prog = os.path.join(plain_dir, fam)
@@ -81,19 +96,33 @@ def main():
                       f"(have: {', '.join(sorted(os.listdir(plain_dir)))})",
                       file=sys.stderr)
                 return 2
-            ours, plains = {}, {}
+            def plain_run():
+                return {(case, metric): rate for case, metric, rate in blocks(
+                    subprocess.run([prog], check=True, text=True,
+                                   stdout=subprocess.PIPE).stdout)}
+            before = plain_run()
+            ratios = {key: [] for key in before}
+            changed = {key: 0 for key in before}
+            ours = {key: [] for key in before}
             for _ in range(a.rounds):
-                for case, metric, rate in blocks(
-                        subprocess.run([prog], check=True, text=True,
-                                       stdout=subprocess.PIPE).stdout):
-                    plains.setdefault((case, metric), []).append(rate)
-                    ours.setdefault((case, metric), []).append(
-                        syncmark_median(syncmark, case, metric, tmp))
-            for (case, metric), p in plains.items():
+                mine = {(case, metric): syncmark_median(syncmark, case,
+                                                        metric, tmp)
+                        for case, metric in before}
+                after = plain_run()
+                for key, value in mine.items():
+                    p0, p1 = before[key], after[key]
+                    ours[key].append(value)
+                    if abs(p0 - p1) > a.tolerance * min(p0, p1):
+                        changed[key] += 1
+                    else:
+                        ratios[key].append(value / ((p0 + p1) / 2))
+                before = after
+            for (case, metric), r in ratios.items():
                 o = statistics.median(ours[(case, metric)])
-                pm = statistics.median(p)
-                print(f"{case:<60} {metric:<12} {o:11.4g} {pm:11.4g} "
-                      f"{o / pm:6.3f}")
+                text = (f"{statistics.median(r):6.3f} "
+                        f"[{min(r):.3f}, {max(r):.3f}]" if r else "  none")
+                print(f"{case:<60} {metric:<12} {o:11.4g} {text:>22} "
+                      f"{changed[(case, metric)]:>6} of {a.rounds}")
     return 0
 
 

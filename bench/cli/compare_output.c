@@ -43,8 +43,21 @@ void sm_machine_differences(const struct sm_run_rows *a,
   const char *y = machine_value(&b->machine, "drift_probe_ns_median");
   double px = x ? strtod(x, NULL) : NAN, py = y ? strtod(y, NULL) : NAN;
   if (px > 0 && py > 0 && fabs(py / px - 1) > 0.05 && len < size)
+    len += (size_t)snprintf(
+        buf + len, size - len,
+        "%sspeed: the drift probe took %.0f vs %.0f ns (%+.0f %%)",
+        len ? "; " : "", px, py, 100 * (py / px - 1));
+  /* The same machine with its PUs placed otherwise by the host: the pair
+   * probes' medians (a cache line between two PUs) differ by more than
+   * 25 %, and so may every figure of a case on two PUs. */
+  x = machine_value(&a->machine, "pair_probe_ns_median");
+  y = machine_value(&b->machine, "pair_probe_ns_median");
+  px = x ? strtod(x, NULL) : NAN;
+  py = y ? strtod(y, NULL) : NAN;
+  if (px > 0 && py > 0 && fabs(py / px - 1) > 0.25 && len < size)
     snprintf(buf + len, size - len,
-             "%sspeed: the drift probe took %.0f vs %.0f ns (%+.0f %%)",
+             "%spair probe: a cache line between two PUs took %.0f vs %.0f "
+             "ns (%+.0f %%), so cases on two PUs are not comparable",
              len ? "; " : "", px, py, 100 * (py / px - 1));
 }
 

@@ -21,7 +21,9 @@ struct sm_compare_report {
 };
 
 /* Describes how the machines of two runs differ into buf ("" when they
- * match or cannot be told apart). */
+ * match or cannot be told apart): the machine.csv keys that must match,
+ * the drift probes' medians (more than 5 % apart) and the pair probes'
+ * (more than 25 %). */
 void sm_machine_differences(const struct sm_run_rows *a,
                             const struct sm_run_rows *b, char *buf,
                             size_t size);

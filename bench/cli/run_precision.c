@@ -92,31 +92,51 @@ static double largest(const struct sm_run *r, const char *metric,
   return top;
 }
 
-/* The repetitions that timed the drift probe. */
-static size_t reps_with_probe(const struct sm_run *r) {
-  size_t k = 0;
+/* The 10th, 50th and 90th percentiles of the run's `metric` rows (a
+ * probe's per-repetition values) into q[0..3) and how many rows there
+ * were; q is NAN when there are none. */
+static size_t probe_quantiles(const struct sm_run *r, const char *metric,
+                              double q[3]) {
+  size_t k = 0, j = 0;
   for (size_t i = 0; i < r->results.nrows; i++)
-    k += strcmp(r->results.rows[i].metric, "drift_probe_ns") == 0;
+    k += strcmp(r->results.rows[i].metric, metric) == 0;
+  double *v = k ? malloc(sizeof *v * k) : NULL;
+  q[0] = q[1] = q[2] = NAN;
+  if (!v)
+    return 0;
+  for (size_t i = 0; i < r->results.nrows; i++)
+    if (strcmp(r->results.rows[i].metric, metric) == 0)
+      v[j++] = r->results.rows[i].value;
+  sm_stats_sort(v, k);
+  q[0] = sm_stats_percentile_sorted(v, k, 10);
+  q[1] = sm_stats_percentile_sorted(v, k, 50);
+  q[2] = sm_stats_percentile_sorted(v, k, 90);
+  free(v);
   return k;
 }
 
-/* The median of the run's drift probe times and the spread between their
- * 10th and 90th percentiles over the median (NAN both without any). */
-static void drift_of(const struct sm_run *r, double *median, double *spread) {
-  size_t k = reps_with_probe(r), j = 0;
-  double *v = k ? malloc(sizeof *v * k) : NULL;
-  *median = *spread = NAN;
-  if (!v)
-    return;
-  for (size_t i = 0; i < r->results.nrows; i++)
-    if (strcmp(r->results.rows[i].metric, "drift_probe_ns") == 0)
-      v[j++] = r->results.rows[i].value;
-  sm_stats_sort(v, k);
-  *median = sm_stats_percentile_sorted(v, k, 50);
-  *spread = (sm_stats_percentile_sorted(v, k, 90) -
-             sm_stats_percentile_sorted(v, k, 10)) /
-            *median;
-  free(v);
+/* Prints the pair probe's line and adds its machine.csv fields ("n/a"
+ * without a case on two PUs). Returns 0 or sm_field_add's error. */
+static int pair_probe_report(const struct sm_run *r, FILE *out,
+                             struct sm_field *fields, size_t *n, size_t max) {
+  double q[3];
+  size_t k = probe_quantiles(r, "pair_probe_ns", q);
+  if (k > 0)
+    fprintf(out,
+            "pair probe: a cache line between two of a case's PUs took %.0f "
+            "ns one way (median of %zu repetitions), p10 %.0f, p90 %.0f%s\n",
+            q[1], k, q[0], q[2],
+            (q[2] - q[0]) / q[1] > SM_PAIR_PROBE_SPREAD
+                ? ": the host moved the vCPUs during the run, and the "
+                  "figures of cases on two PUs moved with it"
+                : "");
+  static const char *const keys[] = {
+      "pair_probe_ns_p10", "pair_probe_ns_median", "pair_probe_ns_p90"};
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < 3; i++)
+    rc = k ? sm_field_add(fields, n, max, keys[i], "%.1f", q[i])
+           : sm_field_add(fields, n, max, keys[i], "n/a");
+  return rc;
 }
 
 /* The host's steal time from the run's first repetition until now as a
@@ -168,17 +188,20 @@ int sm_run_interference_report(const struct sm_run *r, FILE *out,
             disturbed, reps, SM_DISTURBED_RUN_DELAY, SM_DISTURBED_STEAL,
             SM_DISTURBED_OTHER_CPUS, r->retakes, shown[0], shown[1], shown[2],
             run_steal);
-  double median, spread;
-  drift_of(r, &median, &spread);
+  double q[3];
+  size_t probes = probe_quantiles(r, "drift_probe_ns", q);
+  double median = q[1], spread = (q[2] - q[0]) / q[1];
   if (!isnan(median))
     fprintf(out,
             "drift: the probe took %.0f ns (median of %zu repetitions), "
             "p10 to p90 %.1f %% of it%s\n",
-            median, reps_with_probe(r), 100 * spread,
+            median, probes, 100 * spread,
             spread > SM_DRIFT_SPREAD ? ": the host's speed changed during "
                                        "the run"
                                      : "");
-  int rc = sm_field_add(fields, n, max, "disturbed_reps", "%zu", disturbed);
+  int rc = pair_probe_report(r, out, fields, n, max);
+  rc = rc ? rc
+          : sm_field_add(fields, n, max, "disturbed_reps", "%zu", disturbed);
   rc = rc ? rc
           : sm_field_add(fields, n, max, "drift_probe_ns_median", "%.1f",
                          median);

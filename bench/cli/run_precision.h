@@ -25,14 +25,19 @@ int sm_run_precision_report(const struct sm_run *r, FILE *out,
  * share of their median ran on a host whose speed changed. */
 #define SM_DRIFT_SPREAD 0.10
 
-/* Prints a line about the interference the run's repetitions saw and one
- * about the drift probe to `out` and appends the machine.csv fields
+/* A pair probe spread (p10 to p90 over the median) beyond which the run
+ * says the host moved the vCPUs during the run. */
+#define SM_PAIR_PROBE_SPREAD 0.25
+
+/* Prints a line about the interference the run's repetitions saw, one
+ * about the drift probe and, when a case ran on two PUs, one about the
+ * pair probe to `out`, and appends the machine.csv fields
+ * pair_probe_ns_p10, pair_probe_ns_median, pair_probe_ns_p90,
  * disturbed_reps, drift_probe_ns_median, drift_probe_spread_pct,
- * retaken_reps,
- * run_delay_share_max, steal_share_max and other_cpus_max (each "n/a"
- * where no repetition could measure it) and steal_share_run (the host's
- * steal over the whole run, "n/a" where /proc/stat has none). Returns 0 or the
- * error of sm_field_add. */
+ * retaken_reps, run_delay_share_max, steal_share_max and other_cpus_max
+ * (each "n/a" where no repetition could measure it) and steal_share_run
+ * (the host's steal over the whole run, "n/a" where /proc/stat has none).
+ * Returns 0 or the error of sm_field_add. */
 int sm_run_interference_report(const struct sm_run *r, FILE *out,
                                struct sm_field *fields, size_t *n, size_t max);
 

@@ -25,6 +25,9 @@ const struct sm_metric_decl sm_interference_metrics[] = {
     {"drift_probe_ns", "ns", SM_NO_DIRECTION,
      "CPU time of a fixed piece of work before the repetition: the host's "
      "speed"},
+    {"pair_probe_ns", "ns", SM_NO_DIRECTION,
+     "one-way time of a cache line between two of the case's PUs before the "
+     "repetition: how far apart the host put them"},
 };
 const size_t sm_ninterference_metrics =
     sizeof sm_interference_metrics / sizeof sm_interference_metrics[0];
@@ -166,8 +169,9 @@ int sm_interference_record(struct sm_results *results, size_t case_index,
                            unsigned rep, const struct sm_interference *w) {
   const double values[] = {w->run_delay_share, w->migrations, w->steal_share,
                            w->other_cpus, w->disturbed};
-  /* The last declaration, drift_probe_ns, is recorded by drift.c. */
-  _Static_assert(sizeof values / sizeof values[0] + 1 ==
+  /* The last two declarations, drift_probe_ns and pair_probe_ns, are
+   * recorded by drift.c. */
+  _Static_assert(sizeof values / sizeof values[0] + 2 ==
                      sizeof sm_interference_metrics /
                          sizeof sm_interference_metrics[0],
                  "one value per declared interference metric");

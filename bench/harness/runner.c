@@ -790,7 +790,11 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
   }
   struct sm_sink sink = {
       .results = results, .case_index = case_index, .rep = rep};
-  double probe_ns = sm_drift_probe_ns(); /* before, never inside, the window */
+  /* The probes run before, never inside, the window. */
+  double probe_ns = sm_drift_probe_ns(), pair_ns = NAN;
+  int pair[2];
+  if (sm_drift_pair_pus(cfg->topo, c, pair) == 0)
+    pair_ns = sm_drift_pair_probe_ns(cfg->topo, pair);
   sm_measure_fn measure =
       c->variant->measure ? c->variant->measure : c->family->measure;
   int rc;
@@ -805,7 +809,8 @@ int sm_runner_repetition(const struct sm_window_config *cfg,
     rc = sm_runner_window(cfg, c, &w, &sink, msg, msg_size);
     rc = rc == 0 ? record_window(results, case_index, rep, &w) : rc;
   }
-  return rc == 0 ? sm_drift_record(results, case_index, rep, probe_ns) : rc;
+  return rc == 0 ? sm_drift_record(results, case_index, rep, probe_ns, pair_ns)
+                 : rc;
 }
 
 /* One repetition handed to its own thread, shared by that thread and the
