@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "compare_output.h"
 
 /* Rows per synthetic run and repetitions per row. */
 enum { ROWS = 200, REPS = 10 };
@@ -210,4 +211,51 @@ Test(compare, loader_names_file_and_line_of_bad_input) {
   cr_assert_eq(sm_run_rows_load(empty, &run, msg, sizeof msg), -ENOENT);
   cr_assert(strstr(msg, "no raw.csv in this folder"), "%s", msg);
   rmdir(empty);
+}
+
+/* A machine.csv of one run held in memory: `n` key/value pairs. */
+struct machine_rows {
+  char *cells[8][2];
+  char **rows[8];
+  char *header[2];
+  struct sm_run_rows run;
+};
+
+/* Points m->run.machine at the pairs kv[0..2n). */
+static void machine_of(struct machine_rows *m, char *const *kv, size_t n) {
+  *m = (struct machine_rows){.header = {"key", "value"}};
+  for (size_t i = 0; i < n; i++) {
+    m->cells[i][0] = kv[2 * i];
+    m->cells[i][1] = kv[2 * i + 1];
+    m->rows[i] = m->cells[i];
+  }
+  m->run.machine = (struct sm_csv_table){
+      .ncols = 2, .header = m->header, .nrows = n, .rows = m->rows};
+}
+
+/* Two runs of one machine: nothing to say while the probes agree; a drift
+ * probe 10 % slower and a pair probe 5x slower are each named. */
+Test(compare, machine_differences_name_the_probes) {
+  char *same[] = {
+      "hostname", "vm", "drift_probe_ns_median", "1000", "pair_probe_ns_median",
+      "50"};
+  char *moved[] = {
+      "hostname", "vm", "drift_probe_ns_median", "1010", "pair_probe_ns_median",
+      "55"};
+  char *far[] = {
+      "hostname", "vm", "drift_probe_ns_median", "1100", "pair_probe_ns_median",
+      "250"};
+  struct machine_rows a, b;
+  char buf[512];
+  machine_of(&a, same, 3);
+  machine_of(&b, moved, 3);
+  sm_machine_differences(&a.run, &b.run, buf, sizeof buf);
+  cr_assert_str_eq(buf, "", "within 5 %% and 25 %%: %s", buf);
+  machine_of(&b, far, 3);
+  sm_machine_differences(&a.run, &b.run, buf, sizeof buf);
+  cr_assert(strstr(buf, "speed: the drift probe took 1000 vs 1100 ns"), "%s",
+            buf);
+  cr_assert(strstr(buf, "pair probe: a cache line between two PUs took 50 "
+                        "vs 250 ns (+400 %)"),
+            "%s", buf);
 }

@@ -78,8 +78,14 @@ static void write_machine(FILE *out, const struct sm_run_view *v) {
           mv(v, "other_cpus_max"));
   fprintf(out,
           "| Drift probe | %s ns median per repetition, p10 to p90 %s %% of "
-          "it |\n\n",
+          "it |\n",
           mv(v, "drift_probe_ns_median"), mv(v, "drift_probe_spread_pct"));
+  fprintf(out,
+          "| Pair probe | a cache line between two of a case's PUs: %s ns "
+          "one way at the median, p10 %s, p90 %s (n/a: no case on two "
+          "PUs) |\n\n",
+          mv(v, "pair_probe_ns_median"), mv(v, "pair_probe_ns_p10"),
+          mv(v, "pair_probe_ns_p90"));
   const char *noise = mv(v, "noise_warnings");
   if (strcmp(noise, "none") == 0) {
     fputs("No noise warnings.\n\n", out);
