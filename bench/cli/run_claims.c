@@ -86,13 +86,13 @@ static int judge_claims(struct sm_claim_sampling *s, char *msg,
                         size_t msg_size) {
   struct sm_run *r = s->r;
   char path[4200];
-  int rc = sm_path_join(path, sizeof path, s->dir, "summary.csv");
+  int rc = sm_path_join(path, sizeof path, s->dir, SM_RUN_SUMMARY);
   rc = rc ? rc
           : sm_results_write_summary_of(&r->results, r->plan.cases,
                                         r->plan.ncases,
                                         s->rounds ? s->include : NULL, path);
   if (rc == 0 && s->rounds == 0) {
-    rc = sm_path_join(path, sizeof path, s->dir, "machine.csv");
+    rc = sm_path_join(path, sizeof path, s->dir, SM_RUN_MACHINE);
     rc = rc ? rc : sm_env_write(path, s->fields, s->nfields);
   }
   if (rc != 0) {
@@ -256,7 +256,7 @@ static int report_sampling(const struct sm_claim_sampling *s, FILE *out,
 /* Removes s's temporary folder and its files, if it made one. */
 static void remove_files(struct sm_claim_sampling *s) {
   char path[4200];
-  static const char *const files[] = {"summary.csv", "machine.csv"};
+  static const char *const files[] = {SM_RUN_SUMMARY, SM_RUN_MACHINE};
   for (size_t i = 0; s->dir[0] && i < 2; i++)
     if (sm_path_join(path, sizeof path, s->dir, files[i]) == 0)
       (void)unlink(path);

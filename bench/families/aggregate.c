@@ -571,7 +571,8 @@ static int aggregate_setup(const struct sm_case *c, void **state) {
   sm_lockops_futex_rwlock_init(&s->rwlock_total.lock);
   s->nslots = c->threads + 2;
   s->slots = aligned_alloc(SM_CACHE_LINE, sizeof *s->slots * s->nslots);
-  s->next_seq = calloc(c->threads, sizeof *s->next_seq);
+  /* On lines of its own: the consumer writes it for every item. */
+  s->next_seq = sm_kit_state_alloc(sizeof *s->next_seq * c->threads);
   int rc = s->slots && s->next_seq ? 0 : -ENOMEM;
   if (s->slots)
     memset(s->slots, 0, sizeof *s->slots * s->nslots);
