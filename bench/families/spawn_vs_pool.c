@@ -178,7 +178,10 @@ static void submitter(struct sm_worker *w) {
 
 /* Returns the batch size of a case: the tasks `pus` PUs would finish in
  * BATCH_WORK_NS if each cost its spin and sleep (at least the strategy's
- * floor), within BATCH_MIN .. BATCH_MAX. */
+ * floor), rounded up and at least one per PU, within BATCH_MIN ..
+ * BATCH_MAX. (Rounded down, a task of 1.01 ms made batches of BATCH_MIN
+ * tasks for pools of 4 and 8: their rate was the batch's, half or a
+ * quarter of what the pool runs.) */
 static size_t batch_size(const struct sm_case *c, unsigned pus) {
   uint64_t floor = c->variant == &c->family->variants[THREAD_PER_TASK]
                        ? SPAWN_COST_FLOOR_NS
@@ -187,7 +190,9 @@ static size_t batch_size(const struct sm_case *c, unsigned pus) {
       (uint64_t)c->param[AXIS_SPIN_NS] + (uint64_t)c->param[AXIS_SLEEP_NS];
   if (cost < floor)
     cost = floor;
-  uint64_t n = BATCH_WORK_NS / cost * (pus ? pus : 1);
+  uint64_t per = pus ? pus : 1;
+  uint64_t n = (BATCH_WORK_NS * per + cost - 1) / cost;
+  n = n < per ? per : n;
   if (n < BATCH_MIN)
     return BATCH_MIN;
   return n > BATCH_MAX ? BATCH_MAX : (size_t)n;
