@@ -1,6 +1,9 @@
 # git_commit.cmake: writes OUT, a header defining SYNCMARK_GIT_COMMIT, the
-# commit the tree at SRC is at now (12 hex digits), or FIXED when the build
-# was told it (-DSYNCMARK_GIT_COMMIT, a tree without .git), or "unknown".
+# commit the tree at SRC is at now (12 hex digits, with "-dirty" appended
+# when tracked files differ from it: such a build is not that commit, and
+# the results database must not file its runs under it), or FIXED when the
+# build was told it (-DSYNCMARK_GIT_COMMIT, a tree without .git), or
+# "unknown".
 # Run at every build (not only at configure time), so a rebuild after
 # `git pull` records the new commit; OUT is rewritten only when it changes,
 # so nothing recompiles otherwise.
@@ -11,6 +14,14 @@ if(NOT commit)
                   WORKING_DIRECTORY "${SRC}"
                   OUTPUT_VARIABLE commit
                   OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(commit)
+    execute_process(COMMAND git diff --quiet HEAD --
+                    WORKING_DIRECTORY "${SRC}"
+                    RESULT_VARIABLE changed ERROR_QUIET)
+    if(changed EQUAL 1)
+      set(commit "${commit}-dirty")
+    endif()
+  endif()
 endif()
 if(NOT commit)
   set(commit "unknown")
