@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "syncmark/clock.h"
-
 #include "interference.h"
+#include "syncmark/clock.h"
 #include "syncmark/compiler.h"
 #include "syncmark/work.h"
 
