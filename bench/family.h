@@ -64,15 +64,16 @@ struct sm_metric_decl {
 #define SM_METRIC_DECLS(decls)                                                 \
   .metric_decls = (decls), .nmetric_decls = SM_COUNT(decls)
 
-/* In an sm_family initializer: the window hooks prefix_setup, prefix_check
- * and prefix_teardown (metrics and applies, which not every family has, are
- * named on their own). */
-#define SM_FAMILY_HOOKS(prefix)                                                \
-  .setup = prefix##_setup, .check = prefix##_check,                            \
-  .teardown = prefix##_teardown
+/* In an sm_family initializer: its variants from the array `v`, counted,
+ * and the window hooks prefix_setup, prefix_check and prefix_teardown
+ * (applies, which not every family has, is named on its own). */
+#define SM_FAMILY_OPERATIONS(v, prefix)                                        \
+  .variants = (v), .nvariants = SM_COUNT(v), .setup = prefix##_setup,          \
+  .check = prefix##_check, .teardown = prefix##_teardown
 
-/* In an sm_family initializer: its variants from the array `v`, counted. */
-#define SM_FAMILY_VARIANTS(v) .variants = (v), .nvariants = SM_COUNT(v)
+/* In an sm_family initializer: the metrics hook `fn` and the declarations
+ * of the metrics it adds, from the array `decls`, counted. */
+#define SM_FAMILY_METRICS(fn, decls) .metrics = (fn), SM_METRIC_DECLS(decls)
 
 /* In an sm_family initializer: its axes from the array `a`, counted. */
 #define SM_FAMILY_AXES(a) .axes = (a), .naxes = SM_COUNT(a)
@@ -340,6 +341,26 @@ struct sm_role {
    * gives p50_ns ...). */
   const char *samples[SM_SAMPLE_KINDS];
 };
+
+/* In a role table: `count_` threads (SM_ROLE_CASE_THREADS or a number) of
+ * `worker_` under the role `name_`, which serves: its passes are not the
+ * case's operations. */
+#define SM_ROLE_SERVING(name_, worker_, count_)                                \
+  { .name = (name_), .worker = (worker_), .count = (count_) }
+
+/* The same for a role whose passes are the case's operations. */
+#define SM_ROLE_COUNTING(name_, worker_, count_)                               \
+  { .name = (name_), .worker = (worker_), .count = (count_), .counts_ops = 1 }
+
+/* A counting role that also samples the kinds of latency named after
+ * count_ (at most SM_SAMPLE_KINDS; "" gives p50_ns ...). */
+#define SM_ROLE_COUNTING_SAMPLED(name_, worker_, count_, ...)                  \
+  {                                                                            \
+    .name = (name_), .worker = (worker_), .count = (count_), .counts_ops = 1,  \
+    .samples = {                                                               \
+      __VA_ARGS__                                                              \
+    }                                                                          \
+  }
 
 /* Timing and machine of one repetition, as the runner hands them to a
  * family that measures on its own (sm_family.measure). */

@@ -431,41 +431,23 @@ static void single_pipeline_worker(struct sm_worker *w) {
  * so the stop hand-shake, each stage closing its output after its loop,
  * always reaches it). */
 static const struct sm_role channel_roles[] = {
-    {.name = "producer",
-     .worker = produce_chan_worker,
-     .count = SM_ROLE_CASE_THREADS},
-    {.name = "aggregator",
-     .worker = aggregate_worker,
-     .count = 1,
-     .counts_ops = 1},
+    SM_ROLE_SERVING("producer", produce_chan_worker, SM_ROLE_CASE_THREADS),
+    SM_ROLE_COUNTING("aggregator", aggregate_worker, 1),
 };
 static const struct sm_role pipe_channel_roles[] = {
-    {.name = "producer",
-     .worker = produce_chan_worker,
-     .count = SM_ROLE_CASE_THREADS},
-    {.name = "transform", .worker = transform_chan_worker, .count = 1},
-    {.name = "consumer",
-     .worker = consume_chan_worker,
-     .count = 1,
-     .counts_ops = 1},
+    SM_ROLE_SERVING("producer", produce_chan_worker, SM_ROLE_CASE_THREADS),
+    SM_ROLE_SERVING("transform", transform_chan_worker, 1),
+    SM_ROLE_COUNTING("consumer", consume_chan_worker, 1),
 };
 static const struct sm_role pipe_locked_roles[] = {
-    {.name = "producer",
-     .worker = produce_locked_worker,
-     .count = SM_ROLE_CASE_THREADS},
-    {.name = "transform", .worker = transform_locked_worker, .count = 1},
-    {.name = "consumer",
-     .worker = consume_locked_worker,
-     .count = 1,
-     .counts_ops = 1},
+    SM_ROLE_SERVING("producer", produce_locked_worker, SM_ROLE_CASE_THREADS),
+    SM_ROLE_SERVING("transform", transform_locked_worker, 1),
+    SM_ROLE_COUNTING("consumer", consume_locked_worker, 1),
 };
 /* One thread, whatever the case's thread count (N is the producers it
  * stands in for). */
 static const struct sm_role pipe_single_roles[] = {
-    {.name = "pipeline",
-     .worker = single_pipeline_worker,
-     .count = 1,
-     .counts_ops = 1},
+    SM_ROLE_COUNTING("pipeline", single_pipeline_worker, 1),
 };
 
 static const struct sm_variant variants[] = {
@@ -715,11 +697,9 @@ const struct sm_family sm_family_aggregate = {
     .name = "aggregate",
     .summary = "N threads x M updates to one total: atomic, mutex, rwlock, "
                "channel, merge; and a 3-stage pipeline",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, aggregate),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(aggregate),
-    .metrics = aggregate_metrics,
+    SM_FAMILY_METRICS(aggregate_metrics, metric_decls),
     .extra_threads = 2,
     .headline_metric = "updates_per_s",
-    SM_METRIC_DECLS(metric_decls),
 };

@@ -419,7 +419,7 @@ static const struct sm_role roles[] = {
      .worker = producer,
      .count = 1,
      .samples = {"blocked_send"}},
-    {.name = "consumer", .worker = consumer, .count = 1, .counts_ops = 1},
+    SM_ROLE_COUNTING("consumer", consumer, 1),
 };
 
 static const struct sm_variant variants[] = {
@@ -449,15 +449,13 @@ const struct sm_family sm_family_backpressure = {
     .name = "backpressure",
     .summary = "a fast producer, a slow consumer: blocked share, queue depth "
                "and RSS over time, bounded vs unbounded (-1)",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, bp),
     SM_FAMILY_AXES(axes),
+    SM_FAMILY_METRICS(bp_metrics, metric_decls),
+    .applies = bp_applies,
     /* one case per axis combination, unpinned: the claim is about memory
      * and blocking, not placement; the consumer is the extra thread */
     .shape = SM_SHAPE_SINGLE,
     .extra_threads = 1,
     .headline_metric = "blocked_share",
-    .applies = bp_applies,
-    SM_FAMILY_HOOKS(bp),
-    .metrics = bp_metrics,
-    SM_METRIC_DECLS(metric_decls),
 };

@@ -130,15 +130,12 @@ static void c2c_teardown(void *state) {
 }
 
 static const struct sm_role store_roles[] = {
-    {.name = "initiator",
-     .worker = store_initiator,
-     .count = 1,
-     .counts_ops = 1},
-    {.name = "responder", .worker = store_responder, .count = 1},
+    SM_ROLE_COUNTING("initiator", store_initiator, 1),
+    SM_ROLE_SERVING("responder", store_responder, 1),
 };
 static const struct sm_role cas_roles[] = {
-    {.name = "initiator", .worker = cas_initiator, .count = 1, .counts_ops = 1},
-    {.name = "responder", .worker = cas_responder, .count = 1},
+    SM_ROLE_COUNTING("initiator", cas_initiator, 1),
+    SM_ROLE_SERVING("responder", cas_responder, 1),
 };
 
 static const struct sm_variant variants[] = {
@@ -156,8 +153,7 @@ const struct sm_family sm_family_c2c = {
     .name = "c2c",
     .summary = "core-to-core map: a cache line passed between every pair of "
                "PUs, one-way ns",
-    SM_FAMILY_VARIANTS(variants),
-    SM_FAMILY_HOOKS(c2c),
+    SM_FAMILY_OPERATIONS(variants, c2c),
     .shape = SM_SHAPE_PU_PAIRS,
     .headline_metric = "ns_per_op",
 };

@@ -982,14 +982,8 @@ static const struct sm_axis axes[] = {
  * case's operations (messages received) and samples their latency. */
 #define CHANNEL_ROLES(K)                                                       \
   static const struct sm_role K##_roles[] = {                                  \
-      {.name = "producer",                                                     \
-       .worker = K##_producer,                                                 \
-       .count = SM_ROLE_CASE_THREADS},                                         \
-      {.name = "consumer",                                                     \
-       .worker = K##_consumer,                                                 \
-       .count = 1,                                                             \
-       .counts_ops = 1,                                                        \
-       .samples = {""}},                                                       \
+      SM_ROLE_SERVING("producer", K##_producer, SM_ROLE_CASE_THREADS),         \
+      SM_ROLE_COUNTING_SAMPLED("consumer", K##_consumer, 1, ""),               \
   };
 CHANNEL_ROLES(syncmark)
 CHANNEL_ROLES(pipe)
@@ -1046,12 +1040,10 @@ const struct sm_family sm_family_channel = {
     .name = "channel",
     .summary = "P producers into one consumer: msgs/s and latency per "
                "capacity (-1 = unbounded) and message size",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, channel),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(channel),
-    .metrics = channel_metrics,
+    SM_FAMILY_METRICS(channel_metrics, metric_decls),
     .applies = channel_applies,
     .extra_threads = 1,
     .headline_metric = "msgs_per_s",
-    SM_METRIC_DECLS(metric_decls),
 };

@@ -245,7 +245,6 @@ static const struct sm_axis axes[] = {
 const struct sm_family sm_family_contention = {
     .name = "contention",
     .summary = "one shared counter under locks, rwlocks and atomics",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, contention),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(contention),
 };

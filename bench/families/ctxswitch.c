@@ -281,20 +281,14 @@ HANDOFFS(ALONE_WORKER)
  * the first PU of the pair): it samples one round trip (rtt) and the mean
  * of batches of them (rtt_batch). */
 #define INITIATOR_ROLE(name_, worker_)                                         \
-  {                                                                            \
-    .name = (name_), .worker = (worker_), .count = 1, .counts_ops = 1,         \
-    .samples = {                                                               \
-      "rtt",                                                                   \
-      "rtt_batch"                                                              \
-    }                                                                          \
-  }
+  SM_ROLE_COUNTING_SAMPLED((name_), (worker_), 1, "rtt", "rtt_batch")
 
 /* Roles: m_pair (initiator on the pair's first PU, responder on its
  * second) and m_one (one thread alone). */
 #define PAIR_ROLES(m)                                                          \
   static const struct sm_role m##_pair[] = {                                   \
       INITIATOR_ROLE("initiator", m##_initiator),                              \
-      {.name = "responder", .worker = m##_responder, .count = 1}};
+      SM_ROLE_SERVING("responder", m##_responder, 1)};
 #define ALONE_ROLES(m)                                                         \
   static const struct sm_role m##_one[] = {INITIATOR_ROLE("alone", m##_alone)};
 HANDOFFS(PAIR_ROLES)
@@ -677,10 +671,8 @@ const struct sm_family sm_family_ctxswitch = {
     .name = "ctxswitch",
     .summary = "token ping-pong between two threads: futex, pipe, eventfd, "
                "condvar, park, spin, perf's pipe; per pair placement",
-    SM_FAMILY_VARIANTS(variants),
-    SM_FAMILY_HOOKS(ctxswitch),
-    .metrics = ctxswitch_metrics,
+    SM_FAMILY_OPERATIONS(variants, ctxswitch),
+    SM_FAMILY_METRICS(ctxswitch_metrics, metric_decls),
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "rtt_ns",
-    SM_METRIC_DECLS(metric_decls),
 };

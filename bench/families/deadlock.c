@@ -341,11 +341,8 @@ static void deadlock_teardown(void *state) {
 /* The two lockers (pinned to the pair placement's PUs; their lock pairs
  * are the operations) and the detector (unpinned). */
 static const struct sm_role roles[] = {
-    {.name = "locker",
-     .worker = locker,
-     .count = SM_ROLE_CASE_THREADS,
-     .counts_ops = 1},
-    {.name = "detector", .worker = detector, .count = 1},
+    SM_ROLE_COUNTING("locker", locker, SM_ROLE_CASE_THREADS),
+    SM_ROLE_SERVING("detector", detector, 1),
 };
 
 static const struct sm_variant variants[] = {
@@ -385,13 +382,11 @@ const struct sm_family sm_family_deadlock = {
     .name = "deadlock",
     .summary = "two threads, two locks: opposite orders (a detector proves "
                "the deadlock), one order, trylock with back-off",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, deadlock),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(deadlock),
-    .metrics = deadlock_metrics,
+    SM_FAMILY_METRICS(deadlock_metrics, metric_decls),
     .shape = SM_SHAPE_PAIR,
     .isolated = 1,
     .extra_threads = 1,
     .headline_metric = "deadlocked",
-    SM_METRIC_DECLS(metric_decls),
 };

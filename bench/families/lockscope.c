@@ -122,7 +122,6 @@ static const struct sm_axis axes[] = {
 const struct sm_family sm_family_lockscope = {
     .name = "lockscope",
     .summary = "a mutex held across slow work vs only around the update",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, lockscope),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(lockscope),
 };

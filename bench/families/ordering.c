@@ -296,8 +296,7 @@ const struct sm_family sm_family_ordering = {
     .name = "ordering",
     .summary = "atomic store/load/fetch_add/CAS per memory order, private "
                "or shared cache line",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, ordering),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(ordering),
     .headline_metric = "ns_per_op",
 };

@@ -164,14 +164,10 @@ COORDINATOR(reference, REF, TEAM, s->nref)
  * over its manual time, so ops_per_s is the N threads' throughput. */
 enum { ROLE_SPINNER, ROLE_TEAM, ROLE_REF };
 static const struct sm_role roles[] = {
-    [ROLE_SPINNER] = {.name = "spinner",
-                      .worker = spinner_worker,
-                      .count = SM_ROLE_CASE_THREADS},
-    [ROLE_TEAM] = {.name = "oversubscribed",
-                   .worker = team_worker,
-                   .count = 1,
-                   .counts_ops = 1},
-    [ROLE_REF] = {.name = "reference", .worker = reference_worker, .count = 1},
+    [ROLE_SPINNER] =
+        SM_ROLE_SERVING("spinner", spinner_worker, SM_ROLE_CASE_THREADS),
+    [ROLE_TEAM] = SM_ROLE_COUNTING("oversubscribed", team_worker, 1),
+    [ROLE_REF] = SM_ROLE_SERVING("reference", reference_worker, 1),
 };
 
 /* The PUs this process may run on (at least 1). */
@@ -369,12 +365,10 @@ const struct sm_family sm_family_oversub = {
     .name = "oversub",
     .summary = "oversubscription: N CPU-bound threads vs as many as PUs, "
                "same total work",
-    SM_FAMILY_VARIANTS(variants),
-    SM_FAMILY_HOOKS(oversub),
-    .metrics = oversub_metrics,
+    SM_FAMILY_OPERATIONS(variants, oversub),
+    SM_FAMILY_METRICS(oversub_metrics, metric_decls),
     .shape = SM_SHAPE_THREADS,
     .extra_threads = 2,
     SM_FAMILY_PU_MULTIPLES(pu_multiples),
     .headline_metric = "slowdown_vs_pus",
-    SM_METRIC_DECLS(metric_decls),
 };

@@ -150,6 +150,5 @@ const struct sm_family sm_family_refcount = {
     .name = "refcount",
     .summary = "clone+release of shared references: Arc shared, Arc "
                "private, Rc",
-    SM_FAMILY_VARIANTS(variants),
-    SM_FAMILY_HOOKS(refcount),
+    SM_FAMILY_OPERATIONS(variants, refcount),
 };

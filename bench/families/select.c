@@ -191,12 +191,8 @@ CONSUMER(poll_spin, wait_poll(s, 0, &m))
  * the second. */
 #define PAIR_ROLES(consumer)                                                   \
   {                                                                            \
-    {.name = "sender", .worker = sender_worker, .count = 1}, {                 \
-      .name = "consumer", .worker = (consumer), .count = 1, .counts_ops = 1,   \
-      .samples = {                                                             \
-        ""                                                                     \
-      }                                                                        \
-    }                                                                          \
+    SM_ROLE_SERVING("sender", sender_worker, 1),                               \
+        SM_ROLE_COUNTING_SAMPLED("consumer", (consumer), 1, "")                \
   }
 static const struct sm_role select_roles[] = PAIR_ROLES(select_worker);
 static const struct sm_role poll_10ms_roles[] = PAIR_ROLES(poll_10ms_worker);
@@ -337,11 +333,9 @@ const struct sm_family sm_family_select = {
     .name = "select",
     .summary = "notice a message on 1 of K channels: blocking select vs "
                "try_recv polling with sleeps",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, select),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(select),
-    .metrics = select_metrics,
+    SM_FAMILY_METRICS(select_metrics, metric_decls),
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "p50_ns",
-    SM_METRIC_DECLS(metric_decls),
 };

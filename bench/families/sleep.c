@@ -75,11 +75,7 @@ static void sleeper(struct sm_worker *w) {
 }
 
 static const struct sm_role sleeper_role[] = {
-    {.name = "sleeper",
-     .worker = sleeper,
-     .count = 1,
-     .counts_ops = 1,
-     .samples = {"overshoot"}},
+    SM_ROLE_COUNTING_SAMPLED("sleeper", sleeper, 1, "overshoot"),
 };
 
 static const struct sm_variant variants[] = {
@@ -185,11 +181,9 @@ const struct sm_family sm_family_sleep = {
     .name = "sleep",
     .summary = "how late nanosleep wakes: overshoot over the requested "
                "length, default timer slack vs 1 ns",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, sleep),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(sleep),
-    .metrics = sleep_metrics,
+    SM_FAMILY_METRICS(sleep_metrics, metric_decls),
     .shape = SM_SHAPE_SINGLE,
     .headline_metric = "overshoot_p50_ns",
-    SM_METRIC_DECLS(metric_decls),
 };

@@ -350,11 +350,8 @@ static void svp_teardown(void *state) {
 
 /* The submitter role: one thread, its batches are the case's tasks; it
  * samples each task's start and done latency from its submit. */
-static const struct sm_role roles[] = {{.name = "submitter",
-                                        .worker = submitter,
-                                        .count = 1,
-                                        .counts_ops = 1,
-                                        .samples = {"start", "done"}}};
+static const struct sm_role roles[] = {
+    SM_ROLE_COUNTING_SAMPLED("submitter", submitter, 1, "start", "done")};
 
 static const struct sm_variant variants[] = {
     [THREAD_PER_TASK] = SM_KIT_ROLES_VARIANT(
@@ -401,12 +398,10 @@ const struct sm_family sm_family_spawn_vs_pool = {
     .name = "spawn_vs_pool",
     .summary = "batches of tasks: thread per task vs the lesson's pool vs "
                "the fast pool",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, svp),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(svp),
-    .metrics = svp_metrics,
+    SM_FAMILY_METRICS(svp_metrics, metric_decls),
     .extra_threads = 1,
     SM_FAMILY_PU_MULTIPLES(pu_multiples),
     .headline_metric = "tasks_per_s",
-    SM_METRIC_DECLS(metric_decls),
 };

@@ -773,18 +773,14 @@ static const struct sm_axis axes[] = {
 
 /* spawn_join: one thread whose passes are spawn+joins, sampled. */
 static const struct sm_role spawn_join_roles[] = {
-    {.name = "spawner",
-     .worker = spawn_join_worker,
-     .count = 1,
-     .counts_ops = 1,
-     .samples = {"spawn_join"}},
+    SM_ROLE_COUNTING_SAMPLED("spawner", spawn_join_worker, 1, "spawn_join"),
 };
 
 /* idle: the spawner (its manual time over the spawns is the rate) and the
  * joiner that releases and joins each pass's threads. */
 static const struct sm_role idle_roles[] = {
-    {.name = "spawner", .worker = idle_spawner, .count = 1, .counts_ops = 1},
-    {.name = "joiner", .worker = idle_joiner, .count = 1},
+    SM_ROLE_COUNTING("spawner", idle_spawner, 1),
+    SM_ROLE_SERVING("joiner", idle_joiner, 1),
 };
 
 static const struct sm_variant variants[] = {
@@ -799,12 +795,10 @@ const struct sm_family sm_family_stack = {
     .name = "stack",
     .summary = "thread stacks: spawn+join latency, resident vs virtual "
                "memory per idle thread, over stack size and touched depth",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, stack),
     SM_FAMILY_AXES(axes),
+    SM_FAMILY_METRICS(stack_metrics, metric_decls),
     .applies = stack_applies,
-    SM_FAMILY_HOOKS(stack),
-    .metrics = stack_metrics,
     .shape = SM_SHAPE_SINGLE,
     .extra_threads = 1,
-    SM_METRIC_DECLS(metric_decls),
 };

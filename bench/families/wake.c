@@ -248,7 +248,7 @@ struct sleeper {
     s->early = r.early;                                                        \
   }                                                                            \
   static const struct sm_role how##_roles[] = {                                \
-      {.name = "waker", .worker = how##_waker, .count = 1, .counts_ops = 1},   \
+      SM_ROLE_COUNTING("waker", how##_waker, 1),                               \
       {.name = "sleeper",                                                      \
        .worker = how##_sleeper,                                                \
        .count = 1,                                                             \
@@ -408,11 +408,9 @@ const struct sm_family sm_family_wake = {
     .name = "wake",
     .summary = "wake-up latency and CPU while waiting: park, condvar, futex, "
                "spin-then-park, sleep-polling at 10 ms / 1 ms / 100 us",
-    SM_FAMILY_VARIANTS(variants),
+    SM_FAMILY_OPERATIONS(variants, wake),
     SM_FAMILY_AXES(axes),
-    SM_FAMILY_HOOKS(wake),
-    .metrics = wake_metrics,
+    SM_FAMILY_METRICS(wake_metrics, metric_decls),
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "p50_ns",
-    SM_METRIC_DECLS(metric_decls),
 };
