@@ -1303,8 +1303,8 @@ Test(cli, precision_and_budget_bad_input) {
                      "100", "--out", out_dir);
   EXPECT_USAGE_ERROR("--budget", "'0.5'", "run", "contention", "--budget",
                      "0.5", "--out", out_dir);
-  /* contention, full: 450 cases of 0.3 s, far more than 2 s. */
-  EXPECT_USAGE_ERROR("--budget 2", "450 cases", "run", "contention",
+  /* contention, full: 585 cases (13 variants) of 0.3 s, far more than 2 s. */
+  EXPECT_USAGE_ERROR("--budget 2", "585 cases", "run", "contention",
                      "--threads", "1,2,3", "--budget", "2", "--out", out_dir);
   EXPECT_USAGE_ERROR("--reps", "--precision", "run", "contention", "--reps",
                      "5", "--precision", "3", "--out", out_dir);

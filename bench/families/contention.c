@@ -1,6 +1,6 @@
 /* contention.c: the `contention` family: one shared counter updated and
- * read under each locking strategy, over threads, read share and
- * critical-section length. */
+ * read under each locking strategy (syncmark's and Rust std's), over
+ * threads, read share and critical-section length. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "family.h"
 #include "kit.h"
+#include "rust_std.h"
 #include "syncmark/lockops.h"
 #include "syncmark/work.h"
 
@@ -31,9 +32,10 @@ struct contention_state {
     uint64_t value; /* protected by `lock` */
   } guarded;
   SM_CACHE_ALIGNED atomic_uint_least64_t atomic_value;
-  struct shard *shards;   /* one per thread */
-  uint64_t cs_iterations; /* sm_work_spin steps of the critical section */
-  unsigned read_pct;      /* share of operations that read, 0..100 */
+  struct shard *shards;         /* one per thread */
+  struct sm_rust_counter *rust; /* the rust_* variants' counter */
+  uint64_t cs_iterations;       /* sm_work_spin steps of the critical section */
+  unsigned read_pct;            /* share of operations that read, 0..100 */
 };
 
 /* Per-thread choice between read and write: an error-diffusion sequence
@@ -114,6 +116,31 @@ ATOMIC_WORKER(seqcst, memory_order_seq_cst)
 ATOMIC_WORKER(relaxed, memory_order_relaxed)
 #undef ATOMIC_WORKER
 
+/* Operations of one pass of a rust_* worker: one call into Rust runs them,
+ * so the call and the runner's gate check are spread over many. */
+enum { RUST_PASS_OPS = 64 };
+
+/* Defines rust_<name>_worker: the same reads and writes on Rust std's
+ * guard `guard` (bench/peers/rust_std.rs), the sequence of reads and
+ * writes continued from pass to pass. */
+#define RUST_WORKER(name, guard)                                               \
+  static void rust_##name##_worker(struct sm_worker *w) {                      \
+    struct contention_state *s = w->state;                                     \
+    struct op_mix mix = op_mix_init(w);                                        \
+    struct sm_rust_mix rust_mix = {.acc = mix.acc, .read_pct = mix.read_pct};  \
+    uint64_t passes = 0, writes = 0;                                           \
+    w->ops_per_pass = RUST_PASS_OPS;                                           \
+    SM_MEASURED_LOOP(w, passes) {                                              \
+      writes += sm_rust_counter_pass(s->rust, guard, &rust_mix, RUST_PASS_OPS, \
+                                     s->cs_iterations);                        \
+    }                                                                          \
+    w->family_count = writes;                                                  \
+  }
+RUST_WORKER(mutex, SM_RUST_MUTEX)
+RUST_WORKER(rwlock, SM_RUST_RWLOCK)
+RUST_WORKER(atomic_seqcst, SM_RUST_ATOMIC_SEQCST)
+#undef RUST_WORKER
+
 /* The no-sharing limit: each thread updates and reads only its own shard;
  * the total is the sum of shards after the window. */
 static void sharded_worker(struct sm_worker *w) {
@@ -159,6 +186,8 @@ static int contention_setup(const struct sm_case *c, void **state) {
 #undef LOCK_INIT
   atomic_init(&s->atomic_value, 0);
   s->shards = shards;
+  if (SM_RUST_STD_BUILT)
+    s->rust = sm_rust_counter_new();
   s->cs_iterations = sm_work_iterations_for_ns((uint64_t)c->param[AXIS_CS_NS]);
   s->read_pct = (unsigned)c->param[AXIS_READ_PCT];
   *state = s;
@@ -168,6 +197,13 @@ static int contention_setup(const struct sm_case *c, void **state) {
 /* Returns the final value of the shared counter the case's variant used. */
 static uint64_t final_value(const struct sm_case *c,
                             const struct contention_state *s) {
+  const char *v = c->variant->name;
+  if (strcmp(v, "rust_mutex") == 0)
+    return sm_rust_counter_value(s->rust, SM_RUST_MUTEX);
+  if (strcmp(v, "rust_rwlock") == 0)
+    return sm_rust_counter_value(s->rust, SM_RUST_RWLOCK);
+  if (strcmp(v, "rust_atomic_seqcst") == 0)
+    return sm_rust_counter_value(s->rust, SM_RUST_ATOMIC_SEQCST);
   if (strncmp(c->variant->name, "atomic_", 7) == 0)
     return atomic_load_explicit(&s->atomic_value, memory_order_relaxed);
   if (strcmp(c->variant->name, "sharded") == 0) {
@@ -187,11 +223,11 @@ static int contention_check(const struct sm_case *c, void *state,
   const struct contention_state *s = state;
   uint64_t writes = 0;
   for (unsigned i = 0; i < c->threads; i++) {
-    if (workers[i].family_count > workers[i].ops_at_stop)
-      return sm_kit_check_failed(msg, msg_size,
-                                 "thread %u counted %llu writes in %llu ops", i,
-                                 (unsigned long long)workers[i].family_count,
-                                 (unsigned long long)workers[i].ops_at_stop);
+    uint64_t ops = workers[i].ops_at_stop * workers[i].ops_per_pass;
+    if (workers[i].family_count > ops)
+      return sm_kit_check_failed(
+          msg, msg_size, "thread %u counted %llu writes in %llu ops", i,
+          (unsigned long long)workers[i].family_count, (unsigned long long)ops);
     writes += workers[i].family_count;
   }
   uint64_t value = final_value(c, s);
@@ -206,6 +242,7 @@ static int contention_check(const struct sm_case *c, void *state,
 static void contention_teardown(void *state) {
   struct contention_state *s = state;
   destroy_locks(s);
+  sm_rust_counter_free(s->rust);
   free(s->shards);
   free(s);
 }
@@ -231,6 +268,12 @@ static const struct sm_variant variants[] = {
     SM_VARIANT("sharded",
                "per-thread counter, merged after the run (no sharing)",
                sharded_worker),
+    SM_VARIANT("rust_mutex", "Rust std::sync::Mutex<u64>", rust_mutex_worker),
+    SM_VARIANT("rust_rwlock",
+               "Rust std::sync::RwLock<u64>: read() to read, write() to write",
+               rust_rwlock_worker),
+    SM_VARIANT("rust_atomic_seqcst", "Rust AtomicU64 load / fetch_add, SeqCst",
+               rust_atomic_seqcst_worker),
 };
 
 static const long read_pcts[] = {0, 50, 90, 99, 100};
@@ -247,4 +290,5 @@ const struct sm_family sm_family_contention = {
     .summary = "one shared counter under locks, rwlocks and atomics",
     SM_FAMILY_OPERATIONS(variants, contention),
     SM_FAMILY_AXES(axes),
+    .applies = sm_rust_std_applies,
 };

@@ -1,5 +1,6 @@
 /* spawn_vs_pool.c: the `spawn_vs_pool` family: batches of tasks run by a
- * thread per task, by the lesson's shared-queue pool and by the fast pool
+ * thread per task, by the lesson's shared-queue pool and by the fast pool,
+ * and by Rust std's thread::spawn and the lesson's own Rust ThreadPool
  * (claims C9 and C15). */
 
 /* One role, the submitter (pinned to the case's first PU), runs under the
@@ -14,7 +15,9 @@
  *
  * thread_per_task has no pool: its threads are unpinned (as std::thread::
  * spawn makes them) and it runs at every pool size as a reference, so its
- * rows at the different thread counts measure the same thing. */
+ * rows at the different thread counts measure the same thing. The rust_*
+ * variants are the same strategies in Rust (bench/peers/rust_std.rs): the
+ * tasks, the sampling and the self-check are the C variants'. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -27,6 +30,7 @@
 
 #include "family.h"
 #include "kit.h"
+#include "rust_std.h"
 #include "syncmark/clock.h"
 #include "syncmark/pool.h"
 #include "syncmark/procstat.h"
@@ -37,7 +41,13 @@
 enum { AXIS_SPIN_NS, AXIS_SLEEP_NS };
 
 /* The strategies, in the order of variants[]. */
-enum strategy { THREAD_PER_TASK, SHARED_QUEUE, FAST };
+enum strategy {
+  THREAD_PER_TASK,
+  SHARED_QUEUE,
+  FAST,
+  RUST_THREAD_PER_TASK,
+  RUST_LESSON_POOL
+};
 
 enum {
   /* What a task is assumed to cost at least when sizing the batch: a
@@ -63,12 +73,14 @@ struct svp_state {
   enum strategy strategy;
   uint64_t spin_iterations, sleep_ns; /* what every task does */
   size_t batch;
-  struct sm_pool *pool;                /* the pools */
-  struct sm_join_handle **handles;     /* thread_per_task: batch entries */
-  struct stamped *stamps;              /* STAMP_CAP sampled tasks */
-  SM_CACHE_ALIGNED atomic_ulong done;  /* tasks that ran, all phases */
-  SM_CACHE_ALIGNED uint64_t submitted; /* written by the submitter only */
-  long rss_start_kib;                  /* -1: peak RSS not reset */
+  struct sm_pool *pool; /* the C pools */
+  struct sm_rust_lesson_pool *rust_pool;
+  struct sm_join_handle **handles; /* thread_per_task: batch entries */
+  struct sm_rust_join_handle **rust_handles; /* rust_thread_per_task */
+  struct stamped *stamps;                    /* STAMP_CAP sampled tasks */
+  SM_CACHE_ALIGNED atomic_ulong done;        /* tasks that ran, all phases */
+  SM_CACHE_ALIGNED uint64_t submitted;       /* written by the submitter only */
+  long rss_start_kib;                        /* -1: peak RSS not reset */
 };
 
 /* A sampled task's record: written by the submitter (submit_ns) before the
@@ -118,13 +130,47 @@ static int start_task(struct svp_state *s, size_t i, struct stamped *t) {
   int stamped = t != NULL;
   if (stamped)
     t->submit_ns = sm_sample_clock();
-  if (s->strategy != THREAD_PER_TASK)
-    return stamped ? sm_pool_submit(s->pool, run_stamped, t)
-                   : sm_pool_submit(s->pool, run_task, s);
-  struct sm_thread_opts opts = SM_THREAD_OPTS_INIT;
-  opts.stack_size = TASK_STACK;
-  return stamped ? sm_thread_spawn(&opts, stamped_thread, t, &s->handles[i])
-                 : sm_thread_spawn(&opts, task_thread, s, &s->handles[i]);
+  sm_task_fn fn = stamped ? run_stamped : run_task;
+  void *arg = stamped ? (void *)t : (void *)s;
+  switch (s->strategy) {
+  case THREAD_PER_TASK: {
+    struct sm_thread_opts opts = SM_THREAD_OPTS_INIT;
+    opts.stack_size = TASK_STACK;
+    return stamped ? sm_thread_spawn(&opts, stamped_thread, t, &s->handles[i])
+                   : sm_thread_spawn(&opts, task_thread, s, &s->handles[i]);
+  }
+  case RUST_THREAD_PER_TASK:
+    s->rust_handles[i] = sm_rust_spawn(fn, arg, TASK_STACK);
+    return s->rust_handles[i] ? 0 : -EAGAIN;
+  case RUST_LESSON_POOL:
+    return sm_rust_lesson_pool_execute(s->rust_pool, fn, arg) == 0 ? 0 : -EPIPE;
+  case SHARED_QUEUE:
+  case FAST:
+    break;
+  }
+  return sm_pool_submit(s->pool, fn, arg);
+}
+
+/* Waits for the `started` tasks of a batch with the strategy's own wait:
+ * a join of every thread, or the pool's wait. Never fails. */
+static void wait_batch(struct svp_state *s, size_t started) {
+  switch (s->strategy) {
+  case THREAD_PER_TASK:
+    for (size_t i = 0; i < started; i++)
+      (void)sm_join(s->handles[i], NULL);
+    return;
+  case RUST_THREAD_PER_TASK:
+    for (size_t i = 0; i < started; i++)
+      (void)sm_rust_join(s->rust_handles[i]);
+    return;
+  case RUST_LESSON_POOL:
+    sm_rust_lesson_pool_wait(s->rust_pool);
+    return;
+  case SHARED_QUEUE:
+  case FAST:
+    break;
+  }
+  (void)sm_pool_wait(s->pool);
 }
 
 /* Runs one batch: starts every task (with a stamp record when the runner
@@ -142,11 +188,7 @@ static size_t run_batch(struct sm_worker *w, struct svp_state *s,
       break;
   }
   *nstamped = k;
-  if (s->strategy == THREAD_PER_TASK)
-    for (size_t i = 0; i < started; i++)
-      (void)sm_join(s->handles[i], NULL);
-  else
-    (void)sm_pool_wait(s->pool);
+  wait_batch(s, started);
   s->submitted += started;
   return started;
 }
@@ -176,6 +218,11 @@ static void submitter(struct sm_worker *w) {
   w->family_count = (uint64_t)refused;
 }
 
+/* Returns whether strategy `st` starts a thread per task. */
+static int spawns_threads(enum strategy st) {
+  return st == THREAD_PER_TASK || st == RUST_THREAD_PER_TASK;
+}
+
 /* Returns the batch size of a case: the tasks `pus` PUs would finish in
  * BATCH_WORK_NS if each cost its spin and sleep (at least the strategy's
  * floor), rounded up and at least one per PU, within BATCH_MIN ..
@@ -183,9 +230,9 @@ static void submitter(struct sm_worker *w) {
  * tasks for pools of 4 and 8: their rate was the batch's, half or a
  * quarter of what the pool runs.) */
 static size_t batch_size(const struct sm_case *c, unsigned pus) {
-  uint64_t floor = c->variant == &c->family->variants[THREAD_PER_TASK]
-                       ? SPAWN_COST_FLOOR_NS
-                       : POOL_COST_FLOOR_NS;
+  enum strategy st = (enum strategy)(c->variant - c->family->variants);
+  uint64_t floor =
+      spawns_threads(st) ? SPAWN_COST_FLOOR_NS : POOL_COST_FLOOR_NS;
   uint64_t cost =
       (uint64_t)c->param[AXIS_SPIN_NS] + (uint64_t)c->param[AXIS_SLEEP_NS];
   if (cost < floor)
@@ -221,7 +268,8 @@ static int svp_setup(const struct sm_case *c, void **state) {
   if (!s)
     return -ENOMEM;
   s->strategy = (enum strategy)(c->variant - c->family->variants);
-  if (s->strategy != THREAD_PER_TASK && c->threads > SM_POOL_MAX_WORKERS) {
+  int c_pool = s->strategy == SHARED_QUEUE || s->strategy == FAST;
+  if (c_pool && c->threads > SM_POOL_MAX_WORKERS) {
     free(s);
     return -EINVAL;
   }
@@ -230,8 +278,9 @@ static int svp_setup(const struct sm_case *c, void **state) {
       sm_work_iterations_for_ns((uint64_t)c->param[AXIS_SPIN_NS]);
   s->sleep_ns = (uint64_t)c->param[AXIS_SLEEP_NS];
   s->handles = calloc(s->batch, sizeof *s->handles);
+  s->rust_handles = calloc(s->batch, sizeof *s->rust_handles);
   s->stamps = aligned_alloc(SM_CACHE_LINE, sizeof *s->stamps * STAMP_CAP);
-  if (!s->handles || !s->stamps) {
+  if (!s->handles || !s->rust_handles || !s->stamps) {
     svp_teardown(s);
     return -ENOMEM;
   }
@@ -242,7 +291,15 @@ static int svp_setup(const struct sm_case *c, void **state) {
                              reset_peak_rss() == 0
                          ? (long)rss
                          : -1;
-  if (s->strategy != THREAD_PER_TASK) {
+  if (s->strategy == RUST_LESSON_POOL) {
+    s->rust_pool =
+        sm_rust_lesson_pool_new(c->threads, c->os_pus + 1, TASK_STACK);
+    if (!s->rust_pool) {
+      svp_teardown(s);
+      return -EAGAIN;
+    }
+  }
+  if (c_pool) {
     struct sm_pool_opts opts = SM_POOL_OPTS_INIT;
     opts.workers = c->threads;
     opts.design = s->strategy == FAST ? SM_POOL_FAST : SM_POOL_SHARED_QUEUE;
@@ -271,7 +328,7 @@ static int svp_check(const struct sm_case *c SM_UNUSED, void *state,
         msg, size,
         "the OS refused a task's %s after %llu tasks (RLIMIT_NPROC, "
         "threads-max or memory)",
-        s->strategy == THREAD_PER_TASK ? "thread" : "submit",
+        spawns_threads(s->strategy) ? "thread" : "submit",
         (unsigned long long)s->submitted);
   if (done != s->submitted)
     return sm_kit_check_failed(msg, size, "%lu tasks ran, %llu were submitted",
@@ -343,7 +400,9 @@ static void svp_teardown(void *state) {
   struct svp_state *s = state;
   if (s->pool)
     (void)sm_pool_shutdown(s->pool);
+  sm_rust_lesson_pool_free(s->rust_pool);
   free(s->handles);
+  free(s->rust_handles);
   free(s->stamps);
   free(s);
 }
@@ -364,6 +423,16 @@ static const struct sm_variant variants[] = {
         "the lesson's pool: one channel receiver behind a mutex", roles),
     [FAST] = SM_KIT_ROLES_VARIANT(
         "fast", "per-submitter lanes, stealable batches, parking", roles),
+    [RUST_THREAD_PER_TASK] = SM_KIT_ROLES_VARIANT(
+        "rust_thread_per_task",
+        "Rust std::thread::Builder::spawn per task, join them all "
+        "(unpinned; ignores the pool size)",
+        roles),
+    [RUST_LESSON_POOL] =
+        SM_KIT_ROLES_VARIANT("rust_lesson_pool",
+                             "the lesson's Rust ThreadPool as written: "
+                             "Arc<Mutex<Receiver<Box<dyn FnOnce>>>>",
+                             roles),
 };
 
 static const long spin_values[] = {0, 1000, 10000, 100000};
@@ -401,6 +470,7 @@ const struct sm_family sm_family_spawn_vs_pool = {
     SM_FAMILY_OPERATIONS(variants, svp),
     SM_FAMILY_AXES(axes),
     SM_FAMILY_METRICS(svp_metrics, metric_decls),
+    .applies = sm_rust_std_applies,
     .extra_threads = 1,
     SM_FAMILY_PU_MULTIPLES(pu_multiples),
     .headline_metric = "tasks_per_s",

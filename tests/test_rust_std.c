@@ -1,0 +1,98 @@
+/* test_rust_std.c: Rust std's primitives as syncmark links them
+ * (bench/peers/rust_std.rs): the lesson's pool runs every task once and
+ * refuses a pin it cannot have, and every rust_* variant passes its
+ * self-check in a quick case. Skipped, saying why, where syncmark was
+ * built without rustc. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "plan.h"
+#include "registry.h"
+#include "results.h"
+#include "runner.h"
+#include "rust_std.h"
+#include "test_support.h"
+
+TestSuite(rust_std, .init = load_machine, .fini = free_machine, .timeout = 120);
+
+/* Skips the calling test when the Rust library was not built. */
+static void need_rust(void) {
+  if (!SM_RUST_STD_BUILT)
+    cr_skip_test("syncmark was built without rustc (or under "
+                 "ThreadSanitizer): no Rust std variants to test");
+}
+
+/* A task for the pool: one increment of the counter `arg`. Returns 0. */
+static int bump(void *arg) {
+  atomic_fetch_add_explicit((atomic_ulong *)arg, 1, memory_order_relaxed);
+  return 0;
+}
+
+/* Every task executed runs exactly once and the wait returns only after
+ * the last; a pool freed with tasks queued runs them first. */
+Test(rust_std, lesson_pool_runs_every_task_once) {
+  need_rust();
+  struct sm_rust_lesson_pool *p = sm_rust_lesson_pool_new(3, NULL, 1 << 20);
+  cr_assert_not_null(p, "the lesson's pool of 3 did not start");
+  static atomic_ulong count;
+  for (int round = 1; round <= 3; round++) {
+    for (int i = 0; i < 20000; i++)
+      cr_assert_eq(sm_rust_lesson_pool_execute(p, bump, &count), 0);
+    sm_rust_lesson_pool_wait(p);
+    cr_assert_eq(atomic_load(&count), 20000ul * (unsigned long)round,
+                 "%lu tasks ran after round %d's wait", atomic_load(&count),
+                 round);
+  }
+  for (int i = 0; i < 1000; i++)
+    cr_assert_eq(sm_rust_lesson_pool_execute(p, bump, &count), 0);
+  sm_rust_lesson_pool_free(p);
+  cr_assert_eq(atomic_load(&count), 61000ul, "%lu tasks ran before the free",
+               atomic_load(&count));
+}
+
+/* A pin no machine has (CPU 4000 is beyond cpu_set_t) makes the pool
+ * refuse to start, after stopping the workers it started. */
+Test(rust_std, lesson_pool_refuses_a_pin_it_cannot_have) {
+  need_rust();
+  const int pins[] = {-1, 4000};
+  cr_assert_null(sm_rust_lesson_pool_new(2, pins, 1 << 20),
+                 "a pool pinned to CPU 4000 started");
+}
+
+/* Every rust_* variant of contention and spawn_vs_pool passes its
+ * self-check in one quick case (2 threads, compact). */
+Test(rust_std, every_rust_variant_passes_its_self_check) {
+  need_rust();
+  const char *const filters[] = {
+      "contention/rust_mutex", "contention/rust_rwlock",
+      "contention/rust_atomic_seqcst", "spawn_vs_pool/rust_thread_per_task",
+      "spawn_vs_pool/rust_lesson_pool"};
+  const enum sm_placement compact = SM_PLACE_COMPACT;
+  const unsigned threads = 2;
+  for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+    struct sm_plan_request req = {.filters = &filters[f],
+                                  .nfilters = 1,
+                                  .threads = &threads,
+                                  .nthreads = 1,
+                                  .placements = &compact,
+                                  .nplacements = 1,
+                                  .quick = true};
+    struct sm_plan plan;
+    cr_assert_eq(sm_plan_build(&req, topo, &plan), 0, "%s", filters[f]);
+    cr_assert_gt(plan.ncases, 0, "%s has no case", filters[f]);
+    struct sm_window_config cfg = {
+        .warmup_ns = 1000000, .duration_ns = 5000000, .topo = topo, .quick = 1};
+    struct sm_results r = {0};
+    char msg[256] = "";
+    int rc =
+        sm_runner_repetition(&cfg, &plan.cases[0], 0, 1, &r, msg, sizeof msg);
+    cr_assert_eq(rc, 0, "%s %s: %s", filters[f], plan.cases[0].params, msg);
+    const char *metric = strncmp(filters[f], "contention", 10) == 0
+                             ? "ops_per_s"
+                             : "tasks_per_s";
+    cr_assert_gt(metric_of(&r, 0, metric), 0, "%s: no %s", filters[f], metric);
+    sm_results_free(&r);
+    sm_plan_free(&plan);
+  }
+}
