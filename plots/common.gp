@@ -32,6 +32,12 @@ set linetype 8 lc rgb "#f4a261" lw 2 pt 12 ps 1.2 dt 4
 set linetype 9 lc rgb "#b5179e" lw 2 pt 10 ps 1.1 dt 5
 set linetype 10 lc rgb "#111111" lw 2 pt 15 ps 1.0 dt 1
 set linetype 11 lc rgb "#9e9e9e" lw 1 pt 8  ps 0.8 dt 3
+# Rust std twins (the rust_* variants): the colour of their C twin's style,
+# an open marker and a dashed line, so a C line and its Rust twin pair up.
+set linetype 12 lc rgb "#6a994e" lw 2 pt 1  ps 1.2 dt 2
+set linetype 13 lc rgb "#d62828" lw 2 pt 2  ps 1.1 dt 2
+set linetype 14 lc rgb "#f4a261" lw 2 pt 3  ps 1.2 dt 2
+set linetype 15 lc rgb "#2a9d8f" lw 2 pt 1  ps 0.9 dt 2
 
 # word_index(list, w, 1): position of word w in the space-separated list
 # (1-based), or 11 (the grey style) when absent.

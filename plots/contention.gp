@@ -5,9 +5,12 @@ load dir."/common.gp"
 
 # Every strategy, in a fixed order that fixes its colour; `variants` (set by
 # syncmark plot) names those present in the run.
-all_variants = "mutex rwlock spin_ttas ticket mcs futex_mutex futex_rwlock atomic_seqcst atomic_relaxed sharded"
+# The rust_* variants take their C twin's colour, dashed (futex_mutex,
+# futex_rwlock, atomic_seqcst).
+all_variants = "mutex rwlock spin_ttas ticket mcs futex_mutex futex_rwlock atomic_seqcst atomic_relaxed sharded rust_mutex rust_rwlock rust_atomic_seqcst"
 if (!exists("variants") || variants eq "") { variants = all_variants }
-style_of(v) = word_index(all_variants, v, 1)
+style_of(v) = v eq "rust_mutex" ? 12 : v eq "rust_rwlock" ? 13 : \
+  v eq "rust_atomic_seqcst" ? 14 : word_index(all_variants, v, 1)
 reads = "0 50 90 99 100"
 row_ok(v, r) = strcol("benchmark") eq "contention" && \
   strcol("variant") eq v && strcol("metric") eq "ops_per_s" && \

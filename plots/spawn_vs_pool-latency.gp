@@ -6,9 +6,11 @@
 # split: sleep_ns placement
 load dir."/common.gp"
 
-all_variants = "thread_per_task shared_queue fast"
+# The rust_* variants take their C twin's colour, dashed.
+all_variants = "thread_per_task shared_queue fast rust_thread_per_task rust_lesson_pool"
 if (!exists("variants") || variants eq "") { variants = all_variants }
-style_of(v) = v eq "thread_per_task" ? 7 : word_index(all_variants, v, 1)
+style_of(v) = v eq "thread_per_task" ? 7 : v eq "rust_thread_per_task" ? 13 : \
+  v eq "rust_lesson_pool" ? 15 : word_index(all_variants, v, 1)
 spin_of(x) = strcol("benchmark") eq "spawn_vs_pool" ? \
   real(substr(strcol("params"), 9, strstrt(strcol("params"), ";") - 1)) : NaN
 spin_x(x) = spin_of(0) > 0 ? spin_of(0) : 100

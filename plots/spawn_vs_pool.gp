@@ -6,9 +6,11 @@
 # split: sleep_ns placement
 load dir."/common.gp"
 
-all_variants = "thread_per_task shared_queue fast"
+# The rust_* variants take their C twin's colour, dashed.
+all_variants = "thread_per_task shared_queue fast rust_thread_per_task rust_lesson_pool"
 if (!exists("variants") || variants eq "") { variants = all_variants }
-style_of(v) = v eq "thread_per_task" ? 7 : word_index(all_variants, v, 1)
+style_of(v) = v eq "thread_per_task" ? 7 : v eq "rust_thread_per_task" ? 13 : \
+  v eq "rust_lesson_pool" ? 15 : word_index(all_variants, v, 1)
 # The task's CPU work (params "spin_ns=N;...") on a log axis: 0 ns is
 # drawn at 100 ns.
 spin_of(x) = strcol("benchmark") eq "spawn_vs_pool" ? \
@@ -56,6 +58,6 @@ unset logscale
 set xrange [0:1]; set yrange [0:1]
 set key center center box title "strategy" font ",12" spacing 1.4
 plot for [i=1:words(variants)] NaN with linespoints lt style_of(word(variants,i)) \
-    title word(variants,i) . (word(variants,i) eq "thread_per_task" ? " (no pool: same in every panel)" : ""), \
+    title word(variants,i) . (word(variants,i) eq "thread_per_task" || word(variants,i) eq "rust_thread_per_task" ? " (no pool: same in every panel)" : ""), \
   NaN with lines lt 11 dt 2 title "best a pool of this size can do"
 unset multiplot

@@ -218,6 +218,12 @@ Test(claims, every_name_a_rule_looks_up_exists) {
                        sm_claims[i].id, sm_claims[i].family);
     struct sm_claim_result out;
     sm_claim_judge(&sm_claims[i], &view, &out);
+    sm_claim_judge_rust(&sm_claims[i], &view, &out);
+    if (sm_claims[i].judge_rust)
+      cr_expect_neq(out.verdict, SM_CLAIM_NOT_MEASURED,
+                    "%s's Rust rule found none of %s in a run of every case: "
+                    "%s",
+                    sm_claims[i].id, sm_claims[i].rust_variants, out.numbers);
   }
   sm_run_view_free(&view);
   nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
@@ -267,4 +273,20 @@ Test(claims, sampling_finds_the_cases_each_rule_reads) {
   sm_run_view_free(&view);
   sm_plan_free(&plan);
   nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The report's agreement line: nothing when either side was not measured,
+ * "agree" on equal verdicts, both verdicts named when they differ. */
+Test(claims, agreement_names_both_verdicts_when_they_differ) {
+  struct sm_claim_result c = {.verdict = SM_CLAIM_HOLDS},
+                         rust = {.verdict = SM_CLAIM_DOES_NOT_HOLD};
+  char buf[96];
+  sm_claim_agreement(&c, &rust, buf, sizeof buf);
+  cr_assert_str_eq(buf, "disagree: C holds, Rust std does not hold");
+  rust.verdict = SM_CLAIM_HOLDS;
+  sm_claim_agreement(&c, &rust, buf, sizeof buf);
+  cr_assert_str_eq(buf, "agree");
+  rust.verdict = SM_CLAIM_NOT_MEASURED;
+  sm_claim_agreement(&c, &rust, buf, sizeof buf);
+  cr_assert_str_eq(buf, "");
 }

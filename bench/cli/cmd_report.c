@@ -98,10 +98,18 @@ int sm_cmd_report(const struct sm_options *o) {
     return 1;
   }
   for (size_t i = 0; i < sm_nclaims; i++) {
-    struct sm_claim_result r;
+    struct sm_claim_result r, rust;
     sm_claim_judge(&sm_claims[i], &view, &r);
     printf("%-4s %-14s %s\n", sm_claims[i].id, sm_claim_verdict_name(r.verdict),
            sm_claims[i].claim);
+    if (!sm_claims[i].judge_rust)
+      continue;
+    sm_claim_judge_rust(&sm_claims[i], &view, &rust);
+    char agreement[96];
+    sm_claim_agreement(&r, &rust, agreement, sizeof agreement);
+    printf("     %-14s Rust std (%s)%s%s\n",
+           sm_claim_verdict_name(rust.verdict), sm_claims[i].rust_variants,
+           agreement[0] ? ": " : "", agreement);
   }
   printf("report: %s\n", path);
   sm_run_view_free(&view);

@@ -22,6 +22,58 @@ void sm_claim_judge(const struct sm_claim *c, const struct sm_run_view *view,
   c->judge(view, out);
 }
 
+/* Returns whether the run has a row of any of the claim's Rust variants
+ * (rust_variants: names separated by spaces). */
+static bool has_rust_rows(const struct sm_run_view *view,
+                          const struct sm_claim *c) {
+  char names[128];
+  snprintf(names, sizeof names, "%s", c->rust_variants);
+  char *save = NULL;
+  for (char *name = strtok_r(names, " ", &save); name;
+       name = strtok_r(NULL, " ", &save)) {
+    struct sm_query q = {.benchmark = c->family, .variant = name};
+    if (sm_run_view_find(view, &q).found)
+      return true;
+  }
+  return false;
+}
+
+void sm_claim_judge_rust(const struct sm_claim *c,
+                         const struct sm_run_view *view,
+                         struct sm_claim_result *out) {
+  out->numbers[0] = '\0';
+  out->missing_rows = 0;
+  out->verdict = SM_CLAIM_NOT_MEASURED;
+  if (!c->judge_rust) {
+    snprintf(out->numbers, sizeof out->numbers,
+             "no Rust std variant tests this claim");
+    return;
+  }
+  if (!has_rust_rows(view, c)) {
+    snprintf(out->numbers, sizeof out->numbers,
+             "no rows of %s's %s in this run (syncmark built without "
+             "rustc, or a filter left them out)",
+             c->family, c->rust_variants);
+    return;
+  }
+  c->judge_rust(view, out);
+}
+
+void sm_claim_agreement(const struct sm_claim_result *c_result,
+                        const struct sm_claim_result *rust_result, char *buf,
+                        size_t size) {
+  buf[0] = '\0';
+  if (c_result->verdict == SM_CLAIM_NOT_MEASURED ||
+      rust_result->verdict == SM_CLAIM_NOT_MEASURED)
+    return;
+  if (c_result->verdict == rust_result->verdict)
+    snprintf(buf, size, "agree");
+  else
+    snprintf(buf, size, "disagree: C %s, Rust std %s",
+             sm_claim_verdict_name(c_result->verdict),
+             sm_claim_verdict_name(rust_result->verdict));
+}
+
 const char *sm_claim_verdict_name(enum sm_claim_verdict v) {
   static const char *const names[] = {"holds", "does not hold", "inconclusive",
                                       "not measured"};

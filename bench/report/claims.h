@@ -32,6 +32,11 @@ struct sm_claim {
   const char *rule;   /* the verdict rule, in words */
   /* Applies the rule to a run that has rows of `family`. */
   void (*judge)(const struct sm_run_view *view, struct sm_claim_result *out);
+  /* The same rule on the family's Rust std variants, and their names
+   * (separated by spaces); NULL where the claim has no Rust twin. */
+  void (*judge_rust)(const struct sm_run_view *view,
+                     struct sm_claim_result *out);
+  const char *rust_variants;
 };
 
 /* Every claim, in id order, and their number. */
@@ -42,6 +47,20 @@ extern const size_t sm_nclaims;
  * else its rule. */
 void sm_claim_judge(const struct sm_claim *c, const struct sm_run_view *view,
                     struct sm_claim_result *out);
+
+/* Applies claim c's rule to the run's Rust std variants: not measured
+ * (saying why) when the claim has no Rust twin or the run has no rust_*
+ * rows of its family, else judge_rust. */
+void sm_claim_judge_rust(const struct sm_claim *c,
+                         const struct sm_run_view *view,
+                         struct sm_claim_result *out);
+
+/* Writes into buf (for the report) how the C and the Rust verdicts of a
+ * claim relate: "" when either was not measured, "agree" when equal, else
+ * "disagree: C <verdict>, Rust std <verdict>". */
+void sm_claim_agreement(const struct sm_claim_result *c_result,
+                        const struct sm_claim_result *rust_result, char *buf,
+                        size_t size);
 
 /* Returns "holds", "does not hold", "inconclusive" or "not measured". */
 const char *sm_claim_verdict_name(enum sm_claim_verdict v);

@@ -154,15 +154,18 @@ static size_t spins(const struct sm_run_view *v, long *out) {
   return sm_run_view_param_values(v, &q, "spin_ns", out, 16);
 }
 
-void sm_rule_c9(const struct sm_run_view *v, struct sm_claim_result *out) {
+/* C9's rule on the thread-per-task variant `per_task` and the lesson's
+ * pool `lesson` (C or Rust), with the fast pool beside them. */
+static void c9_with(const struct sm_run_view *v, struct sm_claim_result *out,
+                    const char *per_task, const char *lesson) {
   unsigned t = pool_threads(v);
   long sizes[16];
   size_t n = spins(v, sizes);
   int verdict = 1;
   bool any = false;
   for (size_t i = 0; i < n && sizes[i] <= 10000; i++) {
-    struct sm_stat per = tasks(v, "thread_per_task", sizes[i], t);
-    struct sm_stat shared = tasks(v, "shared_queue", sizes[i], t);
+    struct sm_stat per = tasks(v, per_task, sizes[i], t);
+    struct sm_stat shared = tasks(v, lesson, sizes[i], t);
     struct sm_stat fast = tasks(v, "fast", sizes[i], t);
     char label[80];
     snprintf(label, sizeof label, "spin_ns=%ld, pool of %u: thread per task",
@@ -177,14 +180,25 @@ void sm_rule_c9(const struct sm_run_view *v, struct sm_claim_result *out) {
   out->verdict = sm_rule_verdict(verdict, any);
 }
 
-void sm_rule_c15(const struct sm_run_view *v, struct sm_claim_result *out) {
+void sm_rule_c9(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c9_with(v, out, "thread_per_task", "shared_queue");
+}
+
+void sm_rule_c9_rust(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c9_with(v, out, "rust_thread_per_task", "rust_lesson_pool");
+}
+
+/* C15's rule on the lesson's pool `lesson` (C or Rust) against the fast
+ * pool. */
+static void c15_with(const struct sm_run_view *v, struct sm_claim_result *out,
+                     const char *lesson) {
   unsigned t = pool_threads(v);
   long sizes[16];
   size_t n = spins(v, sizes);
   int verdict = 1;
   bool any = false;
   for (size_t i = 0; i < n; i++) {
-    struct sm_stat shared = tasks(v, "shared_queue", sizes[i], t);
+    struct sm_stat shared = tasks(v, lesson, sizes[i], t);
     struct sm_stat fast = tasks(v, "fast", sizes[i], t);
     if (!shared.found || !fast.found)
       continue;
@@ -202,4 +216,13 @@ void sm_rule_c15(const struct sm_run_view *v, struct sm_claim_result *out) {
     sm_rule_fold(&verdict, part);
   }
   out->verdict = sm_rule_verdict(verdict, any);
+}
+
+void sm_rule_c15(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c15_with(v, out, "shared_queue");
+}
+
+void sm_rule_c15_rust(const struct sm_run_view *v,
+                      struct sm_claim_result *out) {
+  c15_with(v, out, "rust_lesson_pool");
 }

@@ -3,6 +3,7 @@
  * C6, C10, C11, C13, C17). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "claims_rules.h"
 
@@ -20,26 +21,31 @@ static struct sm_stat contention_ops(const struct sm_run_view *v,
   return sm_run_view_find(v, &q);
 }
 
-void sm_rule_c5(const struct sm_run_view *v, struct sm_claim_result *out) {
+/* C5's rule on the mutex variant `mutex` and the rwlock variant `rwlock`
+ * (syncmark's rebuilds of Rust std's, or Rust std's own). */
+static void c5_with(const struct sm_run_view *v, struct sm_claim_result *out,
+                    const char *mutex, const char *rwlock) {
   unsigned t = sm_rule_contended_threads(v, "contention");
   long cs[16], reads[16];
-  struct sm_query q = {.benchmark = "contention", .variant = "futex_rwlock"};
+  struct sm_query q = {.benchmark = "contention", .variant = rwlock};
   size_t ncs = sm_run_view_param_values(v, &q, "cs_ns", cs, 16);
   size_t nreads = sm_run_view_param_values(v, &q, "read_pct", reads, 16);
   if (t == 0 || ncs == 0 || nreads < 2) {
     out->verdict = SM_CLAIM_INCONCLUSIVE;
-    sm_claim_printf(out, "needs futex_mutex and futex_rwlock rows at 2 or "
-                         "more threads (up to the PUs) and two read shares");
+    sm_claim_printf(out,
+                    "needs %s and %s rows at 2 or more threads (up to the "
+                    "PUs) and two read shares",
+                    mutex, rwlock);
     return;
   }
   long longest = cs[ncs - 1], top = reads[nreads - 1];
   sm_claim_printf(out, "%u threads, cs_ns=%ld: ", t, longest);
-  struct sm_stat m0 = contention_ops(v, "futex_mutex", 0, longest, t);
-  struct sm_stat r0 = contention_ops(v, "futex_rwlock", 0, longest, t);
-  struct sm_stat m50 = contention_ops(v, "futex_mutex", 50, longest, t);
-  struct sm_stat r50 = contention_ops(v, "futex_rwlock", 50, longest, t);
-  struct sm_stat mt = contention_ops(v, "futex_mutex", top, longest, t);
-  struct sm_stat rt = contention_ops(v, "futex_rwlock", top, longest, t);
+  struct sm_stat m0 = contention_ops(v, mutex, 0, longest, t);
+  struct sm_stat r0 = contention_ops(v, rwlock, 0, longest, t);
+  struct sm_stat m50 = contention_ops(v, mutex, 50, longest, t);
+  struct sm_stat r50 = contention_ops(v, rwlock, 50, longest, t);
+  struct sm_stat mt = contention_ops(v, mutex, top, longest, t);
+  struct sm_stat rt = contention_ops(v, rwlock, top, longest, t);
   char label[64];
   sm_claim_note(out, "0% reads: mutex", &m0);
   sm_claim_note(out, "rwlock", &r0);
@@ -50,11 +56,13 @@ void sm_rule_c5(const struct sm_run_view *v, struct sm_claim_result *out) {
   sm_claim_note(out, "rwlock", &rt);
   int counted = 0;
   for (int i = 0; i < 4; i++) {
-    static const char *const lock[2] = {"futex_mutex", "futex_rwlock"};
+    const char *const lock[2] = {mutex, rwlock};
     char params[64], what[48];
     long share = i < 2 ? 0 : top;
     snprintf(params, sizeof params, "read_pct=%ld;cs_ns=%ld", share, longest);
-    snprintf(what, sizeof what, "%s %ld%%", lock[i % 2] + 6, share);
+    /* "futex_mutex" and "rust_mutex" are both the mutex */
+    snprintf(what, sizeof what, "%s %ld%%", strchr(lock[i % 2], '_') + 1,
+             share);
     struct sm_query k = {.benchmark = "contention",
                          .variant = lock[i % 2],
                          .params = params,
@@ -68,6 +76,14 @@ void sm_rule_c5(const struct sm_run_view *v, struct sm_claim_result *out) {
   if (parts[2] == 0 && m50.found && r50.found)
     parts[2] = 1;
   out->verdict = sm_claim_all(parts, 3);
+}
+
+void sm_rule_c5(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c5_with(v, out, "futex_mutex", "futex_rwlock");
+}
+
+void sm_rule_c5_rust(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c5_with(v, out, "rust_mutex", "rust_rwlock");
 }
 
 /* ns per clone+release of a refcount variant. */

@@ -24,7 +24,7 @@ const struct sm_claim sm_claims[] = {
      "beside their times; they do not "
      "change the verdict, and read 'not available' where no PMU, the "
      "permissions or the family's own measurement gave none.",
-     sm_rule_c1},
+     sm_rule_c1, NULL, NULL},
     {"C2",
      "A thread reserves a large stack (2 MB in the lesson, RLIMIT_STACK "
      "with glibc), so 10,000 threads cost ~20 GB",
@@ -37,7 +37,7 @@ const struct sm_claim sm_claims[] = {
      "used); inconclusive otherwise, or when fewer threads than planned "
      "could be created or the VmRSS figure disagrees with mincore over the "
      "stacks by more than 10%.",
-     sm_rule_c2},
+     sm_rule_c2, NULL, NULL},
     {"C3", "A smaller stack saves memory and creation time for many threads",
      "resident memory and creation time per idle thread at 256 KiB against "
      "8192 KiB stacks",
@@ -47,7 +47,7 @@ const struct sm_claim sm_claims[] = {
      "creation time per thread (batch spawn) beats it (95% CIs apart); does "
      "not hold when the resident memory is not 10% smaller or the creation "
      "time is worse (CIs apart); inconclusive otherwise.",
-     sm_rule_c3},
+     sm_rule_c3, NULL, NULL},
     {"C4",
      "More CPU-bound threads than cores only adds switching: best count = "
      "physical cores",
@@ -60,7 +60,7 @@ const struct sm_claim sm_claims[] = {
      "does not hold when the median slowdown is within 0.95-1.05 with its "
      "CI under 1.10 (oversubscription cost nothing measurable); "
      "inconclusive otherwise.",
-     sm_rule_c4},
+     sm_rule_c4, NULL, NULL},
     {"C5",
      "RwLock costs more than Mutex; it wins only when reads clearly "
      "dominate",
@@ -78,7 +78,7 @@ const struct sm_claim sm_claims[] = {
      "deciding rows are shown beside their times; they do not "
      "change the verdict, and read 'not available' where no PMU, the "
      "permissions or the family's own measurement gave none.",
-     sm_rule_c5},
+     sm_rule_c5, sm_rule_c5_rust, "rust_mutex rust_rwlock"},
     {"C6", "Cost ordering: atomics << channels << RwLock < Mutex",
      "N threads adding M updates to one total by fetch_add, a channel to an "
      "aggregator, a rwlock and a mutex",
@@ -92,7 +92,7 @@ const struct sm_claim sm_claims[] = {
      "do not "
      "change the verdict, and read 'not available' where no PMU, the "
      "permissions or the family's own measurement gave none.",
-     sm_rule_c6},
+     sm_rule_c6, NULL, NULL},
     {"C7",
      "park/unpark wakes at once and costs nothing while parked; "
      "sleep-polling adds latency",
@@ -106,7 +106,7 @@ const struct sm_claim sm_claims[] = {
      "per wake-up (medians). Holds when all hold; does not hold when a "
      "polling loop wakes sooner (CIs apart) or park's CPU is over 2% of "
      "the wait; inconclusive otherwise.",
-     sm_rule_c7},
+     sm_rule_c7, NULL, NULL},
     {"C8",
      "Bounded channels give backpressure; an unbounded one grows memory "
      "without limit when the consumer is slow",
@@ -120,7 +120,7 @@ const struct sm_claim sm_claims[] = {
      "all hold; does not hold when a bounded producer is never blocked or "
      "the unbounded RSS grows no more than the bounded; inconclusive "
      "otherwise.",
-     sm_rule_c8},
+     sm_rule_c8, NULL, NULL},
     {"C9", "A thread pool beats a thread per task",
      "the same batch of tasks by a thread per task, the lesson's pool and "
      "a faster pool, over task size and pool size",
@@ -129,7 +129,7 @@ const struct sm_claim sm_claims[] = {
      "allowed PUs: both pools complete more tasks per second than a thread "
      "per task, 95% CIs apart. Holds when all hold; does not hold when a "
      "thread per task beats a pool; inconclusive otherwise.",
-     sm_rule_c9},
+     sm_rule_c9, sm_rule_c9_rust, "rust_thread_per_task rust_lesson_pool"},
     {"C10",
      "Holding a lock across slow work ruins throughput; keep the critical "
      "section small",
@@ -141,7 +141,7 @@ const struct sm_claim sm_claims[] = {
      "least 2x the ops/s of holding the lock across the sleep, 95% CIs "
      "apart. Holds when all hold; does not hold when holding across is "
      "faster (CIs apart); inconclusive otherwise.",
-     sm_rule_c10},
+     sm_rule_c10, NULL, NULL},
     {"C11", "SeqCst is slower than Acquire/Release, Relaxed is fastest",
      "store, load, fetch_add and compare-exchange per memory order, one "
      "thread on its own cache line",
@@ -153,7 +153,7 @@ const struct sm_claim sm_claims[] = {
      "seq_cst costs no "
      "more than 1.1x acquire/release. Holds when all four agree; does not "
      "hold when any contradicts; inconclusive otherwise.",
-     sm_rule_c11},
+     sm_rule_c11, NULL, NULL},
     {"C12", "Message passing scales better than shared state",
      "aggregation by a channel against a mutex over threads, and the "
      "three-stage pipeline over channels against one locked queue",
@@ -164,7 +164,7 @@ const struct sm_claim sm_claims[] = {
      "one locked queue at that count (95% CIs apart). Holds when both hold; "
      "does not hold when the channel's speed-up is under the mutex's / 1.2 "
      "or the locked pipeline wins; inconclusive otherwise.",
-     sm_rule_c12},
+     sm_rule_c12, NULL, NULL},
     {"C13", "Cloning an Arc is cheap (one increment)",
      "clone+release cost uncontended, on one object from all threads, and "
      "a non-atomic count",
@@ -180,7 +180,7 @@ const struct sm_claim sm_claims[] = {
      "times; they do not "
      "change the verdict, and read 'not available' where no PMU, the "
      "permissions or the family's own measurement gave none.",
-     sm_rule_c13},
+     sm_rule_c13, NULL, NULL},
     {"C14", "Selecting over channels by polling try_recv is inefficient",
      "latency and CPU of a try_recv loop with 10 ms sleeps against a "
      "blocking select, over the number of channels",
@@ -191,7 +191,7 @@ const struct sm_claim sm_claims[] = {
      "when all hold; does not hold when select's latency CI lies entirely "
      "above a tenth of polling's, or its CPU share is higher (CIs apart); "
      "inconclusive otherwise.",
-     sm_rule_c14},
+     sm_rule_c14, NULL, NULL},
     {"C15",
      "The lesson's pool (workers share one receiver behind a mutex) is a "
      "sound design",
@@ -204,7 +204,7 @@ const struct sm_claim sm_claims[] = {
      "hold; does not hold when its CI is entirely below 0.5x; inconclusive "
      "otherwise. Smaller tasks are reported, not judged: there the shared "
      "queue's lock is the whole cost.",
-     sm_rule_c15},
+     sm_rule_c15, sm_rule_c15_rust, "rust_lesson_pool"},
     {"C16", "sleep() may wake slightly late",
      "requested against actual duration of nanosleep from 10 us to 10 ms, "
      "with the thread's timer slack as it is",
@@ -215,7 +215,7 @@ const struct sm_claim sm_claims[] = {
      "(late by more than the whole sleep is not 'slightly'). Holds when "
      "every length fits; does not hold when any length contradicts it; "
      "inconclusive otherwise.",
-     sm_rule_c16},
+     sm_rule_c16, NULL, NULL},
     {"C17", "Lock ordering prevents deadlock; timeouts let a thread back off",
      "the lesson's two-lock pattern unordered (proven by a detector thread), "
      "ordered, and trylock with back-off",
@@ -226,6 +226,6 @@ const struct sm_claim sm_claims[] = {
      "even once; inconclusive when unordered never deadlocked or a case of "
      "ordered or trylock failed (a deadlock there fails the family's "
      "self-check; problems.csv says why).",
-     sm_rule_c17},
+     sm_rule_c17, NULL, NULL},
 };
 const size_t sm_nclaims = sizeof sm_claims / sizeof sm_claims[0];

@@ -117,22 +117,47 @@ static void write_claim_sampling(FILE *out, const struct sm_run_view *v,
           extra);
 }
 
-/* Writes the verdict table and one section per claim. */
+/* Writes a claim's Rust std verdict lines (nothing for a claim without a
+ * Rust twin): the verdict, how it relates to the C verdict, its numbers. */
+static void write_rust_verdict(FILE *out, const struct sm_claim *c,
+                               const struct sm_claim_result *c_result,
+                               const struct sm_claim_result *rust) {
+  if (!c->judge_rust)
+    return;
+  char agreement[96];
+  sm_claim_agreement(c_result, rust, agreement, sizeof agreement);
+  fprintf(out,
+          "- **Rust std verdict: %s**%s%s (the same rule on `%s`)\n"
+          "- Rust std numbers: %s\n",
+          sm_claim_verdict_name(rust->verdict), agreement[0] ? ", " : "",
+          agreement, c->rust_variants, rust->numbers);
+}
+
+/* Writes the verdict table (the C rebuilds' verdict and, where the claim
+ * has Rust variants, Rust std's) and one section per claim. */
 static void write_claims(FILE *out, const struct sm_run_view *v) {
-  struct sm_claim_result *results = calloc(sm_nclaims, sizeof *results);
+  struct sm_claim_result *results = calloc(2 * sm_nclaims, sizeof *results);
   if (!results)
     return;
-  for (size_t i = 0; i < sm_nclaims; i++)
+  struct sm_claim_result *rust = results + sm_nclaims;
+  for (size_t i = 0; i < sm_nclaims; i++) {
     sm_claim_judge(&sm_claims[i], v, &results[i]);
+    sm_claim_judge_rust(&sm_claims[i], v, &rust[i]);
+  }
   fputs("## The lesson's claims\n\nEach verdict follows a rule written "
         "before any data was seen (stated under each claim). \"Beats\" "
         "means the 95% confidence intervals of the two medians do not "
-        "overlap.\n\n| claim | the lesson says | verdict |\n|---|---|---|\n",
+        "overlap. The verdict is syncmark's C rebuilds' of the lesson's "
+        "primitives; where the lesson's Rust primitives ran too (the "
+        "`rust_*` variants), the same rule on them is Rust std's verdict.\n\n"
+        "| claim | the lesson says | verdict | Rust std |\n|---|---|---|---|\n",
         out);
   for (size_t i = 0; i < sm_nclaims; i++)
-    fprintf(out, "| [%s](#%s) | %s | **%s** |\n", sm_claims[i].id,
+    fprintf(out, "| [%s](#%s) | %s | **%s** | %s |\n", sm_claims[i].id,
             sm_claims[i].id, sm_claims[i].claim,
-            sm_claim_verdict_name(results[i].verdict));
+            sm_claim_verdict_name(results[i].verdict),
+            sm_claims[i].judge_rust ? sm_claim_verdict_name(rust[i].verdict)
+                                    : "-");
   fputc('\n', out);
   for (size_t i = 0; i < sm_nclaims; i++) {
     const struct sm_claim *c = &sm_claims[i];
@@ -141,6 +166,7 @@ static void write_claims(FILE *out, const struct sm_run_view *v) {
             "(family `%s`).\n- Rule: %s\n- Numbers: %s\n",
             c->id, c->id, c->claim, sm_claim_verdict_name(results[i].verdict),
             c->test, c->family, c->rule, results[i].numbers);
+    write_rust_verdict(out, c, &results[i], &rust[i]);
     write_claim_sampling(out, v, c->id);
     fputc('\n', out);
   }
