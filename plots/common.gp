@@ -38,6 +38,7 @@ set linetype 12 lc rgb "#6a994e" lw 2 pt 1  ps 1.2 dt 2
 set linetype 13 lc rgb "#d62828" lw 2 pt 2  ps 1.1 dt 2
 set linetype 14 lc rgb "#f4a261" lw 2 pt 3  ps 1.2 dt 2
 set linetype 15 lc rgb "#2a9d8f" lw 2 pt 1  ps 0.9 dt 2
+set linetype 16 lc rgb "#7b2cbf" lw 2 pt 2  ps 0.9 dt 2
 
 # word_index(list, w, 1): position of word w in the space-separated list
 # (1-based), or 11 (the grey style) when absent.

@@ -3,9 +3,11 @@
 # split: placement
 load dir."/common.gp"
 
-all_variants = "arc_shared arc_private rc_private"
+# The rust_* variants take their C twin's colour, dashed.
+all_variants = "arc_shared arc_private rc_private rust_arc_shared rust_arc_private"
 if (!exists("variants") || variants eq "") { variants = all_variants }
-style_of(v) = word_index(all_variants, v, 1)
+style_of(v) = v eq "rust_arc_shared" ? 16 : v eq "rust_arc_private" ? 15 : \
+  word_index(all_variants, v, 1)
 sel(v, col) = (strcol("benchmark") eq "refcount" && strcol("variant") eq v && \
   strcol("metric") eq "ns_per_op" && split_ok(0)) ? column(col) : NaN
 

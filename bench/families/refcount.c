@@ -1,12 +1,16 @@
 /* refcount.c: the `refcount` family: the cost of cloning and releasing a
  * shared reference (claim C13), atomic (Arc) against non-atomic (Rc), on
- * one object shared by all threads or on one object per thread. */
+ * one object shared by all threads or on one object per thread; syncmark's
+ * and Rust std's Arc. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "family.h"
 #include "kit.h"
+#include "rust_std.h"
 #include "syncmark/arc.h"
 
 /* Shared state of one window: one Arc every thread clones, and one private
@@ -15,6 +19,7 @@ struct refcount_state {
   struct sm_arc *shared;
   struct sm_arc **private_arcs; /* threads entries */
   struct sm_rc **private_rcs;   /* threads entries */
+  struct sm_rust_arcs *rust;    /* the rust_* variants' Arcs */
   unsigned threads;
 };
 
@@ -66,6 +71,32 @@ static void rc_private_worker(struct sm_worker *w) {
   }
 }
 
+/* Clone + drop pairs of one pass of a rust_* worker: one call into Rust
+ * runs them. */
+enum { RUST_PASS_OPS = 64 };
+
+/* Clone + drop of Rust's Arc: the one all threads share (shared) or the
+ * thread's own, RUST_PASS_OPS per pass. */
+static inline void rust_arc_loop(struct sm_worker *w, bool shared) {
+  struct refcount_state *s = w->state;
+  ptrdiff_t index = shared ? -1 : (ptrdiff_t)w->index;
+  uint64_t count = 0;
+  w->ops_per_pass = RUST_PASS_OPS;
+  SM_MEASURED_LOOP(w, count) {
+    sm_rust_arcs_pass(s->rust, index, RUST_PASS_OPS);
+  }
+}
+
+/* Rust's Arc::clone + drop on the object shared by all threads. */
+static void rust_arc_shared_worker(struct sm_worker *w) {
+  rust_arc_loop(w, true);
+}
+
+/* Rust's Arc::clone + drop on the thread's own object. */
+static void rust_arc_private_worker(struct sm_worker *w) {
+  rust_arc_loop(w, false);
+}
+
 /* Frees the state and every object in it (destructors run here). */
 static void refcount_teardown(void *state) {
   struct refcount_state *s = state;
@@ -74,6 +105,7 @@ static void refcount_teardown(void *state) {
   for (unsigned i = 0; s->private_rcs && i < s->threads; i++)
     sm_rc_release(s->private_rcs[i]);
   sm_arc_release(s->shared);
+  sm_rust_arcs_free(s->rust);
   free(s->private_arcs);
   free(s->private_rcs);
   free(s);
@@ -99,6 +131,8 @@ static int refcount_setup(const struct sm_case *c, void **state) {
       rc = sm_rc_new_aligned(OBJECT_SIZE, SM_CACHE_LINE, count_destroy,
                              &s->private_rcs[i]);
   }
+  if (rc == 0 && SM_RUST_STD_BUILT)
+    s->rust = sm_rust_arcs_new(c->threads);
   if (rc != 0) {
     refcount_teardown(s);
     return rc;
@@ -120,6 +154,8 @@ static int refcount_check(const struct sm_case *c, void *state,
   for (unsigned i = 0; i < c->threads; i++)
     bad += (sm_arc_strong_count(s->private_arcs[i]) != 1) +
            (sm_rc_strong_count(s->private_rcs[i]) != 1);
+  if (s->rust)
+    bad += sm_rust_arcs_not_released(s->rust);
   unsigned ran = atomic_load_explicit(&destroyed, memory_order_relaxed);
   if (bad || ran)
     return sm_kit_check_failed(
@@ -144,6 +180,13 @@ static const struct sm_variant variants[] = {
     SM_VARIANT("rc_private",
                "Rc (non-atomic) clone+release, one object per thread",
                rc_private_worker),
+    SM_VARIANT("rust_arc_shared",
+               "Rust std::sync::Arc clone+drop, one object shared by all "
+               "threads",
+               rust_arc_shared_worker),
+    SM_VARIANT("rust_arc_private",
+               "Rust std::sync::Arc clone+drop, one object per thread",
+               rust_arc_private_worker),
 };
 
 const struct sm_family sm_family_refcount = {
@@ -151,4 +194,5 @@ const struct sm_family sm_family_refcount = {
     .summary = "clone+release of shared references: Arc shared, Arc "
                "private, Rc",
     SM_FAMILY_OPERATIONS(variants, refcount),
+    .applies = sm_rust_std_applies,
 };

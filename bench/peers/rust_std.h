@@ -53,6 +53,9 @@ enum sm_rust_guard {
 /* One shared counter in each of std's guards. */
 struct sm_rust_counter;
 
+/* The refcount family's Arcs: one shared, one per thread. */
+struct sm_rust_arcs;
+
 /* Tasks run by Rust threads: syncmark's sm_task_fn. */
 typedef int (*sm_rust_task_fn)(void *arg);
 
@@ -77,6 +80,17 @@ uint64_t sm_rust_counter_value(const struct sm_rust_counter *c,
 uint64_t sm_rust_counter_pass(const struct sm_rust_counter *c,
                               enum sm_rust_guard guard, struct sm_rust_mix *mix,
                               uint64_t ops, uint64_t cs_iterations);
+
+/* Arc::new of one shared object and `threads` private ones; never NULL. */
+struct sm_rust_arcs *sm_rust_arcs_new(size_t threads);
+/* Frees them (NULL: nothing). */
+void sm_rust_arcs_free(struct sm_rust_arcs *a);
+/* Runs `ops` Arc::clone + drop pairs on the shared Arc (index < 0) or on
+ * thread index's own. Never fails. */
+void sm_rust_arcs_pass(const struct sm_rust_arcs *a, ptrdiff_t index,
+                       uint64_t ops);
+/* How many of the Arcs are not back to one strong reference. */
+size_t sm_rust_arcs_not_released(const struct sm_rust_arcs *a);
 
 /* std::thread::Builder::new().stack_size(stack).spawn(task): the handle,
  * or NULL when the OS refuses the thread. */
@@ -121,6 +135,21 @@ static inline uint64_t sm_rust_counter_pass(const struct sm_rust_counter *c,
                                             uint64_t cs_iterations) {
   (void)c, (void)guard, (void)mix, (void)ops, (void)cs_iterations;
   return 0;
+}
+static inline struct sm_rust_arcs *sm_rust_arcs_new(size_t threads) {
+  (void)threads;
+  return NULL;
+}
+static inline void sm_rust_arcs_free(struct sm_rust_arcs *a) {
+  (void)a;
+}
+static inline void sm_rust_arcs_pass(const struct sm_rust_arcs *a,
+                                     ptrdiff_t index, uint64_t ops) {
+  (void)a, (void)index, (void)ops;
+}
+static inline size_t sm_rust_arcs_not_released(const struct sm_rust_arcs *a) {
+  (void)a;
+  return SIZE_MAX;
 }
 static inline struct sm_rust_join_handle *
 sm_rust_spawn(sm_rust_task_fn run, void *arg, size_t stack) {

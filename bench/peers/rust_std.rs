@@ -161,6 +161,65 @@ pub unsafe extern "C" fn sm_rust_counter_pass(
     writes
 }
 
+// ---- refcount: Arc::clone and drop ----
+
+/// The object behind every Arc of the refcount family: a whole cache line,
+/// as the C family's payload, so private objects never share a line.
+#[repr(align(64))]
+#[allow(dead_code)] // the payload only gives the object its size
+struct Object([u8; 64]);
+
+/// The Arcs of one window: one shared by every thread, one per thread.
+pub struct SmRustArcs {
+    shared: Arc<Object>,
+    private: Vec<Arc<Object>>,
+}
+
+/// Returns the Arcs of a window of `threads` threads (never NULL).
+#[no_mangle]
+pub extern "C" fn sm_rust_arcs_new(threads: usize) -> *mut SmRustArcs {
+    let new = || Arc::new(Object([0; 64]));
+    Box::into_raw(Box::new(SmRustArcs {
+        shared: new(),
+        private: (0..threads).map(|_| new()).collect(),
+    }))
+}
+
+/// Frees the Arcs (NULL: nothing).
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_arcs_free(a: *mut SmRustArcs) {
+    if !a.is_null() {
+        drop(Box::from_raw(a));
+    }
+}
+
+/// Runs `ops` Arc::clone + drop pairs on the shared Arc (`index` below 0)
+/// or on thread `index`'s own. Never fails.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_arcs_pass(a: *const SmRustArcs, index: isize, ops: u64) {
+    let a = &*a;
+    let arc = if index < 0 {
+        &a.shared
+    } else {
+        &a.private[index as usize]
+    };
+    for _ in 0..ops {
+        let clone = Arc::clone(arc);
+        std::hint::black_box(&clone);
+        drop(clone);
+    }
+}
+
+/// Returns how many of the Arcs are not back to one strong reference.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_arcs_not_released(a: *const SmRustArcs) -> usize {
+    let a = &*a;
+    std::iter::once(&a.shared)
+        .chain(a.private.iter())
+        .filter(|x| Arc::strong_count(x) != 1)
+        .count()
+}
+
 // ---- tasks: a C task run by Rust threads ----
 
 /// A C task (syncmark's sm_task_fn) and its argument, handed to another

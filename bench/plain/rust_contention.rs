@@ -6,9 +6,8 @@ mod rust_plain;
 #[path = "../peers/rust_std.rs"]
 mod rust_std;
 
-/// Operations of one round, and of one call (the family's RUST_PASS_OPS).
+/// Lock / increment / unlock operations of one round.
 const OPS: u64 = 20_000_000;
-const PASS_OPS: u64 = 64;
 
 fn main() {
     let counter = rust_std::sm_rust_counter_new();
@@ -16,12 +15,12 @@ fn main() {
     let mut expected = 0;
     let rate = rust_plain::median_rate(|| unsafe {
         let mut writes = 0;
-        for _ in 0..OPS / PASS_OPS {
+        for _ in 0..OPS / rust_plain::PASS_OPS {
             writes += rust_std::sm_rust_counter_pass(
                 counter,
                 rust_std::SmRustGuard::Mutex,
                 &mut mix,
-                PASS_OPS,
+                rust_plain::PASS_OPS,
                 0,
             );
         }

@@ -5,6 +5,10 @@ use std::time::Instant;
 /// Rounds of one measurement (plain.h's SM_PLAIN_ROUNDS).
 pub const ROUNDS: usize = 5;
 
+/// Operations of one call into rust_std.rs, as the families' rust_*
+/// workers make it (their RUST_PASS_OPS).
+pub const PASS_OPS: u64 = 64;
+
 /// Runs `round` ROUNDS times, each timed in whole, and returns the median
 /// of operations per second; None when a round failed (returned 0
 /// operations, having said why on stderr).

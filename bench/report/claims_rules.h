@@ -23,6 +23,7 @@ void sm_rule_c10(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c11(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c12(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c13_rust(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c14(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c15(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c15_rust(const struct sm_run_view *v, struct sm_claim_result *out);

@@ -96,22 +96,26 @@ static struct sm_stat refcount_ns(const struct sm_run_view *v,
   return sm_run_view_find(v, &q);
 }
 
-void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out) {
+/* C13's rule on the Arc variants `private` and `shared` (syncmark's or
+ * Rust std's), with syncmark's rc_private as the non-atomic floor. */
+static void c13_with(const struct sm_run_view *v, struct sm_claim_result *out,
+                     const char *private, const char *shared_arc) {
   unsigned t = sm_rule_contended_threads(v, "refcount");
-  struct sm_stat alone = refcount_ns(v, "arc_private", 1);
-  struct sm_stat shared = refcount_ns(v, "arc_shared", t);
+  struct sm_stat alone = refcount_ns(v, private, 1);
+  struct sm_stat shared = refcount_ns(v, shared_arc, t);
   struct sm_stat rc = refcount_ns(v, "rc_private", 1);
-  sm_claim_note(out, "arc_private 1 thread", &alone);
   char label[64];
-  snprintf(label, sizeof label, "arc_shared %u threads", t);
+  snprintf(label, sizeof label, "%s 1 thread", private);
+  sm_claim_note(out, label, &alone);
+  snprintf(label, sizeof label, "%s %u threads", shared_arc, t);
   sm_claim_note(out, label, &shared);
   sm_claim_note(out, "rc_private 1 thread", &rc);
   struct sm_query k = {
-      .benchmark = "refcount", .variant = "arc_private", .threads = 1};
-  int counted = sm_rule_counters(v, out, "arc_private", &k, 0);
-  k.variant = "arc_shared";
+      .benchmark = "refcount", .variant = private, .threads = 1};
+  int counted = sm_rule_counters(v, out, private, &k, 0);
+  k.variant = shared_arc;
   k.threads = t;
-  counted |= t ? sm_rule_counters(v, out, "arc_shared", &k, 0) : 0;
+  counted |= t ? sm_rule_counters(v, out, shared_arc, &k, 0) : 0;
   sm_rule_counters_missing(v, out, "refcount", counted);
   int parts[2] = {sm_rule_below(&alone, 25.0), 0};
   if (alone.found && shared.found && t > 0)
@@ -122,6 +126,15 @@ void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out) {
     sm_claim_printf(out, "; shared/uncontended = %.1fx",
                     shared.median / alone.median);
   out->verdict = sm_claim_all(parts, 2);
+}
+
+void sm_rule_c13(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c13_with(v, out, "arc_private", "arc_shared");
+}
+
+void sm_rule_c13_rust(const struct sm_run_view *v,
+                      struct sm_claim_result *out) {
+  c13_with(v, out, "rust_arc_private", "rust_arc_shared");
 }
 
 /* ns per update of an aggregate strategy. */

@@ -180,7 +180,7 @@ const struct sm_claim sm_claims[] = {
      "times; they do not "
      "change the verdict, and read 'not available' where no PMU, the "
      "permissions or the family's own measurement gave none.",
-     sm_rule_c13, NULL, NULL},
+     sm_rule_c13, sm_rule_c13_rust, "rust_arc_private rust_arc_shared"},
     {"C14", "Selecting over channels by polling try_recv is inefficient",
      "latency and CPU of a try_recv loop with 10 ms sleeps against a "
      "blocking select, over the number of channels",
