@@ -49,8 +49,6 @@ Test(channel_family, every_case_runs_and_checks) {
   size_t invalid = 0, measured = 0;
   for (size_t i = 0; i < plan.ncases; i++) {
     const struct sm_case *c = &plan.cases[i];
-    if (strcmp(c->variant->name, "rust_std") == 0)
-      continue; /* a peer process: bench/peers, not the runner */
     char msg[256] = "";
     int rc = sm_runner_repetition(&cfg, c, i, 1, &r, msg, sizeof msg);
     cr_assert(rc == 0 || rc == SM_MEASURE_SKIP, "%s %s: %d %s",

@@ -1,7 +1,7 @@
 /* test_rust_std.c: Rust std's primitives as syncmark links them
  * (bench/peers/rust_std.rs): the lesson's pool runs every task once and
- * refuses a pin it cannot have, and every rust_* variant passes its
- * self-check in a quick case. Skipped, saying why, where syncmark was
+ * refuses a pin it cannot have, and every Rust variant passes its
+ * self-check in every quick case. Skipped, saying why, where syncmark was
  * built without rustc. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
@@ -60,19 +60,27 @@ Test(rust_std, lesson_pool_refuses_a_pin_it_cannot_have) {
                  "a pool pinned to CPU 4000 started");
 }
 
-/* Every rust_* variant of contention, refcount and spawn_vs_pool passes its
- * self-check in one quick case (2 threads, compact). */
+/* Every Rust variant passes its self-check in one quick case (2 threads,
+ * compact), with its headline figure above 0. */
 Test(rust_std, every_rust_variant_passes_its_self_check) {
   need_rust();
-  const char *const filters[] = {
-      "contention/rust_mutex",         "contention/rust_rwlock",
-      "contention/rust_atomic_seqcst", "refcount/rust_arc_shared",
-      "refcount/rust_arc_private",     "spawn_vs_pool/rust_thread_per_task",
-      "spawn_vs_pool/rust_lesson_pool"};
+  static const struct {
+    const char *filter, *metric;
+  } variants[] = {
+      {"contention/rust_mutex", "ops_per_s"},
+      {"contention/rust_rwlock", "ops_per_s"},
+      {"contention/rust_atomic_seqcst", "ops_per_s"},
+      {"refcount/rust_arc_shared", "ops_per_s"},
+      {"refcount/rust_arc_private", "ops_per_s"},
+      {"spawn_vs_pool/rust_thread_per_task", "tasks_per_s"},
+      {"spawn_vs_pool/rust_lesson_pool", "tasks_per_s"},
+      {"channel/rust_std", "msgs_per_s"},
+  };
   const enum sm_placement compact = SM_PLACE_COMPACT;
   const unsigned threads = 2;
-  for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
-    struct sm_plan_request req = {.filters = &filters[f],
+  for (size_t f = 0; f < sizeof variants / sizeof variants[0]; f++) {
+    const char *filter = variants[f].filter;
+    struct sm_plan_request req = {.filters = &filter,
                                   .nfilters = 1,
                                   .threads = &threads,
                                   .nthreads = 1,
@@ -80,20 +88,20 @@ Test(rust_std, every_rust_variant_passes_its_self_check) {
                                   .nplacements = 1,
                                   .quick = true};
     struct sm_plan plan;
-    cr_assert_eq(sm_plan_build(&req, topo, &plan), 0, "%s", filters[f]);
-    cr_assert_gt(plan.ncases, 0, "%s has no case", filters[f]);
+    cr_assert_eq(sm_plan_build(&req, topo, &plan), 0, "%s", filter);
+    cr_assert_gt(plan.ncases, 0, "%s has no case", filter);
     struct sm_window_config cfg = {
         .warmup_ns = 1000000, .duration_ns = 5000000, .topo = topo, .quick = 1};
-    struct sm_results r = {0};
-    char msg[256] = "";
-    int rc =
-        sm_runner_repetition(&cfg, &plan.cases[0], 0, 1, &r, msg, sizeof msg);
-    cr_assert_eq(rc, 0, "%s %s: %s", filters[f], plan.cases[0].params, msg);
-    const char *metric = strncmp(filters[f], "spawn_vs_pool", 13) == 0
-                             ? "tasks_per_s"
-                             : "ops_per_s";
-    cr_assert_gt(metric_of(&r, 0, metric), 0, "%s: no %s", filters[f], metric);
-    sm_results_free(&r);
+    for (size_t i = 0; i < plan.ncases; i++) {
+      struct sm_results r = {0};
+      char msg[256] = "";
+      int rc =
+          sm_runner_repetition(&cfg, &plan.cases[i], i, 1, &r, msg, sizeof msg);
+      cr_assert_eq(rc, 0, "%s %s: %s", filter, plan.cases[i].params, msg);
+      cr_assert_gt(metric_of(&r, i, variants[f].metric), 0, "%s %s: no %s",
+                   filter, plan.cases[i].params, variants[f].metric);
+      sm_results_free(&r);
+    }
     sm_plan_free(&plan);
   }
 }

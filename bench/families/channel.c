@@ -1,7 +1,7 @@
 /* channel.c: the `channel` family: messages per second and per-message
  * latency of P producers into one consumer, over capacity and message size,
- * for syncmark's channel, Rust's std::sync::mpsc (a peer process), a pipe,
- * a mutex+condvar queue and Concurrency Kit's ck_ring (one producer). */
+ * for syncmark's channel, Rust's std::sync::mpsc, a pipe, a mutex+condvar
+ * queue and Concurrency Kit's ck_ring (one producer). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,7 +18,7 @@
 
 #include "family.h"
 #include "kit.h"
-#include "peer.h"
+#include "rust_std.h"
 #include "syncmark/channel.h"
 #include "syncmark/lockops.h"
 #include "syncmark/thread.h"
@@ -46,8 +46,7 @@ enum { AXIS_CAPACITY, AXIS_MSG_BYTES };
  * never 0 and a latency is the difference modulo 2^32 (right below 4.29 s,
  * 1 ns coarse). The last 8 bytes of a message of 16 bytes or more hold
  * ~word 0; the bytes in between a fixed pattern (checked on stamped
- * messages). The Rust peer (bench/peers/mpsc.rs) keeps its own protocol:
- * the same header, stamped on every 16th message. */
+ * messages). */
 enum { SEQ_BITS = 22, ID_BITS = 10 };
 #define SEQ_MASK      ((UINT64_C(1) << SEQ_BITS) - 1)
 #define MAX_PRODUCERS ((1u << ID_BITS) - 1)
@@ -60,8 +59,6 @@ enum {
 #define MAX_IN_FLIGHT_BYTES ((uint64_t)256 << 20)
 /* How long a capped producer sleeps per pass until the window stops. */
 static const struct timespec capped_park = {.tv_nsec = 1000000};
-/* Time a Rust peer may take beyond its warmup and window. */
-#define PEER_SLACK_NS UINT64_C(10000000000)
 
 /* The implementations; the order of the variants table. */
 enum kind { KIND_SYNCMARK, KIND_RUST, KIND_PIPE, KIND_MUTEX, KIND_CK };
@@ -122,7 +119,8 @@ struct chan_state {
   long capacity;
   uint64_t max_in_flight; /* messages (unbounded capacities only) */
   struct sm_receiver *rx;
-  int rfd; /* the pipe's read end */
+  struct sm_rust_chan *rust; /* Rust's mpsc channel */
+  int rfd;                   /* the pipe's read end */
   struct mqueue mq;
 #if defined(SYNCMARK_HAVE_CK)
   struct ckq ck;
@@ -404,6 +402,19 @@ static inline void mutex_done(struct chan_state *s,
   mq_sender_done(&s->mq);
 }
 
+static inline int rust_send(struct chan_state *s, struct producer *p) {
+  return sm_rust_chan_send(s->rust, (size_t)(p - s->prod), p->msg);
+}
+static inline int rust_recv(struct chan_state *s) {
+  return sm_rust_chan_recv(s->rust, s->cons.msg);
+}
+static inline size_t rust_len(struct chan_state *s) {
+  return (size_t)sm_rust_chan_len(s->rust);
+}
+static inline void rust_done(struct chan_state *s, struct producer *p) {
+  sm_rust_chan_sender_done(s->rust, (size_t)(p - s->prod));
+}
+
 #if defined(SYNCMARK_HAVE_CK)
 static inline int ck_send(struct chan_state *s, struct producer *p) {
   return ck_push(&s->ck, p->msg, s->msg_bytes);
@@ -548,6 +559,7 @@ static void recv_failed(struct chan_state *s, int rc) {
       recv_failed(s, rc);                                                      \
   }
 CHANNEL_WORKERS(syncmark)
+CHANNEL_WORKERS(rust)
 CHANNEL_WORKERS(pipe)
 CHANNEL_WORKERS(mutex)
 #if defined(SYNCMARK_HAVE_CK)
@@ -606,6 +618,9 @@ static int queue_open(struct chan_state *s) {
     sm_sender_release(tx); /* the producers hold the channel now */
     return 0;
   }
+  case KIND_RUST:
+    s->rust = sm_rust_chan_new(s->msg_bytes, s->capacity, s->producers);
+    return s->rust ? 0 : -ENOSYS; /* applies() checked the size */
   case KIND_PIPE:
     return pipe_open(s);
   case KIND_MUTEX:
@@ -638,6 +653,7 @@ static void channel_teardown(void *state) {
     free(s->prod[i].msg);
   }
   sm_receiver_release(s->rx);
+  sm_rust_chan_free(s->rust);
   if (s->rfd >= 0)
     close(s->rfd);
   mq_destroy(&s->mq);
@@ -761,151 +777,6 @@ static int channel_metrics(const struct sm_case *c SM_UNUSED, void *state,
   return rc;
 }
 
-/* ---- the Rust peer: a variant that measures itself ---- */
-
-/* The peer's helpers exist only where the peer was built (rustc found). */
-#if defined(SYNCMARK_MPSC_RUST)
-
-/* Fills buf with the peer's --pus argument: the case's PUs, producers then
- * consumer, comma-separated, or "none". Returns 0 or -ENOSPC. */
-static int peer_pus(const struct sm_case *c, char *buf, size_t size) {
-  if (c->os_pus[0] < 0)
-    return snprintf(buf, size, "none") < (int)size ? 0 : -ENOSPC;
-  size_t used = 0;
-  for (unsigned i = 0; i <= c->threads; i++) {
-    int n =
-        snprintf(buf + used, size - used, "%s%d", i ? "," : "", c->os_pus[i]);
-    if (n < 0 || (size_t)n >= size - used)
-      return -ENOSPC;
-    used += (size_t)n;
-  }
-  return 0;
-}
-
-/* Parses the peer's "result ..." line and adds its metrics. Returns 0, or
- * -EPROTO with msg when the line is missing or malformed. */
-static int add_peer_metrics(const struct sm_peer_result *pr,
-                            struct sm_sink *sink, char *msg, size_t size) {
-  const char *line = strstr(pr->output, "result ");
-  double rate, p50, p99, p999;
-  unsigned long long received;
-  int capped;
-  if (!line ||
-      /* NOLINTNEXTLINE(cert-err34-c): our own peer prints these numbers */
-      sscanf(line,
-             "result msgs_per_s=%lf p50_ns=%lf p99_ns=%lf "
-             "p999_ns=%lf received=%llu capped=%d",
-             &rate, &p50, &p99, &p999, &received, &capped) != 6 ||
-      received == 0) {
-    char last[160];
-    sm_peer_last_line(pr->output, last, sizeof last);
-    return sm_kit_check_failed(
-        msg, size, "the Rust peer printed no result line (last: '%s')", last);
-  }
-  int rc = sm_sink_metric(sink, "msgs_per_s", "msgs/s", rate);
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "cpu_ns_per_msg", "ns",
-                        pr->cpu_ns / (double)received);
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "capped", "bool", capped != 0);
-  if (isnan(p50)) /* the consumer received nothing in the window */
-    return rc;
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "p50_ns", "ns", p50);
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "p99_ns", "ns", p99);
-  if (rc == 0)
-    rc = sm_sink_metric(sink, "p999_ns", "ns", p999);
-  return rc;
-}
-
-/* Turns a peer that ran but did not succeed into the measure result:
- * status 3 (cannot run here) is a skip, 1 a failed self-check, others an
- * error; msg gets the peer's last line. */
-static int peer_failure(const struct sm_peer_result *pr, char *msg,
-                        size_t size) {
-  char last[200];
-  sm_peer_last_line(pr->output, last, sizeof last);
-  snprintf(msg, size, "the Rust peer %s (status %d): %s",
-           pr->exit_status == 1 ? "failed its self-check" : "failed",
-           pr->exit_status, last);
-  return pr->exit_status == 3   ? SM_MEASURE_SKIP
-         : pr->exit_status == 1 ? -EPROTO
-                                : -EIO;
-}
-
-#endif
-
-/* The rust_std variant's measure: one repetition of Rust's
- * std::sync::mpsc in the peer process, which runs its own window (a
- * process of another language cannot be a worker loop of the runner) and
- * prints its result line. Returns 0, SM_MEASURE_SKIP when the peer is not
- * built or cannot run the case here, or a negative errno with msg. */
-static int measure_rust(const struct sm_measure_config *cfg,
-                        const struct sm_case *c, struct sm_sink *sink,
-                        char *msg, size_t size) {
-#if defined(SYNCMARK_MPSC_RUST)
-  char producers[16], capacity[24], bytes[24], warmup[24], duration[24],
-      cap[24], pus[1024];
-  long capv = c->param[AXIS_CAPACITY];
-  size_t msg_bytes = (size_t)c->param[AXIS_MSG_BYTES];
-  snprintf(producers, sizeof producers, "%u", c->threads);
-  if (capv < 0)
-    snprintf(capacity, sizeof capacity, "unbounded");
-  else
-    snprintf(capacity, sizeof capacity, "%ld", capv);
-  snprintf(bytes, sizeof bytes, "%zu", msg_bytes);
-  snprintf(warmup, sizeof warmup, "%llu", (unsigned long long)cfg->warmup_ns);
-  snprintf(duration, sizeof duration, "%llu",
-           (unsigned long long)cfg->duration_ns);
-  snprintf(cap, sizeof cap, "%llu",
-           (unsigned long long)max_in_flight(msg_bytes));
-  if (peer_pus(c, pus, sizeof pus) != 0)
-    snprintf(pus, sizeof pus, "none");
-  char *argv[] = {SYNCMARK_MPSC_RUST,
-                  "--producers",
-                  producers,
-                  "--capacity",
-                  capacity,
-                  "--bytes",
-                  bytes,
-                  "--warmup-ns",
-                  warmup,
-                  "--duration-ns",
-                  duration,
-                  "--max-in-flight",
-                  cap,
-                  "--pus",
-                  pus,
-                  NULL};
-  struct sm_peer_result *pr = malloc(sizeof *pr);
-  if (!pr)
-    return -ENOMEM;
-  int rc =
-      sm_peer_run(argv, cfg->warmup_ns + cfg->duration_ns + PEER_SLACK_NS, pr);
-  if (rc == -ENOENT || rc == -EACCES) {
-    snprintf(msg, size,
-             "the Rust peer %s is missing: rebuild (target "
-             "peer-mpsc-rust)",
-             SYNCMARK_MPSC_RUST);
-    rc = SM_MEASURE_SKIP;
-  } else if (rc != 0) {
-    snprintf(msg, size, "the Rust peer did not finish: %s", strerror(-rc));
-  } else if (pr->exit_status != 0) {
-    rc = peer_failure(pr, msg, size);
-  } else {
-    rc = add_peer_metrics(pr, sink, msg, size);
-  }
-  free(pr);
-  return rc;
-#else
-  (void)cfg, (void)c, (void)sink;
-  snprintf(msg, size,
-           "rustc was not found at build time: the Rust peer is not built");
-  return SM_MEASURE_SKIP;
-#endif
-}
-
 /* Says whether the OS gives a pipe of `bytes` bytes (F_SETPIPE_SZ).
  * Returns 0, or SM_MEASURE_SKIP with the reason in msg. */
 static int pipe_size_allowed(long bytes, char *msg, size_t size) {
@@ -940,6 +811,16 @@ static int channel_applies(const struct sm_case *c, char *msg, size_t size) {
   if (c->threads > MAX_PRODUCERS) {
     snprintf(msg, size, "at most %u producers fit the message header",
              MAX_PRODUCERS);
+    return SM_MEASURE_SKIP;
+  }
+  int rc = sm_rust_std_applies(c, msg, size);
+  if (rc != 0)
+    return rc;
+  if (kind == KIND_RUST && !sm_rust_chan_supports((size_t)bytes)) {
+    snprintf(msg, size,
+             "Rust's channels carry a type: rust_std has message types of "
+             "8, 16, 32, ... 4096 bytes (powers of two), not %ld",
+             bytes);
     return SM_MEASURE_SKIP;
   }
   if (kind == KIND_PIPE && capacity <= 0)
@@ -986,6 +867,7 @@ static const struct sm_axis axes[] = {
       SM_ROLE_COUNTING_SAMPLED("consumer", K##_consumer, 1, ""),               \
   };
 CHANNEL_ROLES(syncmark)
+CHANNEL_ROLES(rust)
 CHANNEL_ROLES(pipe)
 CHANNEL_ROLES(mutex)
 #if defined(SYNCMARK_HAVE_CK)
@@ -1002,9 +884,10 @@ CHANNEL_ROLES(ck)
 static const struct sm_variant variants[] = {
     SM_KIT_ROLES_VARIANT("syncmark", "syncmark's channel (core channel.h)",
                          syncmark_roles),
-    {.name = "rust_std",
-     .summary = "Rust's std::sync::mpsc (peer process bench/peers/mpsc.rs)",
-     .measure = measure_rust},
+    SM_KIT_ROLES_VARIANT("rust_std",
+                         "Rust's std::sync::mpsc: channel, or sync_channel(n) "
+                         "for a bound",
+                         rust_roles),
     SM_KIT_ROLES_VARIANT("pipe",
                          "a pipe (bounded capacities; sized with F_SETPIPE_SZ)",
                          pipe_roles),
@@ -1017,8 +900,7 @@ static const struct sm_variant variants[] = {
      .nroles = CK_NROLES},
 };
 
-/* The metrics the family adds (the latencies of the in-process kinds are
- * the runner's; the Rust peer reports its own under the same names). */
+/* The metrics the family adds (the latencies are the runner's). */
 static const struct sm_metric_decl metric_decls[] = {
     {"msgs_per_s", "msgs/s", SM_HIGHER_IS_BETTER,
      "messages the consumer received per second of its window"},

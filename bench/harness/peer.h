@@ -1,5 +1,5 @@
-/* peer.h: runs a peer program (a comparison binary such as the Rust
- * channel peer) without a shell and collects its output and CPU time. */
+/* peer.h: runs a peer program (a comparison binary such as perf bench
+ * sched pipe) without a shell and collects its output and CPU time. */
 #ifndef SYNCMARK_BENCH_PEER_H
 #define SYNCMARK_BENCH_PEER_H
 

@@ -4,7 +4,9 @@
 #ifndef SYNCMARK_BENCH_RUST_STD_H
 #define SYNCMARK_BENCH_RUST_STD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +55,9 @@ enum sm_rust_guard {
 /* One shared counter in each of std's guards. */
 struct sm_rust_counter;
 
+/* The channel family's std::sync::mpsc channel, a sender per producer. */
+struct sm_rust_chan;
+
 /* The refcount family's Arcs: one shared, one per thread. */
 struct sm_rust_arcs;
 
@@ -80,6 +85,28 @@ uint64_t sm_rust_counter_value(const struct sm_rust_counter *c,
 uint64_t sm_rust_counter_pass(const struct sm_rust_counter *c,
                               enum sm_rust_guard guard, struct sm_rust_mix *mix,
                               uint64_t ops, uint64_t cs_iterations);
+
+/* Whether the Rust channel has a message type of `bytes` bytes (powers of
+ * two from 8 to 4096). */
+bool sm_rust_chan_supports(size_t bytes);
+/* mpsc::channel (capacity < 0) or mpsc::sync_channel(capacity) of
+ * messages of `bytes` bytes, one sender per producer; NULL when the size
+ * is not supported. */
+struct sm_rust_chan *sm_rust_chan_new(size_t bytes, int64_t capacity,
+                                      size_t producers);
+/* Frees it: the senders left and the receiver (NULL: nothing). */
+void sm_rust_chan_free(struct sm_rust_chan *ch);
+/* Producer `producer` sends a copy of the message at msg. Returns 0, or
+ * -EPIPE when the receiver is gone. */
+int sm_rust_chan_send(const struct sm_rust_chan *ch, size_t producer,
+                      const unsigned char *msg);
+/* The consumer receives into out: 1, or 0 when every sender was dropped
+ * and the queue is drained. */
+int sm_rust_chan_recv(const struct sm_rust_chan *ch, unsigned char *out);
+/* Messages queued now (sent minus received, a snapshot). */
+uint64_t sm_rust_chan_len(const struct sm_rust_chan *ch);
+/* Producer `producer` drops its sender (the last disconnects). */
+void sm_rust_chan_sender_done(const struct sm_rust_chan *ch, size_t producer);
 
 /* Arc::new of one shared object and `threads` private ones; never NULL. */
 struct sm_rust_arcs *sm_rust_arcs_new(size_t threads);
@@ -135,6 +162,36 @@ static inline uint64_t sm_rust_counter_pass(const struct sm_rust_counter *c,
                                             uint64_t cs_iterations) {
   (void)c, (void)guard, (void)mix, (void)ops, (void)cs_iterations;
   return 0;
+}
+static inline bool sm_rust_chan_supports(size_t bytes) {
+  (void)bytes;
+  return false;
+}
+static inline struct sm_rust_chan *
+sm_rust_chan_new(size_t bytes, int64_t capacity, size_t producers) {
+  (void)bytes, (void)capacity, (void)producers;
+  return NULL;
+}
+static inline void sm_rust_chan_free(struct sm_rust_chan *ch) {
+  (void)ch;
+}
+static inline int sm_rust_chan_send(const struct sm_rust_chan *ch,
+                                    size_t producer, const unsigned char *msg) {
+  (void)ch, (void)producer, (void)msg;
+  return -EPIPE;
+}
+static inline int sm_rust_chan_recv(const struct sm_rust_chan *ch,
+                                    unsigned char *out) {
+  (void)ch, (void)out;
+  return -EPIPE;
+}
+static inline uint64_t sm_rust_chan_len(const struct sm_rust_chan *ch) {
+  (void)ch;
+  return 0;
+}
+static inline void sm_rust_chan_sender_done(const struct sm_rust_chan *ch,
+                                            size_t producer) {
+  (void)ch, (void)producer;
 }
 static inline struct sm_rust_arcs *sm_rust_arcs_new(size_t threads) {
   (void)threads;

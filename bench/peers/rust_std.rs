@@ -9,6 +9,7 @@
 // into C.
 #![allow(clippy::missing_safety_doc)]
 
+use std::cell::UnsafeCell;
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
@@ -159,6 +160,209 @@ pub unsafe extern "C" fn sm_rust_counter_pass(
         writes += (!read) as u64;
     }
     writes
+}
+
+// ---- channel: std::sync::mpsc::channel and sync_channel ----
+
+/// A value on a cache line of its own (128 bytes, as SM_CACHE_ALIGNED).
+#[repr(align(128))]
+struct Line<T>(T);
+
+/// The two senders of std::sync::mpsc: a match per send picks one (a
+/// branch that is always predicted, not an indirect call).
+enum AnySender<T> {
+    Unbounded(mpsc::Sender<T>),
+    Bounded(mpsc::SyncSender<T>),
+}
+
+/// One window's channel of messages of N words: a sender per producer
+/// (each used by its producer's thread only, dropped by it when done), the
+/// receiver (the consumer's), and the counts that give the queue's length
+/// (each written by one thread, on its own line).
+pub struct Typed<const N: usize> {
+    senders: Vec<UnsafeCell<Option<AnySender<[u64; N]>>>>,
+    rx: mpsc::Receiver<[u64; N]>,
+    sent: Vec<Line<AtomicU64>>,
+    received: Line<AtomicU64>,
+}
+
+impl<const N: usize> Typed<N> {
+    /// A channel of `capacity` messages (negative: unbounded; 0:
+    /// rendezvous) with `producers` senders.
+    fn new(capacity: i64, producers: usize) -> Typed<N> {
+        let (first, rx) = if capacity < 0 {
+            let (tx, rx) = mpsc::channel();
+            (AnySender::Unbounded(tx), rx)
+        } else {
+            let (tx, rx) = mpsc::sync_channel(capacity as usize);
+            (AnySender::Bounded(tx), rx)
+        };
+        let senders = (0..producers)
+            .map(|_| {
+                UnsafeCell::new(Some(match &first {
+                    AnySender::Unbounded(tx) => AnySender::Unbounded(tx.clone()),
+                    AnySender::Bounded(tx) => AnySender::Bounded(tx.clone()),
+                }))
+            })
+            .collect();
+        Typed {
+            senders,
+            rx,
+            sent: (0..producers).map(|_| Line(AtomicU64::new(0))).collect(),
+            received: Line(AtomicU64::new(0)),
+        }
+    }
+
+    /// Producer p sends a copy of the N words at msg. Returns 0, or -EPIPE
+    /// when the receiver is gone or p's sender was dropped.
+    unsafe fn send(&self, p: usize, msg: *const u8) -> c_int {
+        let mut m = [0u64; N];
+        std::ptr::copy_nonoverlapping(msg, m.as_mut_ptr() as *mut u8, N * 8);
+        let ok = match &*self.senders[p].get() {
+            Some(AnySender::Unbounded(tx)) => tx.send(m).is_ok(),
+            Some(AnySender::Bounded(tx)) => tx.send(m).is_ok(),
+            None => false,
+        };
+        if !ok {
+            return -EPIPE;
+        }
+        let sent = &self.sent[p].0;
+        sent.store(sent.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        0
+    }
+
+    /// Receives the oldest message into out. Returns 1, or 0 when every
+    /// sender was dropped and the queue is drained.
+    unsafe fn recv(&self, out: *mut u8) -> c_int {
+        match self.rx.recv() {
+            Ok(m) => {
+                std::ptr::copy_nonoverlapping(m.as_ptr() as *const u8, out, N * 8);
+                let got = &self.received.0;
+                got.store(got.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                1
+            }
+            Err(_) => 0,
+        }
+    }
+
+    /// Messages queued now, from the counts (a moment's snapshot).
+    fn len(&self) -> u64 {
+        let sent: u64 = self.sent.iter().map(|c| c.0.load(Ordering::Relaxed)).sum();
+        sent.saturating_sub(self.received.0.load(Ordering::Relaxed))
+    }
+
+    /// Producer p drops its sender; the last one disconnects the receiver.
+    unsafe fn sender_done(&self, p: usize) {
+        drop((*self.senders[p].get()).take());
+    }
+}
+
+/// EPIPE of Linux: what a send to a closed channel returns (negated).
+const EPIPE: c_int = 32;
+
+/// A channel of one of the message sizes the Rust variant is compiled for
+/// (std's channels carry a type, not a size).
+pub enum SmRustChan {
+    B8(Typed<1>),
+    B16(Typed<2>),
+    B32(Typed<4>),
+    B64(Typed<8>),
+    B128(Typed<16>),
+    B256(Typed<32>),
+    B512(Typed<64>),
+    B1024(Typed<128>),
+    B2048(Typed<256>),
+    B4096(Typed<512>),
+}
+unsafe impl Sync for SmRustChan {}
+
+/// Runs `$body` with `$t` bound to the Typed channel inside `$ch`.
+macro_rules! with_typed {
+    ($ch:expr, $t:ident => $body:expr) => {
+        match $ch {
+            SmRustChan::B8($t) => $body,
+            SmRustChan::B16($t) => $body,
+            SmRustChan::B32($t) => $body,
+            SmRustChan::B64($t) => $body,
+            SmRustChan::B128($t) => $body,
+            SmRustChan::B256($t) => $body,
+            SmRustChan::B512($t) => $body,
+            SmRustChan::B1024($t) => $body,
+            SmRustChan::B2048($t) => $body,
+            SmRustChan::B4096($t) => $body,
+        }
+    };
+}
+
+/// Returns whether messages of `bytes` bytes have a compiled type: powers
+/// of two from 8 to 4096.
+#[no_mangle]
+pub extern "C" fn sm_rust_chan_supports(bytes: usize) -> bool {
+    (8..=4096).contains(&bytes) && bytes.is_power_of_two()
+}
+
+/// Creates a channel (mpsc::channel when capacity < 0, else
+/// mpsc::sync_channel(capacity)) of messages of `bytes` bytes with one
+/// sender per producer. NULL when the size has no compiled type.
+#[no_mangle]
+pub extern "C" fn sm_rust_chan_new(
+    bytes: usize,
+    capacity: i64,
+    producers: usize,
+) -> *mut SmRustChan {
+    let (c, p) = (capacity, producers);
+    let ch = match bytes {
+        8 => SmRustChan::B8(Typed::new(c, p)),
+        16 => SmRustChan::B16(Typed::new(c, p)),
+        32 => SmRustChan::B32(Typed::new(c, p)),
+        64 => SmRustChan::B64(Typed::new(c, p)),
+        128 => SmRustChan::B128(Typed::new(c, p)),
+        256 => SmRustChan::B256(Typed::new(c, p)),
+        512 => SmRustChan::B512(Typed::new(c, p)),
+        1024 => SmRustChan::B1024(Typed::new(c, p)),
+        2048 => SmRustChan::B2048(Typed::new(c, p)),
+        4096 => SmRustChan::B4096(Typed::new(c, p)),
+        _ => return std::ptr::null_mut(),
+    };
+    Box::into_raw(Box::new(ch))
+}
+
+/// Frees the channel: the senders left and the receiver (NULL: nothing).
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_chan_free(ch: *mut SmRustChan) {
+    if !ch.is_null() {
+        drop(Box::from_raw(ch));
+    }
+}
+
+/// Producer `producer` sends the message at msg (the channel's size).
+/// Returns 0 or -EPIPE.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_chan_send(
+    ch: *const SmRustChan,
+    producer: usize,
+    msg: *const u8,
+) -> c_int {
+    with_typed!(&*ch, t => t.send(producer, msg))
+}
+
+/// The consumer receives into out. Returns 1, or 0 when disconnected and
+/// drained.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_chan_recv(ch: *const SmRustChan, out: *mut u8) -> c_int {
+    with_typed!(&*ch, t => t.recv(out))
+}
+
+/// Messages queued now (sent minus received).
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_chan_len(ch: *const SmRustChan) -> u64 {
+    with_typed!(&*ch, t => t.len())
+}
+
+/// Producer `producer` drops its sender.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_chan_sender_done(ch: *const SmRustChan, producer: usize) {
+    with_typed!(&*ch, t => t.sender_done(producer))
 }
 
 // ---- refcount: Arc::clone and drop ----
