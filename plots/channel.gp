@@ -1,6 +1,7 @@
 # channel.gp: messages per second vs producers into one consumer, one
-# panel per channel capacity, one line per implementation (issue 5).
-# split: msg_bytes placement
+# panel per channel capacity, one line per implementation; one figure per
+# protocol (batch_msgs 0: the sustained window; N: fixed batches of N).
+# split: msg_bytes batch_msgs placement
 load dir."/common.gp"
 
 # Every implementation, in a fixed order that fixes its colour; `variants`
@@ -18,8 +19,17 @@ do for [c in all_capacities] {
   if (STATS_sum > 0) { capacities = capacities.(capacities eq "" ? "" : " ").c }
 }
 ncap = words(capacities)
-cap_title(c) = (c eq "0") ? "capacity 0 (rendezvous)" : \
-  (c eq "-1") ? "unbounded (received; a backlog grows)" : "bounded, capacity ".c
+# This figure's protocol: the batch size its split names (0: the window).
+batch_fig = 0
+do for [i = 1:words(split_keys)] {
+  if (word(split_keys, i) eq "batch_msgs") { batch_fig = word(split_values, i) + 0 }
+}
+# A rendezvous batch is at most 1024 messages (channel.c RENDEZVOUS_MAX_BATCH).
+cap_title(c) = (c eq "0") ? (batch_fig > 0 ? \
+    sprintf("capacity 0 (rendezvous; batches of %d)", batch_fig < 1024 ? batch_fig : 1024) : \
+    "capacity 0 (rendezvous)") : \
+  (c eq "-1") ? (batch_fig > 0 ? "unbounded" : "unbounded (received; a backlog grows)") : \
+  "bounded, capacity ".c
 row_ok(v, c) = strcol("benchmark") eq "channel" && strcol("variant") eq v && \
   strcol("metric") eq "msgs_per_s" && params_has("capacity=".c)
 sel(v, c, col) = (row_ok(v, c) && split_ok(0)) ? column(col) : NaN
@@ -36,7 +46,9 @@ set xrange [x_lo / 1.3 : x_hi * 1.3]
 set yrange [y_lo / 2 : y_hi * 2]
 
 rows = (ncap + 1 > 3) ? 2 : 1
-set multiplot layout rows,int(ceil((ncap + 1.0) / rows)) title "channel: messages per second received by one consumer vs producers".split_title."\n".machine font ",14" noenhanced
+set multiplot layout rows,int(ceil((ncap + 1.0) / rows)) title (batch_fig > 0 ? \
+  "channel: fixed batches (send N, drain until disconnected), messages per second vs producers" : \
+  "channel: messages per second received by one consumer in a timed window vs producers").split_title."\n".machine font ",14" noenhanced
 set logscale x 2
 set logscale y 10
 set format y "10^{%T}"

@@ -36,7 +36,7 @@
 #endif
 
 /* Axis indexes into sm_case.param, and the capacity value of "unbounded". */
-enum { AXIS_CAPACITY, AXIS_MSG_BYTES };
+enum { AXIS_CAPACITY, AXIS_MSG_BYTES, AXIS_BATCH_MSGS };
 #define CAPACITY_UNBOUNDED (-1L)
 
 /* The in-process message: word 0 is producer id (ID_BITS) << SEQ_BITS |
@@ -57,6 +57,13 @@ enum {
 /* Bytes that may be queued at once: beyond them the producers of an
  * unbounded channel stop sending (the `capped` metric says so). */
 #define MAX_IN_FLIGHT_BYTES ((uint64_t)256 << 20)
+/* Bytes a fixed batch may queue at once (its messages are fewer when they
+ * are large), and the epoch that tells batch producers the run is over. */
+#define BATCH_MAX_BYTES ((uint64_t)32 << 20)
+#define BATCH_STOP      UINT_MAX
+/* Longest rendezvous batch: one hand-off per message takes 1-60 us on a
+ * VM, so a larger batch would outlast a repetition's budget. */
+#define RENDEZVOUS_MAX_BATCH 1024
 /* How long a capped producer sleeps per pass until the window stops. */
 static const struct timespec capped_park = {.tv_nsec = 1000000};
 
@@ -127,6 +134,11 @@ struct chan_state {
 #endif
   struct producer *prod; /* producers entries */
   struct consumer cons;
+  /* The fixed-batch protocol (0: the sustained window): messages per
+   * batch, and the batch the consumer opened last (BATCH_STOP: none
+   * will follow). */
+  uint64_t batch;
+  SM_CACHE_ALIGNED atomic_uint epoch;
 };
 
 /* Returns the 8 bytes at p. */
@@ -366,10 +378,13 @@ static inline int syncmark_recv(struct chan_state *s) {
 static inline size_t syncmark_len(struct chan_state *s) {
   return sm_receiver_len(s->rx);
 }
+/* (The slot is cleared before the release: once the last sender is gone
+ * the consumer may open a batch's queue into the same slot.) */
 static inline void syncmark_done(struct chan_state *s SM_UNUSED,
                                  struct producer *p) {
-  sm_sender_release(p->tx);
+  struct sm_sender *tx = p->tx;
   p->tx = NULL;
+  sm_sender_release(tx);
 }
 
 static inline int pipe_send(struct chan_state *s, struct producer *p) {
@@ -384,8 +399,9 @@ static inline size_t pipe_len(struct chan_state *s) {
 }
 static inline void pipe_done(struct chan_state *s SM_UNUSED,
                              struct producer *p) {
-  close(p->wfd); /* the last one closed gives the consumer end of file */
+  int fd = p->wfd; /* cleared first, as in syncmark_done */
   p->wfd = -1;
+  close(fd); /* the last one closed gives the consumer end of file */
 }
 
 static inline int mutex_send(struct chan_state *s, struct producer *p) {
@@ -432,6 +448,14 @@ static inline void ck_done(struct chan_state *s, struct producer *p SM_UNUSED) {
 #endif
 
 /* ---- the workers ---- */
+
+/* Writes header w0 into producer p's message and, when the message has one
+ * (trailer: its offset, 0 for none), its complement into the trailer. */
+static inline void label(struct producer *p, uint64_t w0, size_t trailer) {
+  put64(p->msg, w0);
+  if (trailer)
+    put64(p->msg + trailer, ~w0);
+}
 
 /* Notes the first bad message the consumer saw. */
 static void note_bad(struct chan_state *s, uint64_t w0, unsigned id,
@@ -507,10 +531,17 @@ static void recv_failed(struct chan_state *s, int rc) {
  * A consumer pass receives one message (the case's operation: the
  * consumer is the counting role); at STOP it leaves its loop and drains
  * what is queued, without which a producer blocked on a full queue would
- * never see STOP, until every producer has dropped its side. */
+ * never see STOP, until every producer has dropped its side.
+ *
+ * A case of the fixed-batch protocol runs K_batch_producer and
+ * K_batch_consumer instead (chosen once, before the loop). */
 #define CHANNEL_WORKERS(K)                                                     \
   static void K##_producer(struct sm_worker *w) {                              \
     struct chan_state *s = w->state;                                           \
+    if (s->batch) {                                                            \
+      K##_batch_producer(w);                                                   \
+      return;                                                                  \
+    }                                                                          \
     struct producer *p = &s->prod[w->role_index];                              \
     uint64_t id = (uint64_t)w->role_index << SEQ_BITS, count = 0, seq = 0;     \
     size_t trailer = s->msg_bytes >= 16 ? s->msg_bytes - 8 : 0;                \
@@ -530,9 +561,7 @@ static void recv_failed(struct chan_state *s, int rc) {
       if (capped) {                                                            \
         nanosleep(&capped_park, NULL);                                         \
       } else {                                                                 \
-        put64(p->msg, w0);                                                     \
-        if (trailer)                                                           \
-          put64(p->msg + trailer, ~w0);                                        \
+        label(p, w0, trailer);                                                 \
         int rc = K##_send(s, p);                                               \
         seq += rc == 0;                                                        \
         error = error ? error : rc;                                            \
@@ -544,6 +573,10 @@ static void recv_failed(struct chan_state *s, int rc) {
   }                                                                            \
   static void K##_consumer(struct sm_worker *w) {                              \
     struct chan_state *s = w->state;                                           \
+    if (s->batch) {                                                            \
+      K##_batch_consumer(w);                                                   \
+      return;                                                                  \
+    }                                                                          \
     uint64_t count = 0;                                                        \
     int rc;                                                                    \
     SM_MEASURED_LOOP(w, count) {                                               \
@@ -558,6 +591,118 @@ static void recv_failed(struct chan_state *s, int rc) {
     if (rc < 0)                                                                \
       recv_failed(s, rc);                                                      \
   }
+
+static int queue_open(struct chan_state *s);
+static void queue_close(struct chan_state *s, bool producers_done);
+
+/* A batch producer waits for an epoch other than `seen` (the consumer's
+ * next batch, or BATCH_STOP), spinning, then yielding: a futex wake-up
+ * would put a cross-PU wake (tens of us on a VM) into every batch's time.
+ * Returns the epoch. */
+static unsigned next_epoch(struct chan_state *s, unsigned seen) {
+  unsigned e, spins = 0;
+  while ((e = atomic_load_explicit(&s->epoch, memory_order_acquire)) == seen)
+    if (++spins < SPINS_BEFORE_YIELD)
+      sm_cpu_relax();
+    else
+      sched_yield();
+  return e;
+}
+
+/* Producer `index`'s share of a batch: an even split, the first producers
+ * taking one more of the remainder. */
+static uint64_t batch_share(const struct chan_state *s, unsigned index) {
+  return s->batch / s->producers + (index < s->batch % s->producers);
+}
+
+/* Opens the queue of the next batch and hands it to the producers. Returns
+ * 0 or the error of queue_open (the producers are not told). */
+static int batch_open(struct chan_state *s) {
+  int rc = queue_open(s);
+  if (rc == 0)
+    atomic_fetch_add_explicit(&s->epoch, 1, memory_order_release);
+  return rc;
+}
+
+/* After a batch drained: checks that it held s->batch messages (the
+ * first shortfall is the consumer's error) and closes its queue. */
+static void batch_close(struct chan_state *s, uint64_t got) {
+  struct consumer *cs = &s->cons;
+  if (got != s->batch && !cs->error) {
+    cs->error = -EPROTO;
+    snprintf(cs->why, sizeof cs->why, "a batch of %llu messages delivered %llu",
+             (unsigned long long)s->batch, (unsigned long long)got);
+  }
+  queue_close(s, true);
+}
+
+/* Releases the batch producers after the consumer's last batch. */
+static void batch_stop(struct chan_state *s) {
+  atomic_store_explicit(&s->epoch, BATCH_STOP, memory_order_release);
+}
+
+/* Defines K_batch_producer and K_batch_consumer, the fixed-batch protocol
+ * (send N, drain until disconnected) over the adapter of kind K.
+ *
+ * A consumer pass (the counting role, s->batch operations, manual time)
+ * opens a fresh queue, starts its clock, hands the queue to the producers
+ * (a new epoch), receives until every producer has dropped its side and
+ * the queue is drained, stops its clock and closes the queue. A producer
+ * pass waits for a new epoch, sends its share of the batch, numbered as in
+ * the window protocol (not stamped: a batch measures throughput only), and
+ * drops its side. */
+#define CHANNEL_BATCH_WORKERS(K)                                               \
+  static void K##_batch_producer(struct sm_worker *w) {                        \
+    struct chan_state *s = w->state;                                           \
+    struct producer *p = &s->prod[w->role_index];                              \
+    uint64_t id = (uint64_t)w->role_index << SEQ_BITS, count = 0, seq = 0;     \
+    uint64_t share = batch_share(s, w->role_index);                            \
+    size_t trailer = s->msg_bytes >= 16 ? s->msg_bytes - 8 : 0;                \
+    unsigned seen = 0;                                                         \
+    int error = 0;                                                             \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      seen = next_epoch(s, seen);                                              \
+      if (seen == BATCH_STOP)                                                  \
+        continue; /* the loop ends at the STOP the consumer saw */             \
+      for (uint64_t i = 0; i < share; i++) {                                   \
+        label(p, id | (seq & SEQ_MASK), trailer);                              \
+        int rc = K##_send(s, p);                                               \
+        seq += rc == 0;                                                        \
+        error = error ? error : rc;                                            \
+      }                                                                        \
+      K##_done(s, p);                                                          \
+    }                                                                          \
+    p->sent = seq;                                                             \
+    p->error = error;                                                          \
+  }                                                                            \
+  static void K##_batch_consumer(struct sm_worker *w) {                        \
+    struct chan_state *s = w->state;                                           \
+    uint64_t passes = 0;                                                       \
+    w->ops_per_pass = s->batch;                                                \
+    SM_MEASURED_LOOP(w, passes) {                                              \
+      if (s->cons.error)                                                       \
+        continue; /* the check reports it */                                   \
+      uint64_t t = sm_manual_start(w), before = s->cons.received;              \
+      int rc = batch_open(s);                                                  \
+      if (rc == 0)                                                             \
+        while ((rc = K##_recv(s)) == 1)                                        \
+          take(w, s, passes);                                                  \
+      uint64_t got = s->cons.received - before;                                \
+      sm_manual_stop(w, t, got);                                               \
+      if (rc < 0)                                                              \
+        recv_failed(s, rc);                                                    \
+      batch_close(s, got);                                                     \
+    }                                                                          \
+    batch_stop(s);                                                             \
+  }
+CHANNEL_BATCH_WORKERS(syncmark)
+CHANNEL_BATCH_WORKERS(rust)
+CHANNEL_BATCH_WORKERS(pipe)
+CHANNEL_BATCH_WORKERS(mutex)
+#if defined(SYNCMARK_HAVE_CK)
+CHANNEL_BATCH_WORKERS(ck)
+#endif
+#undef CHANNEL_BATCH_WORKERS
 CHANNEL_WORKERS(syncmark)
 CHANNEL_WORKERS(rust)
 CHANNEL_WORKERS(pipe)
@@ -642,29 +787,57 @@ static int queue_open(struct chan_state *s) {
   }
 }
 
+/* Closes the queue of s->kind: the receiving side and, unless every
+ * producer already dropped its side (producers_done: a drained batch),
+ * the senders and write ends they still hold. Never fails. */
+static void queue_close(struct chan_state *s, bool producers_done) {
+  for (unsigned i = 0; !producers_done && s->prod && i < s->producers; i++) {
+    sm_sender_release(s->prod[i].tx);
+    s->prod[i].tx = NULL;
+    if (s->prod[i].wfd >= 0)
+      close(s->prod[i].wfd);
+    s->prod[i].wfd = -1;
+  }
+  sm_receiver_release(s->rx);
+  s->rx = NULL;
+  sm_rust_chan_free(s->rust);
+  s->rust = NULL;
+  if (s->rfd >= 0)
+    close(s->rfd);
+  s->rfd = -1;
+  mq_destroy(&s->mq);
+  memset(&s->mq, 0, sizeof s->mq);
+#if defined(SYNCMARK_HAVE_CK)
+  free(s->ck.buffer);
+  s->ck.buffer = NULL;
+#endif
+}
+
 /* Frees the state: the queue, the senders and write ends a producer that
  * never ran still holds, and the buffers. */
 static void channel_teardown(void *state) {
   struct chan_state *s = state;
-  for (unsigned i = 0; s->prod && i < s->producers; i++) {
-    sm_sender_release(s->prod[i].tx);
-    if (s->prod[i].wfd >= 0)
-      close(s->prod[i].wfd);
+  queue_close(s, false);
+  for (unsigned i = 0; s->prod && i < s->producers; i++)
     free(s->prod[i].msg);
-  }
-  sm_receiver_release(s->rx);
-  sm_rust_chan_free(s->rust);
-  if (s->rfd >= 0)
-    close(s->rfd);
-  mq_destroy(&s->mq);
-#if defined(SYNCMARK_HAVE_CK)
-  free(s->ck.buffer);
-#endif
   free(s->prod);
   free(s->cons.msg);
   free(s->cons.next);
   free(s->cons.pipe_buf);
   free(s);
+}
+
+/* Messages per batch of case c: its batch_msgs, fewer when they would
+ * queue more than BATCH_MAX_BYTES or, for a rendezvous, beyond
+ * RENDEZVOUS_MAX_BATCH (the batch_msgs metric says how many); 0 for the
+ * sustained window. */
+static uint64_t batch_messages(const struct sm_case *c) {
+  uint64_t n = (uint64_t)c->param[AXIS_BATCH_MSGS];
+  uint64_t fit =
+      c->param[AXIS_CAPACITY] == 0
+          ? RENDEZVOUS_MAX_BATCH
+          : BATCH_MAX_BYTES / ((uint64_t)c->param[AXIS_MSG_BYTES] + 16);
+  return n < fit ? n : fit;
 }
 
 /* Creates the state of one window of case c: the buffers and the queue.
@@ -679,6 +852,8 @@ static int channel_setup(const struct sm_case *c, void **state) {
   s->msg_bytes = (size_t)c->param[AXIS_MSG_BYTES];
   s->capacity = c->param[AXIS_CAPACITY];
   s->max_in_flight = max_in_flight(s->msg_bytes);
+  s->batch = batch_messages(c);
+  atomic_init(&s->epoch, 0);
   s->rfd = -1;
   s->prod = aligned_alloc(SM_CACHE_LINE, sizeof *s->prod * s->producers);
   /* The buffers each thread writes per message on lines of their own: as
@@ -699,7 +874,8 @@ static int channel_setup(const struct sm_case *c, void **state) {
     if (s->prod[i].msg)
       fill_pattern(s->prod[i].msg, s->msg_bytes);
   }
-  int rc = ok ? queue_open(s) : -ENOMEM;
+  /* A batch consumer opens a queue per batch. */
+  int rc = !ok ? -ENOMEM : s->batch ? 0 : queue_open(s);
   if (rc != 0) {
     channel_teardown(s);
     return rc;
@@ -743,30 +919,40 @@ static double usage_ns(const struct rusage *u) {
          (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) * 1e3;
 }
 
-/* The family's metrics, from the joined workers: the consumer (the last
- * worker) gives the rate over the span between the phase changes it saw,
- * the process's CPU time at those edges per message, and with the
- * producers' sends the backlog left at STOP. Returns 0 or a negative errno
- * of the sink. */
+/* The family's metrics, from the joined workers. The sustained window:
+ * the consumer (the last worker) gives the rate over the span between the
+ * phase changes it saw, and with the producers' sends the backlog left at
+ * STOP. A fixed batch: the rate is the batches' messages over their time
+ * (the consumer's manual time). Both: the process's CPU time between the
+ * consumer's phase edges per message received in them. Returns 0 or a
+ * negative errno of the sink. */
 static int channel_metrics(const struct sm_case *c SM_UNUSED, void *state,
                            const struct sm_worker *workers, unsigned n,
                            struct sm_sink *sink, char *msg SM_UNUSED,
                            size_t size SM_UNUSED) {
   const struct chan_state *s = state;
   const struct sm_worker *cw = &workers[n - 1];
-  double got = (double)(cw->ops_at_stop - cw->ops_at_measure);
+  double got =
+      (double)(cw->ops_at_stop - cw->ops_at_measure) * (double)cw->ops_per_pass;
   double ns = (double)(cw->ns_at_stop - cw->ns_at_measure);
   double cpu =
       usage_ns(&cw->process_at_stop) - usage_ns(&cw->process_at_measure);
+  double rate = s->batch ? (cw->manual_ns ? (double)cw->manual_ops * 1e9 /
+                                                (double)cw->manual_ns
+                                          : NAN)
+                         : (ns > 0 ? got * 1e9 / ns : 0);
+  int rc = sm_sink_metric(sink, "msgs_per_s", "msgs/s", rate);
+  if (rc == 0)
+    rc =
+        sm_sink_metric(sink, "cpu_ns_per_msg", "ns", got > 0 ? cpu / got : NAN);
+  if (rc == 0 && s->batch)
+    rc = sm_sink_metric(sink, "batch_msgs", "messages", (double)s->batch);
+  if (s->batch)
+    return rc;
   double sent = 0;
   for (unsigned i = 0; i < s->producers; i++)
     sent += (double)s->prod[i].sent;
   double backlog = sent - (double)cw->ops_at_stop;
-  int rc =
-      sm_sink_metric(sink, "msgs_per_s", "msgs/s", ns > 0 ? got * 1e9 / ns : 0);
-  if (rc == 0)
-    rc =
-        sm_sink_metric(sink, "cpu_ns_per_msg", "ns", got > 0 ? cpu / got : NAN);
   if (rc == 0)
     rc = sm_sink_metric(
         sink, "capped", "bool",
@@ -852,10 +1038,16 @@ static const long capacities[] = {0, 1, 16, 1024, CAPACITY_UNBOUNDED};
 static const long quick_capacities[] = {0, 1024, CAPACITY_UNBOUNDED};
 static const long sizes[] = {8, 64, 1024};
 static const long quick_sizes[] = {8};
+/* 0: the sustained window; N: fixed batches of N messages. */
+static const long batches[] = {0, 16384, 262144};
+static const long quick_batches[] = {0, 16384};
 
 static const struct sm_axis axes[] = {
-    SM_AXIS("capacity", capacities, quick_capacities, -1, 1 << 20),
-    SM_AXIS("msg_bytes", sizes, quick_sizes, 8, 4096),
+    [AXIS_CAPACITY] =
+        SM_AXIS("capacity", capacities, quick_capacities, -1, 1 << 20),
+    [AXIS_MSG_BYTES] = SM_AXIS("msg_bytes", sizes, quick_sizes, 8, 4096),
+    [AXIS_BATCH_MSGS] =
+        SM_AXIS("batch_msgs", batches, quick_batches, 0, 1 << 24),
 };
 
 /* The roles of kind K: c->threads producers, then the one consumer (the
@@ -910,6 +1102,8 @@ static const struct sm_metric_decl metric_decls[] = {
      "1 when an unbounded queue reached its memory cap"},
     {"backlog_msgs", "messages", SM_NO_DIRECTION,
      "messages sent but not received when the window stopped"},
+    {"batch_msgs", "messages", SM_NO_DIRECTION,
+     "messages per batch of the fixed-batch protocol"},
     {"p50_ns", "ns", SM_LOWER_IS_BETTER,
      "median send-to-receive latency of sampled messages"},
     {"p99_ns", "ns", SM_LOWER_IS_BETTER,
