@@ -427,7 +427,7 @@ static inline int rust_recv(struct chan_state *s) {
 static inline size_t rust_len(struct chan_state *s) {
   return (size_t)sm_rust_chan_len(s->rust);
 }
-static inline void rust_done(struct chan_state *s, struct producer *p) {
+static inline void rust_done(struct chan_state *s, const struct producer *p) {
   sm_rust_chan_sender_done(s->rust, (size_t)(p - s->prod));
 }
 
