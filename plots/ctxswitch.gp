@@ -3,7 +3,7 @@
 # trip cost (bottom: filled = voluntary, open = involuntary) (C1).
 load dir."/common.gp"
 
-all_variants = "futex pipe perf_pipe eventfd condvar park spin futex_1thread pipe_1thread eventfd_1thread condvar_1thread park_1thread"
+all_variants = "futex pipe perf_pipe eventfd condvar rust_condvar park rust_park spin futex_1thread pipe_1thread eventfd_1thread condvar_1thread park_1thread"
 if (!exists("variants") || variants eq "") { variants = all_variants }
 all_places = "same-pu smt-sibling same-l3 cross-l3 cross-package none"
 # The placements present in the run (a legend entry only for those).

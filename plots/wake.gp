@@ -4,9 +4,10 @@
 # split: placement delay_us
 load dir."/common.gp"
 
-all_variants = "park condvar futex spin_park poll_100us poll_1ms poll_10ms"
+all_variants = "park rust_park condvar rust_condvar futex spin_park poll_100us poll_1ms poll_10ms"
 if (!exists("variants") || variants eq "") { variants = all_variants }
-# Fixed order on the x axis: blocking waits first, then polling by period.
+# Fixed order on the x axis: blocking waits first (a Rust std variant
+# beside its C twin), then polling by period.
 order = ""
 do for [v in all_variants] {
   if (strstrt(" ".variants." ", " ".v." ") > 0) { order = order.(order eq "" ? "" : " ").v }

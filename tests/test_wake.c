@@ -28,6 +28,8 @@ Test(wake, every_case_checks_out_with_consistent_metrics) {
     const struct sm_case *c = &plan.cases[i];
     char msg[256] = "";
     int rc = sm_runner_repetition(&cfg, c, i, 1, &r, msg, sizeof msg);
+    if (rust_variant_absent(rc, c))
+      continue;
     cr_assert_eq(rc, 0, "%s %s: %s", c->variant->name, c->placement_name, msg);
     double v[2];
     if (sm_results_values(&r, i, "wait_ns", v, 2) == 0)

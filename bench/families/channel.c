@@ -128,6 +128,12 @@ struct chan_state {
   struct sm_receiver *rx;
   struct sm_rust_chan *rust; /* Rust's mpsc channel */
   int rfd;                   /* the pipe's read end */
+  /* Write ends handed to producers (the consumer's count) and those they
+   * closed: end of file comes through the kernel, which orders nothing
+   * for the memory model, so the next batch's pipe_open waits for the
+   * closes here before it reuses the producers' slots. */
+  uint64_t pipe_ends_handed;
+  atomic_uint_fast64_t pipe_ends_closed;
   struct mqueue mq;
 #if defined(SYNCMARK_HAVE_CK)
   struct ckq ck;
@@ -397,11 +403,11 @@ static inline size_t pipe_len(struct chan_state *s) {
   (void)s; /* never unbounded */
   return 0;
 }
-static inline void pipe_done(struct chan_state *s SM_UNUSED,
-                             struct producer *p) {
+static inline void pipe_done(struct chan_state *s, struct producer *p) {
   int fd = p->wfd; /* cleared first, as in syncmark_done */
   p->wfd = -1;
   close(fd); /* the last one closed gives the consumer end of file */
+  atomic_fetch_add_explicit(&s->pipe_ends_closed, 1, memory_order_release);
 }
 
 static inline int mutex_send(struct chan_state *s, struct producer *p) {
@@ -731,6 +737,9 @@ static uint64_t max_in_flight(size_t bytes) {
  * producer. Returns 0 or a negative errno (the OS refused; applies() has
  * already checked that it accepts the size). */
 static int pipe_open(struct chan_state *s) {
+  while (atomic_load_explicit(&s->pipe_ends_closed, memory_order_acquire) <
+         s->pipe_ends_handed)
+    sched_yield(); /* a producer between its close and its count */
   int fd[2];
   if (pipe2(fd, O_CLOEXEC) != 0)
     return -errno;
@@ -742,6 +751,8 @@ static int pipe_open(struct chan_state *s) {
     s->prod[i].wfd = fcntl(fd[1], F_DUPFD_CLOEXEC, 0);
     if (s->prod[i].wfd < 0)
       rc = -errno;
+    else
+      s->pipe_ends_handed++;
   }
   close(fd[1]); /* the producers hold the write ends now */
   return rc;
@@ -794,8 +805,10 @@ static void queue_close(struct chan_state *s, bool producers_done) {
   for (unsigned i = 0; !producers_done && s->prod && i < s->producers; i++) {
     sm_sender_release(s->prod[i].tx);
     s->prod[i].tx = NULL;
-    if (s->prod[i].wfd >= 0)
+    if (s->prod[i].wfd >= 0) {
       close(s->prod[i].wfd);
+      atomic_fetch_add_explicit(&s->pipe_ends_closed, 1, memory_order_relaxed);
+    }
     s->prod[i].wfd = -1;
   }
   sm_receiver_release(s->rx);
@@ -854,6 +867,7 @@ static int channel_setup(const struct sm_case *c, void **state) {
   s->max_in_flight = max_in_flight(s->msg_bytes);
   s->batch = batch_messages(c);
   atomic_init(&s->epoch, 0);
+  atomic_init(&s->pipe_ends_closed, 0);
   s->rfd = -1;
   s->prod = aligned_alloc(SM_CACHE_LINE, sizeof *s->prod * s->producers);
   /* The buffers each thread writes per message on lines of their own: as

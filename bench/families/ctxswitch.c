@@ -1,8 +1,9 @@
 /* ctxswitch.c: the `ctxswitch` family: the round trip of a token passed
  * between two threads through futex, pipe, eventfd, condvar, park/unpark
  * or a spinning flag, per pair placement, with the switches each round
- * trip cost (claim C1); the same calls made by one thread, and perf's own
- * pipe benchmark, are rows of their own. */
+ * trip cost (claim C1); the same calls made by one thread, perf's own
+ * pipe benchmark, and Rust std's park / unpark and Condvar are rows of
+ * their own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -18,11 +19,21 @@
 #include "kit.h"
 #include "peer.h"
 #include "runner.h"
+#include "rust_std.h"
 #include "syncmark/futex.h"
 #include "syncmark/park.h"
 
 /* How the token travels. */
-enum mech { M_FUTEX, M_PIPE, M_EVENTFD, M_CONDVAR, M_PARK, M_SPIN };
+enum mech {
+  M_FUTEX,
+  M_PIPE,
+  M_EVENTFD,
+  M_CONDVAR,
+  M_PARK,
+  M_SPIN,
+  M_RUST_PARK,
+  M_RUST_CONDVAR
+};
 
 /* The token that ends the responder: the initiator sends it once after
  * its loop. Round trip k carries token_of(k) there and token_of(k) + 1
@@ -51,6 +62,7 @@ struct pingpong {
   struct sm_parker parker[2];
   pthread_mutex_t mu;
   pthread_cond_t cond[2];
+  struct sm_rust_handoff *rust; /* the rust_* variants' (else NULL) */
   int alone; /* one thread plays both sides */
   /* per side, published once after its loop: tokens received (the
    * responder's, warm-up included) and those with an unexpected value */
@@ -146,6 +158,24 @@ static inline int park_recv(struct pingpong *s, int side, int prev) {
   while ((v = atomic_load_explicit(&s->ball, memory_order_acquire)) == prev)
     sm_parker_park(&s->parker[side]);
   return v;
+}
+
+/* Rust std's thread::park / unpark and Condvar (bench/peers/rust_std.rs)
+ * on the ball. */
+static inline void rust_park_send(struct pingpong *s, int to, int v) {
+  sm_rust_park_send(s->rust, &s->ball, (size_t)to, v);
+}
+
+static inline int rust_park_recv(struct pingpong *s, int side, int prev) {
+  return sm_rust_park_recv(s->rust, &s->ball, (size_t)side, prev);
+}
+
+static inline void rust_condvar_send(struct pingpong *s, int to, int v) {
+  sm_rust_condvar_send(s->rust, &s->ball, (size_t)to, v);
+}
+
+static inline int rust_condvar_recv(struct pingpong *s, int side, int prev) {
+  return sm_rust_condvar_recv(s->rust, &s->ball, (size_t)side, prev);
 }
 
 static inline void spin_send(struct pingpong *s, int to SM_UNUSED, int v) {
@@ -273,8 +303,12 @@ struct responder {
   }
 
 #define HANDOFFS(X) X(futex) X(pipe) X(eventfd) X(condvar) X(park)
+/* Rust std's hand-offs, pairs only: a Rust parker is the thread's own, so
+ * one thread cannot stand for both sides as the C parkers do. */
+#define RUST_HANDOFFS(X) X(rust_park) X(rust_condvar)
 HANDOFFS(PAIR_WORKERS)
 PAIR_WORKERS(spin)
+RUST_HANDOFFS(PAIR_WORKERS)
 HANDOFFS(ALONE_WORKER)
 
 /* The role of the thread that starts round trips (the case's operations;
@@ -293,6 +327,7 @@ HANDOFFS(ALONE_WORKER)
   static const struct sm_role m##_one[] = {INITIATOR_ROLE("alone", m##_alone)};
 HANDOFFS(PAIR_ROLES)
 PAIR_ROLES(spin)
+RUST_HANDOFFS(PAIR_ROLES)
 HANDOFFS(ALONE_ROLES)
 
 /* Closes every descriptor of the pair once; -1 entries are skipped
@@ -329,6 +364,7 @@ static void ctxswitch_teardown(void *state) {
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cond[0]);
   pthread_cond_destroy(&s->cond[1]);
+  sm_rust_handoff_free(s->rust);
   free(s);
 }
 
@@ -367,12 +403,16 @@ static const struct sm_variant variants[] = {
                   "one thread: lock, signal nobody, unlock, lock, check, "
                   "unlock"),
     ALONE_VARIANT(park, "one thread: store + unpark a parker nobody sleeps on"),
+    PAIR_VARIANT(rust_park, "Rust std: store + Thread::unpark / thread::park"),
+    PAIR_VARIANT(rust_condvar,
+                 "Rust std: Mutex + Condvar::notify_one / wait per side"),
 };
 
 /* The mechanism of each variant (perf_pipe's is unused). */
 static const enum mech mechs[] = {
-    M_FUTEX, M_PIPE,  M_PIPE, M_EVENTFD, M_CONDVAR, M_PARK,
-    M_SPIN,  M_FUTEX, M_PIPE, M_EVENTFD, M_CONDVAR, M_PARK,
+    M_FUTEX, M_PIPE,      M_PIPE,        M_EVENTFD, M_CONDVAR,
+    M_PARK,  M_SPIN,      M_FUTEX,       M_PIPE,    M_EVENTFD,
+    M_CONDVAR, M_PARK,    M_RUST_PARK,   M_RUST_CONDVAR,
 };
 _Static_assert(sizeof mechs / sizeof mechs[0] ==
                    sizeof variants / sizeof variants[0],
@@ -397,6 +437,10 @@ static int ctxswitch_setup(const struct sm_case *c, void **state) {
   pthread_cond_init(&s->cond[0], NULL);
   pthread_cond_init(&s->cond[1], NULL);
   enum mech m = mechs[c->variant - variants];
+  if (sm_is_rust_variant(c->variant) && !(s->rust = sm_rust_handoff_new())) {
+    ctxswitch_teardown(s);
+    return -ENOMEM;
+  }
   int rc = open_channel(s, m, 1);
   if (rc == 0 && !alone)
     rc = open_channel(s, m, 0);
@@ -670,8 +714,10 @@ static const struct sm_metric_decl metric_decls[] = {
 const struct sm_family sm_family_ctxswitch = {
     .name = "ctxswitch",
     .summary = "token ping-pong between two threads: futex, pipe, eventfd, "
-               "condvar, park, spin, perf's pipe; per pair placement",
+               "condvar, park, spin, perf's pipe, Rust std's park and "
+               "Condvar; per pair placement",
     SM_FAMILY_OPERATIONS(variants, ctxswitch),
+    .applies = sm_rust_std_applies,
     SM_FAMILY_METRICS(ctxswitch_metrics, metric_decls),
     .shape = SM_SHAPE_PAIR,
     .headline_metric = "rtt_ns",

@@ -1,7 +1,8 @@
 /* wake.c: the `wake` family: the latency from a waker's signal to the
  * sleeper running, and the sleeper's CPU time while it waits, for
  * park/unpark, condvar, futex, spin-then-park and sleep-polling a flag
- * every 10 ms, 1 ms and 100 us (claim C7). */
+ * every 10 ms, 1 ms and 100 us (claim C7), and Rust std's thread::park /
+ * unpark and Condvar. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 #include "family.h"
 #include "kit.h"
+#include "rust_std.h"
 #include "sampling.h"
 #include "syncmark/clock.h"
 #include "syncmark/futex.h"
@@ -48,6 +50,7 @@ struct wake_state {
   struct sm_parker parker;         /* the sleeper's */
   pthread_mutex_t mu;
   pthread_cond_t cond;
+  struct sm_rust_handoff *rust; /* the rust_* variants' (else NULL) */
   uint64_t poll_ns;          /* poll: sleep between looks at the flag */
   uint64_t delay_ns;         /* the waker's least delay before a signal */
   uint64_t span_ns;          /* the random part added to it: [0, span) */
@@ -118,6 +121,23 @@ static inline int spin_park_wait(struct wake_state *s, int prev) {
     SM_KEEP(sm_work_spin(s->spin_chunk_iters));
   }
   return park_wait(s, prev);
+}
+
+/* Rust std's park / unpark and Condvar, the sleeper on side 0. */
+static inline void rust_park_signal(struct wake_state *s, int v) {
+  sm_rust_park_send(s->rust, &s->flag, 0, v);
+}
+
+static inline int rust_park_wait(struct wake_state *s, int prev) {
+  return sm_rust_park_recv(s->rust, &s->flag, 0, prev);
+}
+
+static inline void rust_condvar_signal(struct wake_state *s, int v) {
+  sm_rust_condvar_send(s->rust, &s->flag, 0, v);
+}
+
+static inline int rust_condvar_wait(struct wake_state *s, int prev) {
+  return sm_rust_condvar_recv(s->rust, &s->flag, 0, prev);
 }
 
 static inline void poll_signal(struct wake_state *s, int v) {
@@ -260,6 +280,8 @@ WAKE_WORKERS(condvar)
 WAKE_WORKERS(futex)
 WAKE_WORKERS(spin_park)
 WAKE_WORKERS(poll)
+WAKE_WORKERS(rust_park)
+WAKE_WORKERS(rust_condvar)
 
 #define WAKE_VARIANT(name_, how, summary_)                                     \
   { .name = (name_), .summary = (summary_), .roles = how##_roles, .nroles = 2 }
@@ -272,10 +294,15 @@ static const struct sm_variant variants[] = {
     WAKE_VARIANT("poll_10ms", poll, "sleep 10 ms between looks at the flag"),
     WAKE_VARIANT("poll_1ms", poll, "sleep 1 ms between looks at the flag"),
     WAKE_VARIANT("poll_100us", poll, "sleep 100 us between looks at the flag"),
+    WAKE_VARIANT("rust_park", rust_park,
+                 "Rust std: thread::park / Thread::unpark"),
+    WAKE_VARIANT("rust_condvar", rust_condvar,
+                 "Rust std: Condvar::wait / notify_one + Mutex"),
 };
 
 /* The poll period of each variant (0: a blocking wait). */
-static const uint64_t poll_ns[] = {0, 0, 0, 0, 10000000u, 1000000u, 100000u};
+static const uint64_t poll_ns[] = {0,       0,       0, 0, 10000000u,
+                                   1000000u, 100000u, 0, 0};
 _Static_assert(sizeof poll_ns / sizeof poll_ns[0] ==
                    sizeof variants / sizeof variants[0],
                "one poll period per variant");
@@ -299,6 +326,7 @@ static void wake_teardown(void *state) {
     return;
   pthread_cond_destroy(&s->cond);
   pthread_mutex_destroy(&s->mu);
+  sm_rust_handoff_free(s->rust);
   free(s);
 }
 
@@ -312,6 +340,10 @@ static int wake_setup(const struct sm_case *c, void **state) {
     return -ENOMEM;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cond, NULL);
+  if (sm_is_rust_variant(c->variant) && !(s->rust = sm_rust_handoff_new())) {
+    wake_teardown(s);
+    return -ENOMEM;
+  }
   s->poll_ns = poll_ns[c->variant - variants];
   uint64_t delay_ns = (uint64_t)c->param[0] * 1000u;
   s->delay_ns = delay_ns;
@@ -407,8 +439,10 @@ static const struct sm_metric_decl metric_decls[] = {
 const struct sm_family sm_family_wake = {
     .name = "wake",
     .summary = "wake-up latency and CPU while waiting: park, condvar, futex, "
-               "spin-then-park, sleep-polling at 10 ms / 1 ms / 100 us",
+               "spin-then-park, sleep-polling at 10 ms / 1 ms / 100 us, "
+               "Rust std's park and Condvar",
     SM_FAMILY_OPERATIONS(variants, wake),
+    .applies = sm_rust_std_applies,
     SM_FAMILY_AXES(axes),
     SM_FAMILY_METRICS(wake_metrics, metric_decls),
     .shape = SM_SHAPE_PAIR,

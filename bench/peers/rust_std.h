@@ -4,9 +4,10 @@
 #ifndef SYNCMARK_BENCH_RUST_STD_H
 #define SYNCMARK_BENCH_RUST_STD_H
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,13 +25,18 @@
 /* Every rust_* variant's name starts with this. */
 #define SM_RUST_VARIANT_PREFIX "rust_"
 
+/* Whether variant v is one of Rust std's (its name starts rust_). */
+static inline bool sm_is_rust_variant(const struct sm_variant *v) {
+  return strncmp(v->name, SM_RUST_VARIANT_PREFIX,
+                 sizeof SM_RUST_VARIANT_PREFIX - 1) == 0;
+}
+
 /* An applies check for a family with rust_* variants: returns
  * SM_MEASURE_SKIP with the reason in msg for such a variant when syncmark
  * was built without rustc, 0 otherwise. */
 static inline int sm_rust_std_applies(const struct sm_case *c, char *msg,
                                       size_t size) {
-  if (SM_RUST_STD_BUILT || strncmp(c->variant->name, SM_RUST_VARIANT_PREFIX,
-                                   sizeof SM_RUST_VARIANT_PREFIX - 1) != 0)
+  if (SM_RUST_STD_BUILT || !sm_is_rust_variant(c->variant))
     return 0;
   snprintf(msg, size,
            "syncmark was built without rustc: the Rust std variants are not "
@@ -69,6 +75,10 @@ struct sm_rust_lesson_pool;
 
 /* std::thread::JoinHandle<()>. */
 struct sm_rust_join_handle;
+
+/* A hand-off between two sides: thread::park / unpark, and a Condvar per
+ * side under one Mutex, on a flag that is the family's atomic_int. */
+struct sm_rust_handoff;
 
 #if SM_RUST_STD_BUILT
 
@@ -139,6 +149,25 @@ void sm_rust_lesson_pool_wait(struct sm_rust_lesson_pool *p);
 /* Drops the sender, joins the workers (queued tasks run first), frees the
  * pool (NULL: nothing). */
 void sm_rust_lesson_pool_free(struct sm_rust_lesson_pool *p);
+
+/* A new hand-off, no thread registered; never NULL. */
+struct sm_rust_handoff *sm_rust_handoff_new(void);
+/* Frees it (NULL: nothing). */
+void sm_rust_handoff_free(struct sm_rust_handoff *h);
+/* Stores v in *flag (release) and unparks side `to`'s thread. */
+void sm_rust_park_send(const struct sm_rust_handoff *h, atomic_int *flag,
+                       size_t to, int v);
+/* Parks on side `side` until *flag (acquire) leaves prev; returns it. The
+ * first call on a side registers the calling thread there. */
+int sm_rust_park_recv(const struct sm_rust_handoff *h, atomic_int *flag,
+                      size_t side, int prev);
+/* Under the Mutex: stores v in *flag and notifies side `to`'s Condvar. */
+void sm_rust_condvar_send(const struct sm_rust_handoff *h, atomic_int *flag,
+                          size_t to, int v);
+/* Under the Mutex: waits on side `side`'s Condvar until *flag leaves prev;
+ * returns it. */
+int sm_rust_condvar_recv(const struct sm_rust_handoff *h, atomic_int *flag,
+                         size_t side, int prev);
 
 #else
 
@@ -232,6 +261,33 @@ static inline void sm_rust_lesson_pool_wait(struct sm_rust_lesson_pool *p) {
 }
 static inline void sm_rust_lesson_pool_free(struct sm_rust_lesson_pool *p) {
   (void)p;
+}
+static inline struct sm_rust_handoff *sm_rust_handoff_new(void) {
+  return NULL;
+}
+static inline void sm_rust_handoff_free(struct sm_rust_handoff *h) {
+  (void)h;
+}
+/* The hand-offs are never reached without the library (their setup fails
+ * first); these return at once so that nothing waits forever. */
+static inline void sm_rust_park_send(const struct sm_rust_handoff *h,
+                                     atomic_int *flag, size_t to, int v) {
+  (void)h, (void)flag, (void)to, (void)v;
+}
+static inline int sm_rust_park_recv(const struct sm_rust_handoff *h,
+                                    atomic_int *flag, size_t side, int prev) {
+  (void)h, (void)flag, (void)side;
+  return prev;
+}
+static inline void sm_rust_condvar_send(const struct sm_rust_handoff *h,
+                                        atomic_int *flag, size_t to, int v) {
+  (void)h, (void)flag, (void)to, (void)v;
+}
+static inline int sm_rust_condvar_recv(const struct sm_rust_handoff *h,
+                                       atomic_int *flag, size_t side,
+                                       int prev) {
+  (void)h, (void)flag, (void)side;
+  return prev;
 }
 
 #endif

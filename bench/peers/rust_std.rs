@@ -11,8 +11,8 @@
 
 use std::cell::UnsafeCell;
 use std::os::raw::{c_int, c_void};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
+use std::sync::atomic::{fence, AtomicI32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock, RwLock};
 use std::thread;
 
 // ---- the work of a critical section ----
@@ -637,5 +637,115 @@ pub unsafe extern "C" fn sm_rust_lesson_pool_free(p: *mut SmRustLessonPool) {
     drop(pool.sender.take());
     for w in pool.workers.drain(..) {
         let _ = w.join();
+    }
+}
+
+// ---- hand-offs: thread::park / unpark and Condvar on a C flag ----
+
+/// The two sides of a hand-off (ctxswitch's pair; wake uses side 0, the
+/// sleeper's): the thread waiting on each side, registered by its first
+/// park, and a Condvar per side under one Mutex. The flag that carries
+/// the value is the C family's `atomic_int`, which has AtomicI32's layout.
+pub struct SmRustHandoff {
+    parked: [OnceLock<thread::Thread>; 2],
+    lock: Mutex<()>,
+    cond: [Condvar; 2],
+}
+
+/// Returns a new hand-off with no thread registered (never NULL).
+#[no_mangle]
+pub extern "C" fn sm_rust_handoff_new() -> *mut SmRustHandoff {
+    Box::into_raw(Box::new(SmRustHandoff {
+        parked: [OnceLock::new(), OnceLock::new()],
+        lock: Mutex::new(()),
+        cond: [Condvar::new(), Condvar::new()],
+    }))
+}
+
+/// Frees a hand-off from sm_rust_handoff_new (NULL: nothing).
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_handoff_free(h: *mut SmRustHandoff) {
+    if !h.is_null() {
+        drop(Box::from_raw(h));
+    }
+}
+
+/// Stores v in the flag (Release) and unparks side `to`'s thread
+/// (Thread::unpark). Before that side's thread has registered, a SeqCst
+/// fence orders the store against its registration (it then sees v).
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_park_send(
+    h: *const SmRustHandoff,
+    flag: *const AtomicI32,
+    to: usize,
+    v: c_int,
+) {
+    let h = &*h;
+    (*flag).store(v, Ordering::Release);
+    let waiter = h.parked[to].get().or_else(|| {
+        fence(Ordering::SeqCst);
+        h.parked[to].get()
+    });
+    if let Some(t) = waiter {
+        t.unpark();
+    }
+}
+
+/// Waits on side `side` until the flag (Acquire) leaves `prev`, parking
+/// (thread::park) between looks, and returns it. The first call on a side
+/// registers the calling thread there; one thread per side.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_park_recv(
+    h: *const SmRustHandoff,
+    flag: *const AtomicI32,
+    side: usize,
+    prev: c_int,
+) -> c_int {
+    let h = &*h;
+    if h.parked[side].get().is_none() {
+        let _ = h.parked[side].set(thread::current());
+        fence(Ordering::SeqCst);
+    }
+    loop {
+        let v = (*flag).load(Ordering::Acquire);
+        if v != prev {
+            return v;
+        }
+        thread::park();
+    }
+}
+
+/// Under the Mutex: stores v in the flag and notifies side `to`'s Condvar
+/// (notify_one).
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_condvar_send(
+    h: *const SmRustHandoff,
+    flag: *const AtomicI32,
+    to: usize,
+    v: c_int,
+) {
+    let h = &*h;
+    let _g = h.lock.lock().unwrap();
+    (*flag).store(v, Ordering::Relaxed);
+    h.cond[to].notify_one();
+}
+
+/// Under the Mutex: waits on side `side`'s Condvar until the flag leaves
+/// `prev`, and returns it.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_condvar_recv(
+    h: *const SmRustHandoff,
+    flag: *const AtomicI32,
+    side: usize,
+    prev: c_int,
+) -> c_int {
+    let h = &*h;
+    let mut g = h.lock.lock().unwrap();
+    loop {
+        let v = (*flag).load(Ordering::Relaxed);
+        if v != prev {
+            return v;
+        }
+        g = h.cond[side].wait(g).unwrap();
     }
 }

@@ -105,8 +105,10 @@ const struct sm_claim sm_claims[] = {
      "its latency sampling adds (cpu_probe_ns), is under 1% of its time "
      "per wake-up (medians). Holds when all hold; does not hold when a "
      "polling loop wakes sooner (CIs apart) or park's CPU is over 2% of "
-     "the wait; inconclusive otherwise.",
-     sm_rule_c7, NULL, NULL},
+     "the wait; inconclusive otherwise. For Rust std: the same with "
+     "rust_park (thread::park / unpark) against the same polling loops "
+     "(an OS sleep in either language).",
+     sm_rule_c7, sm_rule_c7_rust, "rust_park"},
     {"C8",
      "Bounded channels give backpressure; an unbounded one grows memory "
      "without limit when the consumer is slow",
