@@ -1,6 +1,8 @@
 /* stack.c: the `stack` family: what a thread's stack costs (claims C2, C3):
- * spawn+join latency, and the virtual and resident memory of many idle
- * threads, over the stack size and the depth of stack each thread touches. */
+ * spawn+join latency (syncmark's threads and Rust std's
+ * thread::Builder::stack_size), and the virtual and resident memory of many
+ * idle threads, over the stack size and the depth of stack each thread
+ * touches. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -15,6 +17,7 @@
 
 #include "family.h"
 #include "kit.h"
+#include "rust_std.h"
 #include "syncmark/clock.h"
 #include "syncmark/park.h"
 #include "syncmark/procstat.h"
@@ -282,36 +285,67 @@ static void *touch_main(void *arg) {
   return NULL;
 }
 
-/* The spawn_join worker: a pass spawns and joins one thread that touches
- * the case's depth of stack (sampled: spawn_join_p50_ns ...). The first
- * refused spawn or wrong checksum ends the work (the check reports it);
- * glibc's stack cache fills in the warm-up, as in a program that spawns
- * repeatedly. */
-static void spawn_join_worker(struct sm_worker *w) {
-  struct stack_state *s = w->state;
-  uint64_t count = 0;
-  SM_MEASURED_LOOP(w, count) {
-    if (s->skip[0] || s->error[0])
-      continue;
-    struct touch_job job = {.frames = s->frames, .seed = count + 1};
-    int rc;
-    SM_SAMPLED(w, count, rc = spawn_join_one(s->stack_bytes, touch_main, &job));
-    if (rc != 0) {
-      s->spawn_error = rc;
-      fail(s, "spawn+join failed after %" PRIu64 " threads: %s", s->spawned,
-           strerror(-rc));
-    } else if (job.checksum != touch_expected(job.frames, job.seed)) {
-      fail(s, "spawned thread's stack checksum %" PRIu64 ", expected %" PRIu64,
-           job.checksum, touch_expected(job.frames, job.seed));
-    } else {
-      s->spawned++;
-      if (w->in_measure) {
-        s->measured++;
-        s->minflt += job.minflt;
-      }
+/* touch_main as a Rust std thread's task. Returns 0. */
+static int touch_task(void *arg) {
+  (void)touch_main(arg);
+  return 0;
+}
+
+/* Spawns and joins one Rust std thread (thread::Builder::stack_size) of
+ * `stack` bytes running touch_main(job). Returns 0 or -EAGAIN when the OS
+ * refused the thread. */
+static int rust_spawn_join_one(size_t stack, struct touch_job *job) {
+  struct sm_rust_join_handle *h = sm_rust_spawn(touch_task, job, stack);
+  return h ? sm_rust_join(h) : -EAGAIN;
+}
+
+/* syncmark's spawn+join of one touch_main thread. */
+static inline int c_spawn_join_one(size_t stack, struct touch_job *job) {
+  return spawn_join_one(stack, touch_main, job);
+}
+
+/* Defines `name`, a spawn_join worker whose spawn+join is how(stack, job):
+ * a pass spawns and joins one thread that touches the case's depth of
+ * stack (sampled: spawn_join_p50_ns ...). The first refused spawn or wrong
+ * checksum ends the work (the check reports it); glibc's stack cache
+ * fills in the warm-up, as in a program that spawns repeatedly. */
+#define SPAWN_JOIN_WORKER(name, how)                                           \
+  static void name(struct sm_worker *w) {                                      \
+    struct stack_state *s = w->state;                                          \
+    uint64_t count = 0;                                                        \
+    SM_MEASURED_LOOP(w, count) {                                               \
+      if (s->skip[0] || s->error[0])                                           \
+        continue;                                                              \
+      struct touch_job job = {.frames = s->frames, .seed = count + 1};         \
+      int rc;                                                                  \
+      SM_SAMPLED(w, count, rc = how(s->stack_bytes, &job));                    \
+      spawn_join_done(w, s, &job, rc);                                         \
+    }                                                                          \
+  }
+
+/* Accounts one spawn+join of the worker's pass: its failure (rc, or a
+ * wrong checksum) is recorded in s; a success is counted, with its minor
+ * faults when measured. */
+static void spawn_join_done(const struct sm_worker *w, struct stack_state *s,
+                            const struct touch_job *job, int rc) {
+  if (rc != 0) {
+    s->spawn_error = rc;
+    fail(s, "spawn+join failed after %" PRIu64 " threads: %s", s->spawned,
+         strerror(-rc));
+  } else if (job->checksum != touch_expected(job->frames, job->seed)) {
+    fail(s, "spawned thread's stack checksum %" PRIu64 ", expected %" PRIu64,
+         job->checksum, touch_expected(job->frames, job->seed));
+  } else {
+    s->spawned++;
+    if (w->in_measure) {
+      s->measured++;
+      s->minflt += job->minflt;
     }
   }
 }
+
+SPAWN_JOIN_WORKER(spawn_join_worker, c_spawn_join_one)
+SPAWN_JOIN_WORKER(rust_spawn_join_worker, rust_spawn_join_one)
 
 /* ---- idle: many threads alive at once ------------------------------- */
 
@@ -538,6 +572,9 @@ static void idle_joiner(struct sm_worker *w) {
  * stack under this system's minimum, or one too small for the depth the
  * case touches (that would overflow it); else 0. */
 static int stack_applies(const struct sm_case *c, char *msg, size_t size) {
+  int rust = sm_rust_std_applies(c, msg, size);
+  if (rust != 0)
+    return rust;
   long min = sysconf(_SC_THREAD_STACK_MIN);
   long stack_kib = c->param[AXIS_STACK_KIB];
   long touch_kib = c->param[AXIS_TOUCH_KIB];
@@ -775,6 +812,10 @@ static const struct sm_axis axes[] = {
 static const struct sm_role spawn_join_roles[] = {
     SM_ROLE_COUNTING_SAMPLED("spawner", spawn_join_worker, 1, "spawn_join"),
 };
+static const struct sm_role rust_spawn_join_roles[] = {
+    SM_ROLE_COUNTING_SAMPLED("spawner", rust_spawn_join_worker, 1,
+                             "spawn_join"),
+};
 
 /* idle: the spawner (its manual time over the spawns is the rate) and the
  * joiner that releases and joins each pass's threads. */
@@ -789,6 +830,10 @@ static const struct sm_variant variants[] = {
                          spawn_join_roles),
     SM_KIT_ROLES_VARIANT(
         "idle", "memory of many idle threads: resident vs virtual", idle_roles),
+    SM_KIT_ROLES_VARIANT("rust_spawn_join",
+                         "Rust std: thread::Builder::stack_size spawn + join "
+                         "of one thread after another",
+                         rust_spawn_join_roles),
 };
 
 const struct sm_family sm_family_stack = {

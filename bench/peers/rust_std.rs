@@ -15,6 +15,13 @@ use std::sync::atomic::{fence, AtomicI32, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock, RwLock};
 use std::thread;
 
+/// Frees what Box::into_raw gave C (NULL: nothing): every *_free below.
+unsafe fn free_boxed<T>(p: *mut T) {
+    if !p.is_null() {
+        drop(Box::from_raw(p));
+    }
+}
+
 // ---- the work of a critical section ----
 
 /// The same steps as syncmark's sm_work_spin (core/include/syncmark/work.h):
@@ -85,9 +92,7 @@ pub extern "C" fn sm_rust_counter_new() -> *mut SmRustCounter {
 /// Frees a counter from sm_rust_counter_new (NULL: nothing).
 #[no_mangle]
 pub unsafe extern "C" fn sm_rust_counter_free(c: *mut SmRustCounter) {
-    if !c.is_null() {
-        drop(Box::from_raw(c));
-    }
+    free_boxed(c);
 }
 
 /// Which guard of the counter a pass uses and what its value is now.
@@ -330,9 +335,7 @@ pub extern "C" fn sm_rust_chan_new(
 /// Frees the channel: the senders left and the receiver (NULL: nothing).
 #[no_mangle]
 pub unsafe extern "C" fn sm_rust_chan_free(ch: *mut SmRustChan) {
-    if !ch.is_null() {
-        drop(Box::from_raw(ch));
-    }
+    free_boxed(ch);
 }
 
 /// Producer `producer` sends the message at msg (the channel's size).
@@ -392,9 +395,7 @@ pub extern "C" fn sm_rust_arcs_new(threads: usize) -> *mut SmRustArcs {
 /// Frees the Arcs (NULL: nothing).
 #[no_mangle]
 pub unsafe extern "C" fn sm_rust_arcs_free(a: *mut SmRustArcs) {
-    if !a.is_null() {
-        drop(Box::from_raw(a));
-    }
+    free_boxed(a);
 }
 
 /// Runs `ops` Arc::clone + drop pairs on the shared Arc (`index` below 0)
@@ -665,9 +666,7 @@ pub extern "C" fn sm_rust_handoff_new() -> *mut SmRustHandoff {
 /// Frees a hand-off from sm_rust_handoff_new (NULL: nothing).
 #[no_mangle]
 pub unsafe extern "C" fn sm_rust_handoff_free(h: *mut SmRustHandoff) {
-    if !h.is_null() {
-        drop(Box::from_raw(h));
-    }
+    free_boxed(h);
 }
 
 /// Stores v in the flag (Release) and unparks side `to`'s thread
