@@ -449,7 +449,7 @@ extern "C" {
 
 /// Pins the calling thread to OS CPU `pu` (none when negative or beyond
 /// 1023). Returns false when the OS refuses.
-fn pin(pu: c_int) -> bool {
+pub fn pin(pu: c_int) -> bool {
     if !(0..1024).contains(&pu) {
         return pu < 0;
     }

@@ -1,6 +1,21 @@
 // rust_plain.rs: what the Rust plain references share (bench/plain/plain.h's Rust twin): the median rate of rounds and the block scripts/plain_check.py reads.
 
+use std::os::raw::c_int;
 use std::time::Instant;
+
+extern "C" {
+    fn sched_getaffinity(pid: i32, size: usize, mask: *mut u64) -> c_int;
+}
+
+/// The lowest CPU the process may run on: where syncmark's same-pu pair
+/// puts both threads (its first allowed PU). None when the OS says nothing.
+pub fn first_allowed_cpu() -> Option<c_int> {
+    let mut mask = [0u64; 16]; // cpu_set_t: 1024 CPUs
+    if unsafe { sched_getaffinity(0, std::mem::size_of_val(&mask), mask.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    (0..1024).find(|&i| mask[(i / 64) as usize] & (1 << (i % 64)) != 0)
+}
 
 /// Rounds of one measurement (plain.h's SM_PLAIN_ROUNDS).
 pub const ROUNDS: usize = 5;
@@ -27,14 +42,19 @@ pub fn median_rate(mut round: impl FnMut() -> u64) -> Option<f64> {
     Some(rates[ROUNDS / 2])
 }
 
-/// Prints the block (case, metric, plain) and returns the exit status: 0,
-/// or 1 when the measurement failed.
-pub fn report(syncmark_args: &str, metric: &str, rate: Option<f64>) -> i32 {
+/// Prints the block (case, placement when given, metric, plain) and
+/// returns the exit status: 0, or 1 when the measurement failed. The
+/// placement line picks one row of a family whose cases are pair
+/// placements (plain.h's sm_plain_report_at).
+pub fn report_at(syncmark_args: &str, placement: Option<&str>, metric: &str, value: Option<f64>) -> i32 {
     println!("case: {}", syncmark_args);
+    if let Some(p) = placement {
+        println!("placement: {}", p);
+    }
     println!("metric: {}", metric);
-    match rate {
-        Some(r) => {
-            println!("plain: {:.6e}", r);
+    match value {
+        Some(v) => {
+            println!("plain: {:.6e}", v);
             0
         }
         None => {
@@ -42,4 +62,9 @@ pub fn report(syncmark_args: &str, metric: &str, rate: Option<f64>) -> i32 {
             1
         }
     }
+}
+
+/// report_at for a case the arguments select alone.
+pub fn report(syncmark_args: &str, metric: &str, rate: Option<f64>) -> i32 {
+    report_at(syncmark_args, None, metric, rate)
 }
