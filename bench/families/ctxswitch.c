@@ -63,7 +63,7 @@ struct pingpong {
   pthread_mutex_t mu;
   pthread_cond_t cond[2];
   struct sm_rust_handoff *rust; /* the rust_* variants' (else NULL) */
-  int alone; /* one thread plays both sides */
+  int alone;                    /* one thread plays both sides */
   /* per side, published once after its loop: tokens received (the
    * responder's, warm-up included) and those with an unexpected value */
   struct side {
@@ -410,9 +410,9 @@ static const struct sm_variant variants[] = {
 
 /* The mechanism of each variant (perf_pipe's is unused). */
 static const enum mech mechs[] = {
-    M_FUTEX, M_PIPE,      M_PIPE,        M_EVENTFD, M_CONDVAR,
-    M_PARK,  M_SPIN,      M_FUTEX,       M_PIPE,    M_EVENTFD,
-    M_CONDVAR, M_PARK,    M_RUST_PARK,   M_RUST_CONDVAR,
+    M_FUTEX,   M_PIPE, M_PIPE,      M_EVENTFD,      M_CONDVAR,
+    M_PARK,    M_SPIN, M_FUTEX,     M_PIPE,         M_EVENTFD,
+    M_CONDVAR, M_PARK, M_RUST_PARK, M_RUST_CONDVAR,
 };
 _Static_assert(sizeof mechs / sizeof mechs[0] ==
                    sizeof variants / sizeof variants[0],

@@ -51,12 +51,12 @@ struct wake_state {
   pthread_mutex_t mu;
   pthread_cond_t cond;
   struct sm_rust_handoff *rust; /* the rust_* variants' (else NULL) */
-  uint64_t poll_ns;          /* poll: sleep between looks at the flag */
-  uint64_t delay_ns;         /* the waker's least delay before a signal */
-  uint64_t span_ns;          /* the random part added to it: [0, span) */
-  uint64_t tail_iters;       /* sm_work_spin iterations of SPIN_TAIL_NS */
-  uint64_t seed;             /* of the waker's delays, never 0 */
-  uint64_t spin_chunk_iters; /* spin_park: the work between two looks */
+  uint64_t poll_ns;             /* poll: sleep between looks at the flag */
+  uint64_t delay_ns;            /* the waker's least delay before a signal */
+  uint64_t span_ns;             /* the random part added to it: [0, span) */
+  uint64_t tail_iters;          /* sm_work_spin iterations of SPIN_TAIL_NS */
+  uint64_t seed;                /* of the waker's delays, never 0 */
+  uint64_t spin_chunk_iters;    /* spin_park: the work between two looks */
   /* the waker's, published after its loop */
   SM_CACHE_ALIGNED uint64_t sent;
   /* the sleeper's, published after its loop: signals observed, out of
@@ -301,7 +301,7 @@ static const struct sm_variant variants[] = {
 };
 
 /* The poll period of each variant (0: a blocking wait). */
-static const uint64_t poll_ns[] = {0,       0,       0, 0, 10000000u,
+static const uint64_t poll_ns[] = {0,        0,       0, 0, 10000000u,
                                    1000000u, 100000u, 0, 0};
 _Static_assert(sizeof poll_ns / sizeof poll_ns[0] ==
                    sizeof variants / sizeof variants[0],
