@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "families/spawn_vs_pool_batch.h"
 #include "plan.h"
 #include "registry.h"
 #include "results.h"
@@ -93,4 +94,21 @@ Test(families, lock_held_across_a_sleep_serializes_the_threads) {
                 "%.0f ops/s with the lock held across a 1 ms sleep", ops_per_s);
   sm_results_free(&r);
   sm_plan_free(&plan);
+}
+
+/* The batch that the family and its plain reference share: one
+ * SM_SVP_BATCH_WORK_NS of work for the PUs, rounded up, at least one task
+ * per PU, within the bounds; a task cheaper than its strategy's floor is
+ * sized at the floor. */
+Test(families, batch_is_a_millisecond_of_work_for_the_pus) {
+  cr_assert_eq(sm_svp_batch_tasks(0, 0, 2), SM_SVP_BATCH_MAX,
+               "an empty task is sized at the pool floor, capped");
+  cr_assert_eq(sm_svp_batch_tasks(100000, 0, 4), 40);
+  cr_assert_eq(sm_svp_batch_tasks(1010000, 0, 4), 4,
+               "1.01 ms tasks on 4 PUs round up to one per PU");
+  cr_assert_eq(sm_svp_batch_tasks(0, 1, 2), 4,
+               "an empty spawned task is sized at the spawn floor");
+  cr_assert_eq(sm_svp_batch_tasks(10000000, 0, 1), SM_SVP_BATCH_MIN);
+  cr_assert_eq(sm_svp_batch_tasks(10000000, 0, 0), SM_SVP_BATCH_MIN,
+               "0 PUs counts as one");
 }

@@ -31,6 +31,7 @@
 #include "family.h"
 #include "kit.h"
 #include "rust_std.h"
+#include "spawn_vs_pool_batch.h"
 #include "syncmark/clock.h"
 #include "syncmark/pool.h"
 #include "syncmark/procstat.h"
@@ -50,17 +51,6 @@ enum strategy {
 };
 
 enum {
-  /* What a task is assumed to cost at least when sizing the batch: a
-   * thread spawn and join on a busy VM (measured 300 us at load 4 on 2
-   * vCPUs) for thread_per_task, the hand-off of an empty task for a pool. */
-  SPAWN_COST_FLOOR_NS = 500000,
-  POOL_COST_FLOOR_NS = 20,
-  /* A batch is about this much work for the case's PUs, so that a window
-   * (20 ms quick, 250 ms by default) holds tens to hundreds of batches and
-   * the wait at the end of each is a small part of it. */
-  BATCH_WORK_NS = 1000000,
-  BATCH_MIN = 2,
-  BATCH_MAX = 65536,
   /* Most sampled tasks of one batch (the runner's spacing gives far fewer
    * for a large batch of short tasks, all of a small batch of long ones). */
   STAMP_CAP = 2048,
@@ -223,26 +213,13 @@ static int spawns_threads(enum strategy st) {
   return st == THREAD_PER_TASK || st == RUST_THREAD_PER_TASK;
 }
 
-/* Returns the batch size of a case: the tasks `pus` PUs would finish in
- * BATCH_WORK_NS if each cost its spin and sleep (at least the strategy's
- * floor), rounded up and at least one per PU, within BATCH_MIN ..
- * BATCH_MAX. (Rounded down, a task of 1.01 ms made batches of BATCH_MIN
- * tasks for pools of 4 and 8: their rate was the batch's, half or a
- * quarter of what the pool runs.) */
-static size_t batch_size(const struct sm_case *c, unsigned pus) {
+/* Returns the batch size of a case (spawn_vs_pool_batch.h): its tasks'
+ * spin and sleep on c->threads PUs. */
+static size_t batch_size(const struct sm_case *c) {
   enum strategy st = (enum strategy)(c->variant - c->family->variants);
-  uint64_t floor =
-      spawns_threads(st) ? SPAWN_COST_FLOOR_NS : POOL_COST_FLOOR_NS;
   uint64_t cost =
       (uint64_t)c->param[AXIS_SPIN_NS] + (uint64_t)c->param[AXIS_SLEEP_NS];
-  if (cost < floor)
-    cost = floor;
-  uint64_t per = pus ? pus : 1;
-  uint64_t n = (BATCH_WORK_NS * per + cost - 1) / cost;
-  n = n < per ? per : n;
-  if (n < BATCH_MIN)
-    return BATCH_MIN;
-  return n > BATCH_MAX ? BATCH_MAX : (size_t)n;
+  return sm_svp_batch_tasks(cost, spawns_threads(st), c->threads);
 }
 
 /* Resets the process's peak RSS (VmHWM) to its current RSS by writing "5"
@@ -273,7 +250,7 @@ static int svp_setup(const struct sm_case *c, void **state) {
     free(s);
     return -EINVAL;
   }
-  s->batch = batch_size(c, c->threads);
+  s->batch = batch_size(c);
   s->spin_iterations =
       sm_work_iterations_for_ns((uint64_t)c->param[AXIS_SPIN_NS]);
   s->sleep_ns = (uint64_t)c->param[AXIS_SLEEP_NS];

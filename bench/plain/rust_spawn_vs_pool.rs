@@ -1,4 +1,4 @@
-// rust_spawn_vs_pool.rs: the plain reference of spawn_vs_pool/rust_lesson_pool: the same Rust code syncmark runs (the lesson's ThreadPool in bench/peers/rust_std.rs), one submitter, N tasks that each bump a shared counter, then a wait; total time, median of rounds.
+// rust_spawn_vs_pool.rs: the plain reference of spawn_vs_pool/rust_lesson_pool: the same Rust code syncmark runs (the lesson's ThreadPool in bench/peers/rust_std.rs), one submitter, N tasks that each bump a shared counter in the family's batches (submit a batch, wait for it); total time, median of rounds.
 #![allow(dead_code)]
 
 #[path = "rust_plain.rs"]
@@ -9,9 +9,13 @@ mod rust_std;
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Tasks per round and the pool's size (as the C plain reference).
-const TASKS: u64 = 500_000;
+/// The pool's size and the batches of one round, as the C plain reference:
+/// BATCH is the family's batch for an empty task on WORKERS PUs
+/// (sm_svp_batch_tasks in bench/families/spawn_vs_pool_batch.h).
 const WORKERS: usize = 2;
+const BATCH: u64 = 65_536;
+const BATCHES: u64 = 8;
+const TASKS: u64 = BATCH * BATCHES;
 /// The stack of the pool's threads (the family's TASK_STACK).
 const STACK: usize = 2 << 20;
 
@@ -31,12 +35,14 @@ fn main() {
     let arg = &count as *const AtomicU64 as *mut c_void;
     let rate = rust_plain::median_rate(|| unsafe {
         count.store(0, Ordering::Relaxed);
-        for _ in 0..TASKS {
-            if rust_std::sm_rust_lesson_pool_execute(pool, bump, arg) != 0 {
-                return 0;
+        for _ in 0..BATCHES {
+            for _ in 0..BATCH {
+                if rust_std::sm_rust_lesson_pool_execute(pool, bump, arg) != 0 {
+                    return 0;
+                }
             }
+            rust_std::sm_rust_lesson_pool_wait(pool);
         }
-        rust_std::sm_rust_lesson_pool_wait(pool);
         let ran = count.load(Ordering::Relaxed);
         if ran != TASKS {
             eprintln!("plain: {} of {} tasks ran", ran, TASKS);
