@@ -75,6 +75,7 @@ Test(rust_std, every_rust_variant_passes_its_self_check) {
       {"spawn_vs_pool/rust_thread_per_task", "tasks_per_s"},
       {"spawn_vs_pool/rust_lesson_pool", "tasks_per_s"},
       {"channel/rust_std", "msgs_per_s"},
+      {"backpressure/rust_std", "produced_per_s"},
       {"wake/rust_park", "wait_ns"},
       {"wake/rust_condvar", "wait_ns"},
       {"ctxswitch/rust_park", "rtt_ns"},

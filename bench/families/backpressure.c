@@ -1,7 +1,8 @@
 /* backpressure.c: the `backpressure` family (claim C8): a producer faster
  * than its consumer, through a bounded channel (the producer blocks) and
  * an unbounded one (the queue, and the process's memory, grow): blocked
- * share, queue depth and RSS over the window. */
+ * share, queue depth and RSS over the window; syncmark's channel and Rust
+ * std's mpsc::sync_channel / mpsc::channel. */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -15,11 +16,14 @@
 
 #include "family.h"
 #include "kit.h"
+#include "rust_std.h"
 #include "syncmark/channel.h"
 #include "syncmark/work.h"
 
 /* Axis indexes into sm_case.param, and the capacity value of "unbounded". */
 enum { AXIS_CAPACITY, AXIS_CONSUMER_NS };
+/* The variants, in the order of variants[]. */
+enum { VARIANT_SYNCMARK, VARIANT_RUST_STD };
 #define CAPACITY_UNBOUNDED (-1L)
 
 enum {
@@ -75,7 +79,8 @@ struct consumer {
 
 /* The shared state of one window. */
 struct bp_state {
-  struct sm_receiver *rx;
+  struct sm_receiver *rx;    /* syncmark's channel (NULL for Rust's) */
+  struct sm_rust_chan *rust; /* Rust std's channel (NULL for syncmark's) */
   long capacity;
   uint64_t work_iterations; /* sm_work_spin steps per message consumed */
   int statm_fd;             /* /proc/self/statm, read on points */
@@ -84,6 +89,40 @@ struct bp_state {
   struct producer prod;
   struct consumer cons;
 };
+
+/* The channel operations of a window on syncmark's channel or, when
+ * s->rust is set, on Rust std's (its one producer is sender 0): a branch
+ * on one pointer per call, not an indirect call. They return what
+ * sm_try_send, sm_send and sm_recv return (0, -EAGAIN when full, -EPIPE
+ * when disconnected). */
+static inline int bp_try_send(const struct bp_state *s,
+                              const unsigned char *msg) {
+  return s->rust ? sm_rust_chan_try_send(s->rust, 0, msg)
+                 : sm_try_send(s->prod.tx, msg);
+}
+static inline int bp_send(const struct bp_state *s, const unsigned char *msg) {
+  return s->rust ? sm_rust_chan_send(s->rust, 0, msg)
+                 : sm_send(s->prod.tx, msg);
+}
+static inline int bp_recv(const struct bp_state *s, unsigned char *msg) {
+  if (s->rust)
+    return sm_rust_chan_recv(s->rust, msg) == 1 ? 0 : -EPIPE;
+  return sm_recv(s->rx, msg);
+}
+/* Messages queued now (a snapshot). */
+static inline uint64_t bp_len(const struct bp_state *s) {
+  return s->rust ? sm_rust_chan_len(s->rust) : sm_receiver_len(s->rx);
+}
+/* The producer drops its sender: the consumer sees disconnection once it
+ * has drained the queue. */
+static void bp_release_sender(struct bp_state *s) {
+  if (s->rust) {
+    sm_rust_chan_sender_done(s->rust, 0);
+    return;
+  }
+  sm_sender_release(s->prod.tx);
+  s->prod.tx = NULL;
+}
 
 /* Returns the process's resident set in KiB from the open /proc/self/statm
  * (pread at offset 0 makes the kernel render it anew), or -1 when it
@@ -130,7 +169,7 @@ take_point(struct bp_state *s, uint64_t polls, uint64_t blocked) {
   *pt = (struct point){.t = now,
                        .polls = polls,
                        .blocked = blocked,
-                       .depth = sm_receiver_len(s->rx),
+                       .depth = bp_len(s),
                        .rss_kib = rss_kib(s->statm_fd)};
   if (s->capacity < 0 && !cs->capped_at &&
       pt->depth * MSG_BYTES > MAX_QUEUED_BYTES) {
@@ -142,10 +181,11 @@ take_point(struct bp_state *s, uint64_t polls, uint64_t blocked) {
 /* Times a send the channel refused (it was full) until it is accepted and
  * offers the time to the producer's reservoir (blocked_send_*). Returns
  * the send's result. Called on sampled refusals only. */
-static __attribute__((noinline)) int
-timed_send(struct sm_worker *w, struct sm_sender *tx, const void *msg) {
+static __attribute__((noinline)) int timed_send(struct sm_worker *w,
+                                                const struct bp_state *s,
+                                                const unsigned char *msg) {
   uint64_t t0 = sm_sample_start(w);
-  int rc = sm_send(tx, msg);
+  int rc = bp_send(s, msg);
   sm_sample_stop(w, t0);
   return rc;
 }
@@ -169,12 +209,12 @@ static void producer(struct sm_worker *w) {
       continue; /* the loop still counts the pass and watches the phase */
     }
     memcpy(msg, &seq, sizeof seq);
-    int rc = sm_try_send(p->tx, msg);
+    int rc = bp_try_send(s, msg);
     bool refused = rc == -EAGAIN;
     if (refused) {
       atomic_store_explicit(&p->waiting, true, memory_order_relaxed);
-      rc = sm_sample_due(w, refusals++) ? timed_send(w, p->tx, msg)
-                                        : sm_send(p->tx, msg);
+      rc = sm_sample_due(w, refusals++) ? timed_send(w, s, msg)
+                                        : bp_send(s, msg);
       atomic_store_explicit(&p->waiting, false, memory_order_relaxed);
     }
     seq += rc == 0;
@@ -190,8 +230,7 @@ static void producer(struct sm_worker *w) {
   p->measure_sent = sent;
   p->measure_full = full;
   p->error = error;
-  sm_sender_release(p->tx);
-  p->tx = NULL;
+  bp_release_sender(s);
 }
 
 /* Checks the sequence number of the message in msg. */
@@ -220,7 +259,7 @@ static void consumer(struct sm_worker *w) {
   int rc = 0;
   cs->gap_ns = FIRST_POINT_GAP_NS;
   SM_MEASURED_LOOP(w, count) {
-    rc = sm_recv(s->rx, msg);
+    rc = bp_recv(s, msg);
     if (rc == 0) {
       check_seq(cs, msg);
       SM_KEEP(sm_work_spin(s->work_iterations));
@@ -235,7 +274,7 @@ static void consumer(struct sm_worker *w) {
   }
   cs->polls = polls;
   cs->blocked = blocked;
-  while ((rc = sm_recv(s->rx, msg)) == 0)
+  while ((rc = bp_recv(s, msg)) == 0)
     check_seq(cs, msg);
   if (rc != -EPIPE && !cs->error)
     cs->error = rc;
@@ -246,6 +285,7 @@ static void bp_teardown(void *state) {
   struct bp_state *s = state;
   sm_sender_release(s->prod.tx);
   sm_receiver_release(s->rx);
+  sm_rust_chan_free(s->rust);
   if (s->statm_fd >= 0)
     close(s->statm_fd);
   free(s);
@@ -267,10 +307,15 @@ static int bp_setup(const struct sm_case *c, void **state) {
   s->rss0_kib = rc == 0 ? rss_kib(s->statm_fd) : -1;
   if (rc == 0 && s->rss0_kib < 0)
     rc = -EIO;
-  if (rc == 0)
+  bool rust = c->variant - c->family->variants == VARIANT_RUST_STD;
+  if (rc == 0 && rust) {
+    s->rust = sm_rust_chan_new(MSG_BYTES, s->capacity, 1);
+    rc = s->rust ? 0 : -EINVAL;
+  } else if (rc == 0) {
     rc = sm_channel(
         MSG_BYTES, s->capacity < 0 ? SM_CHANNEL_UNBOUNDED : (size_t)s->capacity,
         &s->prod.tx, &s->rx);
+  }
   if (rc != 0) {
     bp_teardown(s);
     return rc;
@@ -279,10 +324,13 @@ static int bp_setup(const struct sm_case *c, void **state) {
   return 0;
 }
 
-/* The family's applies: the RSS it reports comes from /proc/self/statm.
- * Returns 0, or SM_MEASURE_SKIP with the reason in msg. */
-static int bp_applies(const struct sm_case *c SM_UNUSED, char *msg,
-                      size_t size) {
+/* The family's applies: a Rust variant needs a build with Rust, and the
+ * RSS it reports comes from /proc/self/statm. Returns 0, or
+ * SM_MEASURE_SKIP with the reason in msg. */
+static int bp_applies(const struct sm_case *c, char *msg, size_t size) {
+  int rust = sm_rust_std_applies(c, msg, size);
+  if (rust != 0)
+    return rust;
   int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   double rss = fd >= 0 ? rss_kib(fd) : -1;
   if (fd >= 0)
@@ -423,8 +471,13 @@ static const struct sm_role roles[] = {
 };
 
 static const struct sm_variant variants[] = {
-    SM_KIT_ROLES_VARIANT(
+    [VARIANT_SYNCMARK] = SM_KIT_ROLES_VARIANT(
         "syncmark", "syncmark's channel, a producer faster than its consumer",
+        roles),
+    [VARIANT_RUST_STD] = SM_KIT_ROLES_VARIANT(
+        "rust_std",
+        "Rust std's mpsc::sync_channel (bounded) / mpsc::channel "
+        "(unbounded), the same producer and consumer",
         roles),
 };
 

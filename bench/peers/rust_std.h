@@ -110,6 +110,10 @@ void sm_rust_chan_free(struct sm_rust_chan *ch);
  * -EPIPE when the receiver is gone. */
 int sm_rust_chan_send(const struct sm_rust_chan *ch, size_t producer,
                       const unsigned char *msg);
+/* The same without waiting (SyncSender::try_send; an unbounded channel is
+ * never full). Returns 0, -EAGAIN when full, or -EPIPE. */
+int sm_rust_chan_try_send(const struct sm_rust_chan *ch, size_t producer,
+                          const unsigned char *msg);
 /* The consumer receives into out: 1, or 0 when every sender was dropped
  * and the queue is drained. */
 int sm_rust_chan_recv(const struct sm_rust_chan *ch, unsigned char *out);
@@ -208,6 +212,11 @@ static inline int sm_rust_chan_send(const struct sm_rust_chan *ch,
                                     size_t producer, const unsigned char *msg) {
   (void)ch, (void)producer, (void)msg;
   return -EPIPE;
+}
+static inline int sm_rust_chan_try_send(const struct sm_rust_chan *ch,
+                                        size_t producer,
+                                        const unsigned char *msg) {
+  return sm_rust_chan_send(ch, producer, msg);
 }
 static inline int sm_rust_chan_recv(const struct sm_rust_chan *ch,
                                     unsigned char *out) {

@@ -231,9 +231,42 @@ impl<const N: usize> Typed<N> {
         if !ok {
             return -EPIPE;
         }
+        self.count_sent(p);
+        0
+    }
+
+    /// Producer p offers a copy of the N words at msg without waiting:
+    /// SyncSender::try_send on a bounded channel, a send on an unbounded
+    /// one (never full). Returns 0, -EAGAIN when the channel is full, or
+    /// -EPIPE when the receiver is gone or p's sender was dropped.
+    unsafe fn try_send(&self, p: usize, msg: *const u8) -> c_int {
+        let mut m = [0u64; N];
+        std::ptr::copy_nonoverlapping(msg, m.as_mut_ptr() as *mut u8, N * 8);
+        let rc = match &*self.senders[p].get() {
+            Some(AnySender::Unbounded(tx)) => {
+                if tx.send(m).is_ok() {
+                    0
+                } else {
+                    -EPIPE
+                }
+            }
+            Some(AnySender::Bounded(tx)) => match tx.try_send(m) {
+                Ok(()) => 0,
+                Err(mpsc::TrySendError::Full(_)) => -EAGAIN,
+                Err(mpsc::TrySendError::Disconnected(_)) => -EPIPE,
+            },
+            None => -EPIPE,
+        };
+        if rc == 0 {
+            self.count_sent(p);
+        }
+        rc
+    }
+
+    /// Counts one message sent by producer p (its line, its thread only).
+    fn count_sent(&self, p: usize) {
         let sent = &self.sent[p].0;
         sent.store(sent.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-        0
     }
 
     /// Receives the oldest message into out. Returns 1, or 0 when every
@@ -264,6 +297,8 @@ impl<const N: usize> Typed<N> {
 
 /// EPIPE of Linux: what a send to a closed channel returns (negated).
 const EPIPE: c_int = 32;
+/// EAGAIN of Linux: what a try_send to a full channel returns (negated).
+const EAGAIN: c_int = 11;
 
 /// A channel of one of the message sizes the Rust variant is compiled for
 /// (std's channels carry a type, not a size).
@@ -347,6 +382,17 @@ pub unsafe extern "C" fn sm_rust_chan_send(
     msg: *const u8,
 ) -> c_int {
     with_typed!(&*ch, t => t.send(producer, msg))
+}
+
+/// Producer `producer` offers the message at msg without waiting.
+/// Returns 0, -EAGAIN (full) or -EPIPE.
+#[no_mangle]
+pub unsafe extern "C" fn sm_rust_chan_try_send(
+    ch: *const SmRustChan,
+    producer: usize,
+    msg: *const u8,
+) -> c_int {
+    with_typed!(&*ch, t => t.try_send(producer, msg))
 }
 
 /// The consumer receives into out. Returns 1, or 0 when disconnected and

@@ -6,20 +6,23 @@
 
 #include "claims_rules.h"
 
-/* A backpressure summary metric at one capacity and consumer speed. */
-static struct sm_stat pressure(const struct sm_run_view *v, long capacity,
-                               long consumer_ns, const char *metric) {
+/* A backpressure summary metric of `variant` at one capacity and consumer
+ * speed. */
+static struct sm_stat pressure(const struct sm_run_view *v, const char *variant,
+                               long capacity, long consumer_ns,
+                               const char *metric) {
   char params[64];
   snprintf(params, sizeof params, "capacity=%ld;consumer_ns=%ld", capacity,
            consumer_ns);
-  return sm_rule_stat(v, "backpressure", NULL, params, 0, NULL, metric);
+  return sm_rule_stat(v, "backpressure", variant, params, 0, NULL, metric);
 }
 
-/* C8 at one consumer speed: 1, -1 or 0 (see the rule). */
-static int c8_at(const struct sm_run_view *v, long consumer_ns,
-                 struct sm_claim_result *out) {
+/* C8 on the channel `variant` at one consumer speed: 1, -1 or 0 (see the
+ * rule). */
+static int c8_at(const struct sm_run_view *v, const char *variant,
+                 long consumer_ns, struct sm_claim_result *out) {
   long caps[16];
-  struct sm_query q = {.benchmark = "backpressure"};
+  struct sm_query q = {.benchmark = "backpressure", .variant = variant};
   size_t n = sm_run_view_param_values(v, &q, "capacity", caps, 16);
   double bounded_growth = 0;
   int part = 1;
@@ -27,8 +30,10 @@ static int c8_at(const struct sm_run_view *v, long consumer_ns,
   for (size_t i = 0; i < n; i++) {
     if (caps[i] < 0)
       continue;
-    struct sm_stat blocked = pressure(v, caps[i], consumer_ns, "blocked_share");
-    struct sm_stat growth = pressure(v, caps[i], consumer_ns, "rss_growth_mib");
+    struct sm_stat blocked =
+        pressure(v, variant, caps[i], consumer_ns, "blocked_share");
+    struct sm_stat growth =
+        pressure(v, variant, caps[i], consumer_ns, "rss_growth_mib");
     char label[80];
     snprintf(label, sizeof label, "consumer_ns=%ld capacity=%ld: blocked",
              consumer_ns, caps[i]);
@@ -43,9 +48,11 @@ static int c8_at(const struct sm_run_view *v, long consumer_ns,
     else if (blocked.median <= 0.5 || growth.median >= 1)
       sm_rule_fold(&part, 0);
   }
-  struct sm_stat blocked = pressure(v, -1, consumer_ns, "blocked_share");
-  struct sm_stat growth = pressure(v, -1, consumer_ns, "rss_growth_mib");
-  struct sm_stat capped = pressure(v, -1, consumer_ns, "capped");
+  struct sm_stat blocked =
+      pressure(v, variant, -1, consumer_ns, "blocked_share");
+  struct sm_stat growth =
+      pressure(v, variant, -1, consumer_ns, "rss_growth_mib");
+  struct sm_stat capped = pressure(v, variant, -1, consumer_ns, "capped");
   sm_claim_note(out, "unbounded: blocked", &blocked);
   sm_claim_note(out, "RSS growth", &growth);
   if (!bounded || !blocked.found || !growth.found)
@@ -58,14 +65,25 @@ static int c8_at(const struct sm_run_view *v, long consumer_ns,
   return part;
 }
 
-void sm_rule_c8(const struct sm_run_view *v, struct sm_claim_result *out) {
+/* C8's rule on the channel `variant` at every consumer speed it was
+ * measured with. */
+static void c8_with(const struct sm_run_view *v, struct sm_claim_result *out,
+                    const char *variant) {
   long speeds[16];
-  struct sm_query q = {.benchmark = "backpressure"};
+  struct sm_query q = {.benchmark = "backpressure", .variant = variant};
   size_t n = sm_run_view_param_values(v, &q, "consumer_ns", speeds, 16);
   int verdict = 1;
   for (size_t i = 0; i < n; i++)
-    sm_rule_fold(&verdict, c8_at(v, speeds[i], out));
+    sm_rule_fold(&verdict, c8_at(v, variant, speeds[i], out));
   out->verdict = sm_rule_verdict(verdict, n > 0);
+}
+
+void sm_rule_c8(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c8_with(v, out, "syncmark");
+}
+
+void sm_rule_c8_rust(const struct sm_run_view *v, struct sm_claim_result *out) {
+  c8_with(v, out, "rust_std");
 }
 
 /* updates/s of an aggregate variant. */

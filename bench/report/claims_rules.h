@@ -18,6 +18,7 @@ void sm_rule_c6(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c7(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c7_rust(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c8(const struct sm_run_view *v, struct sm_claim_result *out);
+void sm_rule_c8_rust(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c9(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c9_rust(const struct sm_run_view *v, struct sm_claim_result *out);
 void sm_rule_c10(const struct sm_run_view *v, struct sm_claim_result *out);

@@ -121,8 +121,9 @@ const struct sm_claim sm_claims[] = {
      "largest bounded growth (or reaches syncmark's memory cap). Holds when "
      "all hold; does not hold when a bounded producer is never blocked or "
      "the unbounded RSS grows no more than the bounded; inconclusive "
-     "otherwise.",
-     sm_rule_c8, NULL, NULL},
+     "otherwise. For Rust std: the same with rust_std (mpsc::sync_channel "
+     "and mpsc::channel).",
+     sm_rule_c8, sm_rule_c8_rust, "rust_std"},
     {"C9", "A thread pool beats a thread per task",
      "the same batch of tasks by a thread per task, the lesson's pool and "
      "a faster pool, over task size and pool size",
