@@ -4,7 +4,7 @@
 # split: work_ns placement
 load dir."/common.gp"
 
-all_variants = "atomic mutex rwlock channel merge"
+all_variants = "atomic mutex rwlock channel merge rust_atomic_seqcst rust_mutex rust_rwlock"
 style_of(v) = word_index(all_variants, v, 1)
 # shown: the strategies of this figure that the run has (`variants`, set by
 # syncmark plot, lists every variant of the family present).

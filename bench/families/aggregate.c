@@ -2,7 +2,9 @@
  * total through an atomic, a mutex, a rwlock, a channel to an aggregating
  * thread or per-thread partial sums (claims C6, C12), and the lesson's
  * produce -> transform -> consume pipeline over channels, over one locked
- * shared queue and in one thread; timed by the runner's window. */
+ * shared queue and in one thread; timed by the runner's window. The
+ * rust_* variants are the first three with Rust std's AtomicU64, Mutex and
+ * RwLock (bench/peers/rust_std.rs). */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -12,6 +14,7 @@
 
 #include "family.h"
 #include "kit.h"
+#include "rust_std.h"
 #include "syncmark/channel.h"
 #include "syncmark/clock.h"
 #include "syncmark/lockops.h"
@@ -29,7 +32,10 @@ enum strategy {
   MERGE,
   PIPE_CHANNEL,
   PIPE_LOCKED,
-  PIPE_SINGLE
+  PIPE_SINGLE,
+  RUST_ATOMIC,
+  RUST_MUTEX,
+  RUST_RWLOCK
 };
 
 /* The two queues of a pipeline: produced items, transformed items. The
@@ -108,6 +114,7 @@ struct agg_state {
   struct locked_queue lq;
   struct slot *slots; /* one per thread of the case */
   unsigned nslots;
+  struct sm_rust_counter *rust; /* the rust_* variants' total */
 };
 
 /* Appends *it to r. Returns 0, or -ENOBUFS when r is full (never in a
@@ -271,11 +278,13 @@ static inline void accept_item(struct agg_state *s, const struct item *it,
 }
 
 /* Defines <name>_worker: an updater whose pass is the work and one update
- * `update` of the shared total; publishes its updates (its passes). */
-#define UPDATER(name, update)                                                  \
+ * `update` of the shared total, after the declarations `locals`;
+ * publishes its updates (its passes). */
+#define UPDATER(name, locals, update)                                          \
   static void name##_worker(struct sm_worker *w) {                             \
     struct agg_state *s = w->state;                                            \
     uint64_t count = 0;                                                        \
+    locals;                                                                    \
     SM_MEASURED_LOOP(w, count) {                                               \
       do_work(s);                                                              \
       update;                                                                  \
@@ -283,20 +292,30 @@ static inline void accept_item(struct agg_state *s, const struct item *it,
     w->family_count = count;                                                   \
   }
 /* fetch_add (seq_cst, as the lesson's counter) on the total. */
-UPDATER(atomic,
+UPDATER(atomic, ,
         atomic_fetch_add_explicit(&s->atomic_total, 1, memory_order_seq_cst))
 /* The total under the futex mutex. */
-UPDATER(mutex, {
+UPDATER(mutex, , {
   sm_lockops_futex_mutex_lock(&s->mutex_total.lock);
   s->mutex_total.value++;
   sm_lockops_futex_mutex_unlock(&s->mutex_total.lock);
 })
 /* The total under the futex rwlock's write lock. */
-UPDATER(rwlock, {
+UPDATER(rwlock, , {
   sm_lockops_futex_rwlock_lock(&s->rwlock_total.lock);
   s->rwlock_total.value++;
   sm_lockops_futex_rwlock_unlock(&s->rwlock_total.lock);
 })
+/* One write (an increment under the exclusive side) of Rust std's guard:
+ * fetch_add (SeqCst), Mutex::lock, RwLock::write. */
+#define RUST_UPDATE(guard)                                                     \
+  (void)sm_rust_counter_pass(s->rust, guard, &writes, 1, 0)
+#define WRITES_ONLY struct sm_rust_mix writes = {.acc = 0, .read_pct = 0}
+UPDATER(rust_atomic, WRITES_ONLY, RUST_UPDATE(SM_RUST_ATOMIC_SEQCST))
+UPDATER(rust_mutex, WRITES_ONLY, RUST_UPDATE(SM_RUST_MUTEX))
+UPDATER(rust_rwlock, WRITES_ONLY, RUST_UPDATE(SM_RUST_RWLOCK))
+#undef WRITES_ONLY
+#undef RUST_UPDATE
 #undef UPDATER
 
 /* Updater: increments of a private sum (kept a real add per update),
@@ -480,6 +499,15 @@ static const struct sm_variant variants[] = {
         "the same items produced, transformed, consumed by one "
         "thread",
         pipe_single_roles),
+    [RUST_ATOMIC] =
+        SM_VARIANT("rust_atomic_seqcst",
+                   "Rust std's AtomicU64::fetch_add (SeqCst) on the total",
+                   rust_atomic_worker),
+    [RUST_MUTEX] = SM_VARIANT(
+        "rust_mutex", "total behind Rust std's Mutex<u64>", rust_mutex_worker),
+    [RUST_RWLOCK] =
+        SM_VARIANT("rust_rwlock", "total behind Rust std's RwLock<u64> (write)",
+                   rust_rwlock_worker),
 };
 
 /* Returns the strategy of a case's variant (its index in variants[]). */
@@ -499,6 +527,7 @@ static void aggregate_teardown(void *state) {
   sm_lockops_futex_mutex_destroy(&s->mutex_total.lock);
   sm_lockops_futex_rwlock_destroy(&s->rwlock_total.lock);
   lq_destroy(&s->lq);
+  sm_rust_counter_free(s->rust);
   free(s->next_seq);
   free(s->slots);
   free(s);
@@ -562,6 +591,10 @@ static int aggregate_setup(const struct sm_case *c, void **state) {
     rc = make_channels(s);
   if (rc == 0 && s->strategy == PIPE_LOCKED)
     rc = lq_init(&s->lq, c->threads, ring_capacity(c->threads));
+  if (rc == 0 && s->strategy >= RUST_ATOMIC) {
+    s->rust = sm_rust_counter_new();
+    rc = s->rust ? 0 : -ENOMEM;
+  }
   if (rc != 0) {
     aggregate_teardown(s);
     return rc;
@@ -579,6 +612,12 @@ static uint64_t shared_total(const struct agg_state *s) {
     return s->mutex_total.value;
   case RWLOCK:
     return s->rwlock_total.value;
+  case RUST_ATOMIC:
+    return sm_rust_counter_value(s->rust, SM_RUST_ATOMIC_SEQCST);
+  case RUST_MUTEX:
+    return sm_rust_counter_value(s->rust, SM_RUST_MUTEX);
+  case RUST_RWLOCK:
+    return sm_rust_counter_value(s->rust, SM_RUST_RWLOCK);
   case MERGE: {
     uint64_t sum = 0;
     for (unsigned i = 0; i < s->producers; i++)
@@ -700,6 +739,7 @@ const struct sm_family sm_family_aggregate = {
     SM_FAMILY_OPERATIONS(variants, aggregate),
     SM_FAMILY_AXES(axes),
     SM_FAMILY_METRICS(aggregate_metrics, metric_decls),
+    .applies = sm_rust_std_applies,
     .extra_threads = 2,
     .headline_metric = "updates_per_s",
 };
