@@ -39,6 +39,8 @@ Test(aggregate, every_variant_passes_with_the_longest_work) {
     const struct sm_case *c = &plan.cases[i];
     char msg[256] = "";
     int rc = sm_runner_repetition(&cfg, c, i, 0, &r, msg, sizeof msg);
+    if (rust_variant_absent(rc, c))
+      continue;
     cr_assert_eq(rc, 0, "%s: %s", c->variant->name, msg);
     /* A 40 ms window holds several 1 ms updates of every thread and
      * several 6 ms passes of the one-thread pipeline (3 stages x 2). */
