@@ -240,27 +240,19 @@ impl<const N: usize> Typed<N> {
     /// one (never full). Returns 0, -EAGAIN when the channel is full, or
     /// -EPIPE when the receiver is gone or p's sender was dropped.
     unsafe fn try_send(&self, p: usize, msg: *const u8) -> c_int {
+        let Some(AnySender::Bounded(tx)) = &*self.senders[p].get() else {
+            return self.send(p, msg); /* unbounded, or a dropped sender */
+        };
         let mut m = [0u64; N];
         std::ptr::copy_nonoverlapping(msg, m.as_mut_ptr() as *mut u8, N * 8);
-        let rc = match &*self.senders[p].get() {
-            Some(AnySender::Unbounded(tx)) => {
-                if tx.send(m).is_ok() {
-                    0
-                } else {
-                    -EPIPE
-                }
+        match tx.try_send(m) {
+            Ok(()) => {
+                self.count_sent(p);
+                0
             }
-            Some(AnySender::Bounded(tx)) => match tx.try_send(m) {
-                Ok(()) => 0,
-                Err(mpsc::TrySendError::Full(_)) => -EAGAIN,
-                Err(mpsc::TrySendError::Disconnected(_)) => -EPIPE,
-            },
-            None => -EPIPE,
-        };
-        if rc == 0 {
-            self.count_sent(p);
+            Err(mpsc::TrySendError::Full(_)) => -EAGAIN,
+            Err(mpsc::TrySendError::Disconnected(_)) => -EPIPE,
         }
-        rc
     }
 
     /// Counts one message sent by producer p (its line, its thread only).
