@@ -83,6 +83,20 @@ struct sm_metric_decl {
 #define SM_FAMILY_PU_MULTIPLES(m)                                              \
   .auto_pu_multiples = (m), .nauto_pu_multiples = SM_COUNT(m)
 
+/* Defines the family `sm_family_<name_>` that registry.c lists: its name
+ * is the identifier spelled as a string (so the symbol and the name a user
+ * types cannot drift apart), `summary_` the line `syncmark list` prints,
+ * its operations the array `variants` and the hooks prefix_setup,
+ * prefix_check and prefix_teardown (SM_FAMILY_OPERATIONS); the remaining
+ * arguments are further designated initializers (SM_FAMILY_AXES,
+ * SM_FAMILY_METRICS, .applies, .shape, .headline_metric, ...). */
+#define SM_FAMILY_DEFINE(name_, prefix, summary_, ...)                         \
+  const struct sm_family sm_family_##name_ = {                                 \
+      .name = #name_,                                                          \
+      .summary = summary_,                                                     \
+      SM_FAMILY_OPERATIONS(variants, prefix),                                  \
+      __VA_ARGS__}
+
 /* The scheduler's counts of one thread at one edge (read by the runner,
  * harness/interference.h). */
 struct sm_thread_sched {

@@ -732,14 +732,10 @@ static const struct sm_metric_decl metric_decls[] = {
      "updates in the measured window, all threads"},
 };
 
-const struct sm_family sm_family_aggregate = {
-    .name = "aggregate",
-    .summary = "N threads x M updates to one total: atomic, mutex, rwlock, "
-               "channel, merge; and a 3-stage pipeline",
-    SM_FAMILY_OPERATIONS(variants, aggregate),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(aggregate_metrics, metric_decls),
-    .applies = sm_rust_std_applies,
-    .extra_threads = 2,
-    .headline_metric = "updates_per_s",
-};
+SM_FAMILY_DEFINE(aggregate, aggregate,
+                 "N threads x M updates to one total: atomic, mutex, rwlock, "
+                 "channel, merge; and a 3-stage pipeline",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(aggregate_metrics, metric_decls),
+                 .applies = sm_rust_std_applies, .extra_threads = 2,
+                 .headline_metric = "updates_per_s");

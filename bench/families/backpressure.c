@@ -498,17 +498,13 @@ static const struct sm_metric_decl metric_decls[] = {
      "1 when the unbounded queue reached its memory cap"},
 };
 
-const struct sm_family sm_family_backpressure = {
-    .name = "backpressure",
-    .summary = "a fast producer, a slow consumer: blocked share, queue depth "
-               "and RSS over time, bounded vs unbounded (-1)",
-    SM_FAMILY_OPERATIONS(variants, bp),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(bp_metrics, metric_decls),
+SM_FAMILY_DEFINE(
+    backpressure, bp,
+    "a fast producer, a slow consumer: blocked share, queue depth "
+    "and RSS over time, bounded vs unbounded (-1)",
+    SM_FAMILY_AXES(axes), SM_FAMILY_METRICS(bp_metrics, metric_decls),
     .applies = bp_applies,
     /* one case per axis combination, unpinned: the claim is about memory
      * and blocking, not placement; the consumer is the extra thread */
-    .shape = SM_SHAPE_SINGLE,
-    .extra_threads = 1,
-    .headline_metric = "blocked_share",
-};
+    .shape = SM_SHAPE_SINGLE, .extra_threads = 1,
+    .headline_metric = "blocked_share");

@@ -149,11 +149,7 @@ static const struct sm_variant variants[] = {
         cas_roles),
 };
 
-const struct sm_family sm_family_c2c = {
-    .name = "c2c",
-    .summary = "core-to-core map: a cache line passed between every pair of "
-               "PUs, one-way ns",
-    SM_FAMILY_OPERATIONS(variants, c2c),
-    .shape = SM_SHAPE_PU_PAIRS,
-    .headline_metric = "ns_per_op",
-};
+SM_FAMILY_DEFINE(c2c, c2c,
+                 "core-to-core map: a cache line passed between every pair of "
+                 "PUs, one-way ns",
+                 .shape = SM_SHAPE_PU_PAIRS, .headline_metric = "ns_per_op");

@@ -1126,14 +1126,10 @@ static const struct sm_metric_decl metric_decls[] = {
      "99.9th percentile send-to-receive latency"},
 };
 
-const struct sm_family sm_family_channel = {
-    .name = "channel",
-    .summary = "P producers into one consumer: msgs/s and latency per "
-               "capacity (-1 = unbounded) and message size",
-    SM_FAMILY_OPERATIONS(variants, channel),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(channel_metrics, metric_decls),
-    .applies = channel_applies,
-    .extra_threads = 1,
-    .headline_metric = "msgs_per_s",
-};
+SM_FAMILY_DEFINE(channel, channel,
+                 "P producers into one consumer: msgs/s and latency per "
+                 "capacity (-1 = unbounded) and message size",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(channel_metrics, metric_decls),
+                 .applies = channel_applies, .extra_threads = 1,
+                 .headline_metric = "msgs_per_s");

@@ -285,10 +285,6 @@ static const struct sm_axis axes[] = {
     [AXIS_CS_NS] = SM_AXIS("cs_ns", cs_lengths, cs_quick, 0, 10000000),
 };
 
-const struct sm_family sm_family_contention = {
-    .name = "contention",
-    .summary = "one shared counter under locks, rwlocks and atomics",
-    SM_FAMILY_OPERATIONS(variants, contention),
-    SM_FAMILY_AXES(axes),
-    .applies = sm_rust_std_applies,
-};
+SM_FAMILY_DEFINE(contention, contention,
+                 "one shared counter under locks, rwlocks and atomics",
+                 SM_FAMILY_AXES(axes), .applies = sm_rust_std_applies);

@@ -711,14 +711,10 @@ static const struct sm_metric_decl metric_decls[] = {
      "perf_pipe: perf's round trip / syncmark's pipe round trip"},
 };
 
-const struct sm_family sm_family_ctxswitch = {
-    .name = "ctxswitch",
-    .summary = "token ping-pong between two threads: futex, pipe, eventfd, "
-               "condvar, park, spin, perf's pipe, Rust std's park and "
-               "Condvar; per pair placement",
-    SM_FAMILY_OPERATIONS(variants, ctxswitch),
-    .applies = sm_rust_std_applies,
-    SM_FAMILY_METRICS(ctxswitch_metrics, metric_decls),
-    .shape = SM_SHAPE_PAIR,
-    .headline_metric = "rtt_ns",
-};
+SM_FAMILY_DEFINE(ctxswitch, ctxswitch,
+                 "token ping-pong between two threads: futex, pipe, eventfd, "
+                 "condvar, park, spin, perf's pipe, Rust std's park and "
+                 "Condvar; per pair placement",
+                 SM_FAMILY_METRICS(ctxswitch_metrics, metric_decls),
+                 .applies = sm_rust_std_applies, .shape = SM_SHAPE_PAIR,
+                 .headline_metric = "rtt_ns");

@@ -378,15 +378,10 @@ static const struct sm_axis axes[] = {
     [AXIS_HOLD_NS] = SM_AXIS("hold_ns", hold_values, hold_quick, 0, 1000000),
 };
 
-const struct sm_family sm_family_deadlock = {
-    .name = "deadlock",
-    .summary = "two threads, two locks: opposite orders (a detector proves "
-               "the deadlock), one order, trylock with back-off",
-    SM_FAMILY_OPERATIONS(variants, deadlock),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(deadlock_metrics, metric_decls),
-    .shape = SM_SHAPE_PAIR,
-    .isolated = 1,
-    .extra_threads = 1,
-    .headline_metric = "deadlocked",
-};
+SM_FAMILY_DEFINE(deadlock, deadlock,
+                 "two threads, two locks: opposite orders (a detector proves "
+                 "the deadlock), one order, trylock with back-off",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(deadlock_metrics, metric_decls),
+                 .shape = SM_SHAPE_PAIR, .isolated = 1, .extra_threads = 1,
+                 .headline_metric = "deadlocked");

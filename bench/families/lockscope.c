@@ -119,9 +119,6 @@ static const struct sm_axis axes[] = {
         SM_AXIS("blocking", blocking_values, blocking_values, 0, 1),
 };
 
-const struct sm_family sm_family_lockscope = {
-    .name = "lockscope",
-    .summary = "a mutex held across slow work vs only around the update",
-    SM_FAMILY_OPERATIONS(variants, lockscope),
-    SM_FAMILY_AXES(axes),
-};
+SM_FAMILY_DEFINE(lockscope, lockscope,
+                 "a mutex held across slow work vs only around the update",
+                 SM_FAMILY_AXES(axes));

@@ -292,11 +292,7 @@ static const struct sm_axis axes[] = {
     [AXIS_SHARED] = SM_AXIS("shared", shared_values, shared_values, 0, 1),
 };
 
-const struct sm_family sm_family_ordering = {
-    .name = "ordering",
-    .summary = "atomic store/load/fetch_add/CAS per memory order, private "
-               "or shared cache line",
-    SM_FAMILY_OPERATIONS(variants, ordering),
-    SM_FAMILY_AXES(axes),
-    .headline_metric = "ns_per_op",
-};
+SM_FAMILY_DEFINE(ordering, ordering,
+                 "atomic store/load/fetch_add/CAS per memory order, private "
+                 "or shared cache line",
+                 SM_FAMILY_AXES(axes), .headline_metric = "ns_per_op");

@@ -361,14 +361,10 @@ static const struct sm_metric_decl metric_decls[] = {
      "50 us chunks of work in one half-round"},
 };
 
-const struct sm_family sm_family_oversub = {
-    .name = "oversub",
-    .summary = "oversubscription: N CPU-bound threads vs as many as PUs, "
-               "same total work",
-    SM_FAMILY_OPERATIONS(variants, oversub),
-    SM_FAMILY_METRICS(oversub_metrics, metric_decls),
-    .shape = SM_SHAPE_THREADS,
-    .extra_threads = 2,
-    SM_FAMILY_PU_MULTIPLES(pu_multiples),
-    .headline_metric = "slowdown_vs_pus",
-};
+SM_FAMILY_DEFINE(oversub, oversub,
+                 "oversubscription: N CPU-bound threads vs as many as PUs, "
+                 "same total work",
+                 SM_FAMILY_METRICS(oversub_metrics, metric_decls),
+                 .shape = SM_SHAPE_THREADS, .extra_threads = 2,
+                 SM_FAMILY_PU_MULTIPLES(pu_multiples),
+                 .headline_metric = "slowdown_vs_pus");

@@ -189,10 +189,7 @@ static const struct sm_variant variants[] = {
                rust_arc_private_worker),
 };
 
-const struct sm_family sm_family_refcount = {
-    .name = "refcount",
-    .summary = "clone+release of shared references: Arc shared, Arc "
-               "private, Rc",
-    SM_FAMILY_OPERATIONS(variants, refcount),
-    .applies = sm_rust_std_applies,
-};
+SM_FAMILY_DEFINE(refcount, refcount,
+                 "clone+release of shared references: Arc shared, Arc "
+                 "private, Rc",
+                 .applies = sm_rust_std_applies);

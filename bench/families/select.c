@@ -329,13 +329,9 @@ static const struct sm_metric_decl metric_decls[] = {
      "the consumer's CPU share while nothing was sent"},
 };
 
-const struct sm_family sm_family_select = {
-    .name = "select",
-    .summary = "notice a message on 1 of K channels: blocking select vs "
-               "try_recv polling with sleeps",
-    SM_FAMILY_OPERATIONS(variants, select),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(select_metrics, metric_decls),
-    .shape = SM_SHAPE_PAIR,
-    .headline_metric = "p50_ns",
-};
+SM_FAMILY_DEFINE(select, select,
+                 "notice a message on 1 of K channels: blocking select vs "
+                 "try_recv polling with sleeps",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(select_metrics, metric_decls),
+                 .shape = SM_SHAPE_PAIR, .headline_metric = "p50_ns");

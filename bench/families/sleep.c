@@ -177,13 +177,10 @@ static const struct sm_metric_decl metric_decls[] = {
      "the thread's timer slack during the sleeps"},
 };
 
-const struct sm_family sm_family_sleep = {
-    .name = "sleep",
-    .summary = "how late nanosleep wakes: overshoot over the requested "
-               "length, default timer slack vs 1 ns",
-    SM_FAMILY_OPERATIONS(variants, sleep),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(sleep_metrics, metric_decls),
-    .shape = SM_SHAPE_SINGLE,
-    .headline_metric = "overshoot_p50_ns",
-};
+SM_FAMILY_DEFINE(sleep, sleep,
+                 "how late nanosleep wakes: overshoot over the requested "
+                 "length, default timer slack vs 1 ns",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(sleep_metrics, metric_decls),
+                 .shape = SM_SHAPE_SINGLE,
+                 .headline_metric = "overshoot_p50_ns");

@@ -440,15 +440,11 @@ static const struct sm_metric_decl metric_decls[] = {
      "peak resident memory minus that at the start"},
 };
 
-const struct sm_family sm_family_spawn_vs_pool = {
-    .name = "spawn_vs_pool",
-    .summary = "batches of tasks: thread per task vs the lesson's pool vs "
-               "the fast pool",
-    SM_FAMILY_OPERATIONS(variants, svp),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(svp_metrics, metric_decls),
-    .applies = sm_rust_std_applies,
-    .extra_threads = 1,
-    SM_FAMILY_PU_MULTIPLES(pu_multiples),
-    .headline_metric = "tasks_per_s",
-};
+SM_FAMILY_DEFINE(spawn_vs_pool, svp,
+                 "batches of tasks: thread per task vs the lesson's pool vs "
+                 "the fast pool",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(svp_metrics, metric_decls),
+                 .applies = sm_rust_std_applies, .extra_threads = 1,
+                 SM_FAMILY_PU_MULTIPLES(pu_multiples),
+                 .headline_metric = "tasks_per_s");

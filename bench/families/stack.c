@@ -836,14 +836,10 @@ static const struct sm_variant variants[] = {
                          rust_spawn_join_roles),
 };
 
-const struct sm_family sm_family_stack = {
-    .name = "stack",
-    .summary = "thread stacks: spawn+join latency, resident vs virtual "
-               "memory per idle thread, over stack size and touched depth",
-    SM_FAMILY_OPERATIONS(variants, stack),
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(stack_metrics, metric_decls),
-    .applies = stack_applies,
-    .shape = SM_SHAPE_SINGLE,
-    .extra_threads = 1,
-};
+SM_FAMILY_DEFINE(stack, stack,
+                 "thread stacks: spawn+join latency, resident vs virtual "
+                 "memory per idle thread, over stack size and touched depth",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(stack_metrics, metric_decls),
+                 .applies = stack_applies, .shape = SM_SHAPE_SINGLE,
+                 .extra_threads = 1);

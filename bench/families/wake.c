@@ -436,15 +436,11 @@ static const struct sm_metric_decl metric_decls[] = {
      "CPU the latency sampling adds per wake-up"},
 };
 
-const struct sm_family sm_family_wake = {
-    .name = "wake",
-    .summary = "wake-up latency and CPU while waiting: park, condvar, futex, "
-               "spin-then-park, sleep-polling at 10 ms / 1 ms / 100 us, "
-               "Rust std's park and Condvar",
-    SM_FAMILY_OPERATIONS(variants, wake),
-    .applies = sm_rust_std_applies,
-    SM_FAMILY_AXES(axes),
-    SM_FAMILY_METRICS(wake_metrics, metric_decls),
-    .shape = SM_SHAPE_PAIR,
-    .headline_metric = "p50_ns",
-};
+SM_FAMILY_DEFINE(wake, wake,
+                 "wake-up latency and CPU while waiting: park, condvar, futex, "
+                 "spin-then-park, sleep-polling at 10 ms / 1 ms / 100 us, "
+                 "Rust std's park and Condvar",
+                 SM_FAMILY_AXES(axes),
+                 SM_FAMILY_METRICS(wake_metrics, metric_decls),
+                 .applies = sm_rust_std_applies, .shape = SM_SHAPE_PAIR,
+                 .headline_metric = "p50_ns");
