@@ -22,14 +22,13 @@ enum { MESSAGES = 262144, BATCHES = 8 };
 /* The epoch that tells the producer the round is over. */
 #define ROUND_OVER UINT32_MAX
 
-/* One round's channels and what its consumer saw. */
+/* One round's channels, shared by its two threads (only written between
+ * batches). */
 struct round {
   size_t capacity;
   int pus[2];             /* producer, consumer */
   struct sm_sender *tx;   /* the open batch's, published by `epoch` */
   _Atomic uint32_t epoch; /* batches opened so far, or ROUND_OVER */
-  uint64_t got;           /* messages received in order, all batches */
-  int rc;                 /* the receive that ended the last drain */
 };
 
 /* The producer: for each batch the consumer opens, sends 0 .. MESSAGES - 1
@@ -48,10 +47,12 @@ static void produce(struct round *r) {
     if (e == ROUND_OVER)
       return;
     seen = e;
+    /* a local copy: r's cache line is written by the consumer */
+    struct sm_sender *tx = r->tx;
     for (uint64_t i = 0; i < MESSAGES; i++)
-      if (sm_send(r->tx, &i) != 0)
+      if (sm_send(tx, &i) != 0)
         break;
-    sm_sender_release(r->tx);
+    sm_sender_release(tx);
   }
 }
 
@@ -69,13 +70,16 @@ static int consume(struct round *r) {
       break;
     }
     atomic_store_explicit(&r->epoch, b + 1, memory_order_release);
-    uint64_t v, first = r->got;
-    while ((r->rc = sm_recv(rx, &v)) == 0 && v == r->got - first)
-      r->got++;
+    /* counted in locals: the producer reads r->tx, and a store into
+     * r per message would pass r's cache line between the two PUs */
+    uint64_t v, got = 0;
+    int rc;
+    while ((rc = sm_recv(rx, &v)) == 0 && v == got)
+      got++;
     sm_receiver_release(rx);
-    if (r->rc != -EPIPE || r->got - first != MESSAGES) {
+    if (rc != -EPIPE || got != MESSAGES) {
       fprintf(stderr, "plain: batch %u: %llu of %d messages in order\n", b,
-              (unsigned long long)(r->got - first), MESSAGES);
+              (unsigned long long)got, MESSAGES);
       failed = 1;
     }
   }
@@ -97,7 +101,6 @@ static int play(void *arg, unsigned index) {
  * the messages of the round, or 0 when it failed. */
 static double round_on(void *arg) {
   struct round *r = arg;
-  r->got = 0;
   atomic_store(&r->epoch, 0);
   if (sm_plain_run_pinned(2, r->pus, play, r) != 0)
     return 0;
