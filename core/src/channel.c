@@ -243,7 +243,8 @@ static int recv_until(struct sm_receiver *rx, void *out, uint64_t deadline) {
     int rc = try_recv(ch, out);
     bool (*backoff)(unsigned *) =
         ch->flavor == FLAVOR_ARRAY ? sm__backoff_yield : sm__backoff_snooze;
-    for (unsigned step = 0; rc == -EAGAIN && backoff(&step);)
+    unsigned first = ch->flavor == FLAVOR_LIST ? SM_BACKOFF_LIST_RECV_STEP : 0;
+    for (unsigned step = first; rc == -EAGAIN && backoff(&step);)
       rc = try_recv(ch, out);
     if (rc != -EAGAIN)
       return rc;

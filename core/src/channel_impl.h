@@ -167,6 +167,16 @@ void sm__zero_destroy(struct sm_channel *ch);
  * futex sleep and wake (tens of microseconds across vCPUs). */
 enum { SM_BACKOFF_SPIN_STEPS = 6, SM_BACKOFF_YIELD_STEPS = 4 };
 
+/* The step an unbounded channel's receiver starts its backoff at when it
+ * finds the queue empty: one wait of 2^SM_BACKOFF_SPIN_STEPS pause hints
+ * (about 1 us) before it looks again, then yields. Looking sooner (step 0:
+ * after 1, 2, 4, ... pauses) keeps a receiver that has caught up in
+ * lockstep with its sender: every look pulls the slot and tail lines the
+ * sender writes next, and each send then waits for them (a 1-producer
+ * batch through the unbounded channel: 7.4M msgs/s from step 0, 17M from
+ * this step, on a 2-vCPU KVM guest). */
+enum { SM_BACKOFF_LIST_RECV_STEP = SM_BACKOFF_SPIN_STEPS };
+
 /* Waits one backoff step. Returns false when the steps are used up and the
  * caller should block instead. */
 static inline bool sm__backoff_snooze(unsigned *step) {
