@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ab_round.h"
 #include "compare.h"
 #include "compare_output.h"
 #include "rundir.h"
@@ -22,16 +23,24 @@
 
 extern char **environ;
 
-/* Rounds when --reps is not given (each round runs every case once with
- * each build): enough pairs for the signed-rank test to reach p < 0.05
- * (6 pairs at least). */
-enum { AB_ROUNDS = 10, AB_ROUNDS_QUICK = 6, AB_MIN_PAIRS = 6 };
+/* Rounds when --reps is not given (each round runs every case with each
+ * build): enough pairs for the signed-rank test to reach p < 0.05 (6 pairs
+ * at least). A round runs each case AB_REPS_PER_ROUND times in one child
+ * run and gives the median: one repetition of a case moves 10-20% from one
+ * to the next on a 2-vCPU guest, and the paired test is only as sharp as
+ * a round's value. */
+enum {
+  AB_ROUNDS = 10,
+  AB_ROUNDS_QUICK = 6,
+  AB_MIN_PAIRS = 6,
+  AB_REPS_PER_ROUND = 3
+};
 
 /* Most arguments a child `run` gets. */
 enum { AB_MAX_ARGS = 160 };
 
 /* The child's argument list, built once: [binary, "run", filters...,
- * forwarded options..., "--reps", "1", "--out", <dir>]. */
+ * forwarded options..., "--reps", AB_REPS_PER_ROUND, "--out", <dir>]. */
 struct child_args {
   char *argv[AB_MAX_ARGS];
   size_t n;
@@ -59,7 +68,8 @@ static void push_option(struct child_args *a, const char *name,
 
 /* Builds the run arguments shared by both builds from the parsed options:
  * the filters and the measurement options ab forwards (--quick, --threads,
- * --placement, --duration, --warmup, --param), then --reps 1. */
+ * --placement, --duration, --warmup, --param), then --reps
+ * AB_REPS_PER_ROUND. */
 static void build_args(const struct sm_options *o, struct child_args *a) {
   push(a, "(binary)");
   push(a, "run");
@@ -96,7 +106,8 @@ static void build_args(const struct sm_options *o, struct child_args *a) {
                  o->params[i].values[k]);
     push_option(a, "--param", buf);
   }
-  push_option(a, "--reps", "1");
+  snprintf(buf, sizeof buf, "%d", AB_REPS_PER_ROUND);
+  push_option(a, "--reps", buf);
 }
 
 /* Runs `binary` with the shared arguments and --out `out`, its output
@@ -145,7 +156,9 @@ static int find_run(const char *out, char *buf, size_t size) {
 }
 
 /* Appends the rows of round `round`'s raw.csv (in folder `dir`) to *all,
- * their rep column set to the round. Returns 0 or a negative errno. */
+ * reduced to one row per case and metric, the median of the round's
+ * repetitions, with the round as its rep (sm_ab_round_medians). Returns 0
+ * or a negative errno. */
 static int append_round(struct sm_csv_table *all, const char *dir,
                         unsigned round) {
   char path[4300];
@@ -155,33 +168,19 @@ static int append_round(struct sm_csv_table *all, const char *dir,
     rc = sm_csv_read(path, &t);
   if (rc != 0)
     return rc;
-  int rep = sm_csv_column(&t, "rep");
-  if (rep < 0) {
+  char ***rows = all->rows;
+  rc = sm_ab_round_medians(&t, round);
+  size_t total = all->nrows + t.nrows;
+  if (rc == 0 && total > 0 &&
+      !(rows = realloc(all->rows, total * sizeof *rows)))
+    rc = -ENOMEM;
+  if (rc != 0) {
     sm_csv_table_free(&t);
-    return -EINVAL;
-  }
-  char ***rows = realloc(all->rows, (all->nrows + t.nrows) * sizeof *rows);
-  if (!rows) {
-    sm_csv_table_free(&t);
-    return -ENOMEM;
+    return rc;
   }
   all->rows = rows;
-  char number[16];
-  snprintf(number, sizeof number, "%u", round);
-  for (size_t r = 0; r < t.nrows; r++) {
-    char *copy = strdup(number);
-    if (!copy) {
-      /* the rows moved so far belong to *all; free the rest */
-      for (size_t k = r; k < t.nrows; k++)
-        all->rows[all->nrows++] = t.rows[k];
-      t.nrows = 0;
-      sm_csv_table_free(&t);
-      return -ENOMEM;
-    }
-    free(t.rows[r][rep]);
-    t.rows[r][rep] = copy;
+  for (size_t r = 0; r < t.nrows; r++)
     all->rows[all->nrows++] = t.rows[r];
-  }
   if (!all->header) {
     all->header = t.header;
     all->ncols = t.ncols;
@@ -311,8 +310,9 @@ int sm_cmd_ab(const struct sm_options *o) {
   char differences[1024], test[128];
   sm_machine_differences(&base, &current, differences, sizeof differences);
   snprintf(test, sizeof test,
-           "Wilcoxon signed-rank test on %u paired rounds (A B B A ...)",
-           rounds);
+           "Wilcoxon signed-rank test on %u paired rounds (A B B A ...), "
+           "each the median of %d repetitions",
+           rounds, AB_REPS_PER_ROUND);
   struct sm_compare_report rep = {.command = "ab",
                                   .labels = {o->args[0], o->args[1]},
                                   .test = test,
