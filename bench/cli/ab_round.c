@@ -54,7 +54,7 @@ static double median_of(char ***rows, size_t n, int value, double *scratch) {
   if (k == 0)
     return NAN;
   sm_stats_sort(scratch, k);
-  return k % 2 ? scratch[k / 2] : (scratch[k / 2 - 1] + scratch[k / 2]) / 2;
+  return sm_stats_percentile_sorted(scratch, k, 50);
 }
 
 /* Frees one row of `ncols` fields. */
